@@ -1,0 +1,14 @@
+export { CostAttr, DimensionAttr, GenAiAttr } from './attributes.js';
+export type { UnpricedReason } from './attributes.js';
+export { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION } from './bundled-token-prices.js';
+export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER_UNIT } from './money.js';
+export type { MoneyErrorCode } from './money.js';
+export { divideRoundHalfEven } from './rounding.js';
+export { costAttributes, priceGenAiUsage } from './span-pricing.js';
+export type { AttributeLookup, PricingProvenance, SpanPricing, SpanPricingOptions } from './span-pricing.js';
+export { priceTokens } from './token-cost.js';
+export type { TokenCost } from './token-cost.js';
+export { TokenPriceTable, tokenPriceFromRecord } from './token-price-table.js';
+export type { TokenPrice, TokenPriceRecord } from './token-price-table.js';
+export { defaultInputTokenRule, toBillableTokens, UsageError } from './token-usage.js';
+export type { BillableTokens, InputTokenRule, ReportedTokenUsage } from './token-usage.js';
