@@ -1,0 +1,10 @@
+export { ClickHouseStore } from './clickhouse/clickhouse-store.js';
+export type { ClickHouseStoreOptions } from './clickhouse/clickhouse-store.js';
+export { MIGRATIONS, renderStatement } from './clickhouse/migrations.js';
+export type { Migration } from './clickhouse/migrations.js';
+export { identifier, stringLiteral, uintLiteral } from './clickhouse/sql-literals.js';
+export { tsvField, tsvRow } from './clickhouse/tsv.js';
+export type { TsvValue } from './clickhouse/tsv.js';
+export type { SpanCostRow } from './span-cost-row.js';
+export { StoreError } from './store-error.js';
+export type { StoreErrorCode } from './store-error.js';

@@ -1,0 +1,52 @@
+import type { Money } from '@costtrace/core';
+
+/**
+ * One stored row per span: when, where it belongs (attribution dimensions), what it used and
+ * what it cost, and where it came from (Kafka partition/offset, for exactly-once storage).
+ * Empty string means "not set" for dimensions; counts are zero when absent.
+ */
+export interface SpanCostRow {
+  readonly startTimeUnixNano: bigint;
+  readonly endTimeUnixNano: bigint;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string;
+  readonly spanName: string;
+  readonly service: string;
+  readonly environment: string;
+  readonly route: string;
+  readonly commit: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly team: string;
+  readonly tenant: string;
+  readonly feature: string;
+  readonly inputTokens: bigint;
+  readonly outputTokens: bigint;
+  readonly cacheReadTokens: bigint;
+  readonly cacheWriteTokens: bigint;
+  readonly reasoningTokens: bigint;
+  readonly gpuType: string;
+  readonly gpuCount: number;
+  /** Exact decimal string of GPU-seconds (count × occupied seconds). */
+  readonly gpuSeconds: string;
+  readonly instanceType: string;
+  readonly costInput: Money;
+  readonly costOutput: Money;
+  readonly costCacheRead: Money;
+  readonly costCacheWrite: Money;
+  readonly costReasoning: Money;
+  readonly costGpu: Money;
+  readonly costCompute: Money;
+  readonly costTotal: Money;
+  readonly currency: string;
+  readonly pricingVersion: string;
+  readonly pricingSource: string;
+  readonly priceIds: readonly string[];
+  readonly unpricedReason: string;
+  readonly kafkaTopic: string;
+  readonly kafkaPartition: number;
+  readonly kafkaOffset: bigint;
+  readonly attributeKeys: readonly string[];
+  readonly attributeValues: readonly string[];
+}

@@ -1,0 +1,35 @@
+import { pino } from 'pino';
+import { Aggregator } from './aggregator.js';
+import { ConfigError, loadConfig } from './config.js';
+
+const bootLogger = pino({ base: { service: 'costtrace-aggregator' } });
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    bootLogger.fatal(`invalid configuration: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
+const aggregator = new Aggregator({ config });
+const shutdown = (signal: string): void => {
+  aggregator.logger.info({ signal }, 'shutting down');
+  aggregator.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      aggregator.logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));
+try {
+  await aggregator.start();
+} catch (err) {
+  aggregator.logger.fatal({ err }, 'aggregator failed to start');
+  await aggregator.stop().catch(() => undefined);
+  process.exit(1);
+}
