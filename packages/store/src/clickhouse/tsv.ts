@@ -53,7 +53,9 @@ export function tsvField(value: TsvValue): string {
     return String(value);
   }
   if (typeof value === 'boolean') return value ? '1' : '0';
-  return escapeTsv(`[${value.map(quoteArrayElement).join(',')}]`);
+  // ClickHouse reads an array field of TSV in its quoted-literal syntax, not TSV-unescaped first;
+  // quoteArrayElement already writes control characters as escapes, so no raw tab can appear.
+  return `[${value.map(quoteArrayElement).join(',')}]`;
 }
 
 export function tsvRow(values: readonly TsvValue[]): string {
