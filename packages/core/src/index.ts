@@ -4,6 +4,7 @@ export { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION } from './bundled-to
 export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER_UNIT } from './money.js';
 export type { MoneyErrorCode } from './money.js';
 export { divideRoundHalfEven } from './rounding.js';
+export { GpuAttr, InstanceAttr } from './resource-usage-attributes.js';
 export { costAttributes, priceGenAiUsage } from './span-pricing.js';
 export type { AttributeLookup, PricingProvenance, SpanPricing, SpanPricingOptions } from './span-pricing.js';
 export { priceTokens } from './token-cost.js';

@@ -1,88 +1,536 @@
-import { diag } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import { diag, metrics, propagation, trace } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Context, Counter, DiagLogger, MeterProvider } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  BUNDLED_TOKEN_PRICES,
-  BUNDLED_TOKEN_PRICES_VERSION,
   CostAttr,
-  costAttributes,
-  priceGenAiUsage,
-  TokenPriceTable,
-  tokenPriceFromRecord,
+  defaultInputTokenRule,
+  DimensionAttr,
+  divideRoundHalfEven,
+  GenAiAttr,
+  GpuAttr,
+  InstanceAttr,
+  parseScaled,
 } from '@costtrace/core';
 import type { InputTokenRule } from '@costtrace/core';
+import { findDimension, resolveDimensionKeys } from './cost-dimensions.js';
+import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
+import { ATTOSECONDS_PER_SECOND, InstanceShareMeter } from './instance/instance-share-meter.js';
+import { addPico, compileTokenPrice, formatPico, picoToFloat, tokenLine } from './pricing/compiled-token-price.js';
+import type { CompiledTokenPrice } from './pricing/compiled-token-price.js';
+import { bundledSnapshot } from './pricing/bundled-catalog.js';
+import { StaticPriceSource } from './pricing/price-snapshot.js';
+import type { PriceSnapshot, PriceSource, TimeRate } from './pricing/price-snapshot.js';
+import { invalidOption } from './sdk-error.js';
+import { detectVcsRevision } from './vcs-revision.js';
+
+/** Why a span (or one component of it) has no cost. Stamped as `cost.unpriced_reason`. */
+export type SpanUnpricedReason =
+  | 'no_usage'
+  | 'unknown_model'
+  | 'unknown_provider'
+  | 'invalid_usage'
+  | 'unknown_gpu'
+  | 'unknown_instance'
+  | 'currency_mismatch'
+  | 'internal_error';
+
+/** Marks a span whose usage attributes sum up its children's (see README, double counting). */
+export const ROLLUP_ATTRIBUTE = 'costtrace.usage.rollup';
+
+export interface InstanceCostOptions {
+  /** Instance type; default: resource `host.type`. */
+  readonly instanceType?: string | undefined;
+  /** Cloud provider ("aws", "gcp", "azure"); default: resource `cloud.provider`. */
+  readonly cloudProvider?: string | undefined;
+  /** Region; default: resource `cloud.region`. */
+  readonly region?: string | undefined;
+  /**
+   * Which spans share the instance time. Default "local-roots": spans with no parent in this
+   * process (the request, job or message handler spans), so nested spans never double count.
+   */
+  readonly spans?: 'local-roots' | ((span: Span) => boolean) | undefined;
+  /** Monotonic clock in nanoseconds (tests). */
+  readonly nowNs?: (() => bigint) | undefined;
+}
 
 export interface CostSpanProcessorOptions {
-  /** Token prices to use. Default: the table bundled with costtrace. */
-  readonly prices?: TokenPriceTable | undefined;
-  /** Per-provider rule for whether reported input tokens include cache tokens. */
+  /**
+   * Where prices come from. Default: the catalog bundled with the package. Pass a
+   * `PricingClient` to follow pricing-cache; the processor only ever reads its in-memory
+   * snapshot.
+   */
+  readonly prices?: PriceSource | undefined;
+  /** Per-provider rule for whether reported input tokens include cache tokens (README). */
   readonly inputTokenRules?: Readonly<Record<string, InputTokenRule>> | undefined;
+  /** Keys team / tenant / feature are read from (span, ancestors, resource, baggage). */
+  readonly dimensions?: DimensionKeys | undefined;
+  /**
+   * VCS revision stamped on cost-bearing spans when the resource has no `vcs.ref.head.revision`.
+   * Default: detected from CI/CD environment variables (GITHUB_SHA, CI_COMMIT_SHA, …); false
+   * turns detection off.
+   */
+  readonly vcsRevision?: string | false | undefined;
+  /** Environment stamped when the resource has no `deployment.environment.name`. */
+  readonly environment?: string | undefined;
+  /** Opt in to instance-time cost (`cost.compute`): true, or options. */
+  readonly instanceCost?: boolean | InstanceCostOptions | undefined;
+  /** Meter provider for the `costtrace.sdk.spans` counter; default: the global one. */
+  readonly meterProvider?: MeterProvider | undefined;
+  /** Logger for the one-time warnings; default: OpenTelemetry `diag`. */
+  readonly logger?: DiagLogger | undefined;
+  /** Environment variables to read (tests); default process.env. */
+  readonly env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface CostSpanProcessorStats {
   readonly priced: number;
   readonly unpriced: number;
+  readonly unpricedByReason: Readonly<Record<string, number>>;
+  /** Spans skipped because they carry roll-up usage. */
+  readonly rollups: number;
+  /** Spans whose pricing threw (a bug): they were left without cost attributes. */
   readonly errors: number;
+  /** Instance-seconds during which no tracked span was open (instance cost only). */
+  readonly idleInstanceSeconds: number;
 }
 
+interface Line {
+  pico: number | bigint;
+  currency: string;
+}
+
+const NO_LOOKUP: Attributes = Object.freeze({});
+const EMPTY_START: StartContext | undefined = undefined;
+
+type SpanWithParent = Span & { readonly parentSpanContext?: { readonly isRemote?: boolean } | undefined };
+
 /**
- * Stamps `cost.*` attributes on spans that report GenAI token usage, at `onEnding` — the SDK
- * hook (sdk-trace-base ≥ 2.0) that runs before the span becomes read-only, so any exporter sees
- * the cost. Pure in-memory pricing: no I/O, never throws into the application.
+ * Stamps `cost.*` attributes on spans at `onEnding`, the SDK hook (sdk-trace-base ≥ 2.1) that
+ * runs after the end time is set and before the span becomes read-only, so every exporter sees
+ * the cost. Prices GenAI token usage, GPU time and (opt-in) instance time from an in-memory
+ * snapshot: no I/O, never blocks, never throws into the application.
  */
 export class CostSpanProcessor implements SpanProcessor {
-  private readonly prices: TokenPriceTable;
+  private readonly prices: PriceSource;
   private readonly inputTokenRules: Readonly<Record<string, InputTokenRule>> | undefined;
-  private readonly provenance: { version: string; source: 'bundled'; stale: false };
+  private readonly dimensions: readonly ResolvedDimension[];
+  private readonly vcsRevision: string | undefined;
+  private readonly environment: string | undefined;
+  private readonly instance:
+    | {
+        readonly meter: InstanceShareMeter;
+        readonly options: InstanceCostOptions;
+        readonly select: ((span: Span) => boolean) | undefined;
+      }
+    | undefined;
+  private readonly logger: DiagLogger;
+  private readonly meterProvider: MeterProvider | undefined;
+  private counter: Counter | undefined;
+  private readonly counterAttrs = new Map<string, Attributes>();
+
+  private readonly starts = new WeakMap<Span, StartContext>();
+  private readonly instanceMarks = new WeakMap<Span, bigint>();
+
+  private compiledFor: PriceSnapshot | undefined;
+  private compiled = new Map<string, Map<string, CompiledTokenPrice | null>>();
+
   private priced = 0;
   private unpriced = 0;
+  private readonly byReason: Record<string, number> = {};
+  private rollups = 0;
   private errors = 0;
-  private warned = false;
+  private warnedError = false;
+  private sawOnEnding = false;
+  private warnedNoOnEnding = false;
+  private shutDown = false;
 
   constructor(options: CostSpanProcessorOptions = {}) {
-    this.prices =
-      options.prices ??
-      new TokenPriceTable(BUNDLED_TOKEN_PRICES_VERSION, BUNDLED_TOKEN_PRICES.map(tokenPriceFromRecord));
+    if (options.prices !== undefined && typeof options.prices.current !== 'function') {
+      throw invalidOption('prices', 'must have a current() method', 'pass a PricingClient or a StaticPriceSource');
+    }
+    this.prices = options.prices ?? new StaticPriceSource(bundledSnapshot());
+    if (options.inputTokenRules !== undefined) {
+      for (const [provider, rule] of Object.entries(options.inputTokenRules)) {
+        if (rule !== 'input-includes-cache' && rule !== 'input-excludes-cache') {
+          throw invalidOption(
+            `inputTokenRules.${provider}`,
+            `is ${JSON.stringify(rule)}`,
+            "use 'input-includes-cache' or 'input-excludes-cache'",
+          );
+        }
+      }
+    }
     this.inputTokenRules = options.inputTokenRules;
-    this.provenance = { version: this.prices.version, source: 'bundled', stale: false };
+    this.dimensions = resolveDimensionKeys(options.dimensions);
+    const env = options.env ?? process.env;
+    if (options.vcsRevision !== undefined && options.vcsRevision !== false && typeof options.vcsRevision !== 'string') {
+      throw invalidOption('vcsRevision', 'must be a string or false', 'pass the commit id, or false to disable');
+    }
+    this.vcsRevision =
+      options.vcsRevision === false ? undefined : (options.vcsRevision ?? detectVcsRevision(env)?.revision);
+    this.environment = options.environment;
+    const instance = options.instanceCost;
+    if (instance !== undefined && instance !== false) {
+      const opts: InstanceCostOptions = instance === true ? {} : instance;
+      if (typeof opts !== 'object' || opts === null) {
+        throw invalidOption('instanceCost', 'must be true, false or an options object', 'e.g. { instanceCost: true }');
+      }
+      if (opts.spans !== undefined && opts.spans !== 'local-roots' && typeof opts.spans !== 'function') {
+        throw invalidOption('instanceCost.spans', "must be 'local-roots' or a function", "use 'local-roots'");
+      }
+      this.instance = {
+        meter: new InstanceShareMeter(opts.nowNs),
+        options: opts,
+        select: typeof opts.spans === 'function' ? opts.spans : undefined,
+      };
+    }
+    this.logger = options.logger ?? diag;
+    this.meterProvider = options.meterProvider;
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
-
-  onEnding(span: Span): void {
+  onStart(span: Span, parentContext: Context): void {
+    if (this.shutDown) return;
     try {
-      const own = span.attributes;
-      const resource = span.resource.attributes;
-      const result = priceGenAiUsage((key) => own[key] ?? resource[key], this.prices, {
-        inputTokenRules: this.inputTokenRules,
-      });
-      if (result.kind === 'priced') {
-        span.setAttributes(costAttributes(result.cost, this.provenance));
-        this.priced += 1;
-      } else if (result.kind === 'unpriced') {
-        span.setAttribute(CostAttr.unpricedReason, result.reason);
-        this.unpriced += 1;
+      const parent = trace.getSpan(parentContext);
+      const baggage = propagation.getBaggage(parentContext);
+      const local = parent !== undefined && 'attributes' in parent;
+      if (local || baggage !== undefined) {
+        this.starts.set(span, {
+          parent: local ? (parent as unknown as { attributes: Attributes }) : undefined,
+          baggage,
+          parentContext: local ? this.starts.get(parent as unknown as Span) : EMPTY_START,
+        });
+      }
+      const instance = this.instance;
+      if (instance !== undefined) {
+        const tracked =
+          instance.select !== undefined
+            ? instance.select(span)
+            : (span as SpanWithParent).parentSpanContext === undefined ||
+              (span as SpanWithParent).parentSpanContext?.isRemote === true;
+        if (tracked) this.instanceMarks.set(span, instance.meter.start());
       }
     } catch (err) {
-      this.errors += 1;
-      if (!this.warned) {
-        this.warned = true;
-        diag.warn('costtrace: CostSpanProcessor failed to price a span; further failures are only counted', err);
-      }
+      this.fail(err);
     }
   }
 
-  onEnd(_span: ReadableSpan): void {}
+  onEnding(span: Span): void {
+    this.sawOnEnding = true;
+    if (this.shutDown) return;
+    try {
+      this.price(span);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  onEnd(_span: ReadableSpan): void {
+    if (!this.sawOnEnding && !this.warnedNoOnEnding) {
+      this.warnedNoOnEnding = true;
+      this.logger.warn(
+        'costtrace: the tracer provider never called onEnding; CostSpanProcessor needs @opentelemetry/sdk-trace-base >= 2.1 and prices nothing on older SDKs',
+      );
+    }
+  }
+
+  private price(span: Span): void {
+    const own = span.attributes;
+    const snapshot = this.prices.current();
+    let pico: number | bigint = 0;
+    let currency: string | undefined;
+    let reason: SpanUnpricedReason | undefined;
+    let priceIds: readonly string[] | undefined;
+    let applicable = false;
+    const out: Attributes = {};
+
+    if (own[ROLLUP_ATTRIBUTE] === true) {
+      this.rollups += 1;
+      this.endInstance(span); // a roll-up span is never charged instance time either
+      return;
+    }
+
+    // Tokens.
+    const inputTokens = own[GenAiAttr.inputTokens];
+    const outputTokens = own[GenAiAttr.outputTokens];
+    const model = stringValue(own[GenAiAttr.responseModel]) ?? stringValue(own[GenAiAttr.requestModel]);
+    if (inputTokens !== undefined || outputTokens !== undefined || model !== undefined) {
+      applicable = true;
+      const tokens = this.priceTokens(own, snapshot, model, inputTokens, outputTokens, out);
+      if (typeof tokens === 'string') reason = tokens;
+      else {
+        pico = tokens.pico;
+        currency = tokens.currency;
+        priceIds = tokens.priceIds;
+      }
+    }
+
+    // GPU time.
+    const gpuSeconds = own[GpuAttr.seconds];
+    if (gpuSeconds !== undefined) {
+      applicable = true;
+      const gpu = this.priceGpu(own, span.resource.attributes, snapshot, gpuSeconds);
+      if (typeof gpu === 'string') reason ??= gpu;
+      else if (currency !== undefined && gpu.line.currency !== currency) reason ??= 'currency_mismatch';
+      else {
+        out[CostAttr.gpu] = formatPico(gpu.line.pico);
+        pico = addPico(pico, gpu.line.pico);
+        currency = gpu.line.currency;
+        priceIds = priceIds === undefined ? [gpu.id] : [...priceIds, gpu.id];
+      }
+    }
+
+    // Instance time (opt-in).
+    const instance = this.endInstance(span);
+    if (instance !== undefined) {
+      applicable = true;
+      const compute = this.priceInstance(span.resource.attributes, snapshot, instance);
+      if (typeof compute === 'string') reason ??= compute;
+      else if (currency !== undefined && compute.line.currency !== currency) reason ??= 'currency_mismatch';
+      else {
+        out[CostAttr.compute] = formatPico(compute.line.pico);
+        out[InstanceAttr.shareSeconds] = Number(instance) / 1e18;
+        pico = addPico(pico, compute.line.pico);
+        currency = compute.line.currency;
+        priceIds = priceIds === undefined ? [compute.id] : [...priceIds, compute.id];
+      }
+    }
+
+    if (!applicable) return;
+    if (currency !== undefined && priceIds !== undefined) {
+      out[CostAttr.total] = formatPico(pico);
+      out[CostAttr.totalFloat] = picoToFloat(pico);
+      out[CostAttr.currency] = currency;
+      out[CostAttr.pricingVersion] = snapshot.version;
+      out[CostAttr.pricingSource] = snapshot.source;
+      out[CostAttr.pricingStale] = snapshot.stale;
+      out[CostAttr.pricingPriceIds] = priceIds as string[];
+      this.priced += 1;
+      this.count('priced', undefined);
+    } else {
+      // Nothing priced: drop partial token components, keep only the reason.
+      for (const key in out) delete out[key];
+    }
+    if (reason !== undefined) {
+      out[CostAttr.unpricedReason] = reason;
+      if (currency === undefined) this.unpriced += 1;
+      this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
+      this.count('unpriced', reason);
+    }
+    this.stampDimensions(span, own, out);
+    span.setAttributes(out);
+  }
+
+  private priceTokens(
+    own: Attributes,
+    snapshot: PriceSnapshot,
+    model: string | undefined,
+    inputValue: AttributeValue | undefined,
+    outputValue: AttributeValue | undefined,
+    out: Attributes,
+  ): SpanUnpricedReason | { pico: number | bigint; currency: string; priceIds: readonly string[] } {
+    if (inputValue === undefined && outputValue === undefined) return 'no_usage';
+    if (model === undefined) return 'unknown_model';
+    const provider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
+    if (provider === undefined) return 'unknown_provider';
+    const compiled = this.compiledPrice(snapshot, provider, model);
+    if (compiled === null) return snapshot.tokens.has(provider) ? 'unknown_model' : 'unknown_provider';
+    const input = tokenCount(inputValue);
+    const output = tokenCount(outputValue);
+    const cacheRead = tokenCount(own[GenAiAttr.cacheReadInputTokens]);
+    const cacheWrite = tokenCount(own[GenAiAttr.cacheCreationInputTokens]);
+    const reasoning = tokenCount(own[GenAiAttr.reasoningOutputTokens]);
+    if (input < 0 || output < 0 || cacheRead < 0 || cacheWrite < 0 || reasoning < 0) return 'invalid_usage';
+    // The per-provider input rule: make token kinds disjoint so nothing is billed twice.
+    const uncached = compiled.rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
+    if (uncached < 0 || reasoning > output) return 'invalid_usage';
+    const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
+    const billedReasoning = compiled.reasoningSeparate ? reasoning : 0;
+    const inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
+    const readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
+    const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
+    const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
+    const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
+    out[CostAttr.inputTokens] = formatPico(inputLine);
+    out[CostAttr.outputTokens] = formatPico(outputLine);
+    out[CostAttr.cacheReadTokens] = formatPico(readLine);
+    out[CostAttr.cacheWriteTokens] = formatPico(writeLine);
+    out[CostAttr.reasoningTokens] = formatPico(reasoningLine);
+    const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
+    return { pico: total, currency: compiled.currency, priceIds: compiled.priceIds };
+  }
+
+  /** Token price for provider+model, compiled once per snapshot (no string keys per span). */
+  private compiledPrice(snapshot: PriceSnapshot, provider: string, model: string): CompiledTokenPrice | null {
+    if (this.compiledFor !== snapshot) {
+      this.compiledFor = snapshot;
+      this.compiled = new Map();
+    }
+    let byModel = this.compiled.get(provider);
+    if (byModel === undefined) {
+      byModel = new Map();
+      if (this.compiled.size < 1_000) this.compiled.set(provider, byModel);
+    }
+    let compiled = byModel.get(model);
+    if (compiled === undefined) {
+      const price = snapshot.tokens.find(provider, model);
+      const rule = this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
+      compiled = price === undefined ? null : compileTokenPrice(price, rule, snapshot.tokenPriceIds(price));
+      if (byModel.size < 10_000) byModel.set(model, compiled);
+    }
+    return compiled;
+  }
+
+  private priceGpu(
+    own: Attributes,
+    resource: Attributes,
+    snapshot: PriceSnapshot,
+    secondsValue: AttributeValue,
+  ): SpanUnpricedReason | { line: Line; id: string } {
+    const nanos = secondsToNanos(secondsValue);
+    if (nanos === undefined) return 'invalid_usage';
+    const gpuType = stringValue(own[GpuAttr.type]);
+    if (gpuType === undefined) return 'unknown_gpu';
+    const provider = stringValue(own[GpuAttr.provider]) ?? stringValue(resource[InstanceAttr.cloudProvider]);
+    const rate = snapshot.findGpuRate(provider, gpuType, stringValue(resource[InstanceAttr.cloudRegion]));
+    if (rate === undefined) return 'unknown_gpu';
+    return { line: timeLine(rate, nanos, 1_000_000_000n), id: rate.id };
+  }
+
+  private endInstance(span: Span): bigint | undefined {
+    const instance = this.instance;
+    if (instance === undefined) return undefined;
+    const mark = this.instanceMarks.get(span);
+    if (mark === undefined) return undefined;
+    this.instanceMarks.delete(span);
+    return instance.meter.end(mark);
+  }
+
+  private priceInstance(
+    resource: Attributes,
+    snapshot: PriceSnapshot,
+    attoseconds: bigint,
+  ): SpanUnpricedReason | { line: Line; id: string } {
+    const opts = this.instance?.options ?? {};
+    const type = opts.instanceType ?? stringValue(resource[InstanceAttr.type]);
+    const provider = opts.cloudProvider ?? stringValue(resource[InstanceAttr.cloudProvider]);
+    if (type === undefined || provider === undefined) return 'unknown_instance';
+    const region = opts.region ?? stringValue(resource[InstanceAttr.cloudRegion]);
+    const rate = snapshot.findInstanceRate(provider, type, region);
+    if (rate === undefined) return 'unknown_instance';
+    return { line: timeLine(rate, attoseconds, ATTOSECONDS_PER_SECOND), id: rate.id };
+  }
+
+  private stampDimensions(span: Span, own: Attributes, out: Attributes): void {
+    const start = this.starts.get(span);
+    const resource = span.resource.attributes;
+    for (const dimension of this.dimensions) {
+      if (own[dimension.target] !== undefined) continue;
+      const value = findDimension(dimension.keys, own, start, resource);
+      if (value !== undefined) out[dimension.target] = value;
+    }
+    if (own[DimensionAttr.httpRoute] === undefined && start !== undefined) {
+      const route = findDimension(ROUTE_KEYS, NO_LOOKUP, start, NO_LOOKUP);
+      if (route !== undefined) out[DimensionAttr.httpRoute] = route;
+    }
+    if (
+      this.vcsRevision !== undefined &&
+      own[DimensionAttr.vcsRevision] === undefined &&
+      resource[DimensionAttr.vcsRevision] === undefined
+    ) {
+      out[DimensionAttr.vcsRevision] = this.vcsRevision;
+    }
+    if (
+      this.environment !== undefined &&
+      own[DimensionAttr.environment] === undefined &&
+      resource[DimensionAttr.environment] === undefined
+    ) {
+      out[DimensionAttr.environment] = this.environment;
+    }
+  }
+
+  private count(outcome: 'priced' | 'unpriced', reason: string | undefined): void {
+    if (this.counter === undefined) {
+      const provider = this.meterProvider ?? metrics.getMeterProvider();
+      this.counter = provider.getMeter('@costtrace/otel').createCounter('costtrace.sdk.spans', {
+        description: 'Spans the CostSpanProcessor priced, or could not price (by cost.unpriced_reason)',
+        unit: '{span}',
+      });
+    }
+    const key = reason ?? outcome;
+    let attrs = this.counterAttrs.get(key);
+    if (attrs === undefined) {
+      attrs = reason === undefined ? { outcome } : { outcome, 'cost.unpriced_reason': reason };
+      this.counterAttrs.set(key, attrs);
+    }
+    this.counter.add(1, attrs);
+  }
+
+  private fail(err: unknown): void {
+    this.errors += 1;
+    if (!this.warnedError) {
+      this.warnedError = true;
+      this.logger.warn('costtrace: CostSpanProcessor failed on a span; further failures are only counted', err);
+    }
+  }
 
   stats(): CostSpanProcessorStats {
-    return { priced: this.priced, unpriced: this.unpriced, errors: this.errors };
+    return {
+      priced: this.priced,
+      unpriced: this.unpriced,
+      unpricedByReason: { ...this.byReason },
+      rollups: this.rollups,
+      errors: this.errors,
+      idleInstanceSeconds: this.instance?.meter.idleSeconds() ?? 0,
+    };
   }
 
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** Idempotent. Later spans pass through unpriced; the price source is the caller's to close. */
   shutdown(): Promise<void> {
+    this.shutDown = true;
     return Promise.resolve();
   }
+}
+
+const ROUTE_KEYS: readonly string[] = [DimensionAttr.httpRoute];
+
+function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** A token count: absent is 0; anything but a non-negative safe integer is -1 (invalid). */
+function tokenCount(value: AttributeValue | undefined): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : -1;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return -1;
+}
+
+/** Seconds (double, or exact decimal string with ≤ 9 decimals) to integer nanoseconds. */
+function secondsToNanos(value: AttributeValue): bigint | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    return BigInt(Math.round(value * 1e9));
+  }
+  if (typeof value === 'string') {
+    try {
+      const nanos = parseScaled(value, 9);
+      return nanos < 0n ? undefined : nanos;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** amount per unitSeconds × quantity / (unitSeconds × perSecond), rounded once, half even. */
+function timeLine(rate: TimeRate, quantity: bigint, perSecond: bigint): Line {
+  return {
+    pico: divideRoundHalfEven(rate.amount.subunits * quantity, rate.unitSeconds * perSecond),
+    currency: rate.amount.currency,
+  };
 }

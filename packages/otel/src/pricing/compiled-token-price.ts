@@ -1,0 +1,111 @@
+import { divideRoundHalfEven, formatScaled, MONEY_SCALE } from '@costtrace/core';
+import type { InputTokenRule, TokenPrice } from '@costtrace/core';
+
+/**
+ * A token price prepared for the hot path. A price of P USD per 1M tokens is P × 10^6
+ * pico-dollars per token; for prices with at most 6 decimals (every list price we know) that is
+ * an integer, so a line item `tokens × price` is an exact integer and, while it stays below
+ * 2^53, plain double arithmetic computes it exactly: no rounding happens and the result equals
+ * the bigint path's (half-even rounding of an exact quotient is the identity). Everything else
+ * (sub-pico prices, huge counts) takes the bigint path, which rounds half to even once.
+ */
+export interface CompiledTokenPrice {
+  readonly price: TokenPrice;
+  readonly currency: string;
+  readonly rule: InputTokenRule;
+  readonly reasoningSeparate: boolean;
+  /** Pico-units per token when an exact integer, else NaN (bigint path). */
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+  readonly reasoning: number;
+  /** Pico-units per 1M tokens, exact, for the bigint path. */
+  readonly inputPerMillion: bigint;
+  readonly outputPerMillion: bigint;
+  readonly cacheReadPerMillion: bigint;
+  readonly cacheWritePerMillion: bigint;
+  readonly reasoningPerMillion: bigint;
+  /** `cost.pricing.price_ids` for this model, shared and frozen. */
+  readonly priceIds: readonly string[];
+}
+
+const MILLION = 1_000_000n;
+
+function perToken(perMillion: bigint): number {
+  return perMillion % MILLION === 0n && perMillion / MILLION <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(perMillion / MILLION)
+    : Number.NaN;
+}
+
+export function compileTokenPrice(
+  price: TokenPrice,
+  rule: InputTokenRule,
+  priceIds: readonly string[],
+): CompiledTokenPrice {
+  const input = price.inputPerMillion.subunits;
+  const output = price.outputPerMillion.subunits;
+  const cacheRead = (price.cacheReadPerMillion ?? price.inputPerMillion).subunits;
+  const cacheWrite = (price.cacheWritePerMillion ?? price.inputPerMillion).subunits;
+  const reasoning = (price.reasoningPerMillion ?? price.outputPerMillion).subunits;
+  return {
+    price,
+    currency: price.currency,
+    rule,
+    reasoningSeparate: price.reasoningPerMillion !== undefined,
+    input: perToken(input),
+    output: perToken(output),
+    cacheRead: perToken(cacheRead),
+    cacheWrite: perToken(cacheWrite),
+    reasoning: perToken(reasoning),
+    inputPerMillion: input,
+    outputPerMillion: output,
+    cacheReadPerMillion: cacheRead,
+    cacheWritePerMillion: cacheWrite,
+    reasoningPerMillion: reasoning,
+    priceIds: Object.freeze([...priceIds]),
+  };
+}
+
+/**
+ * One line item in pico-units: `tokens × price per token`, exactly. Returns a number when the
+ * exact result is a safe integer, else a bigint computed as price per 1M × tokens / 1M rounded
+ * half to even (the rounding rule of core's Money.fromRatio).
+ */
+export function tokenLine(tokens: number, perTokenPico: number, perMillionPico: bigint): number | bigint {
+  if (tokens === 0) return 0;
+  const product = tokens * perTokenPico;
+  if (product <= Number.MAX_SAFE_INTEGER) return product; // NaN (no exact per-token price) fails this
+  return divideRoundHalfEven(perMillionPico * BigInt(tokens), MILLION);
+}
+
+/** Adds pico-unit amounts, staying in doubles only while the sum is provably exact. */
+export function addPico(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b;
+    if (sum <= Number.MAX_SAFE_INTEGER) return sum;
+  }
+  return BigInt(a) + BigInt(b);
+}
+
+/** Canonical exact decimal of a pico-unit amount ("0.00015", "12", "0"). */
+export function formatPico(amount: number | bigint): string {
+  if (typeof amount === 'number') {
+    if (amount === 0) return '0';
+    if (amount < 0) return formatScaled(BigInt(amount), MONEY_SCALE);
+    let digits = String(amount);
+    if (digits.length <= MONEY_SCALE) digits = '0'.repeat(MONEY_SCALE + 1 - digits.length) + digits;
+    const cut = digits.length - MONEY_SCALE;
+    let end = digits.length;
+    while (end > cut && digits.charCodeAt(end - 1) === 48) end -= 1;
+    return end === cut ? digits.slice(0, cut) : `${digits.slice(0, cut)}.${digits.slice(cut, end)}`;
+  }
+  return formatScaled(amount, MONEY_SCALE);
+}
+
+/** Nearest double of a pico-unit amount, for `cost.total_float` (display only). */
+export function picoToFloat(amount: number | bigint): number {
+  // Both operands are exact doubles and IEEE division rounds correctly, so this is the double
+  // nearest the exact decimal, the same as Number(formatPico(amount)).
+  return typeof amount === 'number' ? amount / 1e12 : Number(formatScaled(amount, MONEY_SCALE));
+}
