@@ -13,3 +13,56 @@ export { TokenPriceTable, tokenPriceFromRecord } from './token-price-table.js';
 export type { TokenPrice, TokenPriceRecord } from './token-price-table.js';
 export { defaultInputTokenRule, toBillableTokens, UsageError } from './token-usage.js';
 export type { BillableTokens, InputTokenRule, ReportedTokenUsage } from './token-usage.js';
+export { closestNames, editDistance } from './pricing/closest-names.js';
+export { HOURS_PER_MONTH, ownedGpuHourlyRate } from './pricing/owned-gpu-rate.js';
+export type { OwnedGpuCosts } from './pricing/owned-gpu-rate.js';
+export {
+  applyOverride,
+  findOverride,
+  lineCost,
+  overriddenUnitPrice,
+  overrideFromRecord,
+  overrideToRecord,
+} from './pricing/overrides.js';
+export type { AppliedOverride, Override, OverrideEffect, OverrideRecord, OverrideTarget } from './pricing/overrides.js';
+export {
+  convertUnitPrice,
+  parseInstant,
+  parseQuantity,
+  PRICE_UNITS,
+  priceFromRecord,
+  priceId,
+  PRICING_MODELS,
+  priceToRecord,
+  QUANTITY_ONE,
+  QUANTITY_SCALE,
+  RESOURCE_TYPES,
+  SERVICE_TIERS,
+  unitsForKind,
+  USAGE_KINDS,
+} from './pricing/price.js';
+export type {
+  Price,
+  PriceRecord,
+  PriceUnit,
+  PricingModel,
+  ResourceType,
+  ServiceTier,
+  UsageKind,
+} from './pricing/price.js';
+export { comparePrices, diffSnapshots, PriceSnapshot, priceKey } from './pricing/price-snapshot.js';
+export type { PriceDiff, PriceFilter, PriceQuery } from './pricing/price-snapshot.js';
+export { invalidArgument, PricingError } from './pricing/pricing-error.js';
+export type { PricingErrorCode, PricingErrorDetails } from './pricing/pricing-error.js';
+export { quoteUsage } from './pricing/quote.js';
+export type {
+  EgressUsage,
+  GpuUsage,
+  InstanceUsage,
+  ModelUsage,
+  Quote,
+  QuoteLine,
+  StorageUsage,
+  UsageRecord,
+} from './pricing/quote.js';
+export { tokenPriceTableFromSnapshot } from './pricing/token-price-adapter.js';

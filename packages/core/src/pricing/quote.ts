@@ -1,0 +1,352 @@
+import { Money } from '../money.js';
+import { defaultInputTokenRule, toBillableTokens, UsageError } from '../token-usage.js';
+import type { InputTokenRule } from '../token-usage.js';
+import { applyOverride, findOverride, lineCost } from './overrides.js';
+import type { AppliedOverride } from './overrides.js';
+import { QUANTITY_ONE } from './price.js';
+import type { Price, PriceUnit, PricingModel, ResourceType, ServiceTier, UsageKind } from './price.js';
+import type { PriceQuery, PriceSnapshot } from './price-snapshot.js';
+import { invalidArgument, PricingError } from './pricing-error.js';
+
+/** Token usage of model calls, as reported (input per `inputTokenRule`, output incl. reasoning). */
+export interface ModelUsage {
+  readonly provider: string;
+  readonly model: string;
+  readonly region?: string | undefined;
+  readonly serviceTier?: ServiceTier | undefined;
+  /** Absent: the provider's default (see defaultInputTokenRule). */
+  readonly inputTokenRule?: InputTokenRule | undefined;
+  readonly inputTokens?: bigint | undefined;
+  readonly outputTokens?: bigint | undefined;
+  readonly cacheReadTokens?: bigint | undefined;
+  readonly cacheWriteTokens?: bigint | undefined;
+  readonly reasoningTokens?: bigint | undefined;
+  readonly requests?: bigint | undefined;
+  readonly images?: bigint | undefined;
+}
+
+/** Quantities below are scaled by 10^QUANTITY_SCALE (see parseQuantity). */
+export interface GpuUsage {
+  /** Absent or empty: "reference" GPU-hour rates. */
+  readonly provider?: string | undefined;
+  readonly gpuType: string;
+  /** Absent or 0: 1. */
+  readonly gpuCount?: number | undefined;
+  readonly seconds: bigint;
+  readonly region?: string | undefined;
+  readonly pricingModel?: PricingModel | undefined;
+}
+
+export interface InstanceUsage {
+  readonly provider: string;
+  readonly instanceType: string;
+  readonly region?: string | undefined;
+  readonly seconds: bigint;
+  readonly count?: number | undefined;
+  readonly pricingModel?: PricingModel | undefined;
+}
+
+export interface StorageUsage {
+  readonly provider: string;
+  readonly storageClass: string;
+  readonly region?: string | undefined;
+  readonly gbMonths: bigint;
+}
+
+export interface EgressUsage {
+  readonly provider: string;
+  readonly egressClass: string;
+  readonly region?: string | undefined;
+  readonly gb: bigint;
+}
+
+export interface UsageRecord {
+  /** When the usage happened (epoch milliseconds); prices valid then are used. */
+  readonly at: number;
+  readonly models?: readonly ModelUsage[] | undefined;
+  readonly gpus?: readonly GpuUsage[] | undefined;
+  readonly instances?: readonly InstanceUsage[] | undefined;
+  readonly storage?: readonly StorageUsage[] | undefined;
+  readonly egress?: readonly EgressUsage[] | undefined;
+}
+
+export interface QuoteLine {
+  readonly resourceType: ResourceType;
+  readonly kind: UsageKind;
+  readonly provider: string;
+  readonly sku: string;
+  readonly region: string;
+  /** Scaled by 10^QUANTITY_SCALE; includes the GPU or instance count. */
+  readonly quantity: bigint;
+  readonly unit: PriceUnit;
+  /** The on-demand list price used for list cost. */
+  readonly priceId: string;
+  readonly listUnitPrice: Money;
+  readonly listCost: Money;
+  /** The catalog price used for effective cost when it is not the list price (spot, reserved). */
+  readonly effectivePriceId: string;
+  readonly effectiveCost: Money;
+  readonly overrides: readonly AppliedOverride[];
+  readonly serviceTier: ServiceTier;
+  readonly pricingModel: PricingModel;
+  readonly aboveInputTokens: bigint;
+}
+
+export interface Quote {
+  readonly lines: readonly QuoteLine[];
+  readonly listCost: Money;
+  readonly effectiveCost: Money;
+  readonly snapshotVersion: bigint;
+  readonly at: number;
+}
+
+interface LineSpec {
+  readonly field: string;
+  readonly resourceType: ResourceType;
+  readonly kind: UsageKind;
+  readonly provider: string;
+  readonly sku: string;
+  readonly region: string;
+  readonly serviceTier: ServiceTier;
+  readonly pricingModel: PricingModel;
+  readonly inputTokens: bigint;
+  readonly quantity: bigint;
+}
+
+function required(value: string | undefined, field: string): string {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '') throw invalidArgument(field, 'is required');
+  return text;
+}
+
+function count(value: number | undefined, field: string): bigint {
+  if (value === undefined || value === 0) return 1n;
+  if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(field, 'must be a non-negative integer');
+  return BigInt(value);
+}
+
+function tokens(value: bigint | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(field, 'is out of range');
+  return Number(value);
+}
+
+/**
+ * Prices a usage record against a snapshot. Each line is rounded once (half to even at 10^-12);
+ * totals are sums of lines. List cost uses on-demand list prices; effective cost applies the
+ * requested pricing model's catalog price and at most one override per line.
+ * Throws PricingError: NOT_FOUND (with closest names) or INVALID_ARGUMENT (naming the field).
+ */
+export function quoteUsage(snapshot: PriceSnapshot, usage: UsageRecord): Quote {
+  if (!Number.isFinite(usage.at)) throw invalidArgument('at', 'must be a valid time');
+  const lines: QuoteLine[] = [];
+  const priced = (spec: LineSpec, optional = false): void => {
+    const line = priceLine(snapshot, usage.at, spec, optional);
+    if (line !== undefined) lines.push(line);
+  };
+  (usage.models ?? []).forEach((m, i) => {
+    const at = `models[${i}]`;
+    const provider = required(m.provider, `${at}.provider`);
+    const model = required(m.model, `${at}.model`);
+    const tier = m.serviceTier ?? 'standard';
+    const base = { provider, sku: model, region: (m.region ?? '').toLowerCase(), serviceTier: tier };
+    const probe: PriceQuery = { ...base, kind: 'input_tokens', at: usage.at };
+    const reasoningPriced = snapshot.find({ ...probe, kind: 'reasoning_tokens' }) !== undefined;
+    let billable;
+    try {
+      billable = toBillableTokens(
+        {
+          input: tokens(m.inputTokens, `${at}.input_tokens`),
+          output: tokens(m.outputTokens, `${at}.output_tokens`),
+          cacheRead: tokens(m.cacheReadTokens, `${at}.cache_read_tokens`),
+          cacheWrite: tokens(m.cacheWriteTokens, `${at}.cache_write_tokens`),
+          reasoning: tokens(m.reasoningTokens, `${at}.reasoning_tokens`),
+        },
+        m.inputTokenRule ?? defaultInputTokenRule(provider),
+        reasoningPriced,
+      );
+    } catch (err) {
+      if (err instanceof UsageError) throw new PricingError('INVALID_ARGUMENT', `${at}: ${err.message}`, { field: at });
+      throw err;
+    }
+    const prompt = billable.uncachedInput + billable.cacheRead + billable.cacheWrite;
+    const spec = (kind: UsageKind, quantity: bigint): LineSpec => ({
+      ...base,
+      field: at,
+      resourceType: 'model',
+      kind,
+      pricingModel: 'on_demand',
+      inputTokens: prompt,
+      quantity: quantity * QUANTITY_ONE,
+    });
+    // The input price must exist even for zero tokens: an unknown model is an error, not free.
+    if (snapshot.find({ ...probe, inputTokens: prompt }) === undefined) {
+      throw withField(snapshot.notFound({ ...probe, inputTokens: prompt }), at);
+    }
+    priced(spec('input_tokens', billable.uncachedInput));
+    priced(spec('cache_read_tokens', billable.cacheRead));
+    priced(spec('cache_write_tokens', billable.cacheWrite));
+    priced(spec('output_tokens', billable.output));
+    priced(spec('reasoning_tokens', billable.reasoning));
+    // Most models have no per-request fee: requests without a price cost nothing.
+    priced(spec('requests', m.requests ?? 0n), true);
+    priced(spec('images', m.images ?? 0n));
+  });
+  (usage.gpus ?? []).forEach((g, i) => {
+    const at = `gpus[${i}]`;
+    priced({
+      field: at,
+      resourceType: 'gpu',
+      kind: 'gpu_time',
+      provider: (g.provider ?? '').trim().toLowerCase() || 'reference',
+      sku: required(g.gpuType, `${at}.gpu_type`),
+      region: (g.region ?? '').toLowerCase(),
+      serviceTier: 'standard',
+      pricingModel: g.pricingModel ?? 'on_demand',
+      inputTokens: 0n,
+      quantity: g.seconds * count(g.gpuCount, `${at}.gpu_count`),
+    });
+  });
+  (usage.instances ?? []).forEach((v, i) => {
+    const at = `instances[${i}]`;
+    priced({
+      field: at,
+      resourceType: 'instance',
+      kind: 'instance_time',
+      provider: required(v.provider, `${at}.provider`),
+      sku: required(v.instanceType, `${at}.instance_type`),
+      region: (v.region ?? '').toLowerCase(),
+      serviceTier: 'standard',
+      pricingModel: v.pricingModel ?? 'on_demand',
+      inputTokens: 0n,
+      quantity: v.seconds * count(v.count, `${at}.count`),
+    });
+  });
+  (usage.storage ?? []).forEach((s, i) => {
+    const at = `storage[${i}]`;
+    priced({
+      field: at,
+      resourceType: 'storage',
+      kind: 'storage',
+      provider: required(s.provider, `${at}.provider`),
+      sku: required(s.storageClass, `${at}.storage_class`),
+      region: (s.region ?? '').toLowerCase(),
+      serviceTier: 'standard',
+      pricingModel: 'on_demand',
+      inputTokens: 0n,
+      quantity: s.gbMonths,
+    });
+  });
+  (usage.egress ?? []).forEach((e, i) => {
+    const at = `egress[${i}]`;
+    priced({
+      field: at,
+      resourceType: 'egress',
+      kind: 'egress',
+      provider: required(e.provider, `${at}.provider`),
+      sku: required(e.egressClass, `${at}.egress_class`),
+      region: (e.region ?? '').toLowerCase(),
+      serviceTier: 'standard',
+      pricingModel: 'on_demand',
+      inputTokens: 0n,
+      quantity: e.gb,
+    });
+  });
+  const currency = lines[0]?.listCost.currency ?? 'USD';
+  for (const line of lines) {
+    if (line.listCost.currency !== currency) {
+      throw invalidArgument(
+        'usage',
+        `mixes ${currency} and ${line.listCost.currency} prices; quote them separately (no exchange rates are applied)`,
+      );
+    }
+  }
+  return {
+    lines,
+    listCost: Money.sum(
+      lines.map((l) => l.listCost),
+      currency,
+    ),
+    effectiveCost: Money.sum(
+      lines.map((l) => l.effectiveCost),
+      currency,
+    ),
+    snapshotVersion: snapshot.version,
+    at: usage.at,
+  };
+}
+
+/** Token kinds that fall back to the input price when a model has no price of their own. */
+const FALLBACK: Partial<Record<UsageKind, UsageKind>> = {
+  cache_read_tokens: 'input_tokens',
+  cache_write_tokens: 'input_tokens',
+};
+
+function priceLine(snapshot: PriceSnapshot, at: number, spec: LineSpec, optional: boolean): QuoteLine | undefined {
+  if (spec.quantity === 0n) return undefined;
+  const query: PriceQuery = {
+    provider: spec.provider,
+    sku: spec.sku,
+    region: spec.region,
+    kind: spec.kind,
+    serviceTier: spec.serviceTier,
+    pricingModel: 'on_demand',
+    at,
+    inputTokens: spec.inputTokens,
+  };
+  const fallbackKind = FALLBACK[spec.kind];
+  const onDemand = (q: PriceQuery): Price | undefined =>
+    snapshot.find(q) ?? (fallbackKind === undefined ? undefined : snapshot.find({ ...q, kind: fallbackKind }));
+  const modelQuery = { ...query, pricingModel: spec.pricingModel };
+  const catalogForModel = spec.pricingModel === 'on_demand' ? undefined : snapshot.find(modelQuery);
+  const list = onDemand(query) ?? catalogForModel;
+  if (list === undefined) {
+    if (optional) return undefined;
+    throw withField(snapshot.notFound(query), spec.field);
+  }
+  const target = {
+    provider: spec.provider,
+    sku: list.sku,
+    region: spec.region,
+    resourceType: spec.resourceType,
+    kind: spec.kind,
+    pricingModel: spec.pricingModel,
+    at,
+  };
+  const override = findOverride(snapshot.overrides, target);
+  // The price effective cost starts from: the requested pricing model's catalog price, if any.
+  const basis = catalogForModel ?? list;
+  if (spec.pricingModel !== 'on_demand' && catalogForModel === undefined && override?.effect.type !== 'rate') {
+    throw withField(snapshot.notFound(modelQuery), spec.field);
+  }
+  const listCost = lineCost(list.amount, list.unit, spec.quantity);
+  const effectiveCost =
+    override === undefined
+      ? lineCost(basis.amount, basis.unit, spec.quantity)
+      : applyOverride(override, basis.amount, basis.unit, spec.quantity);
+  return {
+    resourceType: spec.resourceType,
+    kind: spec.kind,
+    provider: spec.provider,
+    sku: list.sku,
+    region: list.region,
+    quantity: spec.quantity,
+    unit: list.unit,
+    priceId: list.id,
+    listUnitPrice: list.amount,
+    listCost,
+    effectivePriceId: basis.id,
+    effectiveCost,
+    overrides:
+      override === undefined
+        ? []
+        : [{ id: override.id, description: override.description, pricingModel: override.pricingModel }],
+    serviceTier: spec.serviceTier,
+    pricingModel: spec.pricingModel,
+    aboveInputTokens: list.aboveInputTokens,
+  };
+}
+
+function withField(err: PricingError, field: string): PricingError {
+  return new PricingError(err.code, `${field}: ${err.message}`, { field, suggestions: err.suggestions });
+}
