@@ -20,6 +20,8 @@ export const GpuAttr = {
   seconds: 'costtrace.gpu.seconds',
   /** Who bills the GPU: "aws", "gcp", "azure", "internal"…; default `cloud.provider`, then "reference". */
   provider: 'costtrace.gpu.provider',
+  /** Pricing model of the GPUs: "on_demand" (default), "spot", "reserved", "committed", "internal". */
+  pricingModel: 'costtrace.gpu.pricing_model',
   /** How `seconds` was obtained: "timer" (wall time of a withGpu block), "sampler", "manual". */
   source: 'costtrace.gpu.source',
   /** Mean utilisation (0..1) the sampler measured while the span held the device. */

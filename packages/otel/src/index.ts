@@ -10,8 +10,21 @@ export type { DimensionKeys, DimensionName } from './cost-dimensions.js';
 export { detectVcsRevision, VCS_REVISION_ENV_VARS } from './vcs-revision.js';
 export type { DetectedVcsRevision } from './vcs-revision.js';
 export { InstanceShareMeter } from './instance/instance-share-meter.js';
-export { BUNDLED_CATALOG_VERSION, bundledSnapshot } from './pricing/bundled-catalog.js';
-export { PriceSnapshot, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/price-snapshot.js';
-export type { PriceSnapshotInit, PriceSource, SnapshotSource, TimeRate } from './pricing/price-snapshot.js';
+export { BUNDLED_CATALOG_VERSION, bundledPriceSnapshot, bundledPricingView } from './pricing/bundled-catalog.js';
+export { PricingView, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
+export type { PriceSource, SnapshotSource, TokenPriceLookup } from './pricing/pricing-view.js';
 export { CostSdkError } from './sdk-error.js';
 export type { CostSdkErrorCode } from './sdk-error.js';
+export { migShare, migSlicesFor, recordGpuUsage, withGpu } from './gpu/gpu-usage.js';
+export type { GpuDescriptor, GpuTimer, GpuUsage } from './gpu/gpu-usage.js';
+export { devicesOf, GpuSampler, sampleGpus } from './gpu/gpu-sampler.js';
+export type { GpuSample, GpuSamplerOptions, NvidiaSmiRunner, SampledDevice } from './gpu/gpu-sampler.js';
+export {
+  APP_QUERY_FIELDS,
+  GPU_QUERY_FIELDS,
+  gpuTypeFromName,
+  parseComputeApps,
+  parseGpuQuery,
+  parseMigDevices,
+} from './gpu/nvidia-smi-parser.js';
+export type { ComputeApp, GpuInfo, MigDeviceInfo } from './gpu/nvidia-smi-parser.js';

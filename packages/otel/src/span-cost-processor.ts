@@ -11,15 +11,14 @@ import {
   InstanceAttr,
   parseScaled,
 } from '@costtrace/core';
-import type { InputTokenRule } from '@costtrace/core';
+import type { InputTokenRule, PricingModel, Quote } from '@costtrace/core';
 import { findDimension, resolveDimensionKeys } from './cost-dimensions.js';
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
-import { ATTOSECONDS_PER_SECOND, InstanceShareMeter } from './instance/instance-share-meter.js';
-import { addPico, compileTokenPrice, formatPico, picoToFloat, tokenLine } from './pricing/compiled-token-price.js';
-import type { CompiledTokenPrice } from './pricing/compiled-token-price.js';
-import { bundledSnapshot } from './pricing/bundled-catalog.js';
-import { StaticPriceSource } from './pricing/price-snapshot.js';
-import type { PriceSnapshot, PriceSource, TimeRate } from './pricing/price-snapshot.js';
+import { InstanceShareMeter } from './instance/instance-share-meter.js';
+import { addPico, formatPico, KIND_BIT, picoToFloat, priceIdsFor, tokenLine } from './pricing/compiled-token-price.js';
+import { bundledPricingView } from './pricing/bundled-catalog.js';
+import { pricingModelOf, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
+import type { PriceSource, PricingView } from './pricing/pricing-view.js';
 import { invalidOption } from './sdk-error.js';
 import { detectVcsRevision } from './vcs-revision.js';
 
@@ -49,6 +48,8 @@ export interface InstanceCostOptions {
    * process (the request, job or message handler spans), so nested spans never double count.
    */
   readonly spans?: 'local-roots' | ((span: Span) => boolean) | undefined;
+  /** Pricing model of the host (spot, reserved, committed, internal); default on-demand. */
+  readonly pricingModel?: PricingModel | undefined;
   /** Monotonic clock in nanoseconds (tests). */
   readonly nowNs?: (() => bigint) | undefined;
 }
@@ -94,9 +95,10 @@ export interface CostSpanProcessorStats {
   readonly idleInstanceSeconds: number;
 }
 
-interface Line {
-  pico: number | bigint;
-  currency: string;
+interface Priced {
+  readonly pico: number | bigint;
+  readonly currency: string;
+  readonly ids: readonly string[];
 }
 
 const NO_LOOKUP: Attributes = Object.freeze({});
@@ -131,9 +133,6 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly starts = new WeakMap<Span, StartContext>();
   private readonly instanceMarks = new WeakMap<Span, bigint>();
 
-  private compiledFor: PriceSnapshot | undefined;
-  private compiled = new Map<string, Map<string, CompiledTokenPrice | null>>();
-
   private priced = 0;
   private unpriced = 0;
   private readonly byReason: Record<string, number> = {};
@@ -148,7 +147,7 @@ export class CostSpanProcessor implements SpanProcessor {
     if (options.prices !== undefined && typeof options.prices.current !== 'function') {
       throw invalidOption('prices', 'must have a current() method', 'pass a PricingClient or a StaticPriceSource');
     }
-    this.prices = options.prices ?? new StaticPriceSource(bundledSnapshot());
+    this.prices = options.prices ?? new StaticPriceSource(bundledPricingView());
     if (options.inputTokenRules !== undefined) {
       for (const [provider, rule] of Object.entries(options.inputTokenRules)) {
         if (rule !== 'input-includes-cache' && rule !== 'input-excludes-cache') {
@@ -236,7 +235,14 @@ export class CostSpanProcessor implements SpanProcessor {
 
   private price(span: Span): void {
     const own = span.attributes;
-    const snapshot = this.prices.current();
+    if (own[ROLLUP_ATTRIBUTE] === true) {
+      this.rollups += 1;
+      this.endInstance(span); // a roll-up span is never charged instance time either
+      return;
+    }
+    const view = this.prices.current();
+    const end = span.endTime;
+    const at = end[0] * 1000 + end[1] / 1e6;
     let pico: number | bigint = 0;
     let currency: string | undefined;
     let reason: SpanUnpricedReason | undefined;
@@ -244,24 +250,18 @@ export class CostSpanProcessor implements SpanProcessor {
     let applicable = false;
     const out: Attributes = {};
 
-    if (own[ROLLUP_ATTRIBUTE] === true) {
-      this.rollups += 1;
-      this.endInstance(span); // a roll-up span is never charged instance time either
-      return;
-    }
-
     // Tokens.
     const inputTokens = own[GenAiAttr.inputTokens];
     const outputTokens = own[GenAiAttr.outputTokens];
     const model = stringValue(own[GenAiAttr.responseModel]) ?? stringValue(own[GenAiAttr.requestModel]);
     if (inputTokens !== undefined || outputTokens !== undefined || model !== undefined) {
       applicable = true;
-      const tokens = this.priceTokens(own, snapshot, model, inputTokens, outputTokens, out);
+      const tokens = this.priceTokens(own, view, at, model, inputTokens, outputTokens, out);
       if (typeof tokens === 'string') reason = tokens;
       else {
         pico = tokens.pico;
         currency = tokens.currency;
-        priceIds = tokens.priceIds;
+        priceIds = tokens.ids;
       }
     }
 
@@ -269,14 +269,14 @@ export class CostSpanProcessor implements SpanProcessor {
     const gpuSeconds = own[GpuAttr.seconds];
     if (gpuSeconds !== undefined) {
       applicable = true;
-      const gpu = this.priceGpu(own, span.resource.attributes, snapshot, gpuSeconds);
+      const gpu = this.priceGpu(own, span.resource.attributes, view, at, gpuSeconds);
       if (typeof gpu === 'string') reason ??= gpu;
-      else if (currency !== undefined && gpu.line.currency !== currency) reason ??= 'currency_mismatch';
+      else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        out[CostAttr.gpu] = formatPico(gpu.line.pico);
-        pico = addPico(pico, gpu.line.pico);
-        currency = gpu.line.currency;
-        priceIds = priceIds === undefined ? [gpu.id] : [...priceIds, gpu.id];
+        out[CostAttr.gpu] = formatPico(gpu.pico);
+        pico = addPico(pico, gpu.pico);
+        currency = gpu.currency;
+        priceIds = priceIds === undefined ? gpu.ids : [...priceIds, ...gpu.ids];
       }
     }
 
@@ -284,15 +284,15 @@ export class CostSpanProcessor implements SpanProcessor {
     const instance = this.endInstance(span);
     if (instance !== undefined) {
       applicable = true;
-      const compute = this.priceInstance(span.resource.attributes, snapshot, instance);
+      const compute = this.priceInstance(span.resource.attributes, view, at, instance);
       if (typeof compute === 'string') reason ??= compute;
-      else if (currency !== undefined && compute.line.currency !== currency) reason ??= 'currency_mismatch';
+      else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        out[CostAttr.compute] = formatPico(compute.line.pico);
+        out[CostAttr.compute] = formatPico(compute.pico);
         out[InstanceAttr.shareSeconds] = Number(instance) / 1e18;
-        pico = addPico(pico, compute.line.pico);
-        currency = compute.line.currency;
-        priceIds = priceIds === undefined ? [compute.id] : [...priceIds, compute.id];
+        pico = addPico(pico, compute.pico);
+        currency = compute.currency;
+        priceIds = priceIds === undefined ? compute.ids : [...priceIds, ...compute.ids];
       }
     }
 
@@ -301,15 +301,15 @@ export class CostSpanProcessor implements SpanProcessor {
       out[CostAttr.total] = formatPico(pico);
       out[CostAttr.totalFloat] = picoToFloat(pico);
       out[CostAttr.currency] = currency;
-      out[CostAttr.pricingVersion] = snapshot.version;
-      out[CostAttr.pricingSource] = snapshot.source;
-      out[CostAttr.pricingStale] = snapshot.stale;
+      out[CostAttr.pricingVersion] = view.version;
+      out[CostAttr.pricingSource] = view.source;
+      out[CostAttr.pricingStale] = view.stale;
       out[CostAttr.pricingPriceIds] = priceIds as string[];
       this.priced += 1;
       this.count('priced', undefined);
     } else {
-      // Nothing priced: drop partial token components, keep only the reason.
-      for (const key in out) delete out[key];
+      // Nothing priced: drop partial components, keep only the reason.
+      for (const key of Object.keys(out)) delete out[key];
     }
     if (reason !== undefined) {
       out[CostAttr.unpricedReason] = reason;
@@ -321,29 +321,39 @@ export class CostSpanProcessor implements SpanProcessor {
     span.setAttributes(out);
   }
 
+  private inputRule(provider: string): InputTokenRule {
+    return this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
+  }
+
   private priceTokens(
     own: Attributes,
-    snapshot: PriceSnapshot,
+    view: PricingView,
+    at: number,
     model: string | undefined,
     inputValue: AttributeValue | undefined,
     outputValue: AttributeValue | undefined,
     out: Attributes,
-  ): SpanUnpricedReason | { pico: number | bigint; currency: string; priceIds: readonly string[] } {
+  ): SpanUnpricedReason | Priced {
     if (inputValue === undefined && outputValue === undefined) return 'no_usage';
     if (model === undefined) return 'unknown_model';
     const provider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
     if (provider === undefined) return 'unknown_provider';
-    const compiled = this.compiledPrice(snapshot, provider, model);
-    if (compiled === null) return snapshot.tokens.has(provider) ? 'unknown_model' : 'unknown_provider';
+    const lookup = view.tokenPrice(provider, model, at);
+    if (lookup.kind === 'unknown_model' || lookup.kind === 'unknown_provider') return lookup.kind;
     const input = tokenCount(inputValue);
     const output = tokenCount(outputValue);
     const cacheRead = tokenCount(own[GenAiAttr.cacheReadInputTokens]);
     const cacheWrite = tokenCount(own[GenAiAttr.cacheCreationInputTokens]);
     const reasoning = tokenCount(own[GenAiAttr.reasoningOutputTokens]);
     if (input < 0 || output < 0 || cacheRead < 0 || cacheWrite < 0 || reasoning < 0) return 'invalid_usage';
-    // The per-provider input rule: make token kinds disjoint so nothing is billed twice.
-    const uncached = compiled.rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
+    // The per-provider input rule makes token kinds disjoint, so nothing is billed twice or missed.
+    const rule = this.inputRule(provider);
+    const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
     if (uncached < 0 || reasoning > output) return 'invalid_usage';
+    if (lookup.kind === 'quote') {
+      return this.quoteTokens(view, at, provider, model, rule, { input, output, cacheRead, cacheWrite, reasoning }, out);
+    }
+    const compiled = lookup.price;
     const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
     const billedReasoning = compiled.reasoningSeparate ? reasoning : 0;
     const inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
@@ -357,44 +367,83 @@ export class CostSpanProcessor implements SpanProcessor {
     out[CostAttr.cacheWriteTokens] = formatPico(writeLine);
     out[CostAttr.reasoningTokens] = formatPico(reasoningLine);
     const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
-    return { pico: total, currency: compiled.currency, priceIds: compiled.priceIds };
+    const mask =
+      (uncached > 0 ? KIND_BIT.input : 0) |
+      (cacheRead > 0 ? KIND_BIT.cacheRead : 0) |
+      (cacheWrite > 0 ? KIND_BIT.cacheWrite : 0) |
+      (plainOutput > 0 ? KIND_BIT.output : 0) |
+      (billedReasoning > 0 ? KIND_BIT.reasoning : 0);
+    return {
+      pico: total,
+      currency: compiled.currency,
+      ids: priceIdsFor(compiled, mask === 0 ? KIND_BIT.input : mask),
+    };
   }
 
-  /** Token price for provider+model, compiled once per snapshot (no string keys per span). */
-  private compiledPrice(snapshot: PriceSnapshot, provider: string, model: string): CompiledTokenPrice | null {
-    if (this.compiledFor !== snapshot) {
-      this.compiledFor = snapshot;
-      this.compiled = new Map();
+  /** Models with overrides or long-context tiers: core's quote (effective cost, after overrides). */
+  private quoteTokens(
+    view: PricingView,
+    at: number,
+    provider: string,
+    model: string,
+    rule: InputTokenRule,
+    t: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number },
+    out: Attributes,
+  ): SpanUnpricedReason | Priced {
+    const result = view.quote({
+      at,
+      models: [
+        {
+          provider,
+          model,
+          inputTokenRule: rule,
+          inputTokens: BigInt(t.input),
+          outputTokens: BigInt(t.output),
+          cacheReadTokens: BigInt(t.cacheRead),
+          cacheWriteTokens: BigInt(t.cacheWrite),
+          reasoningTokens: BigInt(t.reasoning),
+        },
+      ],
+    });
+    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_model' : 'invalid_usage';
+    const byKind: Record<string, bigint> = {};
+    for (const line of result.quote.lines) {
+      byKind[line.kind] = (byKind[line.kind] ?? 0n) + line.effectiveCost.subunits;
     }
-    let byModel = this.compiled.get(provider);
-    if (byModel === undefined) {
-      byModel = new Map();
-      if (this.compiled.size < 1_000) this.compiled.set(provider, byModel);
-    }
-    let compiled = byModel.get(model);
-    if (compiled === undefined) {
-      const price = snapshot.tokens.find(provider, model);
-      const rule = this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
-      compiled = price === undefined ? null : compileTokenPrice(price, rule, snapshot.tokenPriceIds(price));
-      if (byModel.size < 10_000) byModel.set(model, compiled);
-    }
-    return compiled;
+    out[CostAttr.inputTokens] = formatPico(byKind.input_tokens ?? 0n);
+    out[CostAttr.outputTokens] = formatPico(byKind.output_tokens ?? 0n);
+    out[CostAttr.cacheReadTokens] = formatPico(byKind.cache_read_tokens ?? 0n);
+    out[CostAttr.cacheWriteTokens] = formatPico(byKind.cache_write_tokens ?? 0n);
+    out[CostAttr.reasoningTokens] = formatPico(byKind.reasoning_tokens ?? 0n);
+    return quoted(result.quote);
   }
 
   private priceGpu(
     own: Attributes,
     resource: Attributes,
-    snapshot: PriceSnapshot,
+    view: PricingView,
+    at: number,
     secondsValue: AttributeValue,
-  ): SpanUnpricedReason | { line: Line; id: string } {
+  ): SpanUnpricedReason | Priced {
     const nanos = secondsToNanos(secondsValue);
     if (nanos === undefined) return 'invalid_usage';
     const gpuType = stringValue(own[GpuAttr.type]);
     if (gpuType === undefined) return 'unknown_gpu';
     const provider = stringValue(own[GpuAttr.provider]) ?? stringValue(resource[InstanceAttr.cloudProvider]);
-    const rate = snapshot.findGpuRate(provider, gpuType, stringValue(resource[InstanceAttr.cloudRegion]));
-    if (rate === undefined) return 'unknown_gpu';
-    return { line: timeLine(rate, nanos, 1_000_000_000n), id: rate.id };
+    const usage = {
+      gpuType,
+      gpuCount: 1,
+      seconds: nanos,
+      region: stringValue(resource[InstanceAttr.cloudRegion]),
+      pricingModel: pricingModelOf(own[GpuAttr.pricingModel]),
+    };
+    let result = view.quote({ at, gpus: [{ ...usage, provider }] });
+    if ('error' in result && provider !== undefined && provider !== REFERENCE_PROVIDER) {
+      // The named provider has no rate for this GPU type: fall back to the reference rate.
+      result = view.quote({ at, gpus: [{ ...usage, provider: REFERENCE_PROVIDER }] });
+    }
+    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_gpu' : 'invalid_usage';
+    return quoted(result.quote);
   }
 
   private endInstance(span: Span): bigint | undefined {
@@ -408,17 +457,29 @@ export class CostSpanProcessor implements SpanProcessor {
 
   private priceInstance(
     resource: Attributes,
-    snapshot: PriceSnapshot,
+    view: PricingView,
+    at: number,
     attoseconds: bigint,
-  ): SpanUnpricedReason | { line: Line; id: string } {
+  ): SpanUnpricedReason | Priced {
     const opts = this.instance?.options ?? {};
     const type = opts.instanceType ?? stringValue(resource[InstanceAttr.type]);
     const provider = opts.cloudProvider ?? stringValue(resource[InstanceAttr.cloudProvider]);
     if (type === undefined || provider === undefined) return 'unknown_instance';
-    const region = opts.region ?? stringValue(resource[InstanceAttr.cloudRegion]);
-    const rate = snapshot.findInstanceRate(provider, type, region);
-    if (rate === undefined) return 'unknown_instance';
-    return { line: timeLine(rate, attoseconds, ATTOSECONDS_PER_SECOND), id: rate.id };
+    const result = view.quote({
+      at,
+      instances: [
+        {
+          provider,
+          instanceType: type,
+          region: opts.region ?? stringValue(resource[InstanceAttr.cloudRegion]),
+          // core quantities have nanosecond resolution: the share is rounded half to even to 1 ns.
+          seconds: divideRoundHalfEven(attoseconds, ATTOSECONDS_PER_NANOSECOND),
+          pricingModel: opts.pricingModel,
+        },
+      ],
+    });
+    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_instance' : 'invalid_usage';
+    return quoted(result.quote);
   }
 
   private stampDimensions(span: Span, own: Attributes, out: Attributes): void {
@@ -527,10 +588,15 @@ function secondsToNanos(value: AttributeValue): bigint | undefined {
   return undefined;
 }
 
-/** amount per unitSeconds × quantity / (unitSeconds × perSecond), rounded once, half even. */
-function timeLine(rate: TimeRate, quantity: bigint, perSecond: bigint): Line {
-  return {
-    pico: divideRoundHalfEven(rate.amount.subunits * quantity, rate.unitSeconds * perSecond),
-    currency: rate.amount.currency,
-  };
+const ATTOSECONDS_PER_NANOSECOND = 1_000_000_000n;
+
+/** Effective cost of a core quote, with the ids of the prices and overrides it used. */
+function quoted(quote: Quote): Priced {
+  const ids: string[] = [];
+  for (const line of quote.lines) {
+    if (!ids.includes(line.priceId)) ids.push(line.priceId);
+    if (line.effectivePriceId !== line.priceId && !ids.includes(line.effectivePriceId)) ids.push(line.effectivePriceId);
+    for (const o of line.overrides) if (!ids.includes(o.id)) ids.push(o.id);
+  }
+  return { pico: quote.effectiveCost.subunits, currency: quote.effectiveCost.currency, ids };
 }

@@ -1,5 +1,14 @@
 import { divideRoundHalfEven, formatScaled, MONEY_SCALE } from '@costtrace/core';
-import type { InputTokenRule, TokenPrice } from '@costtrace/core';
+import type { TokenPrice } from '@costtrace/core';
+
+/** Price id behind each token kind (a kind without its own price cites the one it falls back to). */
+export interface TokenPriceIds {
+  readonly input: string;
+  readonly output: string;
+  readonly cacheRead: string;
+  readonly cacheWrite: string;
+  readonly reasoning: string;
+}
 
 /**
  * A token price prepared for the hot path. A price of P USD per 1M tokens is P × 10^6
@@ -12,7 +21,6 @@ import type { InputTokenRule, TokenPrice } from '@costtrace/core';
 export interface CompiledTokenPrice {
   readonly price: TokenPrice;
   readonly currency: string;
-  readonly rule: InputTokenRule;
   readonly reasoningSeparate: boolean;
   /** Pico-units per token when an exact integer, else NaN (bigint path). */
   readonly input: number;
@@ -26,8 +34,28 @@ export interface CompiledTokenPrice {
   readonly cacheReadPerMillion: bigint;
   readonly cacheWritePerMillion: bigint;
   readonly reasoningPerMillion: bigint;
-  /** `cost.pricing.price_ids` for this model, shared and frozen. */
-  readonly priceIds: readonly string[];
+  readonly ids: TokenPriceIds;
+  /** `cost.pricing.price_ids` by bitmask of billed kinds (see priceIdsFor), built lazily. */
+  readonly idLists: (readonly string[] | undefined)[];
+}
+
+/** Bits of priceIdsFor's mask. */
+export const KIND_BIT = { input: 1, cacheRead: 2, cacheWrite: 4, output: 8, reasoning: 16 } as const;
+
+/** The ids of the prices a span was billed at (kinds with a non-zero quantity), shared and frozen. */
+export function priceIdsFor(price: CompiledTokenPrice, mask: number): readonly string[] {
+  let list = price.idLists[mask];
+  if (list === undefined) {
+    const ids: string[] = [];
+    if ((mask & KIND_BIT.input) !== 0) ids.push(price.ids.input);
+    if ((mask & KIND_BIT.cacheRead) !== 0) ids.push(price.ids.cacheRead);
+    if ((mask & KIND_BIT.cacheWrite) !== 0) ids.push(price.ids.cacheWrite);
+    if ((mask & KIND_BIT.output) !== 0) ids.push(price.ids.output);
+    if ((mask & KIND_BIT.reasoning) !== 0) ids.push(price.ids.reasoning);
+    list = Object.freeze([...new Set(ids)]);
+    price.idLists[mask] = list;
+  }
+  return list;
 }
 
 const MILLION = 1_000_000n;
@@ -38,11 +66,7 @@ function perToken(perMillion: bigint): number {
     : Number.NaN;
 }
 
-export function compileTokenPrice(
-  price: TokenPrice,
-  rule: InputTokenRule,
-  priceIds: readonly string[],
-): CompiledTokenPrice {
+export function compileTokenPrice(price: TokenPrice, ids: TokenPriceIds): CompiledTokenPrice {
   const input = price.inputPerMillion.subunits;
   const output = price.outputPerMillion.subunits;
   const cacheRead = (price.cacheReadPerMillion ?? price.inputPerMillion).subunits;
@@ -51,7 +75,6 @@ export function compileTokenPrice(
   return {
     price,
     currency: price.currency,
-    rule,
     reasoningSeparate: price.reasoningPerMillion !== undefined,
     input: perToken(input),
     output: perToken(output),
@@ -63,7 +86,8 @@ export function compileTokenPrice(
     cacheReadPerMillion: cacheRead,
     cacheWritePerMillion: cacheWrite,
     reasoningPerMillion: reasoning,
-    priceIds: Object.freeze([...priceIds]),
+    ids,
+    idLists: [],
   };
 }
 
