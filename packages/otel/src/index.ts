@@ -28,3 +28,6 @@ export {
   parseMigDevices,
 } from './gpu/nvidia-smi-parser.js';
 export type { ComputeApp, GpuInfo, MigDeviceInfo } from './gpu/nvidia-smi-parser.js';
+export { PricingClient } from './pricing/pricing-client.js';
+export type { PricingClientOptions, PricingClientStats } from './pricing/pricing-client.js';
+export { overrideFromMessage, priceFromMessage } from './pricing/price-messages.js';
