@@ -31,3 +31,12 @@ export type { ComputeApp, GpuInfo, MigDeviceInfo } from './gpu/nvidia-smi-parser
 export { PricingClient } from './pricing/pricing-client.js';
 export type { PricingClientOptions, PricingClientStats } from './pricing/pricing-client.js';
 export { overrideFromMessage, priceFromMessage } from './pricing/price-messages.js';
+export { createThrottleGuard, defaultRequestDimensions, ThrottleGuard } from './throttle/throttle-guard.js';
+export type {
+  DegradeContext,
+  GuardDecision,
+  RequestDimensions,
+  ThrottleGuardOptions,
+} from './throttle/throttle-guard.js';
+export { parseThrottle, parseThrottleDocument, ThrottleSet } from './throttle/throttle-set.js';
+export type { Throttle, ThrottleDocument } from './throttle/throttle-set.js';
