@@ -104,8 +104,6 @@ interface Priced {
 const NO_LOOKUP: Attributes = Object.freeze({});
 const EMPTY_START: StartContext | undefined = undefined;
 
-type SpanWithParent = Span & { readonly parentSpanContext?: { readonly isRemote?: boolean } | undefined };
-
 /**
  * Stamps `cost.*` attributes on spans at `onEnding`, the SDK hook (sdk-trace-base ≥ 2.1) that
  * runs after the end time is set and before the span becomes read-only, so every exporter sees
@@ -205,8 +203,7 @@ export class CostSpanProcessor implements SpanProcessor {
         const tracked =
           instance.select !== undefined
             ? instance.select(span)
-            : (span as SpanWithParent).parentSpanContext === undefined ||
-              (span as SpanWithParent).parentSpanContext?.isRemote === true;
+            : span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true;
         if (tracked) this.instanceMarks.set(span, instance.meter.start());
       }
     } catch (err) {
@@ -351,7 +348,15 @@ export class CostSpanProcessor implements SpanProcessor {
     const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
     if (uncached < 0 || reasoning > output) return 'invalid_usage';
     if (lookup.kind === 'quote') {
-      return this.quoteTokens(view, at, provider, model, rule, { input, output, cacheRead, cacheWrite, reasoning }, out);
+      return this.quoteTokens(
+        view,
+        at,
+        provider,
+        model,
+        rule,
+        { input, output, cacheRead, cacheWrite, reasoning },
+        out,
+      );
     }
     const compiled = lookup.price;
     const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;

@@ -75,9 +75,9 @@ describe('GPU cost', () => {
     let now = 0n;
     const { tracer, finished } = setup();
     const span = tracer.startSpan('infer');
-    const result = await withGpu(span, { gpuType: 'a100-80gb', count: 4, nowNs: () => now }, async () => {
+    const result = await withGpu(span, { gpuType: 'a100-80gb', count: 4, nowNs: () => now }, () => {
       now += 250_000_000n; // 0.25 s
-      return 42;
+      return Promise.resolve(42);
     });
     assert.equal(result, 42);
     await assert.rejects(

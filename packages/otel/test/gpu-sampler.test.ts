@@ -15,7 +15,8 @@ import type { NvidiaSmiRunner } from '../src/index.js';
 // Captured on an H100 host (driver 5xx), idle:
 //   nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu,mig.mode.current,pci.bus_id --format=csv,noheader,nounits
 //   nvidia-smi -L
-const H100_QUERY = '0, GPU-1b0aec21-3046-7a4d-3718-326ff3c44da4, NVIDIA H100 80GB HBM3, 81559, 0, 0, Disabled, 00000000:00:06.0\n';
+const H100_QUERY =
+  '0, GPU-1b0aec21-3046-7a4d-3718-326ff3c44da4, NVIDIA H100 80GB HBM3, 81559, 0, 0, Disabled, 00000000:00:06.0\n';
 const H100_LIST = 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1b0aec21-3046-7a4d-3718-326ff3c44da4)\n';
 
 // An 8×A100 node with GPU 0 in MIG mode (3g.20gb + 2g.10gb + 1g.5gb) and two busy GPUs.

@@ -50,7 +50,10 @@ async function runSdk(exporter: SpanExporter): Promise<void> {
   });
   sdk.start();
   const tracer = trace.getTracer('wire');
-  const edge = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ 'costtrace.tenant': { value: 'acme' } }));
+  const edge = propagation.setBaggage(
+    ROOT_CONTEXT,
+    propagation.createBaggage({ 'costtrace.tenant': { value: 'acme' } }),
+  );
   const server = tracer.startSpan('POST /v1/chat', { attributes: { 'http.route': '/v1/chat' } }, edge);
   const llm = tracer.startSpan(
     'chat claude-sonnet-4',

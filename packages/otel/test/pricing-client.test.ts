@@ -114,7 +114,11 @@ describe('PricingClient', () => {
     const probe = new FakePricingCache();
     const port = await probe.start();
     await probe.stop();
-    const client = new PricingClient({ address: `127.0.0.1:${port}`, logger: quiet, backoff: { initialMs: 20, maxMs: 100 } }).start();
+    const client = new PricingClient({
+      address: `127.0.0.1:${port}`,
+      logger: quiet,
+      backoff: { initialMs: 20, maxMs: 100 },
+    }).start();
     cleanups.push(() => client.shutdown());
     const price = pipeline(client);
     const first = price();
@@ -143,7 +147,11 @@ describe('PricingClient', () => {
     };
     const port = await cache.start();
     cleanups.push(() => cache.stop());
-    const client = new PricingClient({ address: `127.0.0.1:${port}`, logger: quiet, backoff: { initialMs: 20 } }).start();
+    const client = new PricingClient({
+      address: `127.0.0.1:${port}`,
+      logger: quiet,
+      backoff: { initialMs: 20 },
+    }).start();
     cleanups.push(() => client.shutdown());
     const price = pipeline(client);
     assert.equal(await client.ready(), true);
@@ -186,10 +194,15 @@ describe('PricingClient', () => {
 
   it('resubscribes from scratch when changes do not apply to the version it holds', async () => {
     const cache = new FakePricingCache();
-    cache.onWatch = (call) => call.write({ stale: false, ...snapshotMessage(call.request.fromVersion === 0n ? 10n : 12n, '3.00') });
+    cache.onWatch = (call) =>
+      call.write({ stale: false, ...snapshotMessage(call.request.fromVersion === 0n ? 10n : 12n, '3.00') });
     const port = await cache.start();
     cleanups.push(() => cache.stop());
-    const client = new PricingClient({ address: `127.0.0.1:${port}`, logger: quiet, backoff: { initialMs: 20 } }).start();
+    const client = new PricingClient({
+      address: `127.0.0.1:${port}`,
+      logger: quiet,
+      backoff: { initialMs: 20 },
+    }).start();
     cleanups.push(() => client.shutdown());
     assert.equal(await client.ready(), true);
     cache.push({

@@ -325,10 +325,14 @@ describe('CostSpanProcessor: dimensions', () => {
   it('carries a tenant from W3C baggage at the edge to every cost-bearing child span', async () => {
     const { tracer, provider, exporter } = setup();
     // What an HTTP server instrumentation does with the incoming `baggage` header.
-    const ctx = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: 'costtrace.tenant=acme,team.id=search' }, {
-      get: (carrier: Record<string, string>, key: string) => carrier[key],
-      keys: (c: Record<string, string>) => Object.keys(c),
-    });
+    const ctx = new W3CBaggagePropagator().extract(
+      ROOT_CONTEXT,
+      { baggage: 'costtrace.tenant=acme,team.id=search' },
+      {
+        get: (carrier: Record<string, string>, key: string) => carrier[key],
+        keys: (c: Record<string, string>) => Object.keys(c),
+      },
+    );
     const server = tracer.startSpan('POST /v1/chat', { attributes: { 'http.route': '/v1/chat' } }, ctx);
     const inServer = trace.setSpan(ctx, server);
     const agent = tracer.startSpan('agent', {}, inServer);
@@ -360,11 +364,20 @@ describe('CostSpanProcessor: dimensions', () => {
       { dimensions: { tenant: ['app.tenant'], feature: ['feature'] } },
       { feature: 'summaries' },
     );
-    const ctx = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ 'app.tenant': { value: 'from-baggage' } }));
+    const ctx = propagation.setBaggage(
+      ROOT_CONTEXT,
+      propagation.createBaggage({ 'app.tenant': { value: 'from-baggage' } }),
+    );
     const root = tracer.startSpan('root', { attributes: { 'app.tenant': 'from-parent' } }, ctx);
     const child = tracer.startSpan(
       'llm',
-      { attributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 1 } },
+      {
+        attributes: {
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.usage.input_tokens': 1,
+        },
+      },
       trace.setSpan(ctx, root),
     );
     child.end();
@@ -376,7 +389,11 @@ describe('CostSpanProcessor: dimensions', () => {
   });
 
   it('stamps the VCS revision from CI variables unless the resource has one', async () => {
-    const usage = { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 1 };
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1,
+    };
     const fromEnv = setup({ env: { GITHUB_SHA: 'a1b2c3d4' }, environment: 'staging' });
     const span = await fromEnv.run(usage);
     assert.equal(span.attributes['vcs.ref.head.revision'], 'a1b2c3d4');

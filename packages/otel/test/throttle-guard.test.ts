@@ -177,7 +177,13 @@ describe('throttle guard', () => {
 
     api.release('thr-route');
     api.engage({ ...acme(), id: 'thr-deg', budgetId: 'chat-degrade', scope: { model: 'gpt-4o' }, action: 'degrade' });
-    await until(() => guard.throttles().map((t: Throttle) => t.id).join() === 'thr-deg');
+    await until(
+      () =>
+        guard
+          .throttles()
+          .map((t: Throttle) => t.id)
+          .join() === 'thr-deg',
+    );
     assert.deepEqual(await (await chat('gpt-4o')).json(), { model: 'gpt-4o-mini' });
     assert.deepEqual(degraded, ['chat-degrade']);
     api.release('thr-deg');
@@ -214,7 +220,10 @@ describe('throttle guard', () => {
       failOpen: false,
       logger: quiet,
     });
-    cleanups.push(() => open.shutdown(), () => closed.shutdown());
+    cleanups.push(
+      () => open.shutdown(),
+      () => closed.shutdown(),
+    );
     await until(() => open.stats().apiFailures > 0 && closed.stats().apiFailures > 0);
     assert.deepEqual(open.decide({ tenant: 'acme' }), { action: 'allow' });
     const decision = closed.decide({ tenant: 'acme' });
@@ -234,7 +243,11 @@ describe('throttle guard', () => {
       limit: { amount: '1', currency: 'USD' },
       until,
     });
-    set.replace([t('a', { tenant: 'acme' }, 1_000), t('b', { tenant: 'acme', model: 'gpt-4o' }, 5_000), t('c', {}, 100)]);
+    set.replace([
+      t('a', { tenant: 'acme' }, 1_000),
+      t('b', { tenant: 'acme', model: 'gpt-4o' }, 5_000),
+      t('c', {}, 100),
+    ]);
     assert.equal(set.match({ tenant: 'acme', model: 'gpt-4o' }, 50)?.id, 'b');
     assert.equal(set.match({ tenant: 'acme' }, 500)?.id, 'a');
     assert.equal(set.match({ tenant: 'other' }, 50)?.id, 'c');

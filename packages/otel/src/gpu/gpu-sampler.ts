@@ -5,7 +5,13 @@ import { GpuAttr } from '@costtrace/core';
 import { invalidOption } from '../sdk-error.js';
 import { migShare, migSlicesFor, recordGpuUsage, withGpu } from './gpu-usage.js';
 import type { GpuDescriptor } from './gpu-usage.js';
-import { APP_QUERY_FIELDS, GPU_QUERY_FIELDS, parseComputeApps, parseGpuQuery, parseMigDevices } from './nvidia-smi-parser.js';
+import {
+  APP_QUERY_FIELDS,
+  GPU_QUERY_FIELDS,
+  parseComputeApps,
+  parseGpuQuery,
+  parseMigDevices,
+} from './nvidia-smi-parser.js';
 import type { ComputeApp, GpuInfo, MigDeviceInfo } from './nvidia-smi-parser.js';
 
 /** Runs nvidia-smi with arguments and resolves its stdout; rejects when it fails. */
@@ -72,7 +78,8 @@ export async function sampleGpus(run: NvidiaSmiRunner = defaultRunner('nvidia-sm
       run([`--query-compute-apps=${APP_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits']).catch(() => ''),
     ]);
     const gpus = parseGpuQuery(gpuOut);
-    if (gpus.length === 0) return { available: false, reason: 'nvidia-smi lists no GPU', gpus, migDevices: [], processes: [] };
+    if (gpus.length === 0)
+      return { available: false, reason: 'nvidia-smi lists no GPU', gpus, migDevices: [], processes: [] };
     return { available: true, gpus, migDevices: parseMigDevices(listOut), processes: parseComputeApps(appsOut) };
   } catch (err) {
     return { available: false, reason: describe(err), gpus: [], migDevices: [], processes: [] };
@@ -120,11 +127,16 @@ function describe(err: unknown): string {
 
 function defaultRunner(path: string, timeoutMs: number): NvidiaSmiRunner {
   return (args) =>
-    new Promise((resolve, reject) => {
-      execFile(path, [...args], { timeout: timeoutMs, windowsHide: true, maxBuffer: 1 << 20 }, (err, stdout) => {
-        if (err !== null) reject(err);
-        else resolve(stdout);
-      });
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        path,
+        [...args],
+        { encoding: 'utf8', timeout: timeoutMs, windowsHide: true, maxBuffer: 1 << 20 },
+        (err: Error | null, stdout: string) => {
+          if (err !== null) reject(err);
+          else resolve(stdout);
+        },
+      );
     });
 }
 
@@ -167,7 +179,7 @@ export class GpuSampler {
     this.mode = mode;
     this.run = options.runner ?? defaultRunner(options.nvidiaSmiPath ?? 'nvidia-smi', options.timeoutMs ?? 2000);
     this.logger = options.logger ?? diag;
-    this.nowNs = options.nowNs ?? process.hrtime.bigint;
+    this.nowNs = options.nowNs ?? (() => process.hrtime.bigint());
   }
 
   /** Probes the GPUs and starts sampling. Resolves false (after one log line) where there are none. */
@@ -284,7 +296,9 @@ export class GpuSampler {
           this.failures += 1;
           if (!this.warned) {
             this.warned = true;
-            this.logger.warn(`costtrace: nvidia-smi sample failed (${sample.reason ?? '?'}); further failures only counted`);
+            this.logger.warn(
+              `costtrace: nvidia-smi sample failed (${sample.reason ?? '?'}); further failures only counted`,
+            );
           }
           return;
         }
@@ -323,4 +337,3 @@ export class GpuSampler {
     return Promise.resolve();
   }
 }
-

@@ -80,13 +80,9 @@ export interface GpuTimer {
  * GPU usage on `span`, with `costtrace.gpu.source=timer`. Overlapping blocks on one span add up:
  * each block occupies its own GPUs.
  */
-export async function withGpu<T>(
-  span: Span,
-  gpu: GpuDescriptor & GpuTimer,
-  fn: () => Promise<T> | T,
-): Promise<T> {
+export async function withGpu<T>(span: Span, gpu: GpuDescriptor & GpuTimer, fn: () => Promise<T> | T): Promise<T> {
   check(gpu, 'withGpu');
-  const now = gpu.nowNs ?? process.hrtime.bigint;
+  const now = gpu.nowNs ?? (() => process.hrtime.bigint());
   const started = now();
   try {
     return await fn();

@@ -61,7 +61,27 @@ function number(cell: string | undefined): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-const MODELS = ['gh200', 'h200', 'h100', 'h800', 'b200', 'b100', 'a100', 'a800', 'l40s', 'l40', 'a10g', 'a10', 'a30', 'a40', 'l4', 't4', 'v100', 'p100', 'k80'];
+const MODELS = [
+  'gh200',
+  'h200',
+  'h100',
+  'h800',
+  'b200',
+  'b100',
+  'a100',
+  'a800',
+  'l40s',
+  'l40',
+  'a10g',
+  'a10',
+  'a30',
+  'a40',
+  'l4',
+  't4',
+  'v100',
+  'p100',
+  'k80',
+];
 const STANDARD_GB = [8, 12, 16, 24, 32, 40, 48, 64, 80, 94, 96, 141, 180, 192];
 
 /**
@@ -70,7 +90,10 @@ const STANDARD_GB = [8, 12, 16, 24, 32, 40, 48, 64, 80, 94, 96, 141, 180, 192];
  * Unknown models keep their lower-cased, dash-joined name.
  */
 export function gpuTypeFromName(name: string, memoryTotalMiB: number | undefined): string {
-  const lower = name.toLowerCase().replace(/^(nvidia|tesla)\s+/, '').replace(/^tesla\s+/, '');
+  const lower = name
+    .toLowerCase()
+    .replace(/^(nvidia|tesla)\s+/, '')
+    .replace(/^tesla\s+/, '');
   const model = MODELS.find((m) => new RegExp(`(^|[^a-z0-9])${m}([^a-z0-9]|$)`).test(lower));
   const named = /(\d+)\s*gb/.exec(lower);
   let gb: number | undefined = named?.[1] !== undefined ? Number(named[1]) : undefined;

@@ -18,7 +18,7 @@ export class InstanceShareMeter {
   private lastNs: bigint;
 
   /** `nowNs`: a monotonic clock in nanoseconds; injectable for tests. */
-  constructor(private readonly nowNs: () => bigint = process.hrtime.bigint) {
+  constructor(private readonly nowNs: () => bigint = () => process.hrtime.bigint()) {
     this.lastNs = nowNs();
   }
 

@@ -39,7 +39,10 @@ const PRICING_MODELS: readonly PricingModel[] = ['on_demand', 'spot', 'reserved'
 function enumName<T extends string>(names: readonly T[], value: number, field: string): T {
   const name = names[value];
   if (name === undefined) {
-    throw new CostSdkError('PRICING_PROTOCOL', `${field} ${value} is not a value this SDK knows; upgrade @costtrace/otel`);
+    throw new CostSdkError(
+      'PRICING_PROTOCOL',
+      `${field} ${value} is not a value this SDK knows; upgrade @costtrace/otel`,
+    );
   }
   return name;
 }

@@ -93,7 +93,10 @@ export class PricingClient implements PriceSource {
   constructor(options: PricingClientOptions = {}) {
     const env = options.env ?? process.env;
     const address = options.address ?? (env.COSTTRACE_PRICING_ADDRESS?.trim() || undefined);
-    if (address !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$|^(dns|unix|ipv4|ipv6):/.test(address)) {
+    if (
+      address !== undefined &&
+      !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$|^(dns|unix|ipv4|ipv6):/.test(address)
+    ) {
       throw invalidOption('address', `is ${JSON.stringify(address)}`, 'use "host:port", e.g. "pricing-cache:50051"');
     }
     const staleAfterMs = options.staleAfterMs ?? 60_000;
@@ -249,7 +252,10 @@ export class PricingClient implements PriceSource {
         : base.overrides;
       this.install(new PriceSnapshot(message.version, [...byId.values()], overrides, Date.now()), message.version);
     } else if (message.version !== this.version && this.snapshot !== undefined) {
-      throw new CostSdkError('PRICING_PROTOCOL', `heartbeat at version ${message.version}, client holds ${this.version}`);
+      throw new CostSdkError(
+        'PRICING_PROTOCOL',
+        `heartbeat at version ${message.version}, client holds ${this.version}`,
+      );
     } else {
       this.refreshStale();
     }

@@ -178,7 +178,11 @@ export class StaticPriceSource implements PriceSource {
 
 /** Parses a pricing model name from an attribute; undefined for anything unknown. */
 export function pricingModelOf(value: unknown): PricingModel | undefined {
-  return value === 'on_demand' || value === 'spot' || value === 'reserved' || value === 'committed' || value === 'internal'
+  return value === 'on_demand' ||
+    value === 'spot' ||
+    value === 'reserved' ||
+    value === 'committed' ||
+    value === 'internal'
     ? value
     : undefined;
 }

@@ -94,8 +94,7 @@ export function defaultRequestDimensions(req: RequestLike, route: string | undef
   const baggage = baggageEntries(req);
   const dims: RequestDimensions = {};
   for (const [name, keys] of Object.entries(BAGGAGE_KEYS)) {
-    dims[name] =
-      header(req, `x-costtrace-${name}`) ?? keys.map((k) => baggage.get(k)).find((v) => v !== undefined);
+    dims[name] = header(req, `x-costtrace-${name}`) ?? keys.map((k) => baggage.get(k)).find((v) => v !== undefined);
   }
   dims.route = route ?? (req.url === undefined ? undefined : req.url.split('?')[0]);
   const body = req.body;
@@ -135,10 +134,15 @@ export class ThrottleGuard<Req = IncomingMessage> {
     const env = options.env ?? process.env;
     const url = options.url ?? (env.COSTTRACE_THROTTLE_URL?.trim() || undefined);
     if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
-      throw invalidOption('url', `is ${JSON.stringify(url)}`, 'use the aggregator base URL, e.g. "http://aggregator:8080"');
+      throw invalidOption(
+        'url',
+        `is ${JSON.stringify(url)}`,
+        'use the aggregator base URL, e.g. "http://aggregator:8080"',
+      );
     }
     const mode = options.mode ?? 'stream';
-    if (mode !== 'stream' && mode !== 'poll') throw invalidOption('mode', `is ${JSON.stringify(mode)}`, "use 'stream' or 'poll'");
+    if (mode !== 'stream' && mode !== 'poll')
+      throw invalidOption('mode', `is ${JSON.stringify(mode)}`, "use 'stream' or 'poll'");
     const pollIntervalMs = options.pollIntervalMs ?? 5_000;
     if (!(pollIntervalMs >= 100)) throw invalidOption('pollIntervalMs', `is ${pollIntervalMs}`, 'use at least 100 ms');
     const maxStalenessMs = options.maxStalenessMs ?? 30_000;
@@ -334,6 +338,8 @@ export class ThrottleGuard<Req = IncomingMessage> {
 }
 
 /** Creates (and starts) a throttle guard. See ThrottleGuardOptions and the README's throttle API. */
-export function createThrottleGuard<Req = IncomingMessage>(options: ThrottleGuardOptions<Req> = {}): ThrottleGuard<Req> {
+export function createThrottleGuard<Req = IncomingMessage>(
+  options: ThrottleGuardOptions<Req> = {},
+): ThrottleGuard<Req> {
   return new ThrottleGuard<Req>(options).start();
 }

@@ -33,7 +33,8 @@ function fail(path: string, problem: string): CostSdkError {
 function money(value: unknown, path: string): { amount: string; currency: string } {
   if (typeof value !== 'object' || value === null) throw fail(path, 'must be {"amount": "…", "currency": "USD"}');
   const { amount, currency } = value as Record<string, unknown>;
-  if (typeof amount !== 'string' || !/^-?\d+(\.\d+)?$/.test(amount)) throw fail(`${path}.amount`, 'must be a decimal string');
+  if (typeof amount !== 'string' || !/^-?\d+(\.\d+)?$/.test(amount))
+    throw fail(`${path}.amount`, 'must be a decimal string');
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw fail(`${path}.currency`, 'must be ISO 4217');
   return { amount, currency };
 }
