@@ -73,6 +73,11 @@ export interface CostSpanProcessorOptions {
   readonly vcsRevision?: string | false | undefined;
   /** Environment stamped when the resource has no `deployment.environment.name`. */
   readonly environment?: string | undefined;
+  /**
+   * Providers whose models you run yourself (e.g. "self-hosted", "vllm"): their token counts are
+   * recorded but not billed; the cost of such a call is its GPU time. Default none.
+   */
+  readonly selfHostedProviders?: readonly string[] | undefined;
   /** Opt in to instance-time cost (`cost.compute`): true, or options. */
   readonly instanceCost?: boolean | InstanceCostOptions | undefined;
   /** Meter provider for the `costtrace.sdk.spans` counter; default: the global one. */
@@ -113,6 +118,7 @@ const EMPTY_START: StartContext | undefined = undefined;
 export class CostSpanProcessor implements SpanProcessor {
   private readonly prices: PriceSource;
   private readonly inputTokenRules: Readonly<Record<string, InputTokenRule>> | undefined;
+  private readonly selfHosted: ReadonlySet<string>;
   private readonly dimensions: readonly ResolvedDimension[];
   private readonly vcsRevision: string | undefined;
   private readonly environment: string | undefined;
@@ -158,6 +164,13 @@ export class CostSpanProcessor implements SpanProcessor {
       }
     }
     this.inputTokenRules = options.inputTokenRules;
+    if (
+      options.selfHostedProviders !== undefined &&
+      (!Array.isArray(options.selfHostedProviders) || options.selfHostedProviders.some((p) => typeof p !== 'string'))
+    ) {
+      throw invalidOption('selfHostedProviders', 'must be an array of provider names', 'e.g. ["self-hosted", "vllm"]');
+    }
+    this.selfHosted = new Set(options.selfHostedProviders ?? []);
     this.dimensions = resolveDimensionKeys(options.dimensions);
     const env = options.env ?? process.env;
     if (options.vcsRevision !== undefined && options.vcsRevision !== false && typeof options.vcsRevision !== 'string') {
@@ -251,9 +264,11 @@ export class CostSpanProcessor implements SpanProcessor {
     const inputTokens = own[GenAiAttr.inputTokens];
     const outputTokens = own[GenAiAttr.outputTokens];
     const model = stringValue(own[GenAiAttr.responseModel]) ?? stringValue(own[GenAiAttr.requestModel]);
-    if (inputTokens !== undefined || outputTokens !== undefined || model !== undefined) {
+    const tokenProvider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
+    const selfHosted = tokenProvider !== undefined && this.selfHosted.has(tokenProvider);
+    if (!selfHosted && (inputTokens !== undefined || outputTokens !== undefined || model !== undefined)) {
       applicable = true;
-      const tokens = this.priceTokens(own, view, at, model, inputTokens, outputTokens, out);
+      const tokens = this.priceTokens(own, view, at, tokenProvider, model, inputTokens, outputTokens, out);
       if (typeof tokens === 'string') reason = tokens;
       else {
         pico = tokens.pico;
@@ -326,6 +341,7 @@ export class CostSpanProcessor implements SpanProcessor {
     own: Attributes,
     view: PricingView,
     at: number,
+    provider: string | undefined,
     model: string | undefined,
     inputValue: AttributeValue | undefined,
     outputValue: AttributeValue | undefined,
@@ -333,7 +349,6 @@ export class CostSpanProcessor implements SpanProcessor {
   ): SpanUnpricedReason | Priced {
     if (inputValue === undefined && outputValue === undefined) return 'no_usage';
     if (model === undefined) return 'unknown_model';
-    const provider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
     if (provider === undefined) return 'unknown_provider';
     const lookup = view.tokenPrice(provider, model, at);
     if (lookup.kind === 'unknown_model' || lookup.kind === 'unknown_provider') return lookup.kind;
