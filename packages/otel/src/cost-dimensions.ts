@@ -43,12 +43,12 @@ export interface StartContext {
   readonly parentContext: StartContext | undefined;
 }
 
-/** Finds a dimension's value for one span; undefined when no source has it. */
+/** Finds a dimension's value for one span (`resourceValue`: what the resource has for it). */
 export function findDimension(
   keys: readonly string[],
   own: Attributes,
   start: StartContext | undefined,
-  resource: Attributes,
+  resourceValue: AttributeValue | undefined,
 ): AttributeValue | undefined {
   for (const key of keys) {
     const value = own[key];
@@ -62,10 +62,7 @@ export function findDimension(
       if (value !== undefined) return value;
     }
   }
-  for (const key of keys) {
-    const value = resource[key];
-    if (value !== undefined) return value;
-  }
+  if (resourceValue !== undefined) return resourceValue;
   const baggage = start?.baggage;
   if (baggage !== undefined) {
     for (const key of keys) {

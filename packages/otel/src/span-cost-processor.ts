@@ -100,6 +100,13 @@ export interface CostSpanProcessorStats {
   readonly idleInstanceSeconds: number;
 }
 
+interface ResourceDimensions {
+  readonly attributes: Attributes;
+  readonly values: readonly (AttributeValue | undefined)[];
+  readonly hasVcs: boolean;
+  readonly hasEnvironment: boolean;
+}
+
 interface Priced {
   readonly pico: number | bigint;
   readonly currency: string;
@@ -135,6 +142,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly counterAttrs = new Map<string, Attributes>();
 
   private readonly starts = new WeakMap<Span, StartContext>();
+  private resourceCache: ResourceDimensions | undefined;
   private readonly instanceMarks = new WeakMap<Span, bigint>();
 
   private priced = 0;
@@ -258,7 +266,6 @@ export class CostSpanProcessor implements SpanProcessor {
     let reason: SpanUnpricedReason | undefined;
     let priceIds: readonly string[] | undefined;
     let applicable = false;
-    const out: Attributes = {};
 
     // Tokens.
     const inputTokens = own[GenAiAttr.inputTokens];
@@ -268,7 +275,7 @@ export class CostSpanProcessor implements SpanProcessor {
     const selfHosted = tokenProvider !== undefined && this.selfHosted.has(tokenProvider);
     if (!selfHosted && (inputTokens !== undefined || outputTokens !== undefined || model !== undefined)) {
       applicable = true;
-      const tokens = this.priceTokens(own, view, at, tokenProvider, model, inputTokens, outputTokens, out);
+      const tokens = this.priceTokens(span, own, view, at, tokenProvider, model, inputTokens, outputTokens);
       if (typeof tokens === 'string') reason = tokens;
       else {
         pico = tokens.pico;
@@ -285,7 +292,7 @@ export class CostSpanProcessor implements SpanProcessor {
       if (typeof gpu === 'string') reason ??= gpu;
       else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        out[CostAttr.gpu] = formatPico(gpu.pico);
+        span.setAttribute(CostAttr.gpu, formatPico(gpu.pico));
         pico = addPico(pico, gpu.pico);
         currency = gpu.currency;
         priceIds = priceIds === undefined ? gpu.ids : [...priceIds, ...gpu.ids];
@@ -300,8 +307,8 @@ export class CostSpanProcessor implements SpanProcessor {
       if (typeof compute === 'string') reason ??= compute;
       else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        out[CostAttr.compute] = formatPico(compute.pico);
-        out[InstanceAttr.shareSeconds] = Number(instance) / 1e18;
+        span.setAttribute(CostAttr.compute, formatPico(compute.pico));
+        span.setAttribute(InstanceAttr.shareSeconds, Number(instance) / 1e18);
         pico = addPico(pico, compute.pico);
         currency = compute.currency;
         priceIds = priceIds === undefined ? compute.ids : [...priceIds, ...compute.ids];
@@ -310,27 +317,23 @@ export class CostSpanProcessor implements SpanProcessor {
 
     if (!applicable) return;
     if (currency !== undefined && priceIds !== undefined) {
-      out[CostAttr.total] = formatPico(pico);
-      out[CostAttr.totalFloat] = picoToFloat(pico);
-      out[CostAttr.currency] = currency;
-      out[CostAttr.pricingVersion] = view.version;
-      out[CostAttr.pricingSource] = view.source;
-      out[CostAttr.pricingStale] = view.stale;
-      out[CostAttr.pricingPriceIds] = priceIds as string[];
+      span.setAttribute(CostAttr.total, formatPico(pico));
+      span.setAttribute(CostAttr.totalFloat, picoToFloat(pico));
+      span.setAttribute(CostAttr.currency, currency);
+      span.setAttribute(CostAttr.pricingVersion, view.version);
+      span.setAttribute(CostAttr.pricingSource, view.source);
+      span.setAttribute(CostAttr.pricingStale, view.stale);
+      span.setAttribute(CostAttr.pricingPriceIds, priceIds as string[]);
       this.priced += 1;
       this.count('priced', undefined);
-    } else {
-      // Nothing priced: drop partial components, keep only the reason.
-      for (const key of Object.keys(out)) delete out[key];
     }
     if (reason !== undefined) {
-      out[CostAttr.unpricedReason] = reason;
+      span.setAttribute(CostAttr.unpricedReason, reason);
       if (currency === undefined) this.unpriced += 1;
       this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
       this.count('unpriced', reason);
     }
-    this.stampDimensions(span, own, out);
-    span.setAttributes(out);
+    this.stampDimensions(span, own);
   }
 
   private inputRule(provider: string): InputTokenRule {
@@ -338,6 +341,7 @@ export class CostSpanProcessor implements SpanProcessor {
   }
 
   private priceTokens(
+    span: Span,
     own: Attributes,
     view: PricingView,
     at: number,
@@ -345,7 +349,6 @@ export class CostSpanProcessor implements SpanProcessor {
     model: string | undefined,
     inputValue: AttributeValue | undefined,
     outputValue: AttributeValue | undefined,
-    out: Attributes,
   ): SpanUnpricedReason | Priced {
     if (inputValue === undefined && outputValue === undefined) return 'no_usage';
     if (model === undefined) return 'unknown_model';
@@ -363,15 +366,13 @@ export class CostSpanProcessor implements SpanProcessor {
     const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
     if (uncached < 0 || reasoning > output) return 'invalid_usage';
     if (lookup.kind === 'quote') {
-      return this.quoteTokens(
-        view,
-        at,
-        provider,
-        model,
-        rule,
-        { input, output, cacheRead, cacheWrite, reasoning },
-        out,
-      );
+      return this.quoteTokens(span, view, at, provider, model, rule, {
+        input,
+        output,
+        cacheRead,
+        cacheWrite,
+        reasoning,
+      });
     }
     const compiled = lookup.price;
     const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
@@ -381,11 +382,12 @@ export class CostSpanProcessor implements SpanProcessor {
     const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
     const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
     const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
-    out[CostAttr.inputTokens] = formatPico(inputLine);
-    out[CostAttr.outputTokens] = formatPico(outputLine);
-    out[CostAttr.cacheReadTokens] = formatPico(readLine);
-    out[CostAttr.cacheWriteTokens] = formatPico(writeLine);
-    out[CostAttr.reasoningTokens] = formatPico(reasoningLine);
+    // Components are stamped when non-zero (an absent component is zero).
+    if (inputLine !== 0) span.setAttribute(CostAttr.inputTokens, formatPico(inputLine));
+    if (outputLine !== 0) span.setAttribute(CostAttr.outputTokens, formatPico(outputLine));
+    if (readLine !== 0) span.setAttribute(CostAttr.cacheReadTokens, formatPico(readLine));
+    if (writeLine !== 0) span.setAttribute(CostAttr.cacheWriteTokens, formatPico(writeLine));
+    if (reasoningLine !== 0) span.setAttribute(CostAttr.reasoningTokens, formatPico(reasoningLine));
     const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
     const mask =
       (uncached > 0 ? KIND_BIT.input : 0) |
@@ -402,13 +404,13 @@ export class CostSpanProcessor implements SpanProcessor {
 
   /** Models with overrides or long-context tiers: core's quote (effective cost, after overrides). */
   private quoteTokens(
+    span: Span,
     view: PricingView,
     at: number,
     provider: string,
     model: string,
     rule: InputTokenRule,
     t: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number },
-    out: Attributes,
   ): SpanUnpricedReason | Priced {
     const result = view.quote({
       at,
@@ -430,11 +432,15 @@ export class CostSpanProcessor implements SpanProcessor {
     for (const line of result.quote.lines) {
       byKind[line.kind] = (byKind[line.kind] ?? 0n) + line.effectiveCost.subunits;
     }
-    out[CostAttr.inputTokens] = formatPico(byKind.input_tokens ?? 0n);
-    out[CostAttr.outputTokens] = formatPico(byKind.output_tokens ?? 0n);
-    out[CostAttr.cacheReadTokens] = formatPico(byKind.cache_read_tokens ?? 0n);
-    out[CostAttr.cacheWriteTokens] = formatPico(byKind.cache_write_tokens ?? 0n);
-    out[CostAttr.reasoningTokens] = formatPico(byKind.reasoning_tokens ?? 0n);
+    const components: readonly (readonly [string, bigint | undefined])[] = [
+      [CostAttr.inputTokens, byKind.input_tokens],
+      [CostAttr.outputTokens, byKind.output_tokens],
+      [CostAttr.cacheReadTokens, byKind.cache_read_tokens],
+      [CostAttr.cacheWriteTokens, byKind.cache_write_tokens],
+      [CostAttr.reasoningTokens, byKind.reasoning_tokens],
+    ];
+    for (const [key, amount] of components)
+      if (amount !== undefined && amount !== 0n) span.setAttribute(key, formatPico(amount));
     return quoted(result.quote);
   }
 
@@ -502,32 +508,44 @@ export class CostSpanProcessor implements SpanProcessor {
     return quoted(result.quote);
   }
 
-  private stampDimensions(span: Span, own: Attributes, out: Attributes): void {
+  private stampDimensions(span: Span, own: Attributes): void {
     const start = this.starts.get(span);
-    const resource = span.resource.attributes;
-    for (const dimension of this.dimensions) {
+    const resource = this.resourceDimensions(span.resource.attributes);
+    const dimensions = this.dimensions;
+    for (let i = 0; i < dimensions.length; i++) {
+      const dimension = dimensions[i] as ResolvedDimension;
       if (own[dimension.target] !== undefined) continue;
-      const value = findDimension(dimension.keys, own, start, resource);
-      if (value !== undefined) out[dimension.target] = value;
+      const value = findDimension(dimension.keys, own, start, resource.values[i]);
+      if (value !== undefined) span.setAttribute(dimension.target, value);
     }
-    if (own[DimensionAttr.httpRoute] === undefined && start !== undefined) {
-      const route = findDimension(ROUTE_KEYS, NO_LOOKUP, start, NO_LOOKUP);
-      if (route !== undefined) out[DimensionAttr.httpRoute] = route;
+    if (start !== undefined && own[DimensionAttr.httpRoute] === undefined) {
+      const route = findDimension(ROUTE_KEYS, NO_LOOKUP, start, undefined);
+      if (route !== undefined) span.setAttribute(DimensionAttr.httpRoute, route);
     }
-    if (
-      this.vcsRevision !== undefined &&
-      own[DimensionAttr.vcsRevision] === undefined &&
-      resource[DimensionAttr.vcsRevision] === undefined
-    ) {
-      out[DimensionAttr.vcsRevision] = this.vcsRevision;
+    if (this.vcsRevision !== undefined && !resource.hasVcs && own[DimensionAttr.vcsRevision] === undefined) {
+      span.setAttribute(DimensionAttr.vcsRevision, this.vcsRevision);
     }
-    if (
-      this.environment !== undefined &&
-      own[DimensionAttr.environment] === undefined &&
-      resource[DimensionAttr.environment] === undefined
-    ) {
-      out[DimensionAttr.environment] = this.environment;
+    if (this.environment !== undefined && !resource.hasEnvironment && own[DimensionAttr.environment] === undefined) {
+      span.setAttribute(DimensionAttr.environment, this.environment);
     }
+  }
+
+  /** Dimension values the resource provides, cached per resource (it rarely changes). */
+  private resourceDimensions(attributes: Attributes): ResourceDimensions {
+    let cached = this.resourceCache;
+    if (cached === undefined || cached.attributes !== attributes) {
+      cached = {
+        attributes,
+        values: this.dimensions.map((d) => {
+          for (const key of d.keys) if (attributes[key] !== undefined) return attributes[key];
+          return undefined;
+        }),
+        hasVcs: attributes[DimensionAttr.vcsRevision] !== undefined,
+        hasEnvironment: attributes[DimensionAttr.environment] !== undefined,
+      };
+      this.resourceCache = cached;
+    }
+    return cached;
   }
 
   private count(outcome: 'priced' | 'unpriced', reason: string | undefined): void {

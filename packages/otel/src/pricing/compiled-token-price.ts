@@ -112,19 +112,45 @@ export function addPico(a: number | bigint, b: number | bigint): number | bigint
   return BigInt(a) + BigInt(b);
 }
 
+const PICO = 1e12;
+const ZEROS = [
+  '',
+  '0',
+  '00',
+  '000',
+  '0000',
+  '00000',
+  '000000',
+  '0000000',
+  '00000000',
+  '000000000',
+  '0000000000',
+  '00000000000',
+];
+
 /** Canonical exact decimal of a pico-unit amount ("0.00015", "12", "0"). */
 export function formatPico(amount: number | bigint): string {
-  if (typeof amount === 'number') {
-    if (amount === 0) return '0';
-    if (amount < 0) return formatScaled(BigInt(amount), MONEY_SCALE);
-    let digits = String(amount);
-    if (digits.length <= MONEY_SCALE) digits = '0'.repeat(MONEY_SCALE + 1 - digits.length) + digits;
-    const cut = digits.length - MONEY_SCALE;
-    let end = digits.length;
-    while (end > cut && digits.charCodeAt(end - 1) === 48) end -= 1;
-    return end === cut ? digits.slice(0, cut) : `${digits.slice(0, cut)}.${digits.slice(cut, end)}`;
+  if (typeof amount === 'number' && amount >= 0 && amount <= Number.MAX_SAFE_INTEGER) {
+    // Integer arithmetic on doubles below 2^53 is exact: split into whole units and pico-units.
+    let whole = Math.trunc(amount / PICO);
+    let fraction = amount - whole * PICO;
+    if (fraction < 0) {
+      whole -= 1;
+      fraction += PICO;
+    } else if (fraction >= PICO) {
+      whole += 1;
+      fraction -= PICO;
+    }
+    if (fraction === 0) return String(whole);
+    let places = MONEY_SCALE;
+    while (fraction % 10 === 0) {
+      fraction /= 10;
+      places -= 1;
+    }
+    const digits = String(fraction);
+    return `${whole}.${ZEROS[places - digits.length] ?? ''}${digits}`;
   }
-  return formatScaled(amount, MONEY_SCALE);
+  return formatScaled(BigInt(amount), MONEY_SCALE);
 }
 
 /** Nearest double of a pico-unit amount, for `cost.total_float` (display only). */
