@@ -192,21 +192,26 @@ function memoryPer100k(makeProcessor) {
 
 const noop = pipeline(new NoopProcessor(), 4096);
 const cost = pipeline(new CostSpanProcessor({ env: {} }), 4096);
-// Warm up both (JIT, caches).
+const compact = pipeline(new CostSpanProcessor({ env: {}, attributeSet: 'compact' }), 4096);
+// Warm up (JIT, caches).
 for (let i = 0; i < 3; i++) {
   timeRound(noop);
   timeRound(cost);
+  timeRound(compact);
 }
 const noopNs = [];
 const costNs = [];
+const compactNs = [];
 for (let r = 0; r < ROUNDS; r++) {
-  // Interleave, alternating which goes first, so drift hits both equally.
-  if (r % 2 === 0) {
-    noopNs.push(timeRound(noop));
-    costNs.push(timeRound(cost));
-  } else {
-    costNs.push(timeRound(cost));
-    noopNs.push(timeRound(noop));
+  // Interleave, rotating which goes first, so drift hits all equally.
+  const order = [
+    [noop, noopNs],
+    [cost, costNs],
+    [compact, compactNs],
+  ];
+  for (let k = 0; k < order.length; k++) {
+    const [p, out] = order[(k + r) % order.length];
+    out.push(timeRound(p));
   }
 }
 const noopExport = exportPipeline(new NoopProcessor());
@@ -241,6 +246,8 @@ const result = {
     costNsPerSpan: Number(median(costNs).toFixed(1)),
     ratio: Number((median(costNs) / median(noopNs)).toFixed(3)),
     addedNsPerSpan: Number((median(costNs) - median(noopNs)).toFixed(1)),
+    compactNsPerSpan: Number(median(compactNs).toFixed(1)),
+    compactRatio: Number((median(compactNs) / median(noopNs)).toFixed(3)),
   },
   export: {
     noopNsPerSpan: Number(median(noopExportNs).toFixed(1)),
@@ -269,6 +276,9 @@ for (const [name, r] of [
   console.log(`    no-op processor      ${r.noopNsPerSpan} ns/span`);
   console.log(`    CostSpanProcessor    ${r.costNsPerSpan} ns/span  (+${r.addedNsPerSpan} ns)`);
   console.log(`    ratio                ${r.ratio}x   (target <= 1.3x, aim <= 1.1x)`);
+  if (r.compactNsPerSpan !== undefined) {
+    console.log(`    compact attributes   ${r.compactNsPerSpan} ns/span  ratio ${r.compactRatio}x`);
+  }
 }
 console.log(
   `  OTLP bytes per span    no-op ${result.export.otlpBytesPerSpan.noop}, cost ${result.export.otlpBytesPerSpan.cost}`,

@@ -78,6 +78,14 @@ export interface CostSpanProcessorOptions {
    * recorded but not billed; the cost of such a call is its GPU time. Default none.
    */
   readonly selfHostedProviders?: readonly string[] | undefined;
+  /**
+   * Which cost attributes to stamp. "full" (default): total, float total, currency, every
+   * non-zero component, pricing version, source, stale flag and price ids. "compact": total,
+   * currency, pricing version and price ids, plus source/stale only when the snapshot is the
+   * bundled fallback or stale; about half the attributes, for high-volume pipelines (the
+   * aggregator can recompute components from the usage attributes and price ids).
+   */
+  readonly attributeSet?: 'full' | 'compact' | undefined;
   /** Opt in to instance-time cost (`cost.compute`): true, or options. */
   readonly instanceCost?: boolean | InstanceCostOptions | undefined;
   /** Meter provider for the `costtrace.sdk.spans` counter; default: the global one. */
@@ -126,6 +134,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly prices: PriceSource;
   private readonly inputTokenRules: Readonly<Record<string, InputTokenRule>> | undefined;
   private readonly selfHosted: ReadonlySet<string>;
+  private readonly full: boolean;
   private readonly dimensions: readonly ResolvedDimension[];
   private readonly vcsRevision: string | undefined;
   private readonly environment: string | undefined;
@@ -179,6 +188,11 @@ export class CostSpanProcessor implements SpanProcessor {
       throw invalidOption('selfHostedProviders', 'must be an array of provider names', 'e.g. ["self-hosted", "vllm"]');
     }
     this.selfHosted = new Set(options.selfHostedProviders ?? []);
+    const attributeSet = options.attributeSet ?? 'full';
+    if (attributeSet !== 'full' && attributeSet !== 'compact') {
+      throw invalidOption('attributeSet', `is ${JSON.stringify(attributeSet)}`, "use 'full' or 'compact'");
+    }
+    this.full = attributeSet === 'full';
     this.dimensions = resolveDimensionKeys(options.dimensions);
     const env = options.env ?? process.env;
     if (options.vcsRevision !== undefined && options.vcsRevision !== false && typeof options.vcsRevision !== 'string') {
@@ -292,7 +306,7 @@ export class CostSpanProcessor implements SpanProcessor {
       if (typeof gpu === 'string') reason ??= gpu;
       else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        span.setAttribute(CostAttr.gpu, formatPico(gpu.pico));
+        if (this.full) span.setAttribute(CostAttr.gpu, formatPico(gpu.pico));
         pico = addPico(pico, gpu.pico);
         currency = gpu.currency;
         priceIds = priceIds === undefined ? gpu.ids : [...priceIds, ...gpu.ids];
@@ -307,8 +321,10 @@ export class CostSpanProcessor implements SpanProcessor {
       if (typeof compute === 'string') reason ??= compute;
       else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        span.setAttribute(CostAttr.compute, formatPico(compute.pico));
-        span.setAttribute(InstanceAttr.shareSeconds, Number(instance) / 1e18);
+        if (this.full) {
+          span.setAttribute(CostAttr.compute, formatPico(compute.pico));
+          span.setAttribute(InstanceAttr.shareSeconds, Number(instance) / 1e18);
+        }
         pico = addPico(pico, compute.pico);
         currency = compute.currency;
         priceIds = priceIds === undefined ? compute.ids : [...priceIds, ...compute.ids];
@@ -318,11 +334,12 @@ export class CostSpanProcessor implements SpanProcessor {
     if (!applicable) return;
     if (currency !== undefined && priceIds !== undefined) {
       span.setAttribute(CostAttr.total, formatPico(pico));
-      span.setAttribute(CostAttr.totalFloat, picoToFloat(pico));
+      if (this.full) span.setAttribute(CostAttr.totalFloat, picoToFloat(pico));
       span.setAttribute(CostAttr.currency, currency);
       span.setAttribute(CostAttr.pricingVersion, view.version);
-      span.setAttribute(CostAttr.pricingSource, view.source);
-      span.setAttribute(CostAttr.pricingStale, view.stale);
+      // Compact: source and stale only when they are news (fallback catalog, stale snapshot).
+      if (this.full || view.source !== 'pricing-cache') span.setAttribute(CostAttr.pricingSource, view.source);
+      if (this.full || view.stale) span.setAttribute(CostAttr.pricingStale, view.stale);
       span.setAttribute(CostAttr.pricingPriceIds, priceIds as string[]);
       this.priced += 1;
       this.count('priced', undefined);
@@ -382,12 +399,14 @@ export class CostSpanProcessor implements SpanProcessor {
     const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
     const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
     const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
-    // Components are stamped when non-zero (an absent component is zero).
-    if (inputLine !== 0) span.setAttribute(CostAttr.inputTokens, formatPico(inputLine));
-    if (outputLine !== 0) span.setAttribute(CostAttr.outputTokens, formatPico(outputLine));
-    if (readLine !== 0) span.setAttribute(CostAttr.cacheReadTokens, formatPico(readLine));
-    if (writeLine !== 0) span.setAttribute(CostAttr.cacheWriteTokens, formatPico(writeLine));
-    if (reasoningLine !== 0) span.setAttribute(CostAttr.reasoningTokens, formatPico(reasoningLine));
+    // Components are stamped when non-zero (an absent component is zero), in the full set only.
+    if (this.full) {
+      if (inputLine !== 0) span.setAttribute(CostAttr.inputTokens, formatPico(inputLine));
+      if (outputLine !== 0) span.setAttribute(CostAttr.outputTokens, formatPico(outputLine));
+      if (readLine !== 0) span.setAttribute(CostAttr.cacheReadTokens, formatPico(readLine));
+      if (writeLine !== 0) span.setAttribute(CostAttr.cacheWriteTokens, formatPico(writeLine));
+      if (reasoningLine !== 0) span.setAttribute(CostAttr.reasoningTokens, formatPico(reasoningLine));
+    }
     const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
     const mask =
       (uncached > 0 ? KIND_BIT.input : 0) |
@@ -439,8 +458,11 @@ export class CostSpanProcessor implements SpanProcessor {
       [CostAttr.cacheWriteTokens, byKind.cache_write_tokens],
       [CostAttr.reasoningTokens, byKind.reasoning_tokens],
     ];
-    for (const [key, amount] of components)
-      if (amount !== undefined && amount !== 0n) span.setAttribute(key, formatPico(amount));
+    if (this.full) {
+      for (const [key, amount] of components) {
+        if (amount !== undefined && amount !== 0n) span.setAttribute(key, formatPico(amount));
+      }
+    }
     return quoted(result.quote);
   }
 

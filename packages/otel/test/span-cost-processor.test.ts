@@ -239,6 +239,35 @@ describe('CostSpanProcessor: tokens', () => {
   });
 });
 
+describe('CostSpanProcessor: compact attribute set', () => {
+  it('stamps total, currency, version and price ids; source and stale only when they are news', async () => {
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 1000,
+    };
+    const cache = setup({
+      attributeSet: 'compact',
+      prices: new StaticPriceSource(viewOf(modelPrices('openai', 'gpt-4o', { input: '2.50', output: '10.00' }))),
+    });
+    const span = await cache.run(usage);
+    const costKeys = Object.keys(span.attributes).filter((k) => k.startsWith('cost.'));
+    assert.deepEqual(costKeys.sort(), [
+      'cost.currency',
+      'cost.pricing.price_ids',
+      'cost.pricing.version',
+      'cost.total',
+    ]);
+    assert.equal(span.attributes['cost.total'], usd(1000n * 2_500_000n + 1000n * 10_000_000n));
+    const bundled = setup({ attributeSet: 'compact' });
+    const fallback = await bundled.run(usage);
+    assert.equal(fallback.attributes['cost.pricing.source'], 'bundled');
+    assert.equal(fallback.attributes['cost.total_float'], undefined);
+    assert.throws(() => new CostSpanProcessor({ attributeSet: 'tiny' as never }), /attributeSet is "tiny"/);
+  });
+});
+
 describe('CostSpanProcessor: unpriced spans', () => {
   it('gives an unknown model a reason and no cost, counts it, and never throws', async () => {
     const meter = recordingMeter();
