@@ -204,8 +204,8 @@ function sources(r: { value: unknown; from: string } | undefined): SourceConfig[
       throw new ConfigError(`${r.from} must be a JSON array of sources, e.g. [{"type":"bundled"}]`);
     }
   }
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ConfigError(`${r.from} must be a non-empty JSON array of sources, e.g. [{"type":"bundled"}]`);
+  if (!Array.isArray(value)) {
+    throw new ConfigError(`${r.from} must be a JSON array of sources, e.g. [{"type":"bundled"}]`);
   }
   return value.map((s: unknown, i): SourceConfig => {
     const where = `${r.from}[${i}]`;

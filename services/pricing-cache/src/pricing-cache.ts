@@ -63,6 +63,9 @@ export class PricingCache {
           ]),
       ...(options.sources ?? []),
     ];
+    if (sources.length === 0) {
+      throw new ConfigError('no price sources: set COSTTRACE_PRICING_SOURCES, e.g. [{"type":"bundled"}]');
+    }
     this.metrics = new PricingMetrics({
       processMetrics: options.processMetrics ?? true,
       snapshotAgeSeconds: () => this.refresher.oldestDataAgeSeconds(),
