@@ -221,14 +221,14 @@ export class PricingServiceHandlers {
     try {
       this.deps.auth.check(call.metadata);
     } catch (err) {
-      call.destroy(Object.assign(new Error((err as Error).message), toServiceError(err)));
+      call.emit('error', toServiceError(err));
       return;
     }
     const send = (message: WatchPricesResponse): void => {
       if (call.writableLength > this.deps.maxWatchBufferBytes) {
         logger.warn({ peer: call.getPeer() }, 'watcher is not reading; closing its stream');
         cleanup();
-        call.destroy(Object.assign(new Error('watcher too slow'), { code: status.RESOURCE_EXHAUSTED }));
+        call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'watcher is not reading; reconnect and resume' });
         return;
       }
       call.write(message);
