@@ -228,7 +228,10 @@ export class PricingServiceHandlers {
       if (call.writableLength > this.deps.maxWatchBufferBytes) {
         logger.warn({ peer: call.getPeer() }, 'watcher is not reading; closing its stream');
         cleanup();
-        call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'watcher is not reading; reconnect and resume' });
+        call.emit('error', {
+          code: status.RESOURCE_EXHAUSTED,
+          details: 'watcher is not reading; reconnect and resume',
+        });
         return;
       }
       call.write(message);
