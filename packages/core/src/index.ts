@@ -54,7 +54,7 @@ export { comparePrices, diffSnapshots, PriceSnapshot, priceKey } from './pricing
 export type { PriceDiff, PriceFilter, PriceQuery } from './pricing/price-snapshot.js';
 export { invalidArgument, PricingError } from './pricing/pricing-error.js';
 export type { PricingErrorCode, PricingErrorDetails } from './pricing/pricing-error.js';
-export { quoteUsage } from './pricing/quote.js';
+export { quoteUsage, resolvePrice } from './pricing/quote.js';
 export type {
   EgressUsage,
   GpuUsage,
@@ -62,7 +62,9 @@ export type {
   ModelUsage,
   Quote,
   QuoteLine,
+  ResolvedPrice,
   StorageUsage,
   UsageRecord,
 } from './pricing/quote.js';
 export { tokenPriceTableFromSnapshot } from './pricing/token-price-adapter.js';
+export { mergeHistory } from './pricing/price-history.js';

@@ -174,13 +174,14 @@ export function parseInstant(text: string, field: string): number {
   return ms;
 }
 
-/** The canonical id of a price version: every key field plus the effective date. */
+/** The canonical id of a price version: every key field plus the effective date (and time, if not midnight UTC). */
 export function priceId(p: Omit<Price, 'id' | 'amount' | 'source' | 'description' | 'gpuType' | 'gpuCount'>): string {
   const parts = [p.provider, p.sku, p.region === '' ? 'global' : p.region, p.kind];
   if (p.serviceTier !== 'standard') parts.push(p.serviceTier);
   if (p.pricingModel !== 'on_demand') parts.push(p.pricingModel);
   if (p.aboveInputTokens > 0n) parts.push(`gt${p.aboveInputTokens}`);
-  return `${parts.join('/')}@${new Date(p.effectiveFrom).toISOString().slice(0, 10)}`;
+  const iso = new Date(p.effectiveFrom).toISOString();
+  return `${parts.join('/')}@${iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso}`;
 }
 
 /** Validates a record into a Price. Throws PricingError INVALID_CATALOG naming the bad field. */

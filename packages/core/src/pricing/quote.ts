@@ -2,7 +2,7 @@ import { Money } from '../money.js';
 import { defaultInputTokenRule, toBillableTokens, UsageError } from '../token-usage.js';
 import type { InputTokenRule } from '../token-usage.js';
 import { applyOverride, findOverride, lineCost } from './overrides.js';
-import type { AppliedOverride } from './overrides.js';
+import type { AppliedOverride, Override } from './overrides.js';
 import { QUANTITY_ONE } from './price.js';
 import type { Price, PriceUnit, PricingModel, ResourceType, ServiceTier, UsageKind } from './price.js';
 import type { PriceQuery, PriceSnapshot } from './price-snapshot.js';
@@ -282,48 +282,69 @@ const FALLBACK: Partial<Record<UsageKind, UsageKind>> = {
   cache_write_tokens: 'input_tokens',
 };
 
+/** What a line is priced from: the list price, the price effective cost starts from, and the override. */
+export interface ResolvedPrice {
+  /** The on-demand list price (or the requested pricing model's price when there is no on-demand one). */
+  readonly list: Price;
+  /** The requested pricing model's catalog price; `list` for on-demand usage. */
+  readonly basis: Price;
+  readonly override: Override | undefined;
+}
+
+/**
+ * Resolves the prices for usage of `query.pricingModel`: list = on-demand price (cache kinds fall
+ * back to the input price); basis = the catalog price of the requested pricing model; then the one
+ * matching override. Spot/reserved/committed/internal usage needs a catalog price or a rate
+ * override for that model. Throws NOT_FOUND naming the closest known SKUs.
+ */
+export function resolvePrice(snapshot: PriceSnapshot, query: PriceQuery, resourceType: ResourceType): ResolvedPrice {
+  const pricingModel = query.pricingModel ?? 'on_demand';
+  const onDemandQuery: PriceQuery = { ...query, pricingModel: 'on_demand' };
+  const fallbackKind = FALLBACK[query.kind];
+  const onDemand =
+    snapshot.find(onDemandQuery) ??
+    (fallbackKind === undefined ? undefined : snapshot.find({ ...onDemandQuery, kind: fallbackKind }));
+  const forModel = pricingModel === 'on_demand' ? undefined : snapshot.find(query);
+  const list = onDemand ?? forModel;
+  if (list === undefined) throw snapshot.notFound(onDemandQuery);
+  const override = findOverride(snapshot.overrides, {
+    provider: query.provider,
+    sku: list.sku,
+    region: query.region ?? '',
+    resourceType,
+    kind: query.kind,
+    pricingModel,
+    at: query.at,
+  });
+  if (pricingModel !== 'on_demand' && forModel === undefined && override?.effect.type !== 'rate') {
+    throw snapshot.notFound(query);
+  }
+  return { list, basis: forModel ?? list, override };
+}
+
 function priceLine(snapshot: PriceSnapshot, at: number, spec: LineSpec, optional: boolean): QuoteLine | undefined {
   if (spec.quantity === 0n) return undefined;
-  const query: PriceQuery = {
-    provider: spec.provider,
-    sku: spec.sku,
-    region: spec.region,
-    kind: spec.kind,
-    serviceTier: spec.serviceTier,
-    pricingModel: 'on_demand',
-    at,
-    inputTokens: spec.inputTokens,
-  };
-  const fallbackKind = FALLBACK[spec.kind];
-  const onDemand = (q: PriceQuery): Price | undefined =>
-    snapshot.find(q) ?? (fallbackKind === undefined ? undefined : snapshot.find({ ...q, kind: fallbackKind }));
-  const modelQuery = { ...query, pricingModel: spec.pricingModel };
-  const catalogForModel = spec.pricingModel === 'on_demand' ? undefined : snapshot.find(modelQuery);
-  const list = onDemand(query) ?? catalogForModel;
-  if (list === undefined) {
-    if (optional) return undefined;
-    throw withField(snapshot.notFound(query), spec.field);
+  let resolved: ResolvedPrice;
+  try {
+    resolved = resolvePrice(
+      snapshot,
+      {
+        provider: spec.provider,
+        sku: spec.sku,
+        region: spec.region,
+        kind: spec.kind,
+        serviceTier: spec.serviceTier,
+        pricingModel: spec.pricingModel,
+        at,
+        inputTokens: spec.inputTokens,
+      },
+      spec.resourceType,
+    );
+  } catch (err) {
+    if (optional && err instanceof PricingError && err.code === 'NOT_FOUND') return undefined;
+    throw err instanceof PricingError ? withField(err, spec.field) : err;
   }
-  const target = {
-    provider: spec.provider,
-    sku: list.sku,
-    region: spec.region,
-    resourceType: spec.resourceType,
-    kind: spec.kind,
-    pricingModel: spec.pricingModel,
-    at,
-  };
-  const override = findOverride(snapshot.overrides, target);
-  // The price effective cost starts from: the requested pricing model's catalog price, if any.
-  const basis = catalogForModel ?? list;
-  if (spec.pricingModel !== 'on_demand' && catalogForModel === undefined && override?.effect.type !== 'rate') {
-    throw withField(snapshot.notFound(modelQuery), spec.field);
-  }
-  const listCost = lineCost(list.amount, list.unit, spec.quantity);
-  const effectiveCost =
-    override === undefined
-      ? lineCost(basis.amount, basis.unit, spec.quantity)
-      : applyOverride(override, basis.amount, basis.unit, spec.quantity);
+  const { list, basis, override } = resolved;
   return {
     resourceType: spec.resourceType,
     kind: spec.kind,
@@ -334,9 +355,12 @@ function priceLine(snapshot: PriceSnapshot, at: number, spec: LineSpec, optional
     unit: list.unit,
     priceId: list.id,
     listUnitPrice: list.amount,
-    listCost,
+    listCost: lineCost(list.amount, list.unit, spec.quantity),
     effectivePriceId: basis.id,
-    effectiveCost,
+    effectiveCost:
+      override === undefined
+        ? lineCost(basis.amount, basis.unit, spec.quantity)
+        : applyOverride(override, basis.amount, basis.unit, spec.quantity),
     overrides:
       override === undefined
         ? []
