@@ -4,7 +4,7 @@
  * unpriced) reads to price `cost.gpu` and `cost.compute`.
  */
 export const GpuAttr = {
-  /** GPU model as a lower-case SKU, e.g. "h100-80gb", "a100-40gb", "l4". */
+  /** GPU model as a lower-case SKU, e.g. "h100-80gb", "a100-40gb", "l4" (pricing-cache naming). */
   type: 'costtrace.gpu.type',
   /** Number of devices used (integer ≥ 1). Informational: `seconds` already includes it. */
   count: 'costtrace.gpu.count',

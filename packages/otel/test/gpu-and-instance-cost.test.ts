@@ -23,10 +23,11 @@ function setup(options: CostSpanProcessorOptions = {}, resource: Attributes = {}
   return { processor, tracer: provider.getTracer('t'), finished };
 }
 
-/** Independent: pico-dollars of `hourly` USD/h for `nanos` ns, half to even. */
-function perHour(hourlyMicros: bigint, nanos: bigint): bigint {
-  // hourly (in micro-USD) × 10^6 pd/µUSD × nanos / (3600 × 10^9)
-  const num = hourlyMicros * 1_000_000n * nanos;
+/** Independent: pico-dollars for `nanos` ns at `hourly` USD per hour (decimal string), half to even. */
+function perHour(hourly: string, nanos: bigint): bigint {
+  const [whole = '0', frac = ''] = hourly.split('.');
+  const pdPerHour = BigInt(whole) * 10n ** 12n + BigInt(frac.padEnd(12, '0'));
+  const num = pdPerHour * nanos;
   const den = 3_600_000_000_000n;
   const q = num / den;
   const r = num % den;
@@ -47,10 +48,10 @@ describe('GPU cost', () => {
     const [s] = await finished();
     assert.equal(s?.attributes['costtrace.gpu.seconds'], 3);
     assert.equal(s?.attributes['costtrace.gpu.type'], 'h100-80gb');
-    // $3.00 per GPU-hour × 3 GPU-seconds.
-    assert.equal(s?.attributes['cost.gpu'], usd(perHour(3_000_000n, 3_000_000_000n)));
-    assert.equal(s?.attributes['cost.gpu'], '0.0025');
-    assert.equal(s?.attributes['cost.total'], '0.0025');
+    // Reference $6.88 per GPU-hour × 3 GPU-seconds = 0.00573333… → 0.005733333333 (half even at 12).
+    assert.equal(s?.attributes['cost.gpu'], usd(perHour('6.88', 3_000_000_000n)));
+    assert.equal(s?.attributes['cost.gpu'], '0.005733333333');
+    assert.equal(s?.attributes['cost.total'], '0.005733333333');
     assert.deepEqual(s?.attributes['cost.pricing.price_ids'], ['reference/h100-80gb/global/gpu_time@2026-11-01']);
   });
 
@@ -63,12 +64,12 @@ describe('GPU cost', () => {
     recordGpuUsage(mig, { gpuType: 'h100-80gb', share: migShare('3g.40gb'), seconds: 7 });
     mig.end();
     const [a, b] = await finished();
-    // 3e12 pd × 1e9 ns / 3.6e12 = 833333333.33… → 833333333 pd
-    assert.equal(a?.attributes['cost.gpu'], usd(perHour(3_000_000n, 1_000_000_000n)));
-    assert.equal(a?.attributes['cost.gpu'], '0.000833333333');
+    // 6.88e12 pd × 1e9 ns / 3.6e12 = 1911111111.11… → 1911111111 pd
+    assert.equal(a?.attributes['cost.gpu'], usd(perHour('6.88', 1_000_000_000n)));
+    assert.equal(a?.attributes['cost.gpu'], '0.001911111111');
     // 3/7 of a GPU for 7 s = 3 GPU-seconds.
     assert.equal(b?.attributes['costtrace.gpu.share'], 3 / 7);
-    assert.equal(b?.attributes['cost.gpu'], '0.0025');
+    assert.equal(b?.attributes['cost.gpu'], usd(perHour('6.88', 3_000_000_000n)));
   });
 
   it('withGpu measures the occupied wall time of an async block, even when it throws', async () => {
@@ -91,7 +92,7 @@ describe('GPU cost', () => {
     const [s] = await finished();
     assert.equal(s?.attributes['costtrace.gpu.seconds'], 2); // 2 × 0.25 s × 4 GPUs
     assert.equal(s?.attributes['costtrace.gpu.source'], 'timer');
-    assert.equal(s?.attributes['cost.gpu'], usd(perHour(1_800_000n, 2_000_000_000n)));
+    assert.equal(s?.attributes['cost.gpu'], usd(perHour('5.1207125', 2_000_000_000n)));
   });
 
   it('uses the provider rate from pricing-cache, an internal override, and the unknown_gpu reason', async () => {
@@ -145,11 +146,11 @@ describe('GPU cost', () => {
         'gen_ai.usage.output_tokens': 100,
       },
     });
-    recordGpuUsage(span, { gpuType: 'l4-24gb', seconds: 36 });
+    recordGpuUsage(span, { gpuType: 'l4', seconds: 36 });
     span.end();
     const [s] = await finished();
     const tokens = 1000n * 150_000n + 100n * 600_000n; // $0.15 / $0.60 per 1M
-    const gpuCost = perHour(700_000n, 36_000_000_000n); // $0.70/h × 36 s
+    const gpuCost = perHour('0.8048', 36_000_000_000n); // $0.8048/h × 36 s
     assert.equal(s?.attributes['cost.total'], usd(tokens + gpuCost));
   });
 
@@ -182,7 +183,7 @@ describe('instance cost (opt-in), shared among concurrent local-root spans', () 
     const spans = await finished();
     const byName = new Map(spans.map((s) => [s.name, s]));
     // m5.xlarge $0.192 per hour × 1.5 s
-    const expected = usd(perHour(192_000n, 1_500_000_000n));
+    const expected = usd(perHour('0.192', 1_500_000_000n));
     assert.equal(expected, '0.00008');
     assert.equal(byName.get('request a')?.attributes['cost.compute'], expected);
     assert.equal(byName.get('request b')?.attributes['cost.compute'], expected);
@@ -202,7 +203,7 @@ describe('instance cost (opt-in), shared among concurrent local-root spans', () 
     for (const s of spans) s.end();
     const out = await finished();
     // 1/3 s = 333333333.33… ns → 333333333 ns; × $0.192/h
-    const expected = usd(perHour(192_000n, 333_333_333n));
+    const expected = usd(perHour('0.192', 333_333_333n));
     for (const s of out) assert.equal(s.attributes['cost.compute'], expected);
   });
 

@@ -95,11 +95,12 @@ describe('nvidia-smi parsing', () => {
 
   it('derives priced SKUs from marketing names and memory', () => {
     assert.equal(gpuTypeFromName('NVIDIA A100 80GB PCIe', 81920), 'a100-80gb');
-    assert.equal(gpuTypeFromName('NVIDIA L4', 23034), 'l4-24gb');
-    assert.equal(gpuTypeFromName('Tesla T4', 15360), 't4-16gb');
-    assert.equal(gpuTypeFromName('NVIDIA A10G', 23028), 'a10g-24gb');
-    assert.equal(gpuTypeFromName('NVIDIA L40S', 46068), 'l40s-48gb');
-    assert.equal(gpuTypeFromName('NVIDIA H200', 143771), 'h200-141gb');
+    assert.equal(gpuTypeFromName('NVIDIA L4', 23034), 'l4');
+    assert.equal(gpuTypeFromName('Tesla T4', 15360), 't4');
+    assert.equal(gpuTypeFromName('NVIDIA A10G', 23028), 'a10g');
+    assert.equal(gpuTypeFromName('NVIDIA L40S', 46068), 'l40s');
+    assert.equal(gpuTypeFromName('NVIDIA H200', 143771), 'h200');
+    assert.equal(gpuTypeFromName('NVIDIA H100 NVL', 95830), 'h100-94gb');
     assert.equal(gpuTypeFromName('NVIDIA GeForce RTX 4090', 24564), 'geforce-rtx-4090');
   });
 
@@ -132,7 +133,7 @@ describe('GpuSampler', () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const span = provider.getTracer('t').startSpan('x');
-    const value = await sampler.measure(span, 0, { gpuType: 'l4-24gb' }, () => 'done');
+    const value = await sampler.measure(span, 0, { gpuType: 'l4' }, () => 'done');
     span.end();
     assert.equal(value, 'done');
     assert.equal(exporter.getFinishedSpans()[0]?.attributes['costtrace.gpu.source'], 'timer');

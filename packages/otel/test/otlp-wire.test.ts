@@ -82,10 +82,10 @@ async function runSdk(exporter: SpanExporter): Promise<void> {
 function assertOnWire(spans: Map<string, Record<string, unknown>>): void {
   const llm = spans.get('chat claude-sonnet-4');
   assert.ok(llm, 'the LLM span was exported');
-  // 0.01425 tokens (see span-cost-processor.test) + 3 GPU-seconds × $3/h = 0.0025
-  assert.equal(llm['cost.total'], '0.01675');
-  assert.equal(llm['cost.total_float'], 0.01675);
-  assert.equal(llm['cost.gpu'], '0.0025');
+  // 0.01425 tokens (see span-cost-processor.test) + 3 GPU-seconds × $6.88/h = 0.005733333333
+  assert.equal(llm['cost.total'], '0.019983333333');
+  assert.equal(llm['cost.total_float'], 0.019983333333);
+  assert.equal(llm['cost.gpu'], '0.005733333333');
   assert.equal(llm['cost.cache_read_tokens'], '0.0024');
   assert.equal(llm['cost.currency'], 'USD');
   assert.equal(llm['cost.pricing.source'], 'bundled');

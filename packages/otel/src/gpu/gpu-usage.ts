@@ -3,7 +3,7 @@ import { GpuAttr } from '@costtrace/core';
 import { invalidOption } from '../sdk-error.js';
 
 export interface GpuDescriptor {
-  /** GPU model as priced, e.g. "h100-80gb", "a100-40gb", "l4-24gb" (lower-cased). */
+  /** GPU model as priced, e.g. "h100-80gb", "a100-40gb", "l4", "t4" (lower-cased; as pricing-cache names them). */
   readonly gpuType: string;
   /** Devices used (integer ≥ 1). Default 1. */
   readonly count?: number | undefined;

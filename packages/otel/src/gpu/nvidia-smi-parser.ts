@@ -84,9 +84,13 @@ const MODELS = [
 ];
 const STANDARD_GB = [8, 12, 16, 24, 32, 40, 48, 64, 80, 94, 96, 141, 180, 192];
 
+/** Families sold with several memory sizes: their SKU carries the size ("a100-40gb"). */
+const SIZED = new Set(['h100', 'a100', 'a800', 'h800']);
+
 /**
- * Priced SKU of a GPU: model family plus memory, e.g. "NVIDIA H100 80GB HBM3" → "h100-80gb",
- * "NVIDIA A100-SXM4-40GB" → "a100-40gb", "NVIDIA L4" (23034 MiB) → "l4-24gb".
+ * Priced SKU of a GPU, as pricing-cache's catalogs name them: the model family, plus the memory
+ * for families sold in several sizes. "NVIDIA H100 80GB HBM3" → "h100-80gb", "NVIDIA A100-SXM4-40GB"
+ * → "a100-40gb", "NVIDIA H100 NVL" (95830 MiB) → "h100-94gb", "NVIDIA L4" → "l4".
  * Unknown models keep their lower-cased, dash-joined name.
  */
 export function gpuTypeFromName(name: string, memoryTotalMiB: number | undefined): string {
@@ -102,7 +106,7 @@ export function gpuTypeFromName(name: string, memoryTotalMiB: number | undefined
     gb = STANDARD_GB.reduce((best, size) => (Math.abs(size - gib) < Math.abs(best - gib) ? size : best));
   }
   if (model === undefined) return lower.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-  return gb === undefined ? model : `${model}-${gb}gb`;
+  return gb === undefined || !SIZED.has(model) ? model : `${model}-${gb}gb`;
 }
 
 /** Parses `--query-gpu=<GPU_QUERY_FIELDS> --format=csv,noheader,nounits`. */

@@ -8,32 +8,45 @@ export const BUNDLED_CATALOG_VERSION = BUNDLED_TOKEN_PRICES_VERSION;
 const EFFECTIVE_FROM = '2026-11-01';
 
 /**
- * Per-GPU-hour reference rates, used when a span names a GPU type but no provider with its own
- * rate. Round figures in the range of 2026 on-demand cloud GPU pricing, meant as a starting
- * point: set real rates (negotiated, reserved, or an internal amortised rate for owned hardware)
- * in pricing-cache.
+ * Per-GPU-hour reference rates (provider "reference"), used when a span names a GPU type but no
+ * provider with its own rate. The same SKUs and figures as pricing-cache's bundled
+ * `gpu-reference-rates` catalog (latest version of each, as published up to 2025-09: on-demand
+ * list price of a major cloud's instance divided by its GPU count), so the SDK's fallback and
+ * pricing-cache agree. pricing-cache supersedes them as soon as it answers.
  */
-const GPU_REFERENCE_RATES: readonly (readonly [string, string])[] = [
-  ['h200-141gb', '4.00'],
-  ['h100-80gb', '3.00'],
-  ['a100-80gb', '1.80'],
-  ['a100-40gb', '1.40'],
-  ['l40s-48gb', '1.20'],
-  ['a10g-24gb', '0.75'],
-  ['l4-24gb', '0.70'],
-  ['t4-16gb', '0.35'],
+const GPU_REFERENCE_RATES: readonly (readonly [string, string, string])[] = [
+  ['h100-80gb', '6.88', 'aws p5.48xlarge us-east-1 55.04 / 8 GPUs'],
+  ['h100-94gb', '6.98', 'azure standard_nc40ads_h100_v5 eastus, 1 GPU'],
+  ['h200', '6.305', 'coreweave HGX H200 8-GPU node 50.44 / 8 GPUs'],
+  ['a100-40gb', '4.096575', 'aws p4d.24xlarge us-east-1 32.7726 / 8 GPUs'],
+  ['a100-80gb', '5.1207125', 'aws p4de.24xlarge us-east-1 40.9657 / 8 GPUs'],
+  ['l40s', '1.861', 'aws g6e.xlarge us-east-1, 1 GPU'],
+  ['l4', '0.8048', 'aws g6.xlarge us-east-1, 1 GPU'],
+  ['a10g', '1.006', 'aws g5.xlarge us-east-1, 1 GPU'],
+  ['a10', '3.20', 'azure standard_nv36ads_a10_v5 eastus, 1 GPU'],
+  ['t4', '0.35', 'gcp T4 attached GPU us-central1'],
+  ['v100', '2.48', 'gcp V100 attached GPU us-central1'],
 ];
 
-/** Linux on-demand list prices per instance-hour (AWS us-east-1, GCP us-central1). */
+/**
+ * Linux on-demand list prices per instance-hour: common GPU instances (as in pricing-cache's
+ * `gpu-instances` catalog) and two general-purpose AWS types, for opt-in instance cost.
+ */
 const INSTANCE_RATES: readonly (readonly [string, string, string, string])[] = [
+  ['aws', 'p5.48xlarge', 'us-east-1', '55.04'],
   ['aws', 'p4d.24xlarge', 'us-east-1', '32.7726'],
+  ['aws', 'p4de.24xlarge', 'us-east-1', '40.9657'],
   ['aws', 'g5.xlarge', 'us-east-1', '1.006'],
   ['aws', 'g5.12xlarge', 'us-east-1', '5.672'],
   ['aws', 'g6.xlarge', 'us-east-1', '0.8048'],
+  ['aws', 'g6e.xlarge', 'us-east-1', '1.861'],
+  ['aws', 'g4dn.xlarge', 'us-east-1', '0.526'],
   ['aws', 'm5.xlarge', 'us-east-1', '0.192'],
   ['aws', 'c5.xlarge', 'us-east-1', '0.17'],
-  ['gcp', 'n1-standard-8', 'us-central1', '0.379984'],
   ['gcp', 'a2-highgpu-1g', 'us-central1', '3.673385'],
+  ['gcp', 'a3-highgpu-8g', 'us-central1', '88.2468'],
+  ['gcp', 'g2-standard-4', 'us-central1', '0.706832'],
+  ['azure', 'standard_nc24ads_a100_v4', 'eastus', '3.673'],
 ];
 
 function bundledRecords(): PriceRecord[] {
@@ -61,7 +74,7 @@ function bundledRecords(): PriceRecord[] {
       });
     }
   }
-  for (const [sku, amount] of GPU_REFERENCE_RATES) {
+  for (const [sku, amount, description] of GPU_REFERENCE_RATES) {
     records.push({
       provider: REFERENCE_PROVIDER,
       resourceType: 'gpu',
@@ -70,7 +83,10 @@ function bundledRecords(): PriceRecord[] {
       unit: 'gpu_hour',
       amount,
       effectiveFrom: EFFECTIVE_FROM,
-      source: 'bundled: costtrace reference GPU-hour rate',
+      source: 'bundled: reference GPU-hour rate',
+      gpuType: sku,
+      gpuCount: 1,
+      description,
     });
   }
   for (const [provider, sku, region, amount] of INSTANCE_RATES) {
