@@ -2,7 +2,6 @@ import { diag, metrics, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, Context, Counter, DiagLogger, MeterProvider } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  CostAttr,
   defaultInputTokenRule,
   DimensionAttr,
   divideRoundHalfEven,
@@ -14,6 +13,7 @@ import {
 import type { InputTokenRule, PricingModel, Quote } from '@costtrace/core';
 import { findDimension, resolveDimensionKeys } from './cost-dimensions.js';
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
+import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
 import { InstanceShareMeter } from './instance/instance-share-meter.js';
 import { addPico, formatPico, KIND_BIT, picoToFloat, priceIdsFor, tokenLine } from './pricing/compiled-token-price.js';
 import { bundledPricingView } from './pricing/bundled-catalog.js';
@@ -151,6 +151,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly counterAttrs = new Map<string, Attributes>();
 
   private readonly starts = new WeakMap<Span, StartContext>();
+  private readonly stamp = new CostStamp();
   private resourceCache: ResourceDimensions | undefined;
   private readonly instanceMarks = new WeakMap<Span, bigint>();
 
@@ -280,6 +281,8 @@ export class CostSpanProcessor implements SpanProcessor {
     let reason: SpanUnpricedReason | undefined;
     let priceIds: readonly string[] | undefined;
     let applicable = false;
+    const stamp = this.stamp;
+    stamp.reset();
 
     // Tokens.
     const inputTokens = own[GenAiAttr.inputTokens];
@@ -289,7 +292,7 @@ export class CostSpanProcessor implements SpanProcessor {
     const selfHosted = tokenProvider !== undefined && this.selfHosted.has(tokenProvider);
     if (!selfHosted && (inputTokens !== undefined || outputTokens !== undefined || model !== undefined)) {
       applicable = true;
-      const tokens = this.priceTokens(span, own, view, at, tokenProvider, model, inputTokens, outputTokens);
+      const tokens = this.priceTokens(stamp, own, view, at, tokenProvider, model, inputTokens, outputTokens);
       if (typeof tokens === 'string') reason = tokens;
       else {
         pico = tokens.pico;
@@ -306,7 +309,7 @@ export class CostSpanProcessor implements SpanProcessor {
       if (typeof gpu === 'string') reason ??= gpu;
       else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
       else {
-        if (this.full) span.setAttribute(CostAttr.gpu, formatPico(gpu.pico));
+        if (this.full) stamp.gpu = formatPico(gpu.pico);
         pico = addPico(pico, gpu.pico);
         currency = gpu.currency;
         priceIds = priceIds === undefined ? gpu.ids : [...priceIds, ...gpu.ids];
@@ -322,8 +325,8 @@ export class CostSpanProcessor implements SpanProcessor {
       else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
       else {
         if (this.full) {
-          span.setAttribute(CostAttr.compute, formatPico(compute.pico));
-          span.setAttribute(InstanceAttr.shareSeconds, Number(instance) / 1e18);
+          stamp.compute = formatPico(compute.pico);
+          stamp.shareSeconds = Number(instance) / 1e18;
         }
         pico = addPico(pico, compute.pico);
         currency = compute.currency;
@@ -333,23 +336,24 @@ export class CostSpanProcessor implements SpanProcessor {
 
     if (!applicable) return;
     if (currency !== undefined && priceIds !== undefined) {
-      span.setAttribute(CostAttr.total, formatPico(pico));
-      if (this.full) span.setAttribute(CostAttr.totalFloat, picoToFloat(pico));
-      span.setAttribute(CostAttr.currency, currency);
-      span.setAttribute(CostAttr.pricingVersion, view.version);
+      stamp.total = formatPico(pico);
+      if (this.full) stamp.totalFloat = picoToFloat(pico);
+      stamp.currency = currency;
+      stamp.version = view.version;
       // Compact: source and stale only when they are news (fallback catalog, stale snapshot).
-      if (this.full || view.source !== 'pricing-cache') span.setAttribute(CostAttr.pricingSource, view.source);
-      if (this.full || view.stale) span.setAttribute(CostAttr.pricingStale, view.stale);
-      span.setAttribute(CostAttr.pricingPriceIds, priceIds as string[]);
+      if (this.full || view.source !== 'pricing-cache') stamp.source = view.source;
+      if (this.full || view.stale) stamp.stale = view.stale;
+      stamp.priceIds = priceIds;
       this.priced += 1;
       this.count('priced', undefined);
     }
     if (reason !== undefined) {
-      span.setAttribute(CostAttr.unpricedReason, reason);
+      stamp.reason = reason;
       if (currency === undefined) this.unpriced += 1;
       this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
       this.count('unpriced', reason);
     }
+    writeCostAttributes(span, stamp);
     this.stampDimensions(span, own);
   }
 
@@ -358,7 +362,7 @@ export class CostSpanProcessor implements SpanProcessor {
   }
 
   private priceTokens(
-    span: Span,
+    stamp: CostStamp,
     own: Attributes,
     view: PricingView,
     at: number,
@@ -383,7 +387,7 @@ export class CostSpanProcessor implements SpanProcessor {
     const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
     if (uncached < 0 || reasoning > output) return 'invalid_usage';
     if (lookup.kind === 'quote') {
-      return this.quoteTokens(span, view, at, provider, model, rule, {
+      return this.quoteTokens(stamp, view, at, provider, model, rule, {
         input,
         output,
         cacheRead,
@@ -401,11 +405,11 @@ export class CostSpanProcessor implements SpanProcessor {
     const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
     // Components are stamped when non-zero (an absent component is zero), in the full set only.
     if (this.full) {
-      if (inputLine !== 0) span.setAttribute(CostAttr.inputTokens, formatPico(inputLine));
-      if (outputLine !== 0) span.setAttribute(CostAttr.outputTokens, formatPico(outputLine));
-      if (readLine !== 0) span.setAttribute(CostAttr.cacheReadTokens, formatPico(readLine));
-      if (writeLine !== 0) span.setAttribute(CostAttr.cacheWriteTokens, formatPico(writeLine));
-      if (reasoningLine !== 0) span.setAttribute(CostAttr.reasoningTokens, formatPico(reasoningLine));
+      if (inputLine !== 0) stamp.input = formatPico(inputLine);
+      if (outputLine !== 0) stamp.output = formatPico(outputLine);
+      if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
+      if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
+      if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
     }
     const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
     const mask =
@@ -423,7 +427,7 @@ export class CostSpanProcessor implements SpanProcessor {
 
   /** Models with overrides or long-context tiers: core's quote (effective cost, after overrides). */
   private quoteTokens(
-    span: Span,
+    stamp: CostStamp,
     view: PricingView,
     at: number,
     provider: string,
@@ -451,17 +455,14 @@ export class CostSpanProcessor implements SpanProcessor {
     for (const line of result.quote.lines) {
       byKind[line.kind] = (byKind[line.kind] ?? 0n) + line.effectiveCost.subunits;
     }
-    const components: readonly (readonly [string, bigint | undefined])[] = [
-      [CostAttr.inputTokens, byKind.input_tokens],
-      [CostAttr.outputTokens, byKind.output_tokens],
-      [CostAttr.cacheReadTokens, byKind.cache_read_tokens],
-      [CostAttr.cacheWriteTokens, byKind.cache_write_tokens],
-      [CostAttr.reasoningTokens, byKind.reasoning_tokens],
-    ];
     if (this.full) {
-      for (const [key, amount] of components) {
-        if (amount !== undefined && amount !== 0n) span.setAttribute(key, formatPico(amount));
-      }
+      const component = (amount: bigint | undefined): string | undefined =>
+        amount === undefined || amount === 0n ? undefined : formatPico(amount);
+      stamp.input = component(byKind.input_tokens);
+      stamp.output = component(byKind.output_tokens);
+      stamp.cacheRead = component(byKind.cache_read_tokens);
+      stamp.cacheWrite = component(byKind.cache_write_tokens);
+      stamp.reasoning = component(byKind.reasoning_tokens);
     }
     return quoted(result.quote);
   }
