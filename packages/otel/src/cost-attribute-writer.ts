@@ -154,8 +154,8 @@ export function writeCostAttributes(span: Span, s: CostStamp): void {
     added++;
   }
   if (s.priceIds !== undefined) {
-    // A copy, as setAttribute makes: the shared list must not be changed through a span.
-    a['cost.pricing.price_ids'] = s.priceIds.slice();
+    // Shared lists are frozen, so spans can share them; others are copied as setAttribute does.
+    a['cost.pricing.price_ids'] = Object.isFrozen(s.priceIds) ? (s.priceIds as string[]) : s.priceIds.slice();
     added++;
   }
   if (s.reason !== undefined) {
