@@ -2,6 +2,7 @@ export { CONFIG_FILE_ENV, ConfigError, ENV_VARS, loadConfig } from './config.js'
 export type { PricingCacheConfig } from './config.js';
 export { BearerAuth } from './grpc/bearer-auth.js';
 export { GRPC_STATUS, toServiceError } from './grpc/grpc-errors.js';
+export { PricingApi } from './grpc/pricing-api.js';
 export { PricingServiceHandlers } from './grpc/pricing-service.js';
 export {
   formatQuantity,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { PricingServiceService } from '@costtrace/proto';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino } from 'pino';
@@ -25,6 +26,10 @@ export interface PricingCacheOptions {
   readonly logger?: Logger | undefined;
   /** Extra sources (tests, embedding); appended after the configured ones. */
   readonly sources?: readonly PriceSource[] | undefined;
+  /** More gRPC services served on the same server and port (e.g. a benchmark's baseline). */
+  readonly extraServices?:
+    | readonly { readonly definition: ServiceDefinition; readonly implementation: UntypedServiceImplementation }[]
+    | undefined;
   /** Register Node process metrics (off in tests that start several instances). */
   readonly processMetrics?: boolean | undefined;
   readonly now?: (() => number) | undefined;
@@ -97,6 +102,7 @@ export class PricingCache {
     });
     this.server.addService(PricingServiceService, this.handlers.implementation());
     this.health.addToServer(this.server);
+    for (const extra of options.extraServices ?? []) this.server.addService(extra.definition, extra.implementation);
     this.http = new OpsHttpServer(this.metrics.registry, () => this.readiness(), this.logger);
   }
 

@@ -131,15 +131,21 @@ export class PriceSnapshot {
     return found;
   }
 
-  /** The price valid for `query`, or undefined. Regional queries fall back to global prices. */
-  find(query: PriceQuery): Price | undefined {
+  /**
+   * The price valid for `query`, or undefined. Regional queries fall back to global prices.
+   * `kind` and `pricingModel` replace the query's (hot paths avoid building new query objects).
+   */
+  find(
+    query: PriceQuery,
+    kind: UsageKind = query.kind,
+    pricingModel: PricingModel = query.pricingModel ?? 'on_demand',
+  ): Price | undefined {
     const sku = this.resolveSku(query.provider, query.sku);
     if (sku === undefined) return undefined;
     const tier = query.serviceTier ?? 'standard';
-    const model = query.pricingModel ?? 'on_demand';
     const region = query.region ?? '';
     const base = `${query.provider}\u0000${sku}\u0000`;
-    const rest = `\u0000${query.kind}\u0000${tier}\u0000${model}`;
+    const rest = `\u0000${kind}\u0000${tier}\u0000${pricingModel}`;
     const tiers = this.index.get(base + region + rest) ?? (region === '' ? undefined : this.index.get(base + rest));
     if (tiers === undefined) return undefined;
     const tokens = query.inputTokens ?? 0n;

@@ -149,9 +149,10 @@ export function quoteUsage(snapshot: PriceSnapshot, usage: UsageRecord): Quote {
     const provider = required(m.provider, `${at}.provider`);
     const model = required(m.model, `${at}.model`);
     const tier = m.serviceTier ?? 'standard';
-    const base = { provider, sku: model, region: (m.region ?? '').toLowerCase(), serviceTier: tier };
-    const probe: PriceQuery = { ...base, kind: 'input_tokens', at: usage.at };
-    const reasoningPriced = snapshot.find({ ...probe, kind: 'reasoning_tokens' }) !== undefined;
+    const region = (m.region ?? '').toLowerCase();
+    // Object literals, not spreads: this is the hot path of every Quote.
+    const probe: PriceQuery = { provider, sku: model, region, kind: 'input_tokens', serviceTier: tier, at: usage.at };
+    const reasoningPriced = snapshot.find(probe, 'reasoning_tokens') !== undefined;
     let billable;
     try {
       billable = toBillableTokens(
@@ -171,18 +172,28 @@ export function quoteUsage(snapshot: PriceSnapshot, usage: UsageRecord): Quote {
     }
     const prompt = billable.uncachedInput + billable.cacheRead + billable.cacheWrite;
     const spec = (kind: UsageKind, quantity: bigint): LineSpec => ({
-      ...base,
       field: at,
       resourceType: 'model',
       kind,
+      provider,
+      sku: model,
+      region,
+      serviceTier: tier,
       pricingModel: 'on_demand',
       inputTokens: prompt,
       quantity: quantity * QUANTITY_ONE,
     });
     // The input price must exist even for zero tokens: an unknown model is an error, not free.
-    if (snapshot.find({ ...probe, inputTokens: prompt }) === undefined) {
-      throw withField(snapshot.notFound({ ...probe, inputTokens: prompt }), at);
-    }
+    const sized: PriceQuery = {
+      provider,
+      sku: model,
+      region,
+      kind: 'input_tokens',
+      serviceTier: tier,
+      at: usage.at,
+      inputTokens: prompt,
+    };
+    if (snapshot.find(sized) === undefined) throw withField(snapshot.notFound(sized), at);
     priced(spec('input_tokens', billable.uncachedInput));
     priced(spec('cache_read_tokens', billable.cacheRead));
     priced(spec('cache_write_tokens', billable.cacheWrite));
@@ -299,14 +310,13 @@ export interface ResolvedPrice {
  */
 export function resolvePrice(snapshot: PriceSnapshot, query: PriceQuery, resourceType: ResourceType): ResolvedPrice {
   const pricingModel = query.pricingModel ?? 'on_demand';
-  const onDemandQuery: PriceQuery = { ...query, pricingModel: 'on_demand' };
   const fallbackKind = FALLBACK[query.kind];
   const onDemand =
-    snapshot.find(onDemandQuery) ??
-    (fallbackKind === undefined ? undefined : snapshot.find({ ...onDemandQuery, kind: fallbackKind }));
+    snapshot.find(query, query.kind, 'on_demand') ??
+    (fallbackKind === undefined ? undefined : snapshot.find(query, fallbackKind, 'on_demand'));
   const forModel = pricingModel === 'on_demand' ? undefined : snapshot.find(query);
   const list = onDemand ?? forModel;
-  if (list === undefined) throw snapshot.notFound(onDemandQuery);
+  if (list === undefined) throw snapshot.notFound({ ...query, pricingModel: 'on_demand' });
   const override = findOverride(snapshot.overrides, {
     provider: query.provider,
     sku: list.sku,

@@ -1,23 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import {
-  convertUnitPrice,
-  invalidArgument,
-  overriddenUnitPrice,
-  parseQuantity,
-  PricingError,
-  quoteUsage,
-  resolvePrice,
-} from '@costtrace/core';
-import type { PriceSnapshot, UsageRecord } from '@costtrace/core';
+import { PricingError } from '@costtrace/core';
 import type {
   GetPriceRequest,
-  GetPriceResponse,
   ListPricesRequest,
-  ListPricesResponse,
   PricingServiceServer,
   QuoteRequest,
-  QuoteResponse,
   WatchPricesRequest,
   WatchPricesResponse,
 } from '@costtrace/proto';
@@ -26,21 +14,8 @@ import type { PricingMetrics } from '../metrics.js';
 import type { PriceStore, StoreEvent } from '../price-store.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { toServiceError } from './grpc-errors.js';
-import {
-  appliedToWire,
-  inputTokenRule,
-  moneyToWire,
-  overrideToWire,
-  priceToWire,
-  priceUnits,
-  pricingModels,
-  quoteToWire,
-  resourceTypes,
-  serviceTiers,
-  timestampFromWire,
-  timestampToWire,
-  usageKinds,
-} from './wire.js';
+import { overrideToWire, priceToWire, timestampToWire } from './wire.js';
+import { PricingApi } from './pricing-api.js';
 
 export interface PricingServiceDeps {
   readonly store: PriceStore;
@@ -53,23 +28,22 @@ export interface PricingServiceDeps {
   readonly now?: (() => number) | undefined;
 }
 
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
-
 /** The PricingService handlers: thin adapters from the wire to the core price model. */
 export class PricingServiceHandlers {
   private readonly watchers = new Set<ServerWritableStream<WatchPricesRequest, WatchPricesResponse>>();
   private readonly now: () => number;
+  private readonly api: PricingApi;
 
   constructor(private readonly deps: PricingServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.api = new PricingApi(deps.store, this.now);
   }
 
   implementation(): PricingServiceServer {
     return {
-      getPrice: this.unary('GetPrice', (req: GetPriceRequest, snapshot) => this.getPrice(req, snapshot)),
-      quote: this.unary('Quote', (req: QuoteRequest, snapshot) => this.quote(req, snapshot)),
-      listPrices: this.unary('ListPrices', (req: ListPricesRequest, snapshot) => this.listPrices(req, snapshot)),
+      getPrice: this.unary('GetPrice', (req: GetPriceRequest) => this.api.getPrice(req)),
+      quote: this.unary('Quote', (req: QuoteRequest) => this.api.quote(req)),
+      listPrices: this.unary('ListPrices', (req: ListPricesRequest) => this.api.listPrices(req)),
       watchPrices: (call: ServerWritableStream<WatchPricesRequest, WatchPricesResponse>) => this.watch(call),
     };
   }
@@ -83,7 +57,7 @@ export class PricingServiceHandlers {
 
   private unary<Req, Res>(
     method: string,
-    handle: (request: Req, snapshot: PriceSnapshot) => Res,
+    handle: (request: Req) => Res,
   ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
     const histogram = this.deps.metrics.rpcDuration;
     return (call, callback) => {
@@ -96,10 +70,7 @@ export class PricingServiceHandlers {
           return;
         }
         this.deps.auth.check(call.metadata);
-        const snapshot = this.deps.store.current();
-        if (snapshot === undefined)
-          throw new PricingError('UNAVAILABLE', 'no price snapshot loaded yet; retry shortly');
-        callback(null, handle(call.request, snapshot));
+        callback(null, handle(call.request));
       } catch (err) {
         const error = toServiceError(err);
         code = error.code;
@@ -108,111 +79,6 @@ export class PricingServiceHandlers {
       } finally {
         histogram.observe({ method, code: status[code] }, Number(process.hrtime.bigint() - started) / 1e9);
       }
-    };
-  }
-
-  private getPrice(req: GetPriceRequest, snapshot: PriceSnapshot): GetPriceResponse {
-    const provider = required(req.provider, 'provider');
-    const sku = required(req.sku, 'sku');
-    const kind = usageKinds.optional(req.kind, 'kind');
-    if (kind === undefined) throw invalidArgument('kind', 'is required (e.g. USAGE_KIND_INPUT_TOKENS)');
-    const at = timestampFromWire(req.at, 'at', this.now());
-    const resourceType = resourceTypeOf(kind);
-    const query = {
-      provider,
-      sku,
-      region: req.region.toLowerCase(),
-      kind,
-      serviceTier: serviceTiers.toCore(req.serviceTier, 'service_tier'),
-      pricingModel: pricingModels.toCore(req.pricingModel, 'pricing_model'),
-      at,
-      inputTokens: req.inputTokens,
-    };
-    const { basis, override } = resolvePrice(snapshot, query, resourceType);
-    const unit = priceUnits.optional(req.unit, 'unit') ?? basis.unit;
-    const amount = convertUnitPrice(basis.amount, basis.unit, unit);
-    const effective = override === undefined ? amount : overriddenUnitPrice(override, amount, unit);
-    const applied = override === undefined ? [] : [appliedToWire(override)];
-    const wire = priceToWire(basis);
-    return {
-      price: unit === basis.unit ? wire : { ...wire, unit: priceUnits.toWire(unit), amount: moneyToWire(amount) },
-      effectiveAmount: moneyToWire(effective),
-      overrides: applied,
-      snapshotVersion: snapshot.version,
-      stale: this.deps.store.stale,
-    };
-  }
-
-  private quote(req: QuoteRequest, snapshot: PriceSnapshot): QuoteResponse {
-    const usage: UsageRecord = {
-      at: timestampFromWire(req.at, 'at', this.now()),
-      models: req.models.map((m, i) => ({
-        provider: m.provider,
-        model: m.model,
-        region: m.region,
-        serviceTier: serviceTiers.toCore(m.serviceTier, `models[${i}].service_tier`),
-        inputTokenRule: inputTokenRule(m.inputTokenRule, `models[${i}].input_token_rule`),
-        inputTokens: m.inputTokens,
-        outputTokens: m.outputTokens,
-        cacheReadTokens: m.cacheReadTokens,
-        cacheWriteTokens: m.cacheWriteTokens,
-        reasoningTokens: m.reasoningTokens,
-        requests: m.requests,
-        images: m.images,
-      })),
-      gpus: req.gpus.map((g, i) => ({
-        provider: g.provider,
-        gpuType: g.gpuType,
-        gpuCount: g.gpuCount,
-        seconds: parseQuantity(g.seconds, `gpus[${i}].seconds`),
-        region: g.region,
-        pricingModel: pricingModels.toCore(g.pricingModel, `gpus[${i}].pricing_model`),
-      })),
-      instances: req.instances.map((v, i) => ({
-        provider: v.provider,
-        instanceType: v.instanceType,
-        region: v.region,
-        seconds: parseQuantity(v.seconds, `instances[${i}].seconds`),
-        count: v.count,
-        pricingModel: pricingModels.toCore(v.pricingModel, `instances[${i}].pricing_model`),
-      })),
-      storage: req.storage.map((s, i) => ({
-        provider: s.provider,
-        storageClass: s.storageClass,
-        region: s.region,
-        gbMonths: parseQuantity(s.gbMonths, `storage[${i}].gb_months`),
-      })),
-      egress: req.egress.map((e, i) => ({
-        provider: e.provider,
-        egressClass: e.egressClass,
-        region: e.region,
-        gb: parseQuantity(e.gb, `egress[${i}].gb`),
-      })),
-    };
-    const lines = req.models.length + req.gpus.length + req.instances.length + req.storage.length + req.egress.length;
-    if (lines === 0) throw invalidArgument('models', 'a quote needs at least one usage entry');
-    return quoteToWire(quoteUsage(snapshot, usage), this.deps.store.stale);
-  }
-
-  private listPrices(req: ListPricesRequest, snapshot: PriceSnapshot): ListPricesResponse {
-    const pageSize = req.pageSize === 0 ? DEFAULT_PAGE : req.pageSize;
-    if (pageSize > MAX_PAGE) throw invalidArgument('page_size', `must be at most ${MAX_PAGE}`);
-    const offset = decodePageToken(req.pageToken);
-    const all = snapshot.list({
-      provider: req.provider.toLowerCase(),
-      skuContains: req.skuContains,
-      region: req.region.toLowerCase(),
-      resourceType: resourceTypes.optional(req.resourceType, 'resource_type'),
-      kind: usageKinds.optional(req.kind, 'kind'),
-      at: req.includeHistory && req.at === undefined ? undefined : timestampFromWire(req.at, 'at', this.now()),
-    });
-    const page = all.slice(offset, offset + pageSize);
-    const next = offset + page.length;
-    return {
-      prices: page.map(priceToWire),
-      nextPageToken: next < all.length ? encodePageToken(next) : '',
-      snapshotVersion: snapshot.version,
-      totalSize: all.length,
     };
   }
 
@@ -304,28 +170,4 @@ export class PricingServiceHandlers {
 function deadlinePassed(deadline: Date | number, now: number): boolean {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) && ms <= now;
-}
-
-function required(value: string, field: string): string {
-  const text = value.trim().toLowerCase();
-  if (text === '') throw invalidArgument(field, 'is required');
-  return text;
-}
-
-function resourceTypeOf(kind: string): 'model' | 'gpu' | 'instance' | 'storage' | 'egress' {
-  if (kind === 'gpu_time') return 'gpu';
-  if (kind === 'instance_time') return 'instance';
-  if (kind === 'storage' || kind === 'egress') return kind;
-  return 'model';
-}
-
-function encodePageToken(offset: number): string {
-  return Buffer.from(`o:${offset}`).toString('base64url');
-}
-
-function decodePageToken(token: string): number {
-  if (token === '') return 0;
-  const match = /^o:(\d{1,9})$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (match === null) throw invalidArgument('page_token', 'is not a token this service issued');
-  return Number(match[1]);
 }
