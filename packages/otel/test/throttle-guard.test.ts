@@ -27,6 +27,7 @@ class FakeThrottleApi {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ version: this.polls, throttles: this.throttles }));
       } else if (req.url === '/v1/throttles/stream') {
+        this.streamOpens += 1;
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         res.write(`: hello\n\nevent: snapshot\ndata: ${JSON.stringify({ throttles: this.throttles })}\n\n`);
         this.streams.push(res);
@@ -40,10 +41,13 @@ class FakeThrottleApi {
     return this.url;
   }
 
-  engage(throttle: Record<string, unknown>): void {
+  engage(throttle: Record<string, unknown>, announce = true): void {
     this.throttles.push(throttle);
-    for (const s of this.streams) s.write(`event: engaged\ndata: ${JSON.stringify(throttle)}\n\n`);
+    if (announce) for (const s of this.streams) s.write(`event: engaged\ndata: ${JSON.stringify(throttle)}\n\n`);
   }
+
+  /** Connections opened on the stream endpoint so far. */
+  streamOpens = 0;
 
   release(id: string): void {
     this.throttles = this.throttles.filter((t) => t.id !== id);
@@ -208,6 +212,19 @@ describe('throttle guard', () => {
     assert.equal(blocked.status, 429);
     assert.equal(blocked.headers.get('retry-after'), '30');
     assert.equal((await fetch(`${base}/v1/embed/1`, { headers: { 'x-costtrace-team': 'ads' } })).status, 200);
+  });
+
+  it('reopens a stream that went silent and picks up what it missed', async () => {
+    const api = new FakeThrottleApi();
+    await api.start();
+    cleanups.push(() => api.stop());
+    const guard = createThrottleGuard({ url: api.url, streamIdleMs: 300, logger: quiet });
+    cleanups.push(() => guard.shutdown());
+    await until(() => api.streamCount === 1);
+    api.engage(acme(), false); // the stream stalls: this engagement is never announced on it
+    await until(() => guard.throttles().length === 1, 5_000);
+    assert.ok(api.streamOpens >= 2 || api.polls >= 1);
+    assert.equal(guard.decide({ tenant: 'acme' }).action, 'reject');
   });
 
   it('fails open by default when the API is unreachable, closed (503) when configured', async () => {

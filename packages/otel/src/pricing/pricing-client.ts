@@ -143,12 +143,17 @@ export class PricingClient implements PriceSource {
   ready(timeoutMs = 5_000): Promise<boolean> {
     if (this.view.source === 'pricing-cache') return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
-      this.waiters.push(() => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve(true);
-      });
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiters.indexOf(wake);
+        if (at >= 0) this.waiters.splice(at, 1);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.waiters.push(wake);
     });
   }
 

@@ -12,6 +12,8 @@ export interface ThrottleFeedOptions {
   readonly mode: 'stream' | 'poll';
   readonly pollIntervalMs: number;
   readonly requestTimeoutMs: number;
+  /** Stream mode: reconnect when nothing (not even a keep-alive comment) arrived for this long. */
+  readonly streamIdleMs: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly logger: DiagLogger;
 }
@@ -24,6 +26,8 @@ export interface ThrottleFeedOptions {
 export class ThrottleFeed {
   private timer: NodeJS.Timeout | undefined;
   private abort: AbortController | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private lastStreamEvent = 0;
   private stopped = false;
   private failing = false;
   private streamFailures = 0;
@@ -37,8 +41,19 @@ export class ThrottleFeed {
   ) {}
 
   start(): void {
-    if (this.options.mode === 'stream') this.openStream();
-    else void this.pollLoop();
+    if (this.options.mode === 'stream') {
+      this.openStream();
+      // A stream that stalls without closing (a proxy holding it open) is dropped and reopened.
+      this.watchdog = setInterval(
+        () => {
+          if (this.abort !== undefined && Date.now() - this.lastStreamEvent > this.options.streamIdleMs) {
+            this.abort.abort(new CostSdkError('THROTTLE_API', 'throttle stream idle; reconnecting'));
+          }
+        },
+        Math.max(100, Math.floor(this.options.streamIdleMs / 3)),
+      );
+      this.watchdog.unref();
+    } else void this.pollLoop();
   }
 
   private endpoint(path: string): string {
@@ -97,6 +112,7 @@ export class ThrottleFeed {
     if (this.stopped) return;
     const controller = new AbortController();
     this.abort = controller;
+    this.lastStreamEvent = Date.now();
     const run = async (): Promise<void> => {
       const response = await context.with(suppressTracing(context.active()), () =>
         fetch(this.endpoint('v1/throttles/stream'), {
@@ -112,6 +128,7 @@ export class ThrottleFeed {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        this.lastStreamEvent = Date.now();
         buffer += value;
         let end = buffer.search(/\r?\n\r?\n/);
         while (end >= 0) {
@@ -124,6 +141,7 @@ export class ThrottleFeed {
       throw new CostSdkError('THROTTLE_API', 'throttle stream ended');
     };
     run().catch((err: unknown) => {
+      if (this.abort === controller) this.abort = undefined;
       if (this.stopped) return;
       this.failed(err);
       this.streamFailures += 1;
@@ -167,6 +185,7 @@ export class ThrottleFeed {
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.abort?.abort();
   }
 }

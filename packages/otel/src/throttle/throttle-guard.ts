@@ -28,6 +28,8 @@ export interface ThrottleGuardOptions<Req = IncomingMessage> {
   /** Poll period (and stream-down fallback). Default 5000 ms. */
   readonly pollIntervalMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
+  /** Stream mode: reopen the stream after this long without an event or keep-alive. Default 45 000 ms. */
+  readonly streamIdleMs?: number | undefined;
   /** Extra headers for the throttle API (e.g. authorization). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /**
@@ -167,6 +169,7 @@ export class ThrottleGuard<Req = IncomingMessage> {
             mode,
             pollIntervalMs,
             requestTimeoutMs: options.requestTimeoutMs ?? 2_000,
+            streamIdleMs: options.streamIdleMs ?? 45_000,
             headers: options.headers ?? {},
             logger: this.logger,
           });
