@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * demo-inference configuration: one typed object, validated once at start. Precedence: explicit
- * values passed in code > environment variables > defaults. Errors name the variable and the fix.
+ * values passed in code > environment variables > the optional JSON file named by
+ * DEMO_CONFIG_FILE (an object of the same variable names) > defaults. Errors name the variable
+ * and the fix.
  */
 export interface DemoConfig {
   /** "serve": run the inference API; "load": drive a running one with synthetic traffic. */
@@ -70,8 +74,33 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return value as T;
 }
 
-/** Builds the configuration from `overrides` and the environment (process.env by default). */
-export function loadDemoConfig(overrides: Partial<DemoConfig> = {}, env: Env = process.env): DemoConfig {
+/** Reads DEMO_CONFIG_FILE: a JSON object of variable name → string, number or boolean. */
+function fileValues(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DemoConfigError(
+      `DEMO_CONFIG_FILE=${JSON.stringify(path)} could not be read as JSON: ${(err as Error).message}`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DemoConfigError(`DEMO_CONFIG_FILE ${path} must hold a JSON object like {"DEMO_HTTP_PORT": 8090}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new DemoConfigError(`DEMO_CONFIG_FILE ${path}: ${key} must be a string, number or boolean`);
+    }
+    out[key] = String(value);
+  }
+  return out;
+}
+
+/** Builds the configuration from `overrides`, the environment (process.env by default) and DEMO_CONFIG_FILE. */
+export function loadDemoConfig(overrides: Partial<DemoConfig> = {}, processEnv: Env = process.env): DemoConfig {
+  const file = processEnv.DEMO_CONFIG_FILE?.trim();
+  const env: Env = file ? { ...fileValues(file), ...processEnv } : processEnv;
   const mode = overrides.mode ?? oneOf('DEMO_MODE', env.DEMO_MODE ?? 'serve', ['serve', 'load'] as const);
   const pricingAddress = overrides.pricingAddress ?? (env.COSTTRACE_PRICING_ADDRESS?.trim() || undefined);
   if (pricingAddress !== undefined && !/^[^\s:/]+:\d{1,5}$/.test(pricingAddress)) {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { MODELS, ROUTES } from './catalog.js';
 import type { HostedModel, RouteProfile, SelfHostedModel } from './catalog.js';
 import type { DemoConfig } from './config.js';
+import type { DemoMetrics } from './demo-metrics.js';
 import { GpuBatcher } from './gpu-batcher.js';
 import { sampleUsage, seededRandom, sleep } from './inference-simulator.js';
 
@@ -19,6 +20,8 @@ export interface DemoAppDeps {
   readonly logger: Logger;
   /** Throttle guard; undefined: nothing is throttled. */
   readonly guard?: ThrottleGuard | undefined;
+  /** Prometheus metrics served on GET /metrics; undefined: no /metrics. */
+  readonly metrics?: DemoMetrics | undefined;
 }
 
 interface RequestBody {
@@ -66,6 +69,7 @@ export class DemoApp {
   ) {
     this.random = seededRandom(config.seed);
     this.batcher = new GpuBatcher(
+      (model) => deps.metrics?.gpuBatches.inc({ model }),
       deps.tracer,
       config.gpuType,
       config.batchWindowMs,
@@ -104,6 +108,12 @@ export class DemoApp {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/healthz') return void res.end('ok');
+    if (req.method === 'GET' && path === '/metrics' && this.deps.metrics !== undefined) {
+      const registry = this.deps.metrics.registry;
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+      return;
+    }
     if (req.method === 'GET' && path === '/readyz') {
       res.writeHead(this.stopping ? 503 : 200).end(this.stopping ? 'stopping' : 'ready');
       return;
@@ -139,6 +149,7 @@ export class DemoApp {
     } finally {
       span.setAttribute('http.response.status_code', res.statusCode);
       span.end();
+      this.deps.metrics?.requests.inc({ route: profile.route, status: String(res.statusCode) });
       this.inFlight -= 1;
     }
   }
@@ -161,6 +172,7 @@ export class DemoApp {
       const answer = await guard.evaluate(req, { ...dims, tenant, model: modelName });
       if (answer !== undefined) {
         this.counts.throttled += 1;
+        this.deps.metrics?.throttled.inc({ route: profile.route, outcome: 'rejected' });
         span.setAttribute('costtrace.throttled', true);
         res.writeHead(answer.status, answer.headers).end(answer.body);
         return;
@@ -169,6 +181,7 @@ export class DemoApp {
       const degradedTo = (req as IncomingMessage & { degradedModel?: string }).degradedModel;
       if (degradedTo !== undefined) {
         this.counts.degraded += 1;
+        this.deps.metrics?.throttled.inc({ route: profile.route, outcome: 'degraded' });
         span.setAttribute('costtrace.degraded_from', modelName);
         modelName = degradedTo;
       }
@@ -189,6 +202,7 @@ export class DemoApp {
       },
     });
     let batch: { size: number; gpuSeconds: number } | undefined;
+    this.deps.metrics?.modelCalls.inc({ model: modelName });
     try {
       if (model.kind === 'hosted') await this.callHosted(model, usage.outputTokens);
       else batch = await this.batcher.run(model, call, usage.promptTokens + usage.outputTokens);

@@ -21,6 +21,7 @@ export class GpuBatcher {
   batches = 0;
 
   constructor(
+    private readonly onBatch: (model: string, size: number) => void,
     private readonly tracer: Tracer,
     private readonly gpuType: string,
     private readonly windowMs: number,
@@ -51,6 +52,7 @@ export class GpuBatcher {
     const batch = this.queues.get(model.model)?.splice(0, this.maxBatchSize) ?? [];
     if (batch.length === 0) return;
     this.batches += 1;
+    this.onBatch(model.model, batch.length);
     const totalTokens = batch.reduce((sum, p) => sum + p.tokens, 0);
     const gpuSeconds = Math.round((model.batchOverheadS + model.perTokenS * totalTokens) * 1e6) / 1e6;
     const span = this.tracer.startSpan(`gpu batch ${model.model}`, {

@@ -4,6 +4,7 @@ export { DemoConfigError, loadDemoConfig } from './config.js';
 export type { DemoConfig } from './config.js';
 export { cheaperModel, DemoApp } from './demo-app.js';
 export type { DemoAppDeps } from './demo-app.js';
+export { DemoMetrics } from './demo-metrics.js';
 export { GpuBatcher } from './gpu-batcher.js';
 export { logNormal, sampleUsage, seededRandom, sleep } from './inference-simulator.js';
 export type { TokenUsage } from './inference-simulator.js';

@@ -5,6 +5,7 @@ import { createThrottleGuard } from '@costtrace/otel';
 import { pino } from 'pino';
 import { DemoConfigError, loadDemoConfig } from './config.js';
 import { cheaperModel, DemoApp } from './demo-app.js';
+import { DemoMetrics } from './demo-metrics.js';
 import { runLoad } from './load-generator.js';
 import { startTelemetry } from './telemetry.js';
 
@@ -46,7 +47,8 @@ const guard =
           return true;
         },
       });
-const app = new DemoApp(config, { tracer: trace.getTracer('demo-inference'), logger, guard });
+const metrics = new DemoMetrics({ processor: telemetry.processor, processMetrics: true });
+const app = new DemoApp(config, { tracer: trace.getTracer('demo-inference'), logger, guard, metrics });
 const shutdown = (signal: string): void => {
   logger.info({ signal }, 'shutting down');
   app

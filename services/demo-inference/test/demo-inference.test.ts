@@ -8,7 +8,18 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createThrottleGuard } from '@costtrace/otel';
 import { pino } from 'pino';
-import { cheaperModel, DemoApp, DemoConfigError, loadDemoConfig, runLoad, startTelemetry } from '../src/index.js';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  cheaperModel,
+  DemoApp,
+  DemoConfigError,
+  DemoMetrics,
+  loadDemoConfig,
+  runLoad,
+  startTelemetry,
+} from '../src/index.js';
 import type { Telemetry } from '../src/index.js';
 
 const logger = pino({ level: 'silent' });
@@ -54,7 +65,8 @@ before(async () => {
     },
   });
   telemetry = startTelemetry(config, exporter);
-  app = new DemoApp(config, { tracer: trace.getTracer('demo'), logger, guard });
+  const metrics = new DemoMetrics({ processor: telemetry.processor });
+  app = new DemoApp(config, { tracer: trace.getTracer('demo'), logger, guard, metrics });
   base = await app.start();
   await guard.ready();
   stopGuard = () => guard.shutdown();
@@ -161,6 +173,13 @@ describe('demo-inference', () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
   });
 
+  it('serves Prometheus metrics, including what the CostSpanProcessor priced', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    assert.match(text, /demo_requests_total\{route="\/v1\/chat\/completions",status="200"\} \d+/);
+    assert.match(text, /demo_gpu_batches_total\{model="llama-3.1-8b-instruct"\} \d+/);
+    assert.match(text, /costtrace_sdk_spans\{outcome="priced",reason=""\} [1-9]\d*/);
+  });
+
   it('load mode drives a reproducible mix of tenants and routes', async () => {
     const summary = await runLoad({ targetUrl: base, rps: 2000, requests: 60, seed: 3 });
     assert.equal(summary.byStatus['200'], 60);
@@ -189,5 +208,18 @@ describe('demo-inference', () => {
     );
     const ok = loadDemoConfig({}, { COSTTRACE_OTLP_ENDPOINT: 'http://x:4318/v1/traces', DEMO_MODE: 'load' });
     assert.equal(ok.mode, 'load');
+    // Optional file: below the environment, above the defaults.
+    const dir = mkdtempSync(join(tmpdir(), 'demo-config-'));
+    try {
+      const file = join(dir, 'demo.json');
+      writeFileSync(file, JSON.stringify({ DEMO_HTTP_PORT: 9000, DEMO_SEED: 5, DEMO_ALLOW_NO_EXPORT: true }));
+      const fromFile = loadDemoConfig({}, { DEMO_CONFIG_FILE: file, DEMO_SEED: '6' });
+      assert.equal(fromFile.httpPort, 9000);
+      assert.equal(fromFile.seed, 6);
+      writeFileSync(file, '[1]');
+      assert.throws(() => loadDemoConfig({}, { DEMO_CONFIG_FILE: file }), /must hold a JSON object/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
