@@ -10,7 +10,7 @@ import { MODELS, ROUTES } from './catalog.js';
 import type { HostedModel, RouteProfile, SelfHostedModel } from './catalog.js';
 import type { DemoConfig } from './config.js';
 import type { DemoMetrics } from './demo-metrics.js';
-import { GpuBatcher } from './gpu-batcher.js';
+import { GpuBatcher, GpuQueueFullError } from './gpu-batcher.js';
 import { sampleUsage, seededRandom, sleep } from './inference-simulator.js';
 
 const MAX_BODY_BYTES = 1 << 20;
@@ -61,6 +61,7 @@ export class DemoApp {
   private readonly batcher: GpuBatcher;
   private inFlight = 0;
   private stopping = false;
+  private warnedQueueFull = false;
   readonly counts = { requests: 0, throttled: 0, degraded: 0, errors: 0 };
 
   constructor(
@@ -135,8 +136,13 @@ export class DemoApp {
     try {
       await context.with(trace.setSpan(parent, span), () => this.serve(req, res, profile, span));
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
-      if (status >= 500) {
+      const status = err instanceof HttpError ? err.status : err instanceof GpuQueueFullError ? 503 : 500;
+      if (status === 503 && !res.headersSent) res.setHeader('retry-after', '1');
+      if (err instanceof GpuQueueFullError && !this.warnedQueueFull) {
+        this.warnedQueueFull = true;
+        this.deps.logger.warn({ route: profile.route }, `${err.message}; answering 503, further ones only counted`);
+      }
+      if (status >= 500 && status !== 503) {
         this.counts.errors += 1;
         this.deps.logger.error({ err, route: profile.route }, 'request failed');
       }

@@ -3,6 +3,11 @@ import { ROLLUP_ATTRIBUTE, recordGpuUsage } from '@costtrace/otel';
 import type { SelfHostedModel } from './catalog.js';
 import { sleep } from './inference-simulator.js';
 
+/** Thrown by `run` when a model's queue is full: answer 503 with Retry-After (backpressure). */
+export class GpuQueueFullError extends Error {
+  override readonly name = 'GpuQueueFullError';
+}
+
 interface Pending {
   readonly span: Span;
   readonly tokens: number;
@@ -19,6 +24,8 @@ export class GpuBatcher {
   private readonly queues = new Map<string, Pending[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   batches = 0;
+  /** Requests refused because a model's queue was full. */
+  dropped = 0;
 
   constructor(
     private readonly onBatch: (model: string, size: number) => void,
@@ -27,10 +34,17 @@ export class GpuBatcher {
     private readonly windowMs: number,
     private readonly maxBatchSize: number,
     private readonly latencyScale: number,
+    /** Most requests waiting per model; more are refused (GpuQueueFullError). */
+    private readonly maxQueued = 256,
   ) {}
 
   /** Queues a request; resolves when its batch finished, after its share was recorded on `span`. */
   run(model: SelfHostedModel, span: Span, tokens: number): Promise<{ size: number; gpuSeconds: number }> {
+    const waiting = this.queues.get(model.model)?.length ?? 0;
+    if (waiting >= this.maxQueued) {
+      this.dropped += 1;
+      return Promise.reject(new GpuQueueFullError(`GPU queue for ${model.model} is full (${waiting} waiting)`));
+    }
     return new Promise((resolve) => {
       let queue = this.queues.get(model.model);
       if (queue === undefined) this.queues.set(model.model, (queue = []));

@@ -5,7 +5,7 @@ export type { DemoConfig } from './config.js';
 export { cheaperModel, DemoApp } from './demo-app.js';
 export type { DemoAppDeps } from './demo-app.js';
 export { DemoMetrics } from './demo-metrics.js';
-export { GpuBatcher } from './gpu-batcher.js';
+export { GpuBatcher, GpuQueueFullError } from './gpu-batcher.js';
 export { logNormal, sampleUsage, seededRandom, sleep } from './inference-simulator.js';
 export type { TokenUsage } from './inference-simulator.js';
 export { runLoad } from './load-generator.js';

@@ -16,7 +16,10 @@ import {
   DemoApp,
   DemoConfigError,
   DemoMetrics,
+  GpuBatcher,
+  GpuQueueFullError,
   loadDemoConfig,
+  MODELS,
   runLoad,
   startTelemetry,
 } from '../src/index.js';
@@ -165,6 +168,19 @@ describe('demo-inference', () => {
       return res.status === 200 && ((await res.json()) as { model: string }).model === 'claude-sonnet-4';
     });
     assert.ok(app.counts.throttled >= 1 && app.counts.degraded >= 1);
+  });
+
+  it('bounds each GPU queue: beyond it requests are refused and counted', async () => {
+    const batcher = new GpuBatcher(() => {}, trace.getTracer('q'), 'h100-80gb', 10_000, 64, 0, 2);
+    const model = MODELS['llama-3.1-8b-instruct'];
+    assert.ok(model?.kind === 'self-hosted');
+    const span = trace.getTracer('q').startSpan('x');
+    const queued = [batcher.run(model, span, 10), batcher.run(model, span, 10)];
+    await assert.rejects(batcher.run(model, span, 10), GpuQueueFullError);
+    assert.equal(batcher.dropped, 1);
+    batcher.drain([model]);
+    await Promise.all(queued);
+    span.end();
   });
 
   it('rejects unknown routes and models', async () => {
