@@ -341,6 +341,30 @@ describe('CostSpanProcessor: unpriced spans', () => {
     assert.equal(processor.stats().rollups, 1);
   });
 
+  it('warns once when the SDK never calls onEnding (too old to price), and shuts down idempotently', async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (...a: unknown[]) => warnings.push(a), error() {}, info() {}, debug() {}, verbose() {} };
+    const processor = new CostSpanProcessor({ logger, env: {} });
+    const fake = {} as ReadableSpan;
+    processor.onEnd(fake);
+    processor.onEnd(fake);
+    assert.equal(warnings.length, 1);
+    assert.match(String((warnings[0] as unknown[])[0]), /sdk-trace-base >= 2\.1/);
+    await processor.forceFlush();
+    await processor.shutdown();
+    await processor.shutdown();
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1,
+    };
+    const live = setup();
+    assert.equal((await live.run(usage)).attributes['cost.total'], '0.0000025');
+    await live.processor.shutdown();
+    // A shut-down processor lets spans through untouched.
+    assert.equal((await live.run(usage)).attributes['cost.total'], undefined);
+  });
+
   it('rejects invalid options with a message naming the field', () => {
     assert.throws(
       () => new CostSpanProcessor({ inputTokenRules: { openai: 'sometimes' as never } }),
