@@ -20,6 +20,8 @@ export interface ResolvedDimension {
   /** Attribute stamped on cost-bearing spans: costtrace.team / costtrace.tenant / costtrace.feature. */
   readonly target: string;
   readonly keys: readonly string[];
+  /** `keys` without `target`: the span's own `target` is checked before the lookup. */
+  readonly ownKeys: readonly string[];
 }
 
 export function resolveDimensionKeys(option: DimensionKeys | undefined): readonly ResolvedDimension[] {
@@ -32,7 +34,8 @@ export function resolveDimensionKeys(option: DimensionKeys | undefined): readonl
         `e.g. { ${name}: ['${name}.id'] }`,
       );
     }
-    return { name, target: DimensionAttr[name], keys };
+    const target = DimensionAttr[name];
+    return { name, target, keys, ownKeys: keys.filter((k) => k !== target) };
   });
 }
 
@@ -46,11 +49,12 @@ export interface StartContext {
 /** Finds a dimension's value for one span (`resourceValue`: what the resource has for it). */
 export function findDimension(
   keys: readonly string[],
+  ownKeys: readonly string[],
   own: Attributes,
   start: StartContext | undefined,
   resourceValue: AttributeValue | undefined,
 ): AttributeValue | undefined {
-  for (const key of keys) {
+  for (const key of ownKeys) {
     const value = own[key];
     if (value !== undefined) return value;
   }

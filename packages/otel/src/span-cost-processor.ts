@@ -538,11 +538,11 @@ export class CostSpanProcessor implements SpanProcessor {
     for (let i = 0; i < dimensions.length; i++) {
       const dimension = dimensions[i] as ResolvedDimension;
       if (own[dimension.target] !== undefined) continue;
-      const value = findDimension(dimension.keys, own, start, resource.values[i]);
+      const value = findDimension(dimension.keys, dimension.ownKeys, own, start, resource.values[i]);
       if (value !== undefined) span.setAttribute(dimension.target, value);
     }
     if (start !== undefined && own[DimensionAttr.httpRoute] === undefined) {
-      const route = findDimension(ROUTE_KEYS, NO_LOOKUP, start, undefined);
+      const route = findDimension(ROUTE_KEYS, NO_KEYS, NO_LOOKUP, start, undefined);
       if (route !== undefined) span.setAttribute(DimensionAttr.httpRoute, route);
     }
     if (this.vcsRevision !== undefined && !resource.hasVcs && own[DimensionAttr.vcsRevision] === undefined) {
@@ -619,6 +619,7 @@ export class CostSpanProcessor implements SpanProcessor {
 }
 
 const ROUTE_KEYS: readonly string[] = [DimensionAttr.httpRoute];
+const NO_KEYS: readonly string[] = [];
 
 function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
