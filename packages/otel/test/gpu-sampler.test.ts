@@ -122,6 +122,22 @@ describe('nvidia-smi parsing', () => {
 });
 
 describe('GpuSampler', () => {
+  it('finds the devices a process holds from the compute apps', async () => {
+    const sampler = new GpuSampler({ runner: runner({ query: A100_QUERY, list: A100_LIST, apps: A100_APPS }) });
+    assert.equal(await sampler.start(), true);
+    assert.deepEqual(
+      sampler.processDevices(48213).map((d) => d.id),
+      ['1'],
+    );
+    // On a MIG GPU the app is listed against the parent GPU: every slice of it is a candidate.
+    assert.deepEqual(
+      sampler.processDevices(51022).map((d) => d.id),
+      ['0/0', '0/1', '0/2'],
+    );
+    assert.deepEqual(sampler.processDevices(1), []);
+    await sampler.shutdown();
+  });
+
   it('falls back cleanly where nvidia-smi does not exist', async () => {
     const logs: string[] = [];
     const logger = { info: (m: string) => logs.push(m), warn() {}, error() {}, debug() {}, verbose() {} };

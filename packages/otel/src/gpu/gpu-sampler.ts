@@ -160,6 +160,7 @@ export class GpuSampler {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
   private devicesById = new Map<string, SampledDevice>();
+  private lastSample: GpuSample | undefined;
   private readonly holds = new Map<string, Set<Hold>>();
   private state: 'new' | 'running' | 'unavailable' | 'stopped' = 'new';
   private failures = 0;
@@ -302,6 +303,7 @@ export class GpuSampler {
           }
           return;
         }
+        this.lastSample = sample;
         const now = this.nowNs();
         // Time up to this sample is attributed at the utilisation measured over it.
         const next = new Map(devicesOf(sample).map((d) => [d.id, d]));
@@ -320,7 +322,19 @@ export class GpuSampler {
   }
 
   private apply(sample: GpuSample): void {
+    this.lastSample = sample;
     this.devicesById = new Map(devicesOf(sample).map((d) => [d.id, d]));
+  }
+
+  /**
+   * The devices a process has a CUDA context on (default: this one), from the last sample's
+   * compute apps: what to `hold` when the code does not know its device index.
+   */
+  processDevices(pid: number = process.pid): SampledDevice[] {
+    const sample = this.lastSample;
+    if (sample === undefined) return [];
+    const uuids = new Set(sample.processes.filter((p) => p.pid === pid).map((p) => p.gpuUuid));
+    return devicesOf(sample).filter((d) => uuids.has(d.uuid) || (d.mig !== undefined && uuids.has(d.mig.parentUuid)));
   }
 
   stats(): { failures: number; holds: number } {
