@@ -60,6 +60,13 @@ export class PricingServiceHandlers {
     handle: (request: Req) => Res,
   ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
     const histogram = this.deps.metrics.rpcDuration;
+    // Label children resolved once per code: observing through labels hashes them on every call.
+    const byCode = new Map<status, { observe(seconds: number): void }>();
+    const observe = (code: status, seconds: number): void => {
+      let child = byCode.get(code);
+      if (child === undefined) byCode.set(code, (child = histogram.labels({ method, code: status[code] })));
+      child.observe(seconds);
+    };
     return (call, callback) => {
       const started = process.hrtime.bigint();
       let code: status = status.OK;
@@ -77,7 +84,7 @@ export class PricingServiceHandlers {
         if (!(err instanceof PricingError)) this.deps.logger.error({ err, method }, 'unexpected error in handler');
         callback(error);
       } finally {
-        histogram.observe({ method, code: status[code] }, Number(process.hrtime.bigint() - started) / 1e9);
+        observe(code, Number(process.hrtime.bigint() - started) / 1e9);
       }
     };
   }
