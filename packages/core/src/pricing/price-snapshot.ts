@@ -105,11 +105,12 @@ export class PriceSnapshot {
       if (tiers === undefined) {
         this.index.set(key, (tiers = []));
         let skus = this.tree.get(price.provider);
-        if (skus === undefined) this.tree.set(price.provider, (skus = new Map()));
+        if (skus === undefined)
+          this.tree.set(price.provider, (skus = new Map<string, Map<string, Map<number, Tier[]>>>()));
         let regions = skus.get(price.sku);
-        if (regions === undefined) skus.set(price.sku, (regions = new Map()));
+        if (regions === undefined) skus.set(price.sku, (regions = new Map<string, Map<number, Tier[]>>()));
         let codes = regions.get(price.region);
-        if (codes === undefined) regions.set(price.region, (codes = new Map()));
+        if (codes === undefined) regions.set(price.region, (codes = new Map<number, Tier[]>()));
         codes.set(seriesCode(price.kind, price.serviceTier, price.pricingModel), tiers);
       }
       let tier = tiers.find((t) => t.above === price.aboveInputTokens);
