@@ -112,7 +112,9 @@ export class PricingCache {
    */
   async start(): Promise<void> {
     const restored = await this.refresher.restore();
-    const refreshed = this.refresher.start();
+    const refreshed = this.refresher.start().catch((err: unknown) => {
+      this.logger.error({ err }, 'first source refresh failed');
+    });
     if (!restored) await refreshed;
     this.grpcPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(`${this.config.host}:${this.config.port}`, this.credentials(), (err, port) =>

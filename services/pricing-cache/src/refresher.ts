@@ -96,8 +96,8 @@ export class Refresher {
   }
 
   /** Starts every source's schedule; resolves when each has been tried once. */
-  async start(): Promise<void> {
-    await Promise.all(this.states.map((s) => this.run(s)));
+  start(): Promise<void> {
+    return this.refreshAll();
   }
 
   /** Refreshes every source now (one attempt each), outside the schedule. */
