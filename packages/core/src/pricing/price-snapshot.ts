@@ -1,4 +1,5 @@
 import { closestNames } from './closest-names.js';
+import { overrideToRecord } from './overrides.js';
 import type { Override } from './overrides.js';
 import { PRICING_MODELS, SERVICE_TIERS, USAGE_KINDS } from './price.js';
 import type { Price, PricingModel, ResourceType, ServiceTier, UsageKind } from './price.js';
@@ -276,8 +277,13 @@ export function diffSnapshots(before: PriceSnapshot, after: PriceSnapshot): Pric
     if (old === undefined || !samePrice(old, price)) upserted.push(price);
   }
   const removedIds = before.prices.filter((p) => after.priceById(p.id) === undefined).map((p) => p.id);
-  const overridesChanged = JSON.stringify(before.overrides) !== JSON.stringify(after.overrides);
+  const overridesChanged = overridesKey(before.overrides) !== overridesKey(after.overrides);
   return { upserted, removedIds, overridesChanged };
+}
+
+/** A comparable form of a set of overrides (their plain-data records; bigints as strings). */
+function overridesKey(overrides: readonly Override[]): string {
+  return JSON.stringify(overrides.map(overrideToRecord));
 }
 
 function samePrice(a: Price, b: Price): boolean {
