@@ -89,6 +89,7 @@ export class PricingCache {
       logger: this.logger,
       auth: new BearerAuth(this.config.authTokens),
       heartbeatMs: this.config.watchHeartbeatMs,
+      snapshotChunkBytes: Math.min(1024 * 1024, Math.floor(this.config.maxMessageBytes / 4)),
       maxWatchBufferBytes: 4 * this.config.maxMessageBytes,
       now,
     });
