@@ -50,7 +50,7 @@ export type {
   ServiceTier,
   UsageKind,
 } from './pricing/price.js';
-export { comparePrices, diffSnapshots, PriceSnapshot, priceKey } from './pricing/price-snapshot.js';
+export { comparePrices, diffSnapshots, PriceSnapshot, priceKey, priceSeriesKey } from './pricing/price-snapshot.js';
 export type { PriceDiff, PriceFilter, PriceQuery } from './pricing/price-snapshot.js';
 export { invalidArgument, PricingError } from './pricing/pricing-error.js';
 export type { PricingErrorCode, PricingErrorDetails } from './pricing/pricing-error.js';

@@ -5,7 +5,7 @@ import { PricingServiceService } from '@costtrace/proto';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, ENV_VARS, loadConfig } from './config.js';
 import type { PricingCacheConfig } from './config.js';
 import { BearerAuth } from './grpc/bearer-auth.js';
 import { PricingServiceHandlers } from './grpc/pricing-service.js';
@@ -69,7 +69,7 @@ export class PricingCache {
       ...(options.sources ?? []),
     ];
     if (sources.length === 0) {
-      throw new ConfigError('no price sources: set COSTTRACE_PRICING_SOURCES, e.g. [{"type":"bundled"}]');
+      throw new ConfigError(`no price sources: set ${ENV_VARS.sources}, e.g. [{"type":"bundled"}]`);
     }
     this.metrics = new PricingMetrics({
       processMetrics: options.processMetrics ?? true,
@@ -89,6 +89,7 @@ export class PricingCache {
       logger: this.logger,
       auth: new BearerAuth(this.config.authTokens),
       heartbeatMs: this.config.watchHeartbeatMs,
+      snapshotChunkBytes: Math.min(1024 * 1024, Math.floor(this.config.maxMessageBytes / 4)),
       maxWatchBufferBytes: 4 * this.config.maxMessageBytes,
       now,
     });
@@ -112,7 +113,9 @@ export class PricingCache {
    */
   async start(): Promise<void> {
     const restored = await this.refresher.restore();
-    const refreshed = this.refresher.start();
+    const refreshed = this.refresher.start().catch((err: unknown) => {
+      this.logger.error({ err }, 'first source refresh failed');
+    });
     if (!restored) await refreshed;
     this.grpcPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(`${this.config.host}:${this.config.port}`, this.credentials(), (err, port) =>
@@ -194,13 +197,13 @@ export class PricingCache {
         throw new ConfigError(`${variable}=${path} cannot be read: ${(err as Error).message}`);
       }
     };
-    const ca = tlsClientCaFile === undefined ? null : read(tlsClientCaFile, 'COSTTRACE_PRICING_TLS_CLIENT_CA_FILE');
+    const ca = tlsClientCaFile === undefined ? null : read(tlsClientCaFile, ENV_VARS.tlsClientCaFile);
     return ServerCredentials.createSsl(
       ca,
       [
         {
-          cert_chain: read(tlsCertFile, 'COSTTRACE_PRICING_TLS_CERT_FILE'),
-          private_key: read(tlsKeyFile, 'COSTTRACE_PRICING_TLS_KEY_FILE'),
+          cert_chain: read(tlsCertFile, ENV_VARS.tlsCertFile),
+          private_key: read(tlsKeyFile, ENV_VARS.tlsKeyFile),
         },
       ],
       ca !== null,

@@ -1,4 +1,4 @@
-import { mergeHistory, PriceSnapshot, priceKey, PricingError } from '@costtrace/core';
+import { mergeHistory, PriceSnapshot, priceSeriesKey, PricingError } from '@costtrace/core';
 import type { Override, Price } from '@costtrace/core';
 import type { Logger } from 'pino';
 import type { PricingMetrics } from './metrics.js';
@@ -96,8 +96,8 @@ export class Refresher {
   }
 
   /** Starts every source's schedule; resolves when each has been tried once. */
-  async start(): Promise<void> {
-    await Promise.all(this.states.map((s) => this.run(s)));
+  start(): Promise<void> {
+    return this.refreshAll();
   }
 
   /** Refreshes every source now (one attempt each), outside the schedule. */
@@ -241,7 +241,7 @@ export class Refresher {
       if (s.lastGood === undefined) continue;
       const mine = new Map<string, Price[]>();
       for (const price of s.lastGood.prices) {
-        const key = `${priceKey(price)}\u0000${price.aboveInputTokens}`;
+        const key = priceSeriesKey(price);
         const list = mine.get(key);
         if (list === undefined) mine.set(key, [price]);
         else list.push(price);

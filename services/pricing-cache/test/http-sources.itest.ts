@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UsageKindEnum } from '@costtrace/proto';
-import { startFixtureServer } from './support/fixture-server.js';
+import { fixture, startFixtureServer } from './support/fixture-server.js';
 import type { FixtureServer } from './support/fixture-server.js';
 import { call, removeDir, startTestCache } from './support/test-cache.js';
 import type { TestCache } from './support/test-cache.js';
@@ -99,6 +99,44 @@ describe('real-format sources over HTTP (local fixture server)', { timeout: 60_0
     assert.match(metrics, /costtrace_pricing_source_refresh_total\{source="gcp",result="rejected"\} 1/);
     assert.match(metrics, /costtrace_pricing_source_refresh_total\{source="gcp",result="circuit_open"\} 1/);
     assert.match(metrics, /costtrace_pricing_source_circuit_state\{source="gcp"\} 2/);
+    server.set(path, undefined);
+  });
+
+  it('keeps history for the undated LiteLLM map: a changed price is dated at the refresh that saw it', async () => {
+    const path = '/litellm/model_prices_and_context_window.json';
+    const map = fixture('litellm-prices.json') as Record<string, Record<string, unknown>>;
+    map['gpt-4o']!.input_cost_per_token = 2e-6;
+    server.set(path, { body: JSON.stringify(map) });
+    const before = Date.now();
+    await t.cache.refresher.refreshAll();
+    const quoteAt = async (at: number) =>
+      (
+        await call(t.client, 'quote', {
+          at: { seconds: BigInt(Math.floor(at / 1000)), nanos: 0 },
+          models: [
+            {
+              provider: 'openai',
+              model: 'gpt-4o',
+              serviceTier: 0,
+              inputTokenRule: 0,
+              inputTokens: 1_000_000n,
+              outputTokens: 0n,
+              cacheReadTokens: 0n,
+              cacheWriteTokens: 0n,
+              reasoningTokens: 0n,
+              requests: 0n,
+              images: 0n,
+              region: '',
+            },
+          ],
+          gpus: [],
+          instances: [],
+          storage: [],
+          egress: [],
+        })
+      ).listCost?.amount;
+    assert.equal(await quoteAt(before - 60_000), '2.5');
+    assert.equal(await quoteAt(Date.now() + 1_000), '2');
     server.set(path, undefined);
   });
 });

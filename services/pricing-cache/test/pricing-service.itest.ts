@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { credentials, Metadata, status } from '@grpc/grpc-js';
 import type { ClientReadableStream } from '@grpc/grpc-js';
+import { overrideFromRecord } from '@costtrace/core';
 import type { PriceRecord } from '@costtrace/core';
 import { ListPricesRequest, ResourceTypeEnum, UsageKindEnum } from '@costtrace/proto';
 import type { QuoteResponse, WatchPricesResponse, PricingServiceClient } from '@costtrace/proto';
@@ -474,6 +475,38 @@ describe('pricing-cache restart and shutdown', { timeout: 60_000 }, () => {
       await assert.rejects(check());
     } finally {
       health.close();
+      await t.close();
+      removeDir(t.stateDir);
+    }
+  });
+
+  it('sends a large snapshot in ordered chunks of one version, overrides in the first', async () => {
+    const many = new ControlledSource();
+    const records: PriceRecord[] = Array.from({ length: 600 }, (_, i) => model(`m-${i}`, 'input_tokens', `${i}.5`));
+    many.setRecords(records, [overrideFromRecord({ id: 'd', provider: 'openai', discountPercent: '5' })]);
+    const t = await startTestCache([many], { maxMessageBytes: 65_536 }); // 16 KiB of prices per message
+    try {
+      const watch = openWatch(t.client, 0n);
+      await watch.until((e) =>
+        e.some((x) => x.snapshot !== undefined && x.snapshot.chunkIndex + 1 === x.snapshot.chunkCount),
+      );
+      const chunks = watch.events.map((e) => e.snapshot!);
+      assert.ok(chunks.length > 1, `expected several chunks, got ${chunks.length}`);
+      assert.deepEqual(
+        chunks.map((c) => [c.chunkIndex, c.chunkCount]),
+        chunks.map((_, i) => [i, chunks.length]),
+      );
+      assert.equal(new Set(watch.events.map((e) => e.version)).size, 1);
+      assert.equal(
+        chunks.reduce((n, c) => n + c.prices.length, 0),
+        600,
+      );
+      assert.deepEqual(
+        chunks.map((c) => c.overrides.length),
+        chunks.map((_, i) => (i === 0 ? 1 : 0)),
+      );
+      watch.cancel();
+    } finally {
       await t.close();
       removeDir(t.stateDir);
     }

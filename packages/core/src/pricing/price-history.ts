@@ -1,10 +1,6 @@
 import { priceId } from './price.js';
 import type { Price } from './price.js';
-import { priceKey } from './price-snapshot.js';
-
-function tierKey(p: Price): string {
-  return `${priceKey(p)}\u0000${p.aboveInputTokens}`;
-}
+import { priceSeriesKey } from './price-snapshot.js';
 
 /**
  * Keeps price history for sources that publish only current prices (no effective dates, e.g.
@@ -19,7 +15,7 @@ function tierKey(p: Price): string {
 export function mergeHistory(previous: readonly Price[], next: readonly Price[], now: number): Price[] {
   const before = new Map<string, Price[]>();
   for (const p of previous) {
-    const key = tierKey(p);
+    const key = priceSeriesKey(p);
     const list = before.get(key);
     if (list === undefined) before.set(key, [p]);
     else list.push(p);
@@ -27,7 +23,7 @@ export function mergeHistory(previous: readonly Price[], next: readonly Price[],
   for (const list of before.values()) list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
   const after = new Map<string, Price[]>();
   for (const p of next) {
-    const key = tierKey(p);
+    const key = priceSeriesKey(p);
     const list = after.get(key);
     if (list === undefined) after.set(key, [p]);
     else list.push(p);

@@ -1,5 +1,7 @@
 import { closestNames } from './closest-names.js';
+import { overrideToRecord } from './overrides.js';
 import type { Override } from './overrides.js';
+import { PRICING_MODELS, SERVICE_TIERS, USAGE_KINDS } from './price.js';
 import type { Price, PricingModel, ResourceType, ServiceTier, UsageKind } from './price.js';
 import { PricingError } from './pricing-error.js';
 
@@ -46,6 +48,20 @@ export function priceKey(p: {
   return `${p.provider}\u0000${p.sku}\u0000${p.region}\u0000${p.kind}\u0000${p.serviceTier}\u0000${p.pricingModel}`;
 }
 
+/** The identity of a price series: its key plus its long-context tier (one history per series). */
+export function priceSeriesKey(p: Price): string {
+  return `${priceKey(p)}\u0000${p.aboveInputTokens}`;
+}
+
+const KIND_CODES = new Map(USAGE_KINDS.map((k, i) => [k, i]));
+const TIER_CODES = new Map(SERVICE_TIERS.map((t, i) => [t, i]));
+const MODEL_CODES = new Map(PRICING_MODELS.map((m, i) => [m, i]));
+
+/** A small integer naming kind × service tier × pricing model (a Map key without allocation). */
+function seriesCode(kind: UsageKind, tier: ServiceTier, model: PricingModel): number {
+  return ((KIND_CODES.get(kind) ?? 255) * 16 + (TIER_CODES.get(tier) ?? 15)) * 16 + (MODEL_CODES.get(model) ?? 15);
+}
+
 /** Latest version of `history` (oldest first) effective at `at`, by binary search. */
 function validAt(history: readonly Price[], at: number): Price | undefined {
   let lo = 0;
@@ -65,6 +81,8 @@ function validAt(history: readonly Price[], at: number): Price | undefined {
 export class PriceSnapshot {
   readonly prices: readonly Price[];
   private readonly index = new Map<string, Tier[]>();
+  /** provider → SKU → region → kind/tier/model code → tiers: lookups allocate nothing. */
+  private readonly tree = new Map<string, Map<string, Map<string, Map<number, Tier[]>>>>();
   private readonly byId = new Map<string, Price>();
   private readonly skusByProvider = new Map<string, Set<string>>();
   /** provider + asked name → known SKU (or null), for dated model variants. */
@@ -85,7 +103,17 @@ export class PriceSnapshot {
       this.byId.set(price.id, price);
       const key = priceKey(price);
       let tiers = this.index.get(key);
-      if (tiers === undefined) this.index.set(key, (tiers = []));
+      if (tiers === undefined) {
+        this.index.set(key, (tiers = []));
+        let skus = this.tree.get(price.provider);
+        if (skus === undefined)
+          this.tree.set(price.provider, (skus = new Map<string, Map<string, Map<number, Tier[]>>>()));
+        let regions = skus.get(price.sku);
+        if (regions === undefined) skus.set(price.sku, (regions = new Map<string, Map<number, Tier[]>>()));
+        let codes = regions.get(price.region);
+        if (codes === undefined) regions.set(price.region, (codes = new Map<number, Tier[]>()));
+        codes.set(seriesCode(price.kind, price.serviceTier, price.pricingModel), tiers);
+      }
       let tier = tiers.find((t) => t.above === price.aboveInputTokens);
       if (tier === undefined) {
         tier = { above: price.aboveInputTokens, history: [] };
@@ -140,13 +168,18 @@ export class PriceSnapshot {
     kind: UsageKind = query.kind,
     pricingModel: PricingModel = query.pricingModel ?? 'on_demand',
   ): Price | undefined {
-    const sku = this.resolveSku(query.provider, query.sku);
-    if (sku === undefined) return undefined;
-    const tier = query.serviceTier ?? 'standard';
+    const skus = this.tree.get(query.provider);
+    if (skus === undefined) return undefined;
+    let regions = skus.get(query.sku);
+    if (regions === undefined) {
+      const sku = this.resolveSku(query.provider, query.sku);
+      if (sku === undefined) return undefined;
+      regions = skus.get(sku);
+      if (regions === undefined) return undefined;
+    }
+    const code = seriesCode(kind, query.serviceTier ?? 'standard', pricingModel);
     const region = query.region ?? '';
-    const base = `${query.provider}\u0000${sku}\u0000`;
-    const rest = `\u0000${kind}\u0000${tier}\u0000${pricingModel}`;
-    const tiers = this.index.get(base + region + rest) ?? (region === '' ? undefined : this.index.get(base + rest));
+    const tiers = regions.get(region)?.get(code) ?? (region === '' ? undefined : regions.get('')?.get(code));
     if (tiers === undefined) return undefined;
     const tokens = query.inputTokens ?? 0n;
     for (const t of tiers) {
@@ -244,8 +277,13 @@ export function diffSnapshots(before: PriceSnapshot, after: PriceSnapshot): Pric
     if (old === undefined || !samePrice(old, price)) upserted.push(price);
   }
   const removedIds = before.prices.filter((p) => after.priceById(p.id) === undefined).map((p) => p.id);
-  const overridesChanged = JSON.stringify(before.overrides) !== JSON.stringify(after.overrides);
+  const overridesChanged = overridesKey(before.overrides) !== overridesKey(after.overrides);
   return { upserted, removedIds, overridesChanged };
+}
+
+/** A comparable form of a set of overrides (their plain-data records; bigints as strings). */
+function overridesKey(overrides: readonly Override[]): string {
+  return JSON.stringify(overrides.map(overrideToRecord));
 }
 
 function samePrice(a: Price, b: Price): boolean {

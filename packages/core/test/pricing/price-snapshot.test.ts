@@ -106,3 +106,15 @@ describe('PriceSnapshot', () => {
     );
   });
 });
+
+describe('diffSnapshots with overrides', () => {
+  it('notices a changed discount (overrides hold bigints) and ignores an identical set', async () => {
+    const { overrideFromRecord } = await import('../../src/index.js');
+    const a = overrideFromRecord({ id: 'd', provider: 'openai', discountPercent: '10' });
+    const b = overrideFromRecord({ id: 'd', provider: 'openai', discountPercent: '12' });
+    const prices = samplePrices();
+    const base = new PriceSnapshot(1n, prices, [a], T0);
+    assert.equal(diffSnapshots(base, new PriceSnapshot(2n, prices, [b], T0)).overridesChanged, true);
+    assert.equal(diffSnapshots(base, new PriceSnapshot(2n, prices, [a], T0)).overridesChanged, false);
+  });
+});

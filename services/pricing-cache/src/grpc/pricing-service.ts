@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { PricingError } from '@costtrace/core';
+import { PriceMessage } from '@costtrace/proto';
 import type {
   GetPriceRequest,
   ListPricesRequest,
@@ -23,6 +24,8 @@ export interface PricingServiceDeps {
   readonly logger: Logger;
   readonly auth: BearerAuth;
   readonly heartbeatMs: number;
+  /** Encoded price bytes per snapshot message on WatchPrices (larger snapshots are chunked). */
+  readonly snapshotChunkBytes: number;
   /** Buffered bytes after which a watcher that does not read is disconnected. */
   readonly maxWatchBufferBytes: number;
   readonly now?: (() => number) | undefined;
@@ -60,6 +63,13 @@ export class PricingServiceHandlers {
     handle: (request: Req) => Res,
   ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
     const histogram = this.deps.metrics.rpcDuration;
+    // Label children resolved once per code: observing through labels hashes them on every call.
+    const byCode = new Map<status, { observe(seconds: number): void }>();
+    const observe = (code: status, seconds: number): void => {
+      let child = byCode.get(code);
+      if (child === undefined) byCode.set(code, (child = histogram.labels({ method, code: status[code] })));
+      child.observe(seconds);
+    };
     return (call, callback) => {
       const started = process.hrtime.bigint();
       let code: status = status.OK;
@@ -77,7 +87,7 @@ export class PricingServiceHandlers {
         if (!(err instanceof PricingError)) this.deps.logger.error({ err, method }, 'unexpected error in handler');
         callback(error);
       } finally {
-        histogram.observe({ method, code: status[code] }, Number(process.hrtime.bigint() - started) / 1e9);
+        observe(code, Number(process.hrtime.bigint() - started) / 1e9);
       }
     };
   }
@@ -150,21 +160,45 @@ export class PricingServiceHandlers {
     const plan = store.planResume(call.request.fromVersion);
     const snapshot = store.current();
     if (plan.type === 'snapshot' && snapshot !== undefined) {
-      send({
-        version: snapshot.version,
-        stale: store.stale,
-        snapshot: {
-          prices: snapshot.prices.map(priceToWire),
-          overrides: snapshot.overrides.map(overrideToWire),
-          builtAt: timestampToWire(snapshot.builtAt),
-        },
-      });
+      const chunks = chunkBySize(snapshot.prices.map(priceToWire), this.deps.snapshotChunkBytes);
+      const builtAt = timestampToWire(snapshot.builtAt);
+      chunks.forEach((prices, chunkIndex) =>
+        send({
+          version: snapshot.version,
+          stale: store.stale,
+          snapshot: {
+            prices,
+            overrides: chunkIndex === 0 ? snapshot.overrides.map(overrideToWire) : [],
+            builtAt,
+            chunkIndex,
+            chunkCount: chunks.length,
+          },
+        }),
+      );
     } else if (plan.type === 'changes') {
       for (const change of plan.changes) onEvent({ type: 'change', change });
     } else {
       heartbeat();
     }
   }
+}
+
+/** Splits prices into runs whose encoded size stays within `limit` bytes (at least one price each). */
+function chunkBySize(prices: readonly PriceMessage[], limit: number): PriceMessage[][] {
+  const chunks: PriceMessage[][] = [[]];
+  let size = 0;
+  for (const price of prices) {
+    const bytes = PriceMessage.encode(price).finish().length + 8;
+    const current = chunks[chunks.length - 1] as PriceMessage[];
+    if (size + bytes > limit && current.length > 0) {
+      chunks.push([price]);
+      size = bytes;
+    } else {
+      current.push(price);
+      size += bytes;
+    }
+  }
+  return chunks;
 }
 
 function deadlinePassed(deadline: Date | number, now: number): boolean {

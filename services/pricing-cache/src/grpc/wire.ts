@@ -1,6 +1,6 @@
 // Conversions between the generated wire types and the core price model. Every enum has an
 // explicit table so a renumbering in either place fails to compile instead of mispricing.
-import { formatScaled, invalidArgument, Money, overrideToRecord, PRICE_UNITS, QUANTITY_SCALE } from '@costtrace/core';
+import { formatScaled, invalidArgument, Money, overrideToRecord, QUANTITY_SCALE } from '@costtrace/core';
 import type {
   AppliedOverride,
   Override,
@@ -262,9 +262,4 @@ export function quoteToWire(q: Quote, stale: boolean): QuoteResponse {
     stale,
     pricedAt: timestampToWire(q.at),
   };
-}
-
-/** Whether a unit can express prices of the given kind (same base quantity). */
-export function unitFits(unit: PriceUnit, other: PriceUnit): boolean {
-  return PRICE_UNITS[unit].base === PRICE_UNITS[other].base;
 }
