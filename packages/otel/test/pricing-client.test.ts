@@ -72,6 +72,8 @@ const snapshotMessage = (version: bigint, input: string) => ({
     prices: [tokenPrice('gpt-4o', 'input', input), tokenPrice('gpt-4o', 'output', '10.00')],
     overrides: [],
     builtAt: undefined,
+    chunkIndex: 0,
+    chunkCount: 1,
   },
 });
 
@@ -238,6 +240,57 @@ describe('PricingClient', () => {
     const silent = price();
     assert.equal(silent['cost.pricing.stale'], true);
     assert.equal(silent['cost.pricing.version'], 'pcache-3');
+  });
+
+  it('assembles a snapshot sent in chunks and applies it only when the last chunk is in', async () => {
+    const cache = new FakePricingCache();
+    let release: () => void = () => {};
+    cache.onWatch = (call) => {
+      const base = { stale: false, version: 20n };
+      const chunk = (chunkIndex: number, prices: PriceMessage[]) => ({
+        ...base,
+        snapshot: { prices, overrides: [], builtAt: undefined, chunkIndex, chunkCount: 3 },
+      });
+      call.write(chunk(0, [tokenPrice('gpt-4o', 'input', '4.00')]));
+      call.write(chunk(1, [tokenPrice('gpt-4o', 'output', '10.00')]));
+      release = () => call.write(chunk(2, [tokenPrice('gpt-4o-mini', 'input', '0.10')]));
+    };
+    const port = await cache.start();
+    cleanups.push(() => cache.stop());
+    const client = new PricingClient({ address: `127.0.0.1:${port}`, logger: quiet }).start();
+    cleanups.push(() => client.shutdown());
+    await until(() => cache.calls.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(client.current().source, 'bundled', 'two of three chunks: nothing applied yet');
+    release();
+    assert.equal(await client.ready(), true);
+    const price = pipeline(client);
+    assert.equal(price()['cost.total'], '4');
+    assert.equal(client.stats().version, 'pcache-20');
+  });
+
+  it('resubscribes when chunks arrive out of order', async () => {
+    const cache = new FakePricingCache();
+    cache.onWatch = (call) => {
+      if (cache.calls.length === 1) {
+        call.write({
+          stale: false,
+          version: 30n,
+          snapshot: { prices: [], overrides: [], builtAt: undefined, chunkIndex: 1, chunkCount: 2 },
+        });
+      } else call.write({ stale: false, ...snapshotMessage(31n, '3.00') });
+    };
+    const port = await cache.start();
+    cleanups.push(() => cache.stop());
+    const client = new PricingClient({
+      address: `127.0.0.1:${port}`,
+      logger: quiet,
+      backoff: { initialMs: 20 },
+    }).start();
+    cleanups.push(() => client.shutdown());
+    assert.equal(await client.ready(), true);
+    assert.equal(client.stats().version, 'pcache-31');
+    assert.equal(client.stats().rejected, 1);
   });
 
   it('validates its options and never connects without an address', async () => {

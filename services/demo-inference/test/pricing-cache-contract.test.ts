@@ -53,6 +53,46 @@ after(async () => {
 });
 
 describe('PricingClient against the real pricing-cache', () => {
+  it('assembles a snapshot the service sends in chunks', async () => {
+    const source = new TestSource();
+    const records: PriceRecord[] = [];
+    for (let i = 0; i < 600; i++) {
+      for (const [kind, amount] of [
+        ['input_tokens', '1.00'],
+        ['output_tokens', '3.00'],
+      ] as const) {
+        records.push({ ...price(kind, amount), sku: `model-${i}`, description: 'x'.repeat(40) });
+      }
+    }
+    source.set(records);
+    const cache = new PricingCache({
+      config: {
+        host: '127.0.0.1',
+        port: 0,
+        httpHost: '127.0.0.1',
+        httpPort: 0,
+        sources: [],
+        stateFile: join(stateDir, 'chunked.json'),
+        shutdownGraceMs: 500,
+        maxMessageBytes: 64 * 1024, // 16 KiB of prices per snapshot message
+      },
+      env: {},
+      sources: [source],
+      logger: pino({ level: 'silent' }),
+      processMetrics: false,
+    });
+    await cache.start();
+    cleanups.push(() => cache.stop());
+    const client = new PricingClient({ address: `127.0.0.1:${cache.grpcPort}`, env: {} }).start();
+    cleanups.push(() => client.shutdown());
+    assert.equal(await client.ready(10_000), true);
+    assert.equal(client.stats().rejected, 0);
+    const view = client.current();
+    assert.equal(view.snapshot.size, 1200);
+    const last = view.tokenPrice('openai', 'model-599', Date.now());
+    assert.equal(last.kind, 'fast');
+  });
+
   it('prices from pricing-cache snapshots, follows changes, and resumes after a restart', async () => {
     const source = new TestSource();
     source.set([price('input_tokens', '2.00'), price('output_tokens', '8.00')]);

@@ -67,6 +67,10 @@ export class PricingClient implements PriceSource {
   private snapshot: PriceSnapshot | undefined;
   private version = 0n;
   private serverStale = false;
+  /** A snapshot arriving in chunks (same version, chunk_index 0..count-1, in order). */
+  private pending:
+    | { version: bigint; next: number; count: number; prices: Price[]; overrides: Override[]; builtAt: number }
+    | undefined;
   private lastMessageAt = 0;
   private readonly address: string | undefined;
   private readonly creds: ChannelCredentials;
@@ -173,6 +177,7 @@ export class PricingClient implements PriceSource {
   private connect(): void {
     if (this.stopped || this.client === undefined) return;
     const client = this.client;
+    this.pending = undefined;
     const call = context.with(suppressTracing(context.active()), () =>
       client.watchPrices({ fromVersion: this.version }),
     );
@@ -235,10 +240,45 @@ export class PricingClient implements PriceSource {
   private apply(message: WatchPricesResponse): void {
     this.serverStale = message.stale;
     if (message.snapshot !== undefined) {
-      const prices = message.snapshot.prices.map(priceFromMessage);
-      const overrides = message.snapshot.overrides.map(overrideFromMessage);
-      const builtAt = timestampMillis(message.snapshot.builtAt) ?? Date.now();
-      this.install(new PriceSnapshot(message.version, prices, overrides, builtAt), message.version);
+      const chunk = message.snapshot;
+      const count = Math.max(1, chunk.chunkCount);
+      if (chunk.chunkIndex === 0) {
+        this.pending = {
+          version: message.version,
+          next: 0,
+          count,
+          prices: [],
+          overrides: chunk.overrides.map(overrideFromMessage),
+          builtAt: timestampMillis(chunk.builtAt) ?? Date.now(),
+        };
+      }
+      const pending = this.pending;
+      if (
+        pending === undefined ||
+        pending.version !== message.version ||
+        pending.next !== chunk.chunkIndex ||
+        pending.count !== count
+      ) {
+        this.pending = undefined;
+        throw new CostSdkError(
+          'PRICING_PROTOCOL',
+          `snapshot chunk ${chunk.chunkIndex}/${count} of version ${message.version} out of order`,
+        );
+      }
+      for (const price of chunk.prices) pending.prices.push(priceFromMessage(price));
+      pending.next += 1;
+      if (pending.next < pending.count) return; // apply once the last chunk is in
+      this.pending = undefined;
+      this.install(
+        new PriceSnapshot(message.version, pending.prices, pending.overrides, pending.builtAt),
+        message.version,
+      );
+    } else if (this.pending !== undefined) {
+      if (message.changes !== undefined) {
+        this.pending = undefined;
+        throw new CostSdkError('PRICING_PROTOCOL', 'changes arrived before the snapshot was complete');
+      }
+      // A heartbeat between chunks: nothing to apply yet.
     } else if (message.changes !== undefined) {
       const changes = message.changes;
       const base = this.snapshot;
