@@ -1,88 +1,664 @@
-import { diag } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import { diag, metrics, propagation, trace } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Context, Counter, DiagLogger, MeterProvider } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  BUNDLED_TOKEN_PRICES,
-  BUNDLED_TOKEN_PRICES_VERSION,
-  CostAttr,
-  costAttributes,
-  priceGenAiUsage,
-  TokenPriceTable,
-  tokenPriceFromRecord,
+  defaultInputTokenRule,
+  DimensionAttr,
+  divideRoundHalfEven,
+  GenAiAttr,
+  GpuAttr,
+  InstanceAttr,
+  parseScaled,
 } from '@costtrace/core';
-import type { InputTokenRule } from '@costtrace/core';
+import type { InputTokenRule, PricingModel, Quote } from '@costtrace/core';
+import { findDimension, resolveDimensionKeys } from './cost-dimensions.js';
+import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
+import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
+import { InstanceShareMeter } from './instance/instance-share-meter.js';
+import { addPico, formatPico, KIND_BIT, picoToFloat, priceIdsFor, tokenLine } from './pricing/compiled-token-price.js';
+import { bundledPricingView } from './pricing/bundled-catalog.js';
+import { pricingModelOf, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
+import type { PriceSource, PricingView } from './pricing/pricing-view.js';
+import { invalidOption } from './sdk-error.js';
+import { detectVcsRevision } from './vcs-revision.js';
+
+/** Why a span (or one component of it) has no cost. Stamped as `cost.unpriced_reason`. */
+export type SpanUnpricedReason =
+  | 'no_usage'
+  | 'unknown_model'
+  | 'unknown_provider'
+  | 'invalid_usage'
+  | 'unknown_gpu'
+  | 'unknown_instance'
+  | 'currency_mismatch'
+  | 'internal_error';
+
+/** Marks a span whose usage attributes sum up its children's (see README, double counting). */
+export const ROLLUP_ATTRIBUTE = 'costtrace.usage.rollup';
+
+export interface InstanceCostOptions {
+  /** Instance type; default: resource `host.type`. */
+  readonly instanceType?: string | undefined;
+  /** Cloud provider ("aws", "gcp", "azure"); default: resource `cloud.provider`. */
+  readonly cloudProvider?: string | undefined;
+  /** Region; default: resource `cloud.region`. */
+  readonly region?: string | undefined;
+  /**
+   * Which spans share the instance time. Default "local-roots": spans with no parent in this
+   * process (the request, job or message handler spans), so nested spans never double count.
+   */
+  readonly spans?: 'local-roots' | ((span: Span) => boolean) | undefined;
+  /** Pricing model of the host (spot, reserved, committed, internal); default on-demand. */
+  readonly pricingModel?: PricingModel | undefined;
+  /** Monotonic clock in nanoseconds (tests). */
+  readonly nowNs?: (() => bigint) | undefined;
+}
 
 export interface CostSpanProcessorOptions {
-  /** Token prices to use. Default: the table bundled with costtrace. */
-  readonly prices?: TokenPriceTable | undefined;
-  /** Per-provider rule for whether reported input tokens include cache tokens. */
+  /**
+   * Where prices come from. Default: the catalog bundled with the package. Pass a
+   * `PricingClient` to follow pricing-cache; the processor only ever reads its in-memory
+   * snapshot.
+   */
+  readonly prices?: PriceSource | undefined;
+  /** Per-provider rule for whether reported input tokens include cache tokens (README). */
   readonly inputTokenRules?: Readonly<Record<string, InputTokenRule>> | undefined;
+  /** Keys team / tenant / feature are read from (span, ancestors, resource, baggage). */
+  readonly dimensions?: DimensionKeys | undefined;
+  /**
+   * VCS revision stamped on cost-bearing spans when the resource has no `vcs.ref.head.revision`.
+   * Default: detected from CI/CD environment variables (GITHUB_SHA, CI_COMMIT_SHA, …); false
+   * turns detection off.
+   */
+  readonly vcsRevision?: string | false | undefined;
+  /** Environment stamped when the resource has no `deployment.environment.name`. */
+  readonly environment?: string | undefined;
+  /**
+   * Providers whose models you run yourself (e.g. "self-hosted", "vllm"): their token counts are
+   * recorded but not billed; the cost of such a call is its GPU time. Default none.
+   */
+  readonly selfHostedProviders?: readonly string[] | undefined;
+  /**
+   * Which cost attributes to stamp. "full" (default): total, float total, currency, every
+   * non-zero component, pricing version, source, stale flag and price ids. "compact": total,
+   * currency, pricing version and price ids, plus source/stale only when the snapshot is the
+   * bundled fallback or stale; about half the attributes, for high-volume pipelines (the
+   * aggregator can recompute components from the usage attributes and price ids).
+   */
+  readonly attributeSet?: 'full' | 'compact' | undefined;
+  /** Opt in to instance-time cost (`cost.compute`): true, or options. */
+  readonly instanceCost?: boolean | InstanceCostOptions | undefined;
+  /** Meter provider for the `costtrace.sdk.spans` counter; default: the global one. */
+  readonly meterProvider?: MeterProvider | undefined;
+  /** Logger for the one-time warnings; default: OpenTelemetry `diag`. */
+  readonly logger?: DiagLogger | undefined;
+  /** Environment variables to read (tests); default process.env. */
+  readonly env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface CostSpanProcessorStats {
   readonly priced: number;
   readonly unpriced: number;
+  readonly unpricedByReason: Readonly<Record<string, number>>;
+  /** Spans skipped because they carry roll-up usage. */
+  readonly rollups: number;
+  /** Spans whose pricing threw (a bug): they were left without cost attributes. */
   readonly errors: number;
+  /** Instance-seconds during which no tracked span was open (instance cost only). */
+  readonly idleInstanceSeconds: number;
 }
 
+interface ResourceDimensions {
+  readonly attributes: Attributes;
+  readonly values: readonly (AttributeValue | undefined)[];
+  readonly hasVcs: boolean;
+  readonly hasEnvironment: boolean;
+}
+
+interface Priced {
+  readonly pico: number | bigint;
+  readonly currency: string;
+  readonly ids: readonly string[];
+}
+
+const NO_LOOKUP: Attributes = Object.freeze({});
+const EMPTY_START: StartContext | undefined = undefined;
+
 /**
- * Stamps `cost.*` attributes on spans that report GenAI token usage, at `onEnding` — the SDK
- * hook (sdk-trace-base ≥ 2.0) that runs before the span becomes read-only, so any exporter sees
- * the cost. Pure in-memory pricing: no I/O, never throws into the application.
+ * Stamps `cost.*` attributes on spans at `onEnding`, the SDK hook (sdk-trace-base ≥ 2.1) that
+ * runs after the end time is set and before the span becomes read-only, so every exporter sees
+ * the cost. Prices GenAI token usage, GPU time and (opt-in) instance time from an in-memory
+ * snapshot: no I/O, never blocks, never throws into the application.
  */
 export class CostSpanProcessor implements SpanProcessor {
-  private readonly prices: TokenPriceTable;
+  private readonly prices: PriceSource;
   private readonly inputTokenRules: Readonly<Record<string, InputTokenRule>> | undefined;
-  private readonly provenance: { version: string; source: 'bundled'; stale: false };
+  private readonly selfHosted: ReadonlySet<string>;
+  private readonly full: boolean;
+  private readonly dimensions: readonly ResolvedDimension[];
+  private readonly vcsRevision: string | undefined;
+  private readonly environment: string | undefined;
+  private readonly instance:
+    | {
+        readonly meter: InstanceShareMeter;
+        readonly options: InstanceCostOptions;
+        readonly select: ((span: Span) => boolean) | undefined;
+      }
+    | undefined;
+  private readonly logger: DiagLogger;
+  private readonly meterProvider: MeterProvider | undefined;
+  private counter: Counter | undefined;
+  private readonly counterAttrs = new Map<string, Attributes>();
+
+  private readonly starts = new WeakMap<Span, StartContext>();
+  private readonly stamp = new CostStamp();
+  private resourceCache: ResourceDimensions | undefined;
+  private readonly instanceMarks = new WeakMap<Span, bigint>();
+
   private priced = 0;
   private unpriced = 0;
+  private readonly byReason: Record<string, number> = {};
+  private rollups = 0;
   private errors = 0;
-  private warned = false;
+  private warnedError = false;
+  private sawOnEnding = false;
+  private warnedNoOnEnding = false;
+  private shutDown = false;
 
   constructor(options: CostSpanProcessorOptions = {}) {
-    this.prices =
-      options.prices ??
-      new TokenPriceTable(BUNDLED_TOKEN_PRICES_VERSION, BUNDLED_TOKEN_PRICES.map(tokenPriceFromRecord));
+    if (options.prices !== undefined && typeof options.prices.current !== 'function') {
+      throw invalidOption('prices', 'must have a current() method', 'pass a PricingClient or a StaticPriceSource');
+    }
+    this.prices = options.prices ?? new StaticPriceSource(bundledPricingView());
+    if (options.inputTokenRules !== undefined) {
+      for (const [provider, rule] of Object.entries(options.inputTokenRules)) {
+        if (rule !== 'input-includes-cache' && rule !== 'input-excludes-cache') {
+          throw invalidOption(
+            `inputTokenRules.${provider}`,
+            `is ${JSON.stringify(rule)}`,
+            "use 'input-includes-cache' or 'input-excludes-cache'",
+          );
+        }
+      }
+    }
     this.inputTokenRules = options.inputTokenRules;
-    this.provenance = { version: this.prices.version, source: 'bundled', stale: false };
+    if (
+      options.selfHostedProviders !== undefined &&
+      (!Array.isArray(options.selfHostedProviders) || options.selfHostedProviders.some((p) => typeof p !== 'string'))
+    ) {
+      throw invalidOption('selfHostedProviders', 'must be an array of provider names', 'e.g. ["self-hosted", "vllm"]');
+    }
+    this.selfHosted = new Set(options.selfHostedProviders ?? []);
+    const attributeSet = options.attributeSet ?? 'full';
+    if (attributeSet !== 'full' && attributeSet !== 'compact') {
+      throw invalidOption('attributeSet', `is ${JSON.stringify(attributeSet)}`, "use 'full' or 'compact'");
+    }
+    this.full = attributeSet === 'full';
+    this.dimensions = resolveDimensionKeys(options.dimensions);
+    const env = options.env ?? process.env;
+    if (options.vcsRevision !== undefined && options.vcsRevision !== false && typeof options.vcsRevision !== 'string') {
+      throw invalidOption('vcsRevision', 'must be a string or false', 'pass the commit id, or false to disable');
+    }
+    this.vcsRevision =
+      options.vcsRevision === false ? undefined : (options.vcsRevision ?? detectVcsRevision(env)?.revision);
+    this.environment = options.environment;
+    const instance = options.instanceCost;
+    if (instance !== undefined && instance !== false) {
+      const opts: InstanceCostOptions = instance === true ? {} : instance;
+      if (typeof opts !== 'object' || opts === null) {
+        throw invalidOption('instanceCost', 'must be true, false or an options object', 'e.g. { instanceCost: true }');
+      }
+      if (opts.spans !== undefined && opts.spans !== 'local-roots' && typeof opts.spans !== 'function') {
+        throw invalidOption('instanceCost.spans', "must be 'local-roots' or a function", "use 'local-roots'");
+      }
+      this.instance = {
+        meter: new InstanceShareMeter(opts.nowNs),
+        options: opts,
+        select: typeof opts.spans === 'function' ? opts.spans : undefined,
+      };
+    }
+    this.logger = options.logger ?? diag;
+    this.meterProvider = options.meterProvider;
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
-
-  onEnding(span: Span): void {
+  onStart(span: Span, parentContext: Context): void {
+    if (this.shutDown) return;
     try {
-      const own = span.attributes;
-      const resource = span.resource.attributes;
-      const result = priceGenAiUsage((key) => own[key] ?? resource[key], this.prices, {
-        inputTokenRules: this.inputTokenRules,
-      });
-      if (result.kind === 'priced') {
-        span.setAttributes(costAttributes(result.cost, this.provenance));
-        this.priced += 1;
-      } else if (result.kind === 'unpriced') {
-        span.setAttribute(CostAttr.unpricedReason, result.reason);
-        this.unpriced += 1;
+      const parent = trace.getSpan(parentContext);
+      const baggage = propagation.getBaggage(parentContext);
+      const local = parent !== undefined && 'attributes' in parent;
+      if (local || baggage !== undefined) {
+        this.starts.set(span, {
+          parent: local ? (parent as unknown as { attributes: Attributes }) : undefined,
+          baggage,
+          parentContext: local ? this.starts.get(parent as unknown as Span) : EMPTY_START,
+        });
+      }
+      const instance = this.instance;
+      if (instance !== undefined) {
+        const tracked =
+          instance.select !== undefined
+            ? instance.select(span)
+            : span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true;
+        if (tracked) this.instanceMarks.set(span, instance.meter.start());
       }
     } catch (err) {
-      this.errors += 1;
-      if (!this.warned) {
-        this.warned = true;
-        diag.warn('costtrace: CostSpanProcessor failed to price a span; further failures are only counted', err);
-      }
+      this.fail(err);
     }
   }
 
-  onEnd(_span: ReadableSpan): void {}
+  onEnding(span: Span): void {
+    this.sawOnEnding = true;
+    if (this.shutDown) return;
+    try {
+      this.price(span);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  onEnd(_span: ReadableSpan): void {
+    if (!this.sawOnEnding && !this.warnedNoOnEnding) {
+      this.warnedNoOnEnding = true;
+      this.logger.warn(
+        'costtrace: the tracer provider never called onEnding; CostSpanProcessor needs @opentelemetry/sdk-trace-base >= 2.1 and prices nothing on older SDKs',
+      );
+    }
+  }
+
+  private price(span: Span): void {
+    const own = span.attributes;
+    if (own[ROLLUP_ATTRIBUTE] === true) {
+      this.rollups += 1;
+      this.endInstance(span); // a roll-up span is never charged instance time either
+      return;
+    }
+    const view = this.prices.current();
+    const end = span.endTime;
+    const at = end[0] * 1000 + end[1] / 1e6;
+    let pico: number | bigint = 0;
+    let currency: string | undefined;
+    let reason: SpanUnpricedReason | undefined;
+    let priceIds: readonly string[] | undefined;
+    let applicable = false;
+    const stamp = this.stamp;
+    stamp.reset();
+
+    // Tokens.
+    const inputTokens = own[GenAiAttr.inputTokens];
+    const outputTokens = own[GenAiAttr.outputTokens];
+    const model = stringValue(own[GenAiAttr.responseModel]) ?? stringValue(own[GenAiAttr.requestModel]);
+    const tokenProvider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
+    const selfHosted = tokenProvider !== undefined && this.selfHosted.has(tokenProvider);
+    if (!selfHosted && (inputTokens !== undefined || outputTokens !== undefined || model !== undefined)) {
+      applicable = true;
+      const tokens = this.priceTokens(stamp, own, view, at, tokenProvider, model, inputTokens, outputTokens);
+      if (typeof tokens === 'string') reason = tokens;
+      else {
+        pico = tokens.pico;
+        currency = tokens.currency;
+        priceIds = tokens.ids;
+      }
+    }
+
+    // GPU time.
+    const gpuSeconds = own[GpuAttr.seconds];
+    if (gpuSeconds !== undefined) {
+      applicable = true;
+      const gpu = this.priceGpu(own, span.resource.attributes, view, at, gpuSeconds);
+      if (typeof gpu === 'string') reason ??= gpu;
+      else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
+      else {
+        if (this.full) stamp.gpu = formatPico(gpu.pico);
+        pico = addPico(pico, gpu.pico);
+        currency = gpu.currency;
+        priceIds = priceIds === undefined ? gpu.ids : [...priceIds, ...gpu.ids];
+      }
+    }
+
+    // Instance time (opt-in).
+    const instance = this.endInstance(span);
+    if (instance !== undefined) {
+      applicable = true;
+      const compute = this.priceInstance(span.resource.attributes, view, at, instance);
+      if (typeof compute === 'string') reason ??= compute;
+      else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
+      else {
+        if (this.full) {
+          stamp.compute = formatPico(compute.pico);
+          stamp.shareSeconds = Number(instance) / 1e18;
+        }
+        pico = addPico(pico, compute.pico);
+        currency = compute.currency;
+        priceIds = priceIds === undefined ? compute.ids : [...priceIds, ...compute.ids];
+      }
+    }
+
+    if (!applicable) return;
+    if (currency !== undefined && priceIds !== undefined) {
+      stamp.total = formatPico(pico);
+      if (this.full) stamp.totalFloat = picoToFloat(pico);
+      stamp.currency = currency;
+      stamp.version = view.version;
+      // Compact: source and stale only when they are news (fallback catalog, stale snapshot).
+      if (this.full || view.source !== 'pricing-cache') stamp.source = view.source;
+      if (this.full || view.stale) stamp.stale = view.stale;
+      stamp.priceIds = priceIds;
+      this.priced += 1;
+      this.count('priced', undefined);
+    }
+    if (reason !== undefined) {
+      stamp.reason = reason;
+      if (currency === undefined) this.unpriced += 1;
+      this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
+      this.count('unpriced', reason);
+    }
+    writeCostAttributes(span, stamp);
+    this.stampDimensions(span, own);
+  }
+
+  private inputRule(provider: string): InputTokenRule {
+    return this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
+  }
+
+  private priceTokens(
+    stamp: CostStamp,
+    own: Attributes,
+    view: PricingView,
+    at: number,
+    provider: string | undefined,
+    model: string | undefined,
+    inputValue: AttributeValue | undefined,
+    outputValue: AttributeValue | undefined,
+  ): SpanUnpricedReason | Priced {
+    if (inputValue === undefined && outputValue === undefined) return 'no_usage';
+    if (model === undefined) return 'unknown_model';
+    if (provider === undefined) return 'unknown_provider';
+    const lookup = view.tokenPrice(provider, model, at);
+    if (lookup.kind === 'unknown_model' || lookup.kind === 'unknown_provider') return lookup.kind;
+    const input = tokenCount(inputValue);
+    const output = tokenCount(outputValue);
+    const cacheRead = tokenCount(own[GenAiAttr.cacheReadInputTokens]);
+    const cacheWrite = tokenCount(own[GenAiAttr.cacheCreationInputTokens]);
+    const reasoning = tokenCount(own[GenAiAttr.reasoningOutputTokens]);
+    if (input < 0 || output < 0 || cacheRead < 0 || cacheWrite < 0 || reasoning < 0) return 'invalid_usage';
+    // The per-provider input rule makes token kinds disjoint, so nothing is billed twice or missed.
+    const rule = this.inputRule(provider);
+    const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
+    if (uncached < 0 || reasoning > output) return 'invalid_usage';
+    if (lookup.kind === 'quote') {
+      return this.quoteTokens(stamp, view, at, provider, model, rule, {
+        input,
+        output,
+        cacheRead,
+        cacheWrite,
+        reasoning,
+      });
+    }
+    const compiled = lookup.price;
+    const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
+    const billedReasoning = compiled.reasoningSeparate ? reasoning : 0;
+    const inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
+    const readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
+    const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
+    const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
+    const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
+    // Components are stamped when non-zero (an absent component is zero), in the full set only.
+    if (this.full) {
+      if (inputLine !== 0) stamp.input = formatPico(inputLine);
+      if (outputLine !== 0) stamp.output = formatPico(outputLine);
+      if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
+      if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
+      if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
+    }
+    const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
+    const mask =
+      (uncached > 0 ? KIND_BIT.input : 0) |
+      (cacheRead > 0 ? KIND_BIT.cacheRead : 0) |
+      (cacheWrite > 0 ? KIND_BIT.cacheWrite : 0) |
+      (plainOutput > 0 ? KIND_BIT.output : 0) |
+      (billedReasoning > 0 ? KIND_BIT.reasoning : 0);
+    return {
+      pico: total,
+      currency: compiled.currency,
+      ids: priceIdsFor(compiled, mask === 0 ? KIND_BIT.input : mask),
+    };
+  }
+
+  /** Models with overrides or long-context tiers: core's quote (effective cost, after overrides). */
+  private quoteTokens(
+    stamp: CostStamp,
+    view: PricingView,
+    at: number,
+    provider: string,
+    model: string,
+    rule: InputTokenRule,
+    t: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number },
+  ): SpanUnpricedReason | Priced {
+    const result = view.quote({
+      at,
+      models: [
+        {
+          provider,
+          model,
+          inputTokenRule: rule,
+          inputTokens: BigInt(t.input),
+          outputTokens: BigInt(t.output),
+          cacheReadTokens: BigInt(t.cacheRead),
+          cacheWriteTokens: BigInt(t.cacheWrite),
+          reasoningTokens: BigInt(t.reasoning),
+        },
+      ],
+    });
+    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_model' : 'invalid_usage';
+    const byKind: Record<string, bigint> = {};
+    for (const line of result.quote.lines) {
+      byKind[line.kind] = (byKind[line.kind] ?? 0n) + line.effectiveCost.subunits;
+    }
+    if (this.full) {
+      const component = (amount: bigint | undefined): string | undefined =>
+        amount === undefined || amount === 0n ? undefined : formatPico(amount);
+      stamp.input = component(byKind.input_tokens);
+      stamp.output = component(byKind.output_tokens);
+      stamp.cacheRead = component(byKind.cache_read_tokens);
+      stamp.cacheWrite = component(byKind.cache_write_tokens);
+      stamp.reasoning = component(byKind.reasoning_tokens);
+    }
+    return quoted(result.quote);
+  }
+
+  private priceGpu(
+    own: Attributes,
+    resource: Attributes,
+    view: PricingView,
+    at: number,
+    secondsValue: AttributeValue,
+  ): SpanUnpricedReason | Priced {
+    const nanos = secondsToNanos(secondsValue);
+    if (nanos === undefined) return 'invalid_usage';
+    const gpuType = stringValue(own[GpuAttr.type]);
+    if (gpuType === undefined) return 'unknown_gpu';
+    const provider = stringValue(own[GpuAttr.provider]) ?? stringValue(resource[InstanceAttr.cloudProvider]);
+    const usage = {
+      gpuType,
+      gpuCount: 1,
+      seconds: nanos,
+      region: stringValue(resource[InstanceAttr.cloudRegion]),
+      pricingModel: pricingModelOf(own[GpuAttr.pricingModel]),
+    };
+    let result = view.quote({ at, gpus: [{ ...usage, provider }] });
+    if ('error' in result && provider !== undefined && provider !== REFERENCE_PROVIDER) {
+      // The named provider has no rate for this GPU type: fall back to the reference rate.
+      result = view.quote({ at, gpus: [{ ...usage, provider: REFERENCE_PROVIDER }] });
+    }
+    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_gpu' : 'invalid_usage';
+    return quoted(result.quote);
+  }
+
+  private endInstance(span: Span): bigint | undefined {
+    const instance = this.instance;
+    if (instance === undefined) return undefined;
+    const mark = this.instanceMarks.get(span);
+    if (mark === undefined) return undefined;
+    this.instanceMarks.delete(span);
+    return instance.meter.end(mark);
+  }
+
+  private priceInstance(
+    resource: Attributes,
+    view: PricingView,
+    at: number,
+    attoseconds: bigint,
+  ): SpanUnpricedReason | Priced {
+    const opts = this.instance?.options ?? {};
+    const type = opts.instanceType ?? stringValue(resource[InstanceAttr.type]);
+    const provider = opts.cloudProvider ?? stringValue(resource[InstanceAttr.cloudProvider]);
+    if (type === undefined || provider === undefined) return 'unknown_instance';
+    const result = view.quote({
+      at,
+      instances: [
+        {
+          provider,
+          instanceType: type,
+          region: opts.region ?? stringValue(resource[InstanceAttr.cloudRegion]),
+          // core quantities have nanosecond resolution: the share is rounded half to even to 1 ns.
+          seconds: divideRoundHalfEven(attoseconds, ATTOSECONDS_PER_NANOSECOND),
+          pricingModel: opts.pricingModel,
+        },
+      ],
+    });
+    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_instance' : 'invalid_usage';
+    return quoted(result.quote);
+  }
+
+  private stampDimensions(span: Span, own: Attributes): void {
+    const start = this.starts.get(span);
+    const resource = this.resourceDimensions(span.resource.attributes);
+    const dimensions = this.dimensions;
+    for (let i = 0; i < dimensions.length; i++) {
+      const dimension = dimensions[i] as ResolvedDimension;
+      if (own[dimension.target] !== undefined) continue;
+      const value = findDimension(dimension.keys, dimension.ownKeys, own, start, resource.values[i]);
+      if (value !== undefined) span.setAttribute(dimension.target, value);
+    }
+    if (start !== undefined && own[DimensionAttr.httpRoute] === undefined) {
+      const route = findDimension(ROUTE_KEYS, NO_KEYS, NO_LOOKUP, start, undefined);
+      if (route !== undefined) span.setAttribute(DimensionAttr.httpRoute, route);
+    }
+    if (this.vcsRevision !== undefined && !resource.hasVcs && own[DimensionAttr.vcsRevision] === undefined) {
+      span.setAttribute(DimensionAttr.vcsRevision, this.vcsRevision);
+    }
+    if (this.environment !== undefined && !resource.hasEnvironment && own[DimensionAttr.environment] === undefined) {
+      span.setAttribute(DimensionAttr.environment, this.environment);
+    }
+  }
+
+  /** Dimension values the resource provides, cached per resource (it rarely changes). */
+  private resourceDimensions(attributes: Attributes): ResourceDimensions {
+    let cached = this.resourceCache;
+    if (cached === undefined || cached.attributes !== attributes) {
+      cached = {
+        attributes,
+        values: this.dimensions.map((d) => {
+          for (const key of d.keys) if (attributes[key] !== undefined) return attributes[key];
+          return undefined;
+        }),
+        hasVcs: attributes[DimensionAttr.vcsRevision] !== undefined,
+        hasEnvironment: attributes[DimensionAttr.environment] !== undefined,
+      };
+      this.resourceCache = cached;
+    }
+    return cached;
+  }
+
+  private count(outcome: 'priced' | 'unpriced', reason: string | undefined): void {
+    if (this.counter === undefined) {
+      const provider = this.meterProvider ?? metrics.getMeterProvider();
+      this.counter = provider.getMeter('@costtrace/otel').createCounter('costtrace.sdk.spans', {
+        description: 'Spans the CostSpanProcessor priced, or could not price (by cost.unpriced_reason)',
+        unit: '{span}',
+      });
+    }
+    const key = reason ?? outcome;
+    let attrs = this.counterAttrs.get(key);
+    if (attrs === undefined) {
+      attrs = reason === undefined ? { outcome } : { outcome, 'cost.unpriced_reason': reason };
+      this.counterAttrs.set(key, attrs);
+    }
+    this.counter.add(1, attrs);
+  }
+
+  private fail(err: unknown): void {
+    this.errors += 1;
+    if (!this.warnedError) {
+      this.warnedError = true;
+      this.logger.warn('costtrace: CostSpanProcessor failed on a span; further failures are only counted', err);
+    }
+  }
 
   stats(): CostSpanProcessorStats {
-    return { priced: this.priced, unpriced: this.unpriced, errors: this.errors };
+    return {
+      priced: this.priced,
+      unpriced: this.unpriced,
+      unpricedByReason: { ...this.byReason },
+      rollups: this.rollups,
+      errors: this.errors,
+      idleInstanceSeconds: this.instance?.meter.idleSeconds() ?? 0,
+    };
   }
 
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** Idempotent. Later spans pass through unpriced; the price source is the caller's to close. */
   shutdown(): Promise<void> {
+    this.shutDown = true;
     return Promise.resolve();
   }
+}
+
+const ROUTE_KEYS: readonly string[] = [DimensionAttr.httpRoute];
+const NO_KEYS: readonly string[] = [];
+
+function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** A token count: absent is 0; anything but a non-negative safe integer is -1 (invalid). */
+function tokenCount(value: AttributeValue | undefined): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : -1;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return -1;
+}
+
+/** Seconds (double, or exact decimal string with ≤ 9 decimals) to integer nanoseconds. */
+function secondsToNanos(value: AttributeValue): bigint | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    return BigInt(Math.round(value * 1e9));
+  }
+  if (typeof value === 'string') {
+    try {
+      const nanos = parseScaled(value, 9);
+      return nanos < 0n ? undefined : nanos;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const ATTOSECONDS_PER_NANOSECOND = 1_000_000_000n;
+
+/** Effective cost of a core quote, with the ids of the prices and overrides it used. */
+function quoted(quote: Quote): Priced {
+  const ids: string[] = [];
+  for (const line of quote.lines) {
+    if (!ids.includes(line.priceId)) ids.push(line.priceId);
+    if (line.effectivePriceId !== line.priceId && !ids.includes(line.effectivePriceId)) ids.push(line.effectivePriceId);
+    for (const o of line.overrides) if (!ids.includes(o.id)) ids.push(o.id);
+  }
+  return { pico: quote.effectiveCost.subunits, currency: quote.effectiveCost.currency, ids };
 }

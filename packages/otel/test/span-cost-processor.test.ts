@@ -1,64 +1,459 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Attributes, MeterProvider } from '@opentelemetry/api';
+import { W3CBaggagePropagator } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { CostSpanProcessor } from '../src/index.js';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import fc from 'fast-check';
+import { quoteUsage } from '@costtrace/core';
+import { bundledPriceSnapshot, CostSpanProcessor, StaticPriceSource } from '../src/index.js';
+import type { CostSpanProcessorOptions } from '../src/index.js';
+import { modelPrices, viewOf } from './support/price-fixtures.js';
 
-function setup() {
+function setup(options: CostSpanProcessorOptions = {}, resource: Attributes = {}) {
   const exporter = new InMemorySpanExporter();
-  const processor = new CostSpanProcessor();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), processor] });
-  return { exporter, processor, tracer: provider.getTracer('test'), provider };
+  const processor = new CostSpanProcessor({ env: {}, ...options });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'test-svc', ...resource }),
+    spanProcessors: [processor, new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer('test');
+  const run = async (attributes: Attributes, name = 'chat'): Promise<ReadableSpan> => {
+    const span = tracer.startSpan(name);
+    span.setAttributes(attributes);
+    span.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    return spans[spans.length - 1] as ReadableSpan;
+  };
+  return { exporter, processor, tracer, provider, run };
 }
 
-describe('CostSpanProcessor', () => {
-  it('stamps exact cost attributes that the exporter sees', async () => {
-    const { exporter, processor, tracer, provider } = setup();
-    const span = tracer.startSpan('chat gpt-4o-mini');
-    span.setAttributes({
+/** A meter provider that records counter increments. */
+function recordingMeter(): { provider: MeterProvider; adds: { value: number; attrs: Attributes }[] } {
+  const adds: { value: number; attrs: Attributes }[] = [];
+  const counter = { add: (value: number, attrs: Attributes = {}) => adds.push({ value, attrs }) };
+  const meter = { createCounter: () => counter };
+  return { provider: { getMeter: () => meter } as unknown as MeterProvider, adds };
+}
+
+/** Independent decimal formatting of a pico-dollar bigint (test side, not the code under test). */
+function usd(pico: bigint): string {
+  const whole = pico / 10n ** 12n;
+  const frac = (pico % 10n ** 12n).toString().padStart(12, '0').replace(/0+$/, '');
+  return frac === '' ? whole.toString() : `${whole}.${frac}`;
+}
+
+/** Pico-dollars per token of a price "P USD per 1M tokens", computed by hand: P × 10^12 / 10^6. */
+const PD_PER_TOKEN = (perMillionMicros: bigint) => perMillionMicros; // P in micro-USD per 1M = pd per token
+
+describe('CostSpanProcessor: tokens', () => {
+  it('prices OpenAI usage where input includes cached tokens (bundled catalog, exact)', async () => {
+    const { run, processor } = setup();
+    const span = await run({
       'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.response.model': 'gpt-4o-2024-08-06',
       'gen_ai.usage.input_tokens': 3000,
       'gen_ai.usage.cache_read.input_tokens': 2000,
       'gen_ai.usage.output_tokens': 500,
     });
-    span.end();
-    await provider.forceFlush();
-    const [exported] = exporter.getFinishedSpans();
-    // Independent arithmetic, in USD per token: 1000 × 0.15e-6 + 2000 × 0.075e-6 + 500 × 0.6e-6
-    // = 0.00015 + 0.00015 + 0.0003 = 0.0006
-    assert.equal(exported?.attributes['cost.total'], '0.0006');
-    assert.equal(exported?.attributes['cost.input_tokens'], '0.00015');
-    assert.equal(exported?.attributes['cost.cache_read_tokens'], '0.00015');
-    assert.equal(exported?.attributes['cost.output_tokens'], '0.0003');
-    assert.equal(exported?.attributes['cost.currency'], 'USD');
-    assert.equal(exported?.attributes['cost.pricing.source'], 'bundled');
+    // gpt-4o: $2.50 input, $1.25 cached, $10.00 output per 1M = 2_500_000, 1_250_000, 10_000_000 pd/token.
+    const input = 1000n * PD_PER_TOKEN(2_500_000n);
+    const cached = 2000n * PD_PER_TOKEN(1_250_000n);
+    const output = 500n * PD_PER_TOKEN(10_000_000n);
+    assert.equal(span.attributes['cost.input_tokens'], usd(input));
+    assert.equal(span.attributes['cost.cache_read_tokens'], usd(cached));
+    assert.equal(span.attributes['cost.output_tokens'], usd(output));
+    assert.equal(span.attributes['cost.cache_write_tokens'], undefined, 'zero components are left out');
+    assert.equal(span.attributes['cost.total'], usd(input + cached + output));
+    assert.equal(span.attributes['cost.total'], '0.01');
+    assert.equal(span.attributes['cost.total_float'], 0.01);
+    assert.equal(span.attributes['cost.currency'], 'USD');
+    assert.equal(span.attributes['cost.pricing.source'], 'bundled');
+    assert.equal(span.attributes['cost.pricing.version'], 'bundled-2026-11-01');
+    assert.equal(span.attributes['cost.pricing.stale'], false);
+    assert.deepEqual(span.attributes['cost.pricing.price_ids'], [
+      'openai/gpt-4o/global/input_tokens@2026-11-01',
+      'openai/gpt-4o/global/cache_read_tokens@2026-11-01',
+      'openai/gpt-4o/global/output_tokens@2026-11-01',
+    ]);
     assert.equal(processor.stats().priced, 1);
   });
 
-  it('marks an unknown model with a reason instead of a cost, without throwing', async () => {
-    const { exporter, processor, tracer, provider } = setup();
-    const span = tracer.startSpan('chat');
-    span.setAttributes({
+  it('prices Anthropic usage where input excludes cache reads and writes', async () => {
+    const { run } = setup();
+    const span = await run({
+      'gen_ai.system': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4',
+      'gen_ai.usage.input_tokens': 1200,
+      'gen_ai.usage.cache_read.input_tokens': 8000,
+      'gen_ai.usage.cache_creation.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 300,
+    });
+    // $3 input, $0.30 read, $3.75 write, $15 output per 1M; every reported token billed once.
+    const expected = 1200n * 3_000_000n + 8000n * 300_000n + 1000n * 3_750_000n + 300n * 15_000_000n;
+    assert.equal(span.attributes['cost.total'], usd(expected));
+    assert.equal(span.attributes['cost.total'], '0.01425');
+    assert.equal(span.attributes['cost.input_tokens'], usd(1200n * 3_000_000n));
+    assert.equal(span.attributes['cost.cache_write_tokens'], usd(1000n * 3_750_000n));
+  });
+
+  it('applies a configured rule per provider, and rejects cache counts larger than input', async () => {
+    const includes = setup({ inputTokenRules: { anthropic: 'input-includes-cache' } });
+    const same = await includes.run({
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4',
+      'gen_ai.usage.input_tokens': 10_200,
+      'gen_ai.usage.cache_read.input_tokens': 8000,
+      'gen_ai.usage.cache_creation.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 300,
+    });
+    assert.equal(same.attributes['cost.total'], '0.01425');
+    const { run } = setup();
+    const bad = await run({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 100,
+      'gen_ai.usage.cache_read.input_tokens': 2000,
+      'gen_ai.usage.output_tokens': 1,
+    });
+    assert.equal(bad.attributes['cost.total'], undefined);
+    assert.equal(bad.attributes['cost.unpriced_reason'], 'invalid_usage');
+  });
+
+  it('bills reasoning tokens at their own price when the model has one, else inside output', async () => {
+    const view = viewOf([
+      ...modelPrices('acme', 'thinker', { input: '1', output: '8', reasoning: '12' }),
+      ...modelPrices('acme', 'plain', { input: '1', output: '8' }),
+    ]);
+    const { run } = setup({ prices: new StaticPriceSource(view) });
+    const usage = {
+      'gen_ai.provider.name': 'acme',
+      'gen_ai.usage.input_tokens': 0,
+      'gen_ai.usage.output_tokens': 1000,
+      'gen_ai.usage.reasoning.output_tokens': 400,
+    };
+    const thinker = await run({ ...usage, 'gen_ai.request.model': 'thinker' });
+    assert.equal(thinker.attributes['cost.output_tokens'], usd(600n * 8_000_000n));
+    assert.equal(thinker.attributes['cost.reasoning_tokens'], usd(400n * 12_000_000n));
+    assert.equal(thinker.attributes['cost.total'], usd(600n * 8_000_000n + 400n * 12_000_000n));
+    assert.equal(thinker.attributes['cost.pricing.version'], 'pcache-7');
+    const plain = await run({ ...usage, 'gen_ai.request.model': 'plain' });
+    assert.equal(plain.attributes['cost.total'], usd(1000n * 8_000_000n));
+    assert.equal(plain.attributes['cost.reasoning_tokens'], undefined);
+  });
+
+  it('rounds each line once, half to even, for prices finer than a pico-dollar per token', async () => {
+    // 0.0000005 USD per 1M = 500_000 pd per 1M tokens = 0.5 pd per token.
+    const view = viewOf(modelPrices('acme', 'tiny', { input: '0.0000005', output: '0.123456789012' }));
+    const { run } = setup({ prices: new StaticPriceSource(view) });
+    const attrs = (input: number, output: number) => ({
+      'gen_ai.provider.name': 'acme',
+      'gen_ai.request.model': 'tiny',
+      'gen_ai.usage.input_tokens': input,
+      'gen_ai.usage.output_tokens': output,
+    });
+    // 3 × 0.5 = 1.5 → 2 (even); 5 × 0.5 = 2.5 → 2 (even); 7 × 0.5 = 3.5 → 4.
+    assert.equal((await run(attrs(3, 0))).attributes['cost.input_tokens'], usd(2n));
+    assert.equal((await run(attrs(5, 0))).attributes['cost.input_tokens'], usd(2n));
+    assert.equal((await run(attrs(7, 0))).attributes['cost.input_tokens'], usd(4n));
+    // 7 × 123456789012 / 10^6 = 864197.523084 → 864198 pd.
+    assert.equal((await run(attrs(0, 7))).attributes['cost.output_tokens'], '0.000000864198');
+  });
+
+  it('agrees with core quoteUsage to the pico-dollar for any usage (fast path property)', () => {
+    const snapshot = bundledPriceSnapshot();
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new CostSpanProcessor({ env: {} }), new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('prop');
+    const models = [
+      ['openai', 'gpt-4o'],
+      ['openai', 'gpt-4o-mini'],
+      ['openai', 'o3-mini'],
+      ['anthropic', 'claude-sonnet-4'],
+      ['anthropic', 'claude-3-5-haiku'],
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...models),
+        fc.nat(2_000_000),
+        fc.nat(200_000),
+        fc.nat(1_000_000),
+        fc.nat(100_000),
+        fc.nat(100_000),
+        ([prov, model], uncached, output, read, write, reasoningRaw) => {
+          const reasoning = Math.min(reasoningRaw, output);
+          const input = prov === 'anthropic' ? uncached : uncached + read + write;
+          const span = tracer.startSpan('p');
+          span.setAttributes({
+            'gen_ai.provider.name': prov,
+            'gen_ai.request.model': model,
+            'gen_ai.usage.input_tokens': input,
+            'gen_ai.usage.output_tokens': output,
+            'gen_ai.usage.cache_read.input_tokens': read,
+            'gen_ai.usage.cache_creation.input_tokens': write,
+            'gen_ai.usage.reasoning.output_tokens': reasoning,
+          });
+          span.end();
+          const got = exporter.getFinishedSpans().pop();
+          const quote = quoteUsage(snapshot, {
+            at: Date.now(),
+            models: [
+              {
+                provider: prov,
+                model,
+                inputTokens: BigInt(input),
+                outputTokens: BigInt(output),
+                cacheReadTokens: BigInt(read),
+                cacheWriteTokens: BigInt(write),
+                reasoningTokens: BigInt(reasoning),
+              },
+            ],
+          });
+          assert.equal(got?.attributes['cost.total'], quote.effectiveCost.toDecimalString());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('prices models with an override through the quote: effective cost, override id cited', async () => {
+    const view = viewOf(modelPrices('openai', 'gpt-4o', { input: '2.50', output: '10.00' }), {
+      overrides: [{ id: 'enterprise-10pct', provider: 'openai', discountPercent: '10' }],
+    });
+    const { run } = setup({ prices: new StaticPriceSource(view) });
+    const span = await run({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 1000,
+    });
+    // (1000 × 2.5e6 + 1000 × 10e6) × 0.9 = 11_250_000_000 pd
+    assert.equal(span.attributes['cost.total'], usd(((1000n * 2_500_000n + 1000n * 10_000_000n) * 9n) / 10n));
+    assert.ok((span.attributes['cost.pricing.price_ids'] as string[]).includes('enterprise-10pct'));
+  });
+});
+
+describe('CostSpanProcessor: compact attribute set', () => {
+  it('stamps total, currency, version and price ids; source and stale only when they are news', async () => {
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 1000,
+    };
+    const cache = setup({
+      attributeSet: 'compact',
+      prices: new StaticPriceSource(viewOf(modelPrices('openai', 'gpt-4o', { input: '2.50', output: '10.00' }))),
+    });
+    const span = await cache.run(usage);
+    const costKeys = Object.keys(span.attributes).filter((k) => k.startsWith('cost.'));
+    assert.deepEqual(costKeys.sort(), [
+      'cost.currency',
+      'cost.pricing.price_ids',
+      'cost.pricing.version',
+      'cost.total',
+    ]);
+    assert.equal(span.attributes['cost.total'], usd(1000n * 2_500_000n + 1000n * 10_000_000n));
+    const bundled = setup({ attributeSet: 'compact' });
+    const fallback = await bundled.run(usage);
+    assert.equal(fallback.attributes['cost.pricing.source'], 'bundled');
+    assert.equal(fallback.attributes['cost.total_float'], undefined);
+    assert.throws(() => new CostSpanProcessor({ attributeSet: 'tiny' as never }), /attributeSet is "tiny"/);
+  });
+});
+
+describe('CostSpanProcessor: unpriced spans', () => {
+  it('gives an unknown model a reason and no cost, counts it, and never throws', async () => {
+    const meter = recordingMeter();
+    const { run, processor } = setup({ meterProvider: meter.provider });
+    const span = await run({
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'gpt-99',
       'gen_ai.usage.input_tokens': 1,
     });
-    span.end();
-    await provider.forceFlush();
-    const [exported] = exporter.getFinishedSpans();
-    assert.equal(exported?.attributes['cost.total'], undefined);
-    assert.equal(exported?.attributes['cost.unpriced_reason'], 'unknown_model');
-    assert.equal(processor.stats().unpriced, 1);
+    assert.equal(span.attributes['cost.total'], undefined);
+    assert.equal(span.attributes['cost.unpriced_reason'], 'unknown_model');
+    const other = await run({
+      'gen_ai.provider.name': 'nobody',
+      'gen_ai.request.model': 'x',
+      'gen_ai.usage.input_tokens': 1,
+    });
+    assert.equal(other.attributes['cost.unpriced_reason'], 'unknown_provider');
+    const noUsage = await run({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' });
+    assert.equal(noUsage.attributes['cost.unpriced_reason'], 'no_usage');
+    const invalid = await run({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': -3,
+    });
+    assert.equal(invalid.attributes['cost.unpriced_reason'], 'invalid_usage');
+    const stats = processor.stats();
+    assert.equal(stats.unpriced, 4);
+    assert.deepEqual(stats.unpricedByReason, { unknown_model: 1, unknown_provider: 1, no_usage: 1, invalid_usage: 1 });
+    assert.deepEqual(
+      meter.adds.map((a) => a.attrs['cost.unpriced_reason']),
+      ['unknown_model', 'unknown_provider', 'no_usage', 'invalid_usage'],
+    );
   });
 
-  it('leaves spans without model usage untouched', async () => {
-    const { exporter, tracer, provider } = setup();
-    tracer.startSpan('GET /health').end();
-    await provider.forceFlush();
-    const [exported] = exporter.getFinishedSpans();
+  it('leaves spans without usage untouched', async () => {
+    const { run } = setup();
+    const span = await run({ 'http.route': '/health' }, 'GET /health');
     assert.equal(
-      Object.keys(exported?.attributes ?? {}).some((k) => k.startsWith('cost.')),
+      Object.keys(span.attributes).some((k) => k.startsWith('cost.')),
       false,
     );
+  });
+
+  it('survives a price source that throws: the span ends unpriced, the error is counted once', async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (...a: unknown[]) => warnings.push(a), error() {}, info() {}, debug() {}, verbose() {} };
+    const broken = {
+      current: () => {
+        throw new Error('boom');
+      },
+    };
+    const { run, processor } = setup({ prices: broken, logger });
+    for (let i = 0; i < 3; i++) {
+      const span = await run({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' });
+      assert.equal(span.attributes['cost.total'], undefined);
+    }
+    assert.equal(processor.stats().errors, 3);
+    assert.equal(warnings.length, 1);
+  });
+
+  it('skips roll-up spans so a parent summing its children is not billed twice', async () => {
+    const { run, processor } = setup();
+    const span = await run({
+      'costtrace.usage.rollup': true,
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 5000,
+    });
+    assert.equal(span.attributes['cost.total'], undefined);
+    assert.equal(span.attributes['cost.unpriced_reason'], undefined);
+    assert.equal(processor.stats().rollups, 1);
+  });
+
+  it('warns once when the SDK never calls onEnding (too old to price), and shuts down idempotently', async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (...a: unknown[]) => warnings.push(a), error() {}, info() {}, debug() {}, verbose() {} };
+    const processor = new CostSpanProcessor({ logger, env: {} });
+    const fake = {} as ReadableSpan;
+    processor.onEnd(fake);
+    processor.onEnd(fake);
+    assert.equal(warnings.length, 1);
+    assert.match(String((warnings[0] as unknown[])[0]), /sdk-trace-base >= 2\.1/);
+    await processor.forceFlush();
+    await processor.shutdown();
+    await processor.shutdown();
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1,
+    };
+    const live = setup();
+    assert.equal((await live.run(usage)).attributes['cost.total'], '0.0000025');
+    await live.processor.shutdown();
+    // A shut-down processor lets spans through untouched.
+    assert.equal((await live.run(usage)).attributes['cost.total'], undefined);
+  });
+
+  it('rejects invalid options with a message naming the field', () => {
+    assert.throws(
+      () => new CostSpanProcessor({ inputTokenRules: { openai: 'sometimes' as never } }),
+      /inputTokenRules\.openai is "sometimes"; use 'input-includes-cache'/,
+    );
+    assert.throws(() => new CostSpanProcessor({ dimensions: { tenant: [''] } }), /dimensions\.tenant/);
+  });
+});
+
+describe('CostSpanProcessor: dimensions', () => {
+  it('carries a tenant from W3C baggage at the edge to every cost-bearing child span', async () => {
+    const { tracer, provider, exporter } = setup();
+    // What an HTTP server instrumentation does with the incoming `baggage` header.
+    const ctx = new W3CBaggagePropagator().extract(
+      ROOT_CONTEXT,
+      { baggage: 'costtrace.tenant=acme,team.id=search' },
+      {
+        get: (carrier: Record<string, string>, key: string) => carrier[key],
+        keys: (c: Record<string, string>) => Object.keys(c),
+      },
+    );
+    const server = tracer.startSpan('POST /v1/chat', { attributes: { 'http.route': '/v1/chat' } }, ctx);
+    const inServer = trace.setSpan(ctx, server);
+    const agent = tracer.startSpan('agent', {}, inServer);
+    const llm = tracer.startSpan(
+      'chat gpt-4o-mini',
+      {
+        attributes: {
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.usage.input_tokens': 10,
+          'gen_ai.usage.output_tokens': 10,
+        },
+      },
+      trace.setSpan(inServer, agent),
+    );
+    llm.end();
+    agent.end();
+    server.end();
+    await provider.forceFlush();
+    const [child] = exporter.getFinishedSpans();
+    assert.equal(child?.name, 'chat gpt-4o-mini');
+    assert.equal(child?.attributes['costtrace.tenant'], 'acme');
+    assert.equal(child?.attributes['costtrace.team'], 'search');
+    assert.equal(child?.attributes['http.route'], '/v1/chat');
+  });
+
+  it('prefers span, then ancestor, then resource over baggage, with configurable keys', async () => {
+    const { tracer, provider, exporter } = setup(
+      { dimensions: { tenant: ['app.tenant'], feature: ['feature'] } },
+      { feature: 'summaries' },
+    );
+    const ctx = propagation.setBaggage(
+      ROOT_CONTEXT,
+      propagation.createBaggage({ 'app.tenant': { value: 'from-baggage' } }),
+    );
+    const root = tracer.startSpan('root', { attributes: { 'app.tenant': 'from-parent' } }, ctx);
+    const child = tracer.startSpan(
+      'llm',
+      {
+        attributes: {
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.usage.input_tokens': 1,
+        },
+      },
+      trace.setSpan(ctx, root),
+    );
+    child.end();
+    root.end();
+    await provider.forceFlush();
+    const [span] = exporter.getFinishedSpans();
+    assert.equal(span?.attributes['costtrace.tenant'], 'from-parent');
+    assert.equal(span?.attributes['costtrace.feature'], 'summaries');
+  });
+
+  it('stamps the VCS revision from CI variables unless the resource has one', async () => {
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1,
+    };
+    const fromEnv = setup({ env: { GITHUB_SHA: 'a1b2c3d4' }, environment: 'staging' });
+    const span = await fromEnv.run(usage);
+    assert.equal(span.attributes['vcs.ref.head.revision'], 'a1b2c3d4');
+    assert.equal(span.attributes['deployment.environment.name'], 'staging');
+    const fromResource = setup({ env: { CI_COMMIT_SHA: 'ffff' } }, { 'vcs.ref.head.revision': 'beef' });
+    assert.equal((await fromResource.run(usage)).attributes['vcs.ref.head.revision'], undefined);
+    const off = setup({ env: { GITHUB_SHA: 'a1b2c3d4' }, vcsRevision: false });
+    assert.equal((await off.run(usage)).attributes['vcs.ref.head.revision'], undefined);
   });
 });

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanLimits } from '@opentelemetry/sdk-trace-base';
+import { CostSpanProcessor } from '../src/index.js';
+
+function run(spanLimits: SpanLimits | undefined, extra: number) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    ...(spanLimits === undefined ? {} : { spanLimits }),
+    spanProcessors: [new CostSpanProcessor({ env: {} }), new SimpleSpanProcessor(exporter)],
+  });
+  const span = provider.getTracer('t').startSpan('chat');
+  for (let i = 0; i < extra; i++) span.setAttribute(`app.extra_${i}`, i);
+  span.setAttributes({
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': 'gpt-4o',
+    'gen_ai.usage.input_tokens': 1000,
+    'gen_ai.usage.output_tokens': 100,
+  });
+  span.end();
+  return { span: exporter.getFinishedSpans()[0], internals: span as unknown as { _attributesCount: number } };
+}
+
+describe('cost attribute writer', () => {
+  it('keeps the SDK attribute count right when it writes directly', () => {
+    const { span, internals } = run(undefined, 20);
+    assert.equal(span?.attributes['cost.total'], '0.0035');
+    assert.equal(Object.keys(span?.attributes ?? {}).length, internals._attributesCount);
+    assert.equal(span?.droppedAttributesCount, 0);
+  });
+
+  it('goes through setAttribute, which enforces the limit, when the span is near its attribute limit', () => {
+    const { span } = run({ attributeCountLimit: 30 }, 20);
+    assert.equal(Object.keys(span?.attributes ?? {}).length, 30);
+    assert.equal(span?.attributes['cost.total'], '0.0035');
+    assert.ok((span?.droppedAttributesCount ?? 0) > 0);
+  });
+
+  it('goes through setAttribute when a value length limit could truncate', () => {
+    const { span } = run({ attributeValueLengthLimit: 8 }, 0);
+    assert.deepEqual(span?.attributes['cost.pricing.price_ids'], ['openai/g', 'openai/g']);
+  });
+});
