@@ -139,7 +139,16 @@ export class PricingServiceHandlers {
       });
     };
     // Subscribe before planning: both happen in this tick, so no change can fall between them.
-    const unsubscribe = store.subscribe(onEvent);
+    // A failing write must end this stream only, never reach the refresh that published.
+    const unsubscribe = store.subscribe((event) => {
+      try {
+        onEvent(event);
+      } catch (err) {
+        logger.warn({ err, peer: call.getPeer() }, 'watch stream write failed; closing it');
+        cleanup();
+        call.emit('error', { code: status.INTERNAL, details: 'stream write failed; reconnect and resume' });
+      }
+    });
     const timer = setInterval(heartbeat, this.deps.heartbeatMs);
     timer.unref();
     this.watchers.add(call);
