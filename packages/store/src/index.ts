@@ -1,5 +1,5 @@
 export { ClickHouseStore, MAX_INSERT_ROWS } from './clickhouse/clickhouse-store.js';
-export type { ClickHouseStoreOptions, RetentionPolicy } from './clickhouse/clickhouse-store.js';
+export type { ClickHouseStoreOptions, RetentionPolicy, TopSpanRow } from './clickhouse/clickhouse-store.js';
 export { MIGRATIONS, renderStatement, RETENTION_TABLES, ROLLUP_DIMENSIONS } from './clickhouse/migrations.js';
 export type { Migration } from './clickhouse/migrations.js';
 export { SPAN_COST_COLUMNS, spanCostTsv } from './clickhouse/span-cost-tsv.js';

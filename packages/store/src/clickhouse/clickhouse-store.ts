@@ -2,6 +2,10 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
+import { costQuerySql, topSpansSql } from '../query/clickhouse-cost-sql.js';
+import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
+import { costReportRows } from '../query/cost-report.js';
+import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
@@ -31,6 +35,25 @@ const INSERT_BLOCK_SETTINGS = {
   min_insert_block_size_rows: '1048576',
   min_insert_block_size_bytes: String(2 ** 31),
 } as const;
+
+/** One of the most expensive spans. */
+export interface TopSpanRow {
+  readonly trace_id: string;
+  readonly span_id: string;
+  readonly span_name: string;
+  readonly service: string;
+  readonly route: string;
+  readonly commit: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly tenant: string;
+  /** Unix seconds. */
+  readonly startTime: number;
+  /** Exact decimal. */
+  readonly cost: string;
+  readonly currency: string;
+  readonly tokens: number;
+}
 
 /** Days of history to keep per table kind; partitions entirely older are dropped. */
 export interface RetentionPolicy {
@@ -253,6 +276,23 @@ export class ClickHouseStore {
       }
     }
     return dropped;
+  }
+
+  /** Runs a cost query (grouped, filtered, optionally bucketed) with exact per-unit costs. */
+  async queryCosts(query: CostQuery): Promise<CostReportRow[]> {
+    return costReportRows(query, await this.select<RawCostRow>(costQuerySql(this.database, query)));
+  }
+
+  /** The most expensive single spans of a time range. */
+  async topSpans(query: TopSpansQuery): Promise<TopSpanRow[]> {
+    const rows = await this.select<Omit<TopSpanRow, 'startTime'> & { start_unix: number }>(
+      topSpansSql(this.database, query),
+    );
+    return rows.map(({ start_unix, ...rest }) => ({
+      ...rest,
+      startTime: Number(start_unix),
+      tokens: Number(rest.tokens),
+    }));
   }
 
   /** Runs a read query built from allow-listed parts and quoted literals; rows as JSON objects. */
