@@ -1,8 +1,19 @@
 export { ClickHouseStore, MAX_INSERT_ROWS } from './clickhouse/clickhouse-store.js';
 export type { ClickHouseStoreOptions, RetentionPolicy, TopSpanRow } from './clickhouse/clickhouse-store.js';
-export { MIGRATIONS, renderStatement, RETENTION_TABLES, ROLLUP_DIMENSIONS } from './clickhouse/migrations.js';
+export {
+  migrationStatements,
+  MIGRATIONS,
+  renderStatement,
+  RETENTION_TABLES,
+  ROLLUP_DIMENSIONS,
+} from './clickhouse/migrations.js';
 export type { Migration } from './clickhouse/migrations.js';
-export { SPAN_COST_COLUMNS, spanCostTsv } from './clickhouse/span-cost-tsv.js';
+export {
+  COST_CORRECTION_COLUMNS,
+  costCorrectionTsv,
+  SPAN_COST_COLUMNS,
+  spanCostTsv,
+} from './clickhouse/span-cost-tsv.js';
 export { identifier, stringLiteral, uintLiteral } from './clickhouse/sql-literals.js';
 export { tsvField, tsvRow, tsvString, tsvStringArray } from './clickhouse/tsv.js';
 export type { TsvValue } from './clickhouse/tsv.js';
@@ -35,3 +46,8 @@ export type {
 } from './query/cost-query.js';
 export { costReportRows } from './query/cost-report.js';
 export type { CostReportRow, RawCostRow } from './query/cost-report.js';
+export {
+  costByCommitSinceDeploySql,
+  costPer1kRequestsByRouteSql,
+  topTracesTodaySql,
+} from './query/standard-reports.js';

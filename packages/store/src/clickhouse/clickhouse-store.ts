@@ -10,9 +10,8 @@ import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
 import type { Migration } from './migrations.js';
-import { SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
+import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
 import { identifier, stringLiteral, uintLiteral } from './sql-literals.js';
-import { tsvString } from './tsv.js';
 
 export interface ClickHouseStoreOptions {
   /** HTTP(S) URL of the server, e.g. http://127.0.0.1:8123. */
@@ -201,53 +200,8 @@ export class ClickHouseStore {
   /** Appends versioned correction rows (re-pricing); span_costs is never modified. */
   async insertCorrections(rows: readonly CostCorrectionRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const columns = [
-      'correction_id',
-      'snapshot_version',
-      'applied_at',
-      'reason',
-      'start_time',
-      'trace_id',
-      'span_id',
-      'service',
-      'environment',
-      'route',
-      'commit',
-      'model',
-      'provider',
-      'team',
-      'tenant',
-      'currency',
-      'previous_total',
-      'corrected_total',
-      'delta_total',
-    ];
-    let body = '';
-    for (const r of rows) {
-      body +=
-        [
-          r.correctionId,
-          r.snapshotVersion,
-          String(r.appliedAtUnixSeconds),
-          r.reason,
-          String(r.startTimeUnixSeconds),
-          r.traceId,
-          r.spanId,
-          r.service,
-          r.environment,
-          r.route,
-          r.commit,
-          r.model,
-          r.provider,
-          r.team,
-          r.tenant,
-          r.currency,
-        ]
-          .map(tsvString)
-          .join('\t') +
-        `\t${r.previousTotal.toDecimalString()}\t${r.correctedTotal.toDecimalString()}\t${r.correctedTotal.subtract(r.previousTotal).toDecimalString()}\n`;
-    }
-    await this.insertTsv('cost_corrections', columns, Buffer.from(body, 'utf8'), rows.length);
+    const body = Buffer.from(rows.map(costCorrectionTsv).join(''), 'utf8');
+    await this.insertTsv('cost_corrections', COST_CORRECTION_COLUMNS, body, rows.length);
   }
 
   /**

@@ -220,3 +220,21 @@ export const RETENTION_TABLES = [
 export function renderStatement(statement: string, database: string): string {
   return statement.replaceAll('{db}', identifier(database));
 }
+
+/**
+ * Every statement of a migration for a database that has none of its added columns yet (a
+ * fresh database): what `ClickHouseStore.migrate` runs there. Used to run the same schema on
+ * other engines (the chDB comparison test).
+ */
+export function migrationStatements(migration: Migration, database: string): string[] {
+  const db = identifier(database);
+  const out: string[] = [];
+  if (migration.addColumns !== undefined) {
+    const adds = migration.addColumns.columns
+      .map(([name, type]) => `ADD COLUMN ${identifier(name)} ${type}`)
+      .join(', ');
+    out.push(`ALTER TABLE ${db}.${identifier(migration.addColumns.table)} ${adds}`);
+  }
+  for (const statement of migration.statements) out.push(renderStatement(statement, db));
+  return out;
+}

@@ -1,4 +1,5 @@
 import type { Money } from '@costtrace/core';
+import type { CostCorrectionRow } from '../cost-correction-row.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { tsvString, tsvStringArray } from './tsv.js';
 
@@ -81,4 +82,53 @@ export function spanCostTsv(r: SpanCostRow): string {
     `${tsvStringArray(r.attributeKeys)}\t${tsvStringArray(r.attributeValues)}\t` +
     `${tsvStringArray(r.rollupOverflow)}\t${tsvStringArray(r.sanitized)}\n`
   );
+}
+
+/** Column order of cost_corrections inserts. */
+export const COST_CORRECTION_COLUMNS = [
+  'correction_id',
+  'snapshot_version',
+  'applied_at',
+  'reason',
+  'start_time',
+  'trace_id',
+  'span_id',
+  'service',
+  'environment',
+  'route',
+  'commit',
+  'model',
+  'provider',
+  'team',
+  'tenant',
+  'currency',
+  'previous_total',
+  'corrected_total',
+  'delta_total',
+] as const;
+
+/** One cost_corrections row as a TabSeparated line; the delta is computed here, exactly. */
+export function costCorrectionTsv(r: CostCorrectionRow): string {
+  const text = [
+    r.correctionId,
+    r.snapshotVersion,
+    String(r.appliedAtUnixSeconds),
+    r.reason,
+    String(r.startTimeUnixSeconds),
+    r.traceId,
+    r.spanId,
+    r.service,
+    r.environment,
+    r.route,
+    r.commit,
+    r.model,
+    r.provider,
+    r.team,
+    r.tenant,
+    r.currency,
+  ]
+    .map(tsvString)
+    .join('\t');
+  const delta = r.correctedTotal.subtract(r.previousTotal);
+  return `${text}\t${r.previousTotal.toDecimalString()}\t${r.correctedTotal.toDecimalString()}\t${delta.toDecimalString()}\n`;
 }
