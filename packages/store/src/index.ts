@@ -21,7 +21,13 @@ export type { CostCorrectionRow } from './cost-correction-row.js';
 export type { SpanCostRow } from './span-cost-row.js';
 export { StoreError } from './store-error.js';
 export type { StoreErrorCode } from './store-error.js';
-export { costQuerySql, topSpansSql, usesRollup } from './query/clickhouse-cost-sql.js';
+export {
+  correctionDeltasSql,
+  costQuerySql,
+  repriceCandidatesSql,
+  topSpansSql,
+  usesRollup,
+} from './query/clickhouse-cost-sql.js';
 export {
   MAX_QUERY_LIMIT,
   parseCostQuery,

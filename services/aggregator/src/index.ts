@@ -47,3 +47,5 @@ export {
   tableFromSnapshot,
 } from './pricing/price-snapshots.js';
 export type { PriceSnapshotRecord } from './pricing/price-snapshots.js';
+export { repriceSpans } from './reprice/span-repricer.js';
+export type { RepriceLine, RepriceOptions, RepriceReport } from './reprice/span-repricer.js';

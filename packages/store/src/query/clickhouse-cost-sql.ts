@@ -80,3 +80,25 @@ export function topSpansSql(db: string, query: TopSpansQuery): string {
     `ORDER BY cost_total DESC, trace_id, span_id LIMIT ${uintLiteral(query.limit)}`
   );
 }
+
+/** Spans of a range with what re-pricing needs: usage, dimensions and current cost parts. */
+export function repriceCandidatesSql(db: string, query: TopSpansQuery): string {
+  const database = identifier(db);
+  return (
+    `SELECT trace_id, span_id, toUInt32(start_time) AS start_unix, toString(start_time_unix_nano) AS start_nanos, ` +
+    `service, environment, route, commit, model, provider, team, tenant, currency, ` +
+    `input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, ` +
+    `toString(cost_gpu) AS cost_gpu, toString(cost_compute) AS cost_compute, toString(cost_total) AS cost_total ` +
+    `FROM ${database}.span_costs WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} ` +
+    `AND model != '' AND (input_tokens + output_tokens) > 0 ORDER BY start_time, trace_id, span_id`
+  );
+}
+
+/** Sum of applied correction deltas per span in a range (to reprice against current figures). */
+export function correctionDeltasSql(db: string, query: TopSpansQuery): string {
+  const database = identifier(db);
+  return (
+    `SELECT trace_id, span_id, toString(sum(delta_total)) AS delta FROM ${database}.cost_corrections ` +
+    `WHERE ${timeRange('start_time', query.since, query.until)} GROUP BY trace_id, span_id`
+  );
+}

@@ -1,0 +1,10 @@
+export { parseFlags } from './command-args.js';
+export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';
+export { storeFromEnv } from './clickhouse-from-env.js';
+export { MIGRATE_USAGE, parseMigrateArgs, runMigrate } from './commands/migrate.js';
+export { parseReportArgs, REPORT_USAGE, reportTable, runReport } from './commands/report.js';
+export type { ReportArgs } from './commands/report.js';
+export { parseRepriceArgs, renderRepriceReport, REPRICE_USAGE, runReprice } from './commands/reprice.js';
+export type { RepriceArgs } from './commands/reprice.js';
+export { OUTPUT_FORMATS, renderRows } from './table-format.js';
+export type { Cell, OutputFormat } from './table-format.js';
