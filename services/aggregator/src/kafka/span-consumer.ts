@@ -246,7 +246,11 @@ export class SpanConsumer {
     const last = batch.lastOffset();
     payload.resolveOffset(last);
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      // Through the batch payload: consumer.commitOffsets() silently does nothing once a graceful
+      // stop has begun, which would leave the in-flight batch stored but uncommitted.
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
+      });
     } catch (err) {
       // Not fatal: the rows are stored and their offsets with them; a redelivery is skipped.
       logger.warn({ err, topic, partition, offset: last }, 'offset commit failed after a stored batch');
