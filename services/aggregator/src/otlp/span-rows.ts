@@ -242,8 +242,10 @@ export function spanCostRows(
     resourceSpans.scopeSpans.forEach((scopeSpans, scopeIndex) => {
       scopeSpans.spans.forEach((span, spanIndex) => {
         try {
-          const row = spanRow(span, resource, origin, limits, earliest, latest, options, result, counted);
+          const row = spanRow(span, resource, origin, limits, earliest, latest, options, result);
           result.rows.push(row);
+          // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
+          for (const reason of row.sanitized as readonly SanitizeReason[]) counted(reason);
         } catch (err) {
           if (!(err instanceof Rejection)) throw err;
           result.rejected.push({ resourceIndex, scopeIndex, spanIndex, reason: err.reason, detail: err.message });
@@ -254,7 +256,6 @@ export function spanCostRows(
   return result;
 }
 
-type Counted = (reason: SanitizeReason) => void;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function spanRow(
@@ -266,7 +267,6 @@ function spanRow(
   latest: bigint,
   options: SpanRowOptions,
   result: Mutable<SpanRowsResult>,
-  counted: Counted,
 ): SpanCostRow {
   if (span.traceId.length !== 16 || isZeroId(span.traceId)) {
     throw new Rejection('invalid_trace_id', `trace id must be 16 non-zero bytes, got ${span.traceId.length} bytes`);
@@ -285,10 +285,7 @@ function spanRow(
   let end = span.endTimeUnixNano;
   const sanitized: SanitizeReason[] = [];
   const note = (reason: SanitizeReason): void => {
-    if (!sanitized.includes(reason)) {
-      sanitized.push(reason);
-      counted(reason);
-    }
+    if (!sanitized.includes(reason)) sanitized.push(reason);
   };
   if (end < start) {
     end = start;
