@@ -108,6 +108,7 @@ export class Aggregator {
         sessionTimeoutMs: config.sessionTimeoutMs,
         rebalanceTimeoutMs: config.rebalanceTimeoutMs,
         maxBytesPerPartition: config.maxBytesPerPartition,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         onStage: this.options.onConsumerStage,
       });
       await this.consumer.start();

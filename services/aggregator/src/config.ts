@@ -15,6 +15,8 @@ export interface AggregatorConfig {
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxBytesPerPartition: number;
+  /** Partitions processed concurrently by one consumer (each one stays sequential). */
+  readonly partitionsConsumedConcurrently: number;
   /** Largest Kafka message the ingest produces (requests are split below it). */
   readonly maxMessageBytes: number;
   readonly clickhouseUrl: string;
@@ -174,6 +176,8 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     maxBytesPerPartition:
       overrides.maxBytesPerPartition ??
       integer(env, 'COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    partitionsConsumedConcurrently:
+      overrides.partitionsConsumedConcurrently ?? integer(env, 'COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY', 3, 1, 64),
     maxMessageBytes:
       overrides.maxMessageBytes ??
       integer(env, 'COSTTRACE_KAFKA_MAX_MESSAGE_BYTES', 900 * 1024, 16 * 1024, 64 * 1024 * 1024),

@@ -28,6 +28,11 @@ export interface SpanConsumerOptions {
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxBytesPerPartition: number;
+  /**
+   * Partitions processed at once (each partition stays strictly sequential, which is all the
+   * exactly-once argument needs); >1 overlaps decoding of one partition with another's insert.
+   */
+  readonly partitionsConsumedConcurrently: number;
   /** Called synchronously at each stage of a batch; must not throw. */
   readonly onStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
 }
@@ -141,7 +146,7 @@ export class SpanConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.running = true;
