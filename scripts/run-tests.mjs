@@ -5,7 +5,7 @@
 // `scripts/services.sh up` (which starts nothing when KAFKA_BROKERS / CLICKHOUSE_URL are set)
 // and passes the addresses on in the environment.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -92,5 +92,7 @@ for (const [files, concurrency] of [
   skipped += countOf('skipped') + countOf('todo');
   if (run.status !== 0 && countOf('fail') + countOf('cancelled') === 0) failedCount += 1;
 }
-console.log(`\n${passed} passed, ${failedCount} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+const summary = `${passed} passed, ${failedCount} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+writeFileSync(join(tapDir, 'summary.txt'), `${summary}\n`);
+console.log(`\n${summary}`);
 process.exit(failed ? 1 : 0);

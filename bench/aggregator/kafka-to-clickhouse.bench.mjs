@@ -6,7 +6,9 @@
 //     node bench/aggregator/kafka-to-clickhouse.bench.mjs [spans=300000] [spansPerMessage=100]
 //
 // Prints spans/s for each, the ratios, and the peak RSS of this process.
+import { Buffer } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { clearInterval, setInterval } from 'node:timers';
 import { Readable } from 'node:stream';
 import kafkajs from 'kafkajs';
 import { createClient } from '@clickhouse/client';

@@ -41,7 +41,7 @@ describe('costtrace migrate / report / reprice', () => {
   let oldTotal = 0n;
   let newTotal = 0n;
 
-  before(async () => {
+  before(() => {
     for (let i = 0; i < 200; i++) {
       const input = 1000 + i * 13;
       const cached = (i * 7) % 500;

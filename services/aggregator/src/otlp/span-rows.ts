@@ -2,6 +2,7 @@ import { CostAttr, DimensionAttr, GenAiAttr, Money, MoneyError, priceGenAiUsage 
 import type { TokenPriceTable } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
+import { Span_SpanKind } from '@costtrace/proto';
 import type { ExportTraceServiceRequest, Span } from '@costtrace/proto';
 import type { PriceSnapshots } from '../pricing/price-snapshots.js';
 import type { CardinalityLimiter } from './cardinality-limiter.js';
@@ -458,7 +459,7 @@ function spanRow(
     spanName,
     spanKind: span.kind,
     statusCode: span.status?.code ?? 0,
-    isRequest: span.kind === 2 || span.parentSpanId.length === 0,
+    isRequest: span.kind === Span_SpanKind.SPAN_KIND_SERVER || span.parentSpanId.length === 0,
     ...dimensions,
     feature: dim(DimensionAttr.feature),
     inputTokens,

@@ -1,7 +1,8 @@
 // Starts an Aggregator on the live services with unique names and ephemeral ports.
 import { Aggregator, loadConfig } from '../../src/index.js';
 import type { AggregatorAddresses, AggregatorConfig, AggregatorOptions } from '../../src/index.js';
-import { liveServices, uniqueNames } from './live-services.js';
+import { liveServices } from './live-services.js';
+import type { uniqueNames } from './live-services.js';
 
 export interface Harness {
   readonly aggregator: Aggregator;
