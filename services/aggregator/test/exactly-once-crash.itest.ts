@@ -91,6 +91,7 @@ describe('exactly-once storage when consumers are killed -9', () => {
     const exited = new Promise<string>((resolve) => {
       child.once('exit', (code, signal) => {
         children.delete(child);
+        if (signal === null && code !== 0) console.log(`consumer exited with ${code}: ${stderr.slice(-2000)}`);
         resolve(`${signal ?? code} ${stderr.match(/CRASH (\S+)/)?.[1] ?? ''}`.trim());
       });
     });

@@ -110,21 +110,7 @@ export class ClickHouseStore {
     const done: number[] = [];
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
-      if (migration.addColumns !== undefined) {
-        const table = identifier(migration.addColumns.table);
-        const existing = new Set(
-          (
-            await this.select<{ name: string }>(
-              `SELECT name FROM system.columns WHERE database = ${stringLiteral(db)} AND table = ${stringLiteral(table)}`,
-            )
-          ).map((r) => r.name),
-        );
-        const missing = migration.addColumns.columns.filter(([name]) => !existing.has(name));
-        if (missing.length > 0) {
-          const adds = missing.map(([name, type]) => `ADD COLUMN ${identifier(name)} ${type}`).join(', ');
-          await this.command(`ALTER TABLE ${db}.${table} ${adds}`, 'MIGRATION_FAILED');
-        }
-      }
+      if (migration.addColumns !== undefined) await this.addMissingColumns(migration.addColumns);
       for (const statement of migration.statements) {
         await this.command(renderStatement(statement, db), 'MIGRATION_FAILED');
       }
@@ -135,6 +121,33 @@ export class ClickHouseStore {
       done.push(migration.version);
     }
     return done;
+  }
+
+  /**
+   * Adds the columns a table lacks. Several aggregator instances may migrate at once: when the
+   * ALTER fails because another one added the columns meanwhile, that is success.
+   */
+  private async addMissingColumns(spec: NonNullable<Migration['addColumns']>): Promise<void> {
+    const db = this.database;
+    const table = identifier(spec.table);
+    const missing = async (): Promise<(readonly [string, string])[]> => {
+      const existing = new Set(
+        (
+          await this.select<{ name: string }>(
+            `SELECT name FROM system.columns WHERE database = ${stringLiteral(db)} AND table = ${stringLiteral(table)}`,
+          )
+        ).map((r) => r.name),
+      );
+      return spec.columns.filter(([name]) => !existing.has(name));
+    };
+    const todo = await missing();
+    if (todo.length === 0) return;
+    const adds = todo.map(([name, type]) => `ADD COLUMN ${identifier(name)} ${type}`).join(', ');
+    try {
+      await this.command(`ALTER TABLE ${db}.${table} ${adds}`, 'MIGRATION_FAILED');
+    } catch (err) {
+      if ((await missing()).length > 0) throw err;
+    }
   }
 
   /** Versions of the applied migrations, ascending. */
