@@ -5,7 +5,8 @@
 //   npm run build && KAFKA_BROKERS=127.0.0.1:19092 CLICKHOUSE_URL=http://127.0.0.1:18123 \
 //     node bench/aggregator/kafka-to-clickhouse.bench.mjs [spans=300000] [spansPerMessage=100]
 //
-// Prints spans/s for each, the ratios, and the peak RSS of this process.
+// Prints spans/s for each, the ratios, and the peak RSS of this process. BENCH_TRACE=1 also prints
+// the consumer's batch stages with timestamps; BENCH_MAX_BYTES_PER_PARTITION sets the fetch size.
 import { Buffer } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { clearInterval, setInterval } from 'node:timers';
@@ -181,6 +182,7 @@ const aggregator = new Aggregator({
       spansTopic: topic,
       deadLetterTopic: `${topic}.dlq`,
       consumerGroupId: `bench-e2e-${id}`,
+      maxBytesPerPartition: Number(process.env.BENCH_MAX_BYTES_PER_PARTITION ?? 16 * 1024 * 1024),
       retentionIntervalSeconds: 0,
       logLevel: 'warn',
     },
@@ -188,8 +190,15 @@ const aggregator = new Aggregator({
   ),
   ingest: false,
   api: false,
+  onConsumerStage: (stage, info) => {
+    if (process.env.BENCH_TRACE)
+      console.log(
+        `${(Number(process.hrtime.bigint() - traceStart) / 1e6).toFixed(0)} ms ${stage} p${info.partition} ${info.rows}`,
+      );
+  },
 });
 let firstRowAt = 0n;
+const traceStart = process.hrtime.bigint();
 let firstRows = 0;
 const e2eSeconds = await time(async () => {
   await aggregator.start();
