@@ -81,8 +81,10 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
  *    (it saves re-reading), correctness comes from (1) and (2).
  *
  * A process killed at any point therefore re-reads from the committed offset and skips what
- * ClickHouse already has. Inserts time out well inside the session timeout, so a consumer
- * cannot still be inserting a partition the group has given to another member.
+ * ClickHouse already has. Each insert starts right after a heartbeat and times out well inside
+ * the session timeout, so a consumer cannot still be inserting a partition the group has given
+ * to another member. (Residual assumption: the server does not finish an insert whose client
+ * already gave up more than session − request timeout later; see README.)
  *
  * Undecodable messages and rejected spans go to the dead-letter topic (at least once) before
  * the rows are inserted; they never stop the partition. When ClickHouse is unavailable the
@@ -225,6 +227,9 @@ export class SpanConsumer {
 
     for (const chunk of chunks) {
       if (!payload.isRunning() && !this.stopRequested) return;
+      // A heartbeat right before each insert: the session cannot expire (and the partition move
+      // to another member) before this insert has finished or timed out.
+      await payload.heartbeat().catch(() => undefined);
       this.stage('before-insert', partition, chunk.rows.length);
       const started = process.hrtime.bigint();
       try {
