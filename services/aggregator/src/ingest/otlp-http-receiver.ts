@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp } from '../http/http-server-lifecycle.js';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '@costtrace/proto';
@@ -43,22 +44,12 @@ export class OtlpHttpReceiver {
     this.server.keepAliveTimeout = 5_000;
   }
 
-  async listen(): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+  listen(): Promise<AddressInfo> {
+    return listenHttp(this.server, this.options.host, this.options.port);
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-    });
+  close(): Promise<void> {
+    return closeHttp(this.server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
