@@ -265,12 +265,8 @@ export class ClickHouseStore {
   /** Runs a read query built from allow-listed parts and quoted literals; rows as JSON objects. */
   async select<T>(query: string): Promise<T[]> {
     try {
-      const result = await this.client.query({
-        query,
-        format: 'JSONEachRow',
-        // Integers as JSON numbers on every version (UInt64 would be quoted on some).
-        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-      });
+      // 64-bit integers stay quoted (the server default): nanosecond times and offsets exceed 2^53.
+      const result = await this.client.query({ query, format: 'JSONEachRow' });
       return await result.json<T>();
     } catch (cause) {
       throw toStoreError('QUERY_FAILED', 'ClickHouse query failed', cause);
