@@ -4,6 +4,11 @@ import type { CommandSpec } from './args.js';
 import { offlineBackend, remoteBackend } from './commands/pricing-backend.js';
 import type { PricingBackend, RemoteOptions } from './commands/pricing-backend.js';
 import { PRICING_COMMANDS, runPricing } from './commands/pricing.js';
+import { storeFromEnv } from './clickhouse-from-env.js';
+import type { CommandOutput } from './command-args.js';
+import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
+import { REPORT_USAGE, runReport } from './commands/report.js';
+import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
 export interface CliIo {
@@ -17,8 +22,99 @@ export interface CliIo {
 /** Every command the CLI knows. Command groups add their specs here and a case in `run`. */
 export const COMMANDS: readonly CommandSpec[] = [...PRICING_COMMANDS];
 
+/**
+ * Commands that parse their own flags (with `parseFlags`) and return an exit code. The
+ * dispatcher only routes to them and supplies their dependencies.
+ */
+export interface DelegatedCommand {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly run: (argv: readonly string[], io: CliIo) => Promise<number>;
+}
+
+/** Adapts a command's raw text output (newline-terminated) to the CLI's line-based io. */
+function commandOutput(io: CliIo): CommandOutput {
+  const strip = (text: string): string => (text.endsWith('\n') ? text.slice(0, -1) : text);
+  return { out: (text) => io.out(strip(text)), err: (text) => io.err(strip(text)) };
+}
+
+/** A command over the ClickHouse store named by CLICKHOUSE_URL / _DATABASE / _USER / _PASSWORD. */
+function storeCommand(
+  name: string,
+  summary: string,
+  usage: string,
+  command: (
+    argv: readonly string[],
+    deps: { store: ReturnType<typeof storeFromEnv>; output: CommandOutput },
+  ) => Promise<number>,
+): DelegatedCommand {
+  return {
+    name,
+    summary,
+    usage,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(
+          `usage: ${usage}\n\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.`,
+        );
+        return 0;
+      }
+      const store = storeFromEnv(io.env);
+      try {
+        return await command(argv, { store, output: commandOutput(io) });
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
+
+export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
+  storeCommand(
+    'report',
+    'cost by any dimensions over time, with per-request and per-token columns',
+    REPORT_USAGE,
+    runReport,
+  ),
+  storeCommand('migrate', 'create or upgrade the ClickHouse schema', MIGRATE_USAGE, runMigrate),
+  storeCommand(
+    'reprice',
+    'what spans would cost under another price snapshot; --apply writes corrections',
+    REPRICE_USAGE,
+    runReprice,
+  ),
+];
+
+function topLevelHelp(): string {
+  const names = [...COMMANDS.map((c) => c.path[0] ?? ''), ...DELEGATED_COMMANDS.map((c) => c.name)];
+  const width = Math.max(...names.map((n) => n.length), 'pricing'.length);
+  return [
+    'usage: costtrace <command> [options]',
+    '',
+    ...COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width + 6)}  ${c.summary}`),
+    ...DELEGATED_COMMANDS.map((c) => `  ${c.name.padEnd(width + 6)}  ${c.summary}`),
+    '',
+    'Run "costtrace <command> --help" for its options and examples.',
+    'Exit codes: 0 ok, 1 the command failed, 2 usage error.',
+  ].join('\n');
+}
+
 /** Parses and runs one invocation; returns the exit code (0 ok, 1 failed, 2 usage error). */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(topLevelHelp());
+    return 0;
+  }
+  const delegated = DELEGATED_COMMANDS.find((c) => c.name === argv[0]);
+  if (delegated !== undefined) {
+    try {
+      return await delegated.run(argv.slice(1), io);
+    } catch (err) {
+      io.err(`costtrace ${delegated.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+  }
   const parsed = parseArgs(argv, COMMANDS);
   if (!parsed.ok) {
     io.err(parsed.error);

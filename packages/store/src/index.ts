@@ -1,10 +1,59 @@
-export { ClickHouseStore } from './clickhouse/clickhouse-store.js';
-export type { ClickHouseStoreOptions } from './clickhouse/clickhouse-store.js';
-export { MIGRATIONS, renderStatement } from './clickhouse/migrations.js';
+export { ClickHouseStore, MAX_INSERT_ROWS } from './clickhouse/clickhouse-store.js';
+export type { ClickHouseStoreOptions, RetentionPolicy, TopSpanRow } from './clickhouse/clickhouse-store.js';
+export {
+  migrationStatements,
+  MIGRATIONS,
+  renderStatement,
+  RETENTION_TABLES,
+  ROLLUP_DIMENSIONS,
+} from './clickhouse/migrations.js';
 export type { Migration } from './clickhouse/migrations.js';
+export {
+  COST_CORRECTION_COLUMNS,
+  costCorrectionTsv,
+  SPAN_COST_COLUMNS,
+  spanCostTsv,
+} from './clickhouse/span-cost-tsv.js';
 export { identifier, stringLiteral, uintLiteral } from './clickhouse/sql-literals.js';
-export { tsvField, tsvRow } from './clickhouse/tsv.js';
+export { tsvField, tsvRow, tsvString, tsvStringArray } from './clickhouse/tsv.js';
 export type { TsvValue } from './clickhouse/tsv.js';
+export type { CostCorrectionRow } from './cost-correction-row.js';
 export type { SpanCostRow } from './span-cost-row.js';
 export { StoreError } from './store-error.js';
 export type { StoreErrorCode } from './store-error.js';
+export {
+  correctionDeltasSql,
+  costQuerySql,
+  repriceCandidatesSql,
+  topSpansSql,
+  usesRollup,
+} from './query/clickhouse-cost-sql.js';
+export {
+  MAX_QUERY_LIMIT,
+  parseCostQuery,
+  parseTime,
+  parseTopSpansQuery,
+  QUERY_DIMENSIONS,
+  QUERY_ORDERS,
+  QUERY_SOURCES,
+  queryParams,
+  ROLLUP_QUERY_DIMENSIONS,
+  rollupCanAnswer,
+} from './query/cost-query.js';
+export type {
+  CostQuery,
+  DimensionFilter,
+  QueryDimension,
+  QueryOrder,
+  QueryParams,
+  QueryParseResult,
+  QuerySource,
+  TopSpansQuery,
+} from './query/cost-query.js';
+export { costReportRows } from './query/cost-report.js';
+export type { CostReportRow, RawCostRow } from './query/cost-report.js';
+export {
+  costByCommitSinceDeploySql,
+  costPer1kRequestsByRouteSql,
+  topTracesTodaySql,
+} from './query/standard-reports.js';

@@ -12,6 +12,12 @@ export interface SpanCostRow {
   readonly spanId: string;
   readonly parentSpanId: string;
   readonly spanName: string;
+  /** OTLP SpanKind number (2 = server). */
+  readonly spanKind: number;
+  /** OTLP status code (2 = error). */
+  readonly statusCode: number;
+  /** A server span or a root span: counts as one request in per-request figures. */
+  readonly isRequest: boolean;
   readonly service: string;
   readonly environment: string;
   readonly route: string;
@@ -49,4 +55,8 @@ export interface SpanCostRow {
   readonly kafkaOffset: bigint;
   readonly attributeKeys: readonly string[];
   readonly attributeValues: readonly string[];
+  /** Rollup dimensions folded into `__other__` by the cardinality bound (this row keeps the truth). */
+  readonly rollupOverflow: readonly string[];
+  /** Validation fixes applied to the span before it was stored. */
+  readonly sanitized: readonly string[];
 }

@@ -20,6 +20,9 @@ function row(overrides: Partial<SpanCostRow>): SpanCostRow {
     spanId: 'b7ad6b7169203331',
     parentSpanId: '',
     spanName: 'chat',
+    spanKind: 2,
+    statusCode: 0,
+    isRequest: true,
     service: 'svc',
     environment: 'test',
     route: '/v1/chat',
@@ -56,6 +59,8 @@ function row(overrides: Partial<SpanCostRow>): SpanCostRow {
     kafkaOffset: 0n,
     attributeKeys: [],
     attributeValues: [],
+    rollupOverflow: [],
+    sanitized: [],
     ...overrides,
   };
 }

@@ -1,105 +1,202 @@
 import type { AddressInfo } from 'node:net';
+import type { Admin } from 'kafkajs';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import {
-  BUNDLED_TOKEN_PRICES,
-  BUNDLED_TOKEN_PRICES_VERSION,
-  TokenPriceTable,
-  tokenPriceFromRecord,
-} from '@costtrace/core';
 import { ClickHouseStore } from '@costtrace/store';
+import { QueryApiServer } from './api/query-api-server.js';
 import type { AggregatorConfig } from './config.js';
+import { OtlpGrpcReceiver } from './ingest/otlp-grpc-receiver.js';
+import { OtlpHttpReceiver } from './ingest/otlp-http-receiver.js';
+import { SpanIngest } from './ingest/span-ingest.js';
 import { createKafka } from './kafka/kafka-client.js';
 import { SpanConsumer } from './kafka/span-consumer.js';
+import type { ConsumerStage } from './kafka/span-consumer.js';
 import { SpanProducer } from './kafka/span-producer.js';
-import { OtlpHttpIngest } from './otlp/otlp-http-ingest.js';
+import { AggregatorMetrics } from './operations/aggregator-metrics.js';
+import { ReadinessProbe } from './operations/readiness-probe.js';
+import { RetentionJob } from './operations/retention-job.js';
+import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
+import type { SpanRowOptions } from './otlp/span-rows.js';
+import { loadPriceSnapshots } from './pricing/price-snapshots.js';
+import type { PriceSnapshots } from './pricing/price-snapshots.js';
 
 export interface AggregatorOptions {
   readonly config: AggregatorConfig;
   readonly logger?: Logger | undefined;
-  /** Run the OTLP/HTTP receiver (default true). */
+  /** Run the OTLP receivers (default true). */
   readonly ingest?: boolean | undefined;
   /** Run the Kafka → ClickHouse consumer (default true). */
   readonly consume?: boolean | undefined;
+  /** Run the query API / metrics server (default true). */
+  readonly api?: boolean | undefined;
+  /** Price snapshots; default: loaded from config.priceSnapshotFile or the bundled table. */
+  readonly prices?: PriceSnapshots | undefined;
+  /** Observes the consumer's batch stages (crash tests). */
+  readonly onConsumerStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
 }
 
-/** The aggregator process: OTLP ingest → Kafka → pricing → ClickHouse. */
+export interface AggregatorAddresses {
+  http?: AddressInfo;
+  grpcPort?: number;
+  api?: AddressInfo;
+}
+
+/** The aggregator process: OTLP ingest → Kafka → validation, pricing → ClickHouse; query API. */
 export class Aggregator {
   readonly logger: Logger;
   readonly store: ClickHouseStore;
+  readonly metrics = new AggregatorMetrics();
+  private readonly kafkaAdmin: Admin;
   private readonly producer: SpanProducer;
-  private readonly ingest: OtlpHttpIngest | undefined;
-  private readonly consumer: SpanConsumer | undefined;
-  private started = false;
+  private httpReceiver: OtlpHttpReceiver | undefined;
+  private grpcReceiver: OtlpGrpcReceiver | undefined;
+  private spanIngest: SpanIngest | undefined;
+  private consumer: SpanConsumer | undefined;
+  private apiServer: QueryApiServer | undefined;
+  private retention: RetentionJob | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: AggregatorOptions) {
     const { config } = options;
     this.logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'costtrace-aggregator' } });
-    const kafka = createKafka(config.kafkaBrokers, config.kafkaClientId, this.logger);
     this.store = new ClickHouseStore({
       url: config.clickhouseUrl,
       database: config.clickhouseDatabase,
       username: config.clickhouseUser,
       password: config.clickhousePassword,
+      requestTimeoutMs: config.clickhouseTimeoutMs,
     });
+    const kafka = createKafka(config.kafkaBrokers, config.kafkaClientId, this.logger);
+    this.kafkaAdmin = kafka.admin();
     this.producer = new SpanProducer(kafka, config.spansTopic);
-    const prices = new TokenPriceTable(BUNDLED_TOKEN_PRICES_VERSION, BUNDLED_TOKEN_PRICES.map(tokenPriceFromRecord));
-    if (options.ingest ?? true) {
-      this.ingest = new OtlpHttpIngest({
-        host: config.httpHost,
-        port: config.httpPort,
-        maxRequestBytes: config.maxRequestBytes,
-        producer: this.producer,
-        logger: this.logger,
-        isReady: () => this.started,
-      });
-    }
-    if (options.consume ?? true) {
+    this.kafka = kafka;
+  }
+
+  private readonly kafka: ReturnType<typeof createKafka>;
+
+  /** Migrates ClickHouse, connects to Kafka, starts consuming and listening. */
+  async start(): Promise<AggregatorAddresses> {
+    const { config } = this.options;
+    const prices = this.options.prices ?? (await loadPriceSnapshots(config.priceSnapshotFile));
+    const limits = {
+      maxAgeSeconds: config.maxSpanAgeSeconds,
+      maxFutureSeconds: config.maxSpanFutureSeconds,
+      maxTokensPerSpan: config.maxTokensPerSpan,
+      maxAttributeValueLength: config.maxAttributeValueLength,
+    };
+    const ingestRows: SpanRowOptions = { prices, limits };
+    const consumerRows: SpanRowOptions = {
+      prices,
+      limits,
+      audit: config.auditStampedCosts,
+      cardinality: new CardinalityLimiter(config.maxDimensionValuesPerHour),
+    };
+    await this.store.migrate();
+    await this.kafkaAdmin.connect();
+    const addresses: AggregatorAddresses = {};
+    if (this.options.consume ?? true) {
       this.consumer = new SpanConsumer({
-        kafka,
+        kafka: this.kafka,
         topic: config.spansTopic,
         deadLetterTopic: config.deadLetterTopic,
         groupId: config.consumerGroupId,
         store: this.store,
-        prices,
+        rowOptions: consumerRows,
+        logger: this.logger,
+        metrics: this.metrics,
+        maxBatchRows: config.maxBatchRows,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+        maxBytesPerPartition: config.maxBytesPerPartition,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        onStage: this.options.onConsumerStage,
+      });
+      await this.consumer.start();
+      if (config.retentionIntervalSeconds > 0) {
+        this.retention = new RetentionJob(
+          this.store,
+          { spanDays: config.retentionSpanDays, rollupDays: config.retentionRollupDays },
+          config.retentionIntervalSeconds * 1000,
+          this.logger,
+        );
+        this.retention.start();
+      }
+    }
+    if (this.options.ingest ?? true) {
+      await this.producer.connect();
+      this.spanIngest = new SpanIngest({
+        producer: this.producer,
+        rowOptions: ingestRows,
+        maxMessageBytes: config.maxMessageBytes,
+        maxInFlight: config.maxInFlightRequests,
+        metrics: this.metrics,
         logger: this.logger,
       });
+      this.httpReceiver = new OtlpHttpReceiver({
+        host: config.httpHost,
+        port: config.httpPort,
+        maxRequestBytes: config.maxRequestBytes,
+        maxDecompressedBytes: config.maxDecompressedBytes,
+        ingest: this.spanIngest,
+        logger: this.logger,
+      });
+      this.grpcReceiver = new OtlpGrpcReceiver({
+        host: config.grpcHost,
+        port: config.grpcPort,
+        maxMessageBytes: config.maxDecompressedBytes,
+        ingest: this.spanIngest,
+        logger: this.logger,
+      });
+      addresses.http = await this.httpReceiver.listen();
+      addresses.grpcPort = await this.grpcReceiver.listen();
     }
-  }
-
-  /** Migrates ClickHouse, connects to Kafka, starts consuming and listening. */
-  async start(): Promise<{ http?: AddressInfo }> {
-    await this.store.migrate();
-    await this.producer.connect();
-    await this.consumer?.start();
-    const http = await this.ingest?.listen();
-    this.started = true;
+    if (this.options.api ?? true) {
+      const probe = new ReadinessProbe(this.store, this.kafkaAdmin, () =>
+        this.options.consume === false ? true : (this.consumer?.isRunning ?? false),
+      );
+      this.apiServer = new QueryApiServer({
+        host: config.apiHost,
+        port: config.apiPort,
+        store: this.store,
+        registry: this.metrics.registry,
+        logger: this.logger,
+        readiness: () => probe.check(),
+      });
+      addresses.api = await this.apiServer.listen();
+    }
     this.logger.info(
       {
-        http: http ? `${http.address}:${http.port}` : undefined,
-        topic: this.options.config.spansTopic,
+        http: addresses.http ? `${addresses.http.address}:${addresses.http.port}` : undefined,
+        grpcPort: addresses.grpcPort,
+        api: addresses.api ? `${addresses.api.address}:${addresses.api.port}` : undefined,
+        topic: config.spansTopic,
         database: this.store.database,
+        prices: prices.versions,
       },
       'aggregator started',
     );
-    return http ? { http } : {};
+    return addresses;
   }
 
   get stats(): { spansAccepted: number; rowsStored: number; deadLettered: number } {
     return {
-      spansAccepted: this.ingest?.spansAccepted ?? 0,
+      spansAccepted: this.spanIngest?.spansAccepted ?? 0,
       ...(this.consumer?.stats ?? { rowsStored: 0, deadLettered: 0 }),
     };
   }
 
-  /** Stops taking requests, lets the in-flight batch finish and commit, then disconnects. */
+  /**
+   * Graceful shutdown: stop taking requests (answering the running ones), let the consumer
+   * finish, store and commit its in-flight batch, then disconnect.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.started = false;
-      await this.ingest?.close();
+      await Promise.all([this.httpReceiver?.close(), this.grpcReceiver?.close()]);
+      this.retention?.stop();
       await this.consumer?.stop();
-      await this.producer.disconnect();
+      await this.producer.disconnect().catch(() => undefined);
+      await this.apiServer?.close();
+      await this.kafkaAdmin.disconnect().catch(() => undefined);
       await this.store.close();
       this.logger.info('aggregator stopped');
     })();

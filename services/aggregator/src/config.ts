@@ -1,27 +1,61 @@
 /**
- * Aggregator configuration: one typed object, validated once. Sources, in precedence order:
- * explicit values passed in code > environment variables > defaults. Errors name the variable
- * and say what to put there.
+ * Aggregator configuration: one typed object, validated once, cross-field rules included.
+ * Sources, in precedence order: explicit values passed in code > environment variables >
+ * defaults. Errors name the variable and say what to put there. The README's configuration
+ * table lists every variable below.
  */
 export interface AggregatorConfig {
   readonly kafkaBrokers: readonly string[];
   readonly kafkaClientId: string;
-  /** Topic of OTLP ExportTraceServiceRequest messages (otlp_proto). */
+  /** Topic of OTLP ExportTraceServiceRequest messages (otlp_proto or otlp_json). */
   readonly spansTopic: string;
-  /** Where undecodable or invalid messages go, with the reason in headers. */
+  /** Where undecodable messages and rejected spans go, with the reason in headers. */
   readonly deadLetterTopic: string;
   readonly consumerGroupId: string;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly maxBytesPerPartition: number;
+  /** Partitions processed concurrently by one consumer (each one stays sequential). */
+  readonly partitionsConsumedConcurrently: number;
+  /** Largest Kafka message the ingest produces (requests are split below it). */
+  readonly maxMessageBytes: number;
   readonly clickhouseUrl: string;
   readonly clickhouseDatabase: string;
   readonly clickhouseUser: string | undefined;
   readonly clickhousePassword: string | undefined;
-  /** OTLP/HTTP ingest listen address. */
+  /** ClickHouse request timeout; must stay below the session timeout (see SpanConsumer). */
+  readonly clickhouseTimeoutMs: number;
+  /** OTLP/HTTP receiver. */
   readonly httpHost: string;
   readonly httpPort: number;
-  /** Largest accepted request body, after decompression. */
+  /** OTLP/gRPC receiver. */
+  readonly grpcHost: string;
+  readonly grpcPort: number;
+  /** Query API, /metrics, /healthz, /readyz. */
+  readonly apiHost: string;
+  readonly apiPort: number;
+  /** Largest request body as sent. */
   readonly maxRequestBytes: number;
+  /** Largest request body after decompression. */
+  readonly maxDecompressedBytes: number;
+  /** Export requests produced at once before clients are told to retry. */
+  readonly maxInFlightRequests: number;
   /** Rows per ClickHouse insert, at most. */
   readonly maxBatchRows: number;
+  /** Distinct values per rollup dimension and hour before folding into __other__. */
+  readonly maxDimensionValuesPerHour: number;
+  readonly maxSpanAgeSeconds: number;
+  readonly maxSpanFutureSeconds: number;
+  readonly maxTokensPerSpan: number;
+  readonly maxAttributeValueLength: number;
+  /** Recompute stamped costs and report differences. */
+  readonly auditStampedCosts: boolean;
+  /** JSON file of price snapshots (see README); absent: the bundled prices. */
+  readonly priceSnapshotFile: string | undefined;
+  readonly retentionSpanDays: number;
+  readonly retentionRollupDays: number;
+  /** How often the retention job runs; 0 disables it. */
+  readonly retentionIntervalSeconds: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -42,6 +76,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: use an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: use true or false`);
 }
 
 function topic(env: Env, name: string, fallback: string): string {
@@ -88,22 +130,89 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     throw new ConfigError(`CLICKHOUSE_DATABASE=${JSON.stringify(database)} is invalid: use letters, digits and _`);
   }
   const spansTopic = overrides.spansTopic ?? topic(env, 'COSTTRACE_SPANS_TOPIC', 'otlp_spans');
+  const sessionTimeoutMs =
+    overrides.sessionTimeoutMs ?? integer(env, 'COSTTRACE_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000);
+  const rebalanceTimeoutMs =
+    overrides.rebalanceTimeoutMs ?? integer(env, 'COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS', 60_000, 6_000, 600_000);
+  if (rebalanceTimeoutMs < sessionTimeoutMs) {
+    throw new ConfigError(
+      `COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS (${rebalanceTimeoutMs}) is below COSTTRACE_KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): make it at least as long`,
+    );
+  }
+  const clickhouseTimeoutMs =
+    overrides.clickhouseTimeoutMs ??
+    integer(env, 'CLICKHOUSE_TIMEOUT_MS', Math.floor(sessionTimeoutMs / 2), 1_000, 300_000);
+  if (clickhouseTimeoutMs >= sessionTimeoutMs) {
+    throw new ConfigError(
+      `CLICKHOUSE_TIMEOUT_MS (${clickhouseTimeoutMs}) must be below COSTTRACE_KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): an insert must end before the group can hand its partition to another consumer`,
+    );
+  }
+  const maxRequestBytes =
+    overrides.maxRequestBytes ?? integer(env, 'COSTTRACE_MAX_REQUEST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024);
+  const maxDecompressedBytes =
+    overrides.maxDecompressedBytes ??
+    integer(env, 'COSTTRACE_MAX_DECOMPRESSED_BYTES', 4 * maxRequestBytes, 1024, 1024 * 1024 * 1024);
+  if (maxDecompressedBytes < maxRequestBytes) {
+    throw new ConfigError(
+      `COSTTRACE_MAX_DECOMPRESSED_BYTES (${maxDecompressedBytes}) is below COSTTRACE_MAX_REQUEST_BYTES (${maxRequestBytes}): make it at least as large`,
+    );
+  }
+  const retentionSpanDays = overrides.retentionSpanDays ?? integer(env, 'COSTTRACE_RETENTION_SPAN_DAYS', 90, 1, 36_500);
+  const maxSpanAgeSeconds =
+    overrides.maxSpanAgeSeconds ?? integer(env, 'COSTTRACE_MAX_SPAN_AGE_SECONDS', 7 * 86_400, 60, 365 * 86_400);
+  if (maxSpanAgeSeconds >= retentionSpanDays * 86_400) {
+    throw new ConfigError(
+      `COSTTRACE_MAX_SPAN_AGE_SECONDS (${maxSpanAgeSeconds}) must be shorter than COSTTRACE_RETENTION_SPAN_DAYS (${retentionSpanDays} days): accepted spans would land in partitions the retention job drops`,
+    );
+  }
   return {
     kafkaBrokers: brokers,
     kafkaClientId: overrides.kafkaClientId ?? env.COSTTRACE_KAFKA_CLIENT_ID ?? 'costtrace-aggregator',
     spansTopic,
     deadLetterTopic: overrides.deadLetterTopic ?? topic(env, 'COSTTRACE_DLQ_TOPIC', `${spansTopic}.dlq`),
     consumerGroupId: overrides.consumerGroupId ?? env.COSTTRACE_CONSUMER_GROUP ?? 'costtrace-aggregator',
+    sessionTimeoutMs,
+    rebalanceTimeoutMs,
+    maxBytesPerPartition:
+      overrides.maxBytesPerPartition ??
+      integer(env, 'COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    partitionsConsumedConcurrently:
+      overrides.partitionsConsumedConcurrently ?? integer(env, 'COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY', 3, 1, 64),
+    maxMessageBytes:
+      overrides.maxMessageBytes ??
+      integer(env, 'COSTTRACE_KAFKA_MAX_MESSAGE_BYTES', 900 * 1024, 16 * 1024, 64 * 1024 * 1024),
     clickhouseUrl,
     clickhouseDatabase: database,
     clickhouseUser: overrides.clickhouseUser ?? env.CLICKHOUSE_USER,
     clickhousePassword: overrides.clickhousePassword ?? env.CLICKHOUSE_PASSWORD,
+    clickhouseTimeoutMs,
     httpHost: overrides.httpHost ?? env.COSTTRACE_HTTP_HOST ?? '127.0.0.1',
     httpPort: overrides.httpPort ?? integer(env, 'COSTTRACE_HTTP_PORT', 4318, 0, 65535),
-    maxRequestBytes:
-      overrides.maxRequestBytes ??
-      integer(env, 'COSTTRACE_MAX_REQUEST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-    maxBatchRows: overrides.maxBatchRows ?? integer(env, 'COSTTRACE_MAX_BATCH_ROWS', 50_000, 1, 1_000_000),
+    grpcHost: overrides.grpcHost ?? env.COSTTRACE_GRPC_HOST ?? '127.0.0.1',
+    grpcPort: overrides.grpcPort ?? integer(env, 'COSTTRACE_GRPC_PORT', 4317, 0, 65535),
+    apiHost: overrides.apiHost ?? env.COSTTRACE_API_HOST ?? '127.0.0.1',
+    apiPort: overrides.apiPort ?? integer(env, 'COSTTRACE_API_PORT', 8080, 0, 65535),
+    maxRequestBytes,
+    maxDecompressedBytes,
+    maxInFlightRequests:
+      overrides.maxInFlightRequests ?? integer(env, 'COSTTRACE_MAX_IN_FLIGHT_REQUESTS', 64, 1, 10_000),
+    maxBatchRows: overrides.maxBatchRows ?? integer(env, 'COSTTRACE_MAX_BATCH_ROWS', 100_000, 1, 500_000),
+    maxDimensionValuesPerHour:
+      overrides.maxDimensionValuesPerHour ??
+      integer(env, 'COSTTRACE_MAX_DIMENSION_VALUES_PER_HOUR', 1000, 1, 1_000_000),
+    maxSpanAgeSeconds,
+    maxSpanFutureSeconds:
+      overrides.maxSpanFutureSeconds ?? integer(env, 'COSTTRACE_MAX_SPAN_FUTURE_SECONDS', 3600, 1, 7 * 86_400),
+    maxTokensPerSpan: overrides.maxTokensPerSpan ?? integer(env, 'COSTTRACE_MAX_TOKENS_PER_SPAN', 100_000_000, 1, 1e12),
+    maxAttributeValueLength:
+      overrides.maxAttributeValueLength ?? integer(env, 'COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH', 256, 16, 65_536),
+    auditStampedCosts: overrides.auditStampedCosts ?? boolean(env, 'COSTTRACE_AUDIT_STAMPED_COSTS', false),
+    priceSnapshotFile: overrides.priceSnapshotFile ?? (env.COSTTRACE_PRICE_SNAPSHOT_FILE || undefined),
+    retentionSpanDays,
+    retentionRollupDays:
+      overrides.retentionRollupDays ?? integer(env, 'COSTTRACE_RETENTION_ROLLUP_DAYS', 400, 1, 36_500),
+    retentionIntervalSeconds:
+      overrides.retentionIntervalSeconds ?? integer(env, 'COSTTRACE_RETENTION_INTERVAL_SECONDS', 3600, 0, 86_400 * 7),
     logLevel: logLevel as AggregatorConfig['logLevel'],
   };
 }

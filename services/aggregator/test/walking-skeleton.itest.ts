@@ -93,6 +93,8 @@ describe('walking skeleton: SDK → OTLP/HTTP → Kafka → aggregator → Click
           deadLetterTopic: names.dlqTopic,
           consumerGroupId: names.groupId,
           httpPort: 0,
+          grpcPort: 0,
+          apiPort: 0,
           logLevel: 'warn',
         },
         {},

@@ -1,13 +1,17 @@
 import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { CostCorrectionRow } from '../cost-correction-row.js';
+import { costQuerySql, topSpansSql } from '../query/clickhouse-cost-sql.js';
+import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
+import { costReportRows } from '../query/cost-report.js';
+import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
-import { MIGRATIONS, renderStatement } from './migrations.js';
+import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
 import type { Migration } from './migrations.js';
-import { identifier, stringLiteral } from './sql-literals.js';
-import { tsvRow } from './tsv.js';
-import type { TsvValue } from './tsv.js';
+import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
+import { identifier, stringLiteral, uintLiteral } from './sql-literals.js';
 
 export interface ClickHouseStoreOptions {
   /** HTTP(S) URL of the server, e.g. http://127.0.0.1:8123. */
@@ -19,53 +23,42 @@ export interface ClickHouseStoreOptions {
   readonly requestTimeoutMs?: number | undefined;
 }
 
-/** Column order of span_costs inserts, with how each value is read from a row. */
-const SPAN_COLUMNS: readonly (readonly [string, (row: SpanCostRow) => TsvValue])[] = [
-  ['start_time', (r) => (r.startTimeUnixNano / 1_000_000_000n).toString()],
-  ['start_time_unix_nano', (r) => r.startTimeUnixNano],
-  ['end_time_unix_nano', (r) => r.endTimeUnixNano],
-  ['duration_ns', (r) => (r.endTimeUnixNano > r.startTimeUnixNano ? r.endTimeUnixNano - r.startTimeUnixNano : 0n)],
-  ['trace_id', (r) => r.traceId],
-  ['span_id', (r) => r.spanId],
-  ['parent_span_id', (r) => r.parentSpanId],
-  ['span_name', (r) => r.spanName],
-  ['service', (r) => r.service],
-  ['environment', (r) => r.environment],
-  ['route', (r) => r.route],
-  ['commit', (r) => r.commit],
-  ['model', (r) => r.model],
-  ['provider', (r) => r.provider],
-  ['team', (r) => r.team],
-  ['tenant', (r) => r.tenant],
-  ['feature', (r) => r.feature],
-  ['input_tokens', (r) => r.inputTokens],
-  ['output_tokens', (r) => r.outputTokens],
-  ['cache_read_tokens', (r) => r.cacheReadTokens],
-  ['cache_write_tokens', (r) => r.cacheWriteTokens],
-  ['reasoning_tokens', (r) => r.reasoningTokens],
-  ['gpu_type', (r) => r.gpuType],
-  ['gpu_count', (r) => r.gpuCount],
-  ['gpu_seconds', (r) => r.gpuSeconds],
-  ['instance_type', (r) => r.instanceType],
-  ['cost_input', (r) => r.costInput.toDecimalString()],
-  ['cost_output', (r) => r.costOutput.toDecimalString()],
-  ['cost_cache_read', (r) => r.costCacheRead.toDecimalString()],
-  ['cost_cache_write', (r) => r.costCacheWrite.toDecimalString()],
-  ['cost_reasoning', (r) => r.costReasoning.toDecimalString()],
-  ['cost_gpu', (r) => r.costGpu.toDecimalString()],
-  ['cost_compute', (r) => r.costCompute.toDecimalString()],
-  ['cost_total', (r) => r.costTotal.toDecimalString()],
-  ['currency', (r) => r.currency],
-  ['pricing_version', (r) => r.pricingVersion],
-  ['pricing_source', (r) => r.pricingSource],
-  ['price_ids', (r) => r.priceIds],
-  ['unpriced_reason', (r) => r.unpricedReason],
-  ['kafka_topic', (r) => r.kafkaTopic],
-  ['kafka_partition', (r) => r.kafkaPartition],
-  ['kafka_offset', (r) => r.kafkaOffset],
-  ['attribute_keys', (r) => r.attributeKeys],
-  ['attribute_values', (r) => r.attributeValues],
-];
+/**
+ * Rows per insert, at most. One insert must stay one block for the exactly-once guarantee
+ * (ClickHouse writes a block atomically; a larger insert could be split and half written), so
+ * batches stay far below ClickHouse's max_insert_block_size (1,048,576), which inserts also set.
+ */
+export const MAX_INSERT_ROWS = 500_000;
+const INSERT_BLOCK_SETTINGS = {
+  max_insert_block_size: '1048576',
+  min_insert_block_size_rows: '1048576',
+  min_insert_block_size_bytes: String(2 ** 31),
+} as const;
+
+/** One of the most expensive spans. */
+export interface TopSpanRow {
+  readonly trace_id: string;
+  readonly span_id: string;
+  readonly span_name: string;
+  readonly service: string;
+  readonly route: string;
+  readonly commit: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly tenant: string;
+  /** Unix seconds. */
+  readonly startTime: number;
+  /** Exact decimal. */
+  readonly cost: string;
+  readonly currency: string;
+  readonly tokens: number;
+}
+
+/** Days of history to keep per table kind; partitions entirely older are dropped. */
+export interface RetentionPolicy {
+  readonly spanDays: number;
+  readonly rollupDays: number;
+}
 
 /** Production cost storage on ClickHouse: migrations, batched span inserts, queries. */
 export class ClickHouseStore {
@@ -117,6 +110,7 @@ export class ClickHouseStore {
     const done: number[] = [];
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
+      if (migration.addColumns !== undefined) await this.addMissingColumns(migration.addColumns);
       for (const statement of migration.statements) {
         await this.command(renderStatement(statement, db), 'MIGRATION_FAILED');
       }
@@ -129,27 +123,149 @@ export class ClickHouseStore {
     return done;
   }
 
-  /** Inserts rows in one request (one atomic block for batches under max_insert_block_size). */
+  /**
+   * Adds the columns a table lacks. Several aggregator instances may migrate at once: when the
+   * ALTER fails because another one added the columns meanwhile, that is success.
+   */
+  private async addMissingColumns(spec: NonNullable<Migration['addColumns']>): Promise<void> {
+    const db = this.database;
+    const table = identifier(spec.table);
+    const missing = async (): Promise<(readonly [string, string])[]> => {
+      const existing = new Set(
+        (
+          await this.select<{ name: string }>(
+            `SELECT name FROM system.columns WHERE database = ${stringLiteral(db)} AND table = ${stringLiteral(table)}`,
+          )
+        ).map((r) => r.name),
+      );
+      return spec.columns.filter(([name]) => !existing.has(name));
+    };
+    const todo = await missing();
+    if (todo.length === 0) return;
+    const adds = todo.map(([name, type]) => `ADD COLUMN ${identifier(name)} ${type}`).join(', ');
+    try {
+      await this.command(`ALTER TABLE ${db}.${table} ${adds}`, 'MIGRATION_FAILED');
+    } catch (err) {
+      if ((await missing()).length > 0) throw err;
+    }
+  }
+
+  /** Versions of the applied migrations, ascending. */
+  async appliedMigrations(): Promise<number[]> {
+    const rows = await this.select<{ version: number }>(
+      `SELECT DISTINCT version FROM ${this.database}.schema_migrations ORDER BY version`,
+    );
+    return rows.map((r) => Number(r.version));
+  }
+
+  /**
+   * Inserts rows as one request and one block: ClickHouse writes all of them or none, which the
+   * consumer's exactly-once guarantee relies on. The body is sent chunked, so a client killed
+   * mid-request leaves a body without its final chunk, which the server rejects whole.
+   */
   async insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void> {
     if (rows.length === 0) return;
-    let body = '';
-    for (const row of rows) body += tsvRow(SPAN_COLUMNS.map(([, read]) => read(row)));
-    const columns = SPAN_COLUMNS.map(([name]) => name);
+    if (rows.length > MAX_INSERT_ROWS) {
+      throw new StoreError(
+        'INSERT_FAILED',
+        `${rows.length} rows exceed the ${MAX_INSERT_ROWS} rows of one atomic insert`,
+      );
+    }
+    const parts: string[] = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) parts[i] = spanCostTsv(rows[i]!);
+    await this.insertTsv('span_costs', SPAN_COST_COLUMNS, Buffer.from(parts.join(''), 'utf8'), rows.length);
+  }
+
+  /** Inserts prepared TabSeparated text (rows end with a newline) into a table of this database. */
+  async insertTsv(table: string, columns: readonly string[], body: Buffer, rowCount: number): Promise<void> {
+    const name = identifier(table);
     try {
       await this.client.insert({
-        table: `${this.database}.span_costs`,
-        values: Readable.from([Buffer.from(body, 'utf8')], { objectMode: false }),
+        table: `${this.database}.${name}`,
+        columns: columns.map(identifier) as [string, ...string[]],
         format: 'TabSeparated',
-        columns: columns as [string, ...string[]],
+        values: Readable.from([body], { objectMode: false }),
+        clickhouse_settings: INSERT_BLOCK_SETTINGS,
       });
     } catch (cause) {
-      throw toStoreError('INSERT_FAILED', `inserting ${rows.length} span cost rows failed`, cause);
+      throw toStoreError('INSERT_FAILED', `inserting ${rowCount} rows into ${name} failed`, cause);
     }
+  }
+
+  /**
+   * The highest Kafka offset stored per partition of `topic` (partitions without rows are absent).
+   * On partition assignment and after an ambiguous insert failure, the consumer skips messages
+   * at or below these offsets: that is what makes redelivery idempotent without
+   * insert_deduplication_token.
+   */
+  async storedOffsets(topic: string, partitions?: readonly number[]): Promise<Map<number, bigint>> {
+    const only =
+      partitions !== undefined && partitions.length > 0
+        ? ` AND kafka_partition IN (${partitions.map((p) => uintLiteral(p)).join(', ')})`
+        : '';
+    const rows = await this.select<{ partition: number; offset: string }>(
+      `SELECT kafka_partition AS partition, toString(max(kafka_offset)) AS offset FROM ${this.database}.span_costs ` +
+        `WHERE kafka_topic = ${stringLiteral(topic)}${only} GROUP BY kafka_partition`,
+    );
+    return new Map(rows.map((r) => [Number(r.partition), BigInt(r.offset)]));
+  }
+
+  /** Appends versioned correction rows (re-pricing); span_costs is never modified. */
+  async insertCorrections(rows: readonly CostCorrectionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const body = Buffer.from(rows.map(costCorrectionTsv).join(''), 'utf8');
+    await this.insertTsv('cost_corrections', COST_CORRECTION_COLUMNS, body, rows.length);
+  }
+
+  /**
+   * Retention without TTL (18.16 has none): drops whole partitions older than the policy. Span
+   * tables are partitioned by day, the rollup by month; a partition goes only when all of it is
+   * past the limit. Returns the dropped `table/partition` names.
+   */
+  async dropExpiredPartitions(policy: RetentionPolicy, nowMs: number = Date.now()): Promise<string[]> {
+    const dropped: string[] = [];
+    for (const { table, partition } of RETENTION_TABLES) {
+      const days = partition === 'month' ? policy.rollupDays : policy.spanDays;
+      const cutoff = new Date(nowMs - days * 86_400_000);
+      const parts = await this.select<{ partition: string }>(
+        `SELECT DISTINCT partition FROM system.parts WHERE database = ${stringLiteral(this.database)} AND table = ${stringLiteral(table)} AND active`,
+      );
+      for (const { partition: id } of parts) {
+        if (!/^\d{6}(\d{2})?$/.test(id)) continue;
+        const year = Number(id.slice(0, 4));
+        const month = Number(id.slice(4, 6)) - 1;
+        // First instant after the partition: next day or next month.
+        const end = id.length === 8 ? Date.UTC(year, month, Number(id.slice(6, 8)) + 1) : Date.UTC(year, month + 1, 1);
+        if (end <= cutoff.getTime()) {
+          await this.command(`ALTER TABLE ${this.database}.${table} DROP PARTITION ${id}`);
+          dropped.push(`${table}/${id}`);
+        }
+      }
+    }
+    return dropped;
+  }
+
+  /** Runs a cost query (grouped, filtered, optionally bucketed) with exact per-unit costs. */
+  async queryCosts(query: CostQuery): Promise<CostReportRow[]> {
+    return costReportRows(query, await this.select<RawCostRow>(costQuerySql(this.database, query)));
+  }
+
+  /** The most expensive single spans of a time range. */
+  async topSpans(query: TopSpansQuery): Promise<TopSpanRow[]> {
+    const rows = await this.select<Omit<TopSpanRow, 'startTime'> & { start_unix: number }>(
+      topSpansSql(this.database, query),
+    );
+    return rows.map(({ start_unix, ...rest }) => ({
+      ...rest,
+      startTime: Number(start_unix),
+      tokens: Number(rest.tokens),
+    }));
   }
 
   /** Runs a read query built from allow-listed parts and quoted literals; rows as JSON objects. */
   async select<T>(query: string): Promise<T[]> {
     try {
+      // 64-bit integers stay quoted (the server default): nanosecond times and offsets exceed 2^53.
       const result = await this.client.query({ query, format: 'JSONEachRow' });
       return await result.json<T>();
     } catch (cause) {

@@ -8,7 +8,35 @@ import { identifier } from './sql-literals.js';
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /**
+   * Columns added to an existing table, applied before `statements`. 18.16 has no
+   * `ADD COLUMN IF NOT EXISTS`, so the runner adds only the columns `system.columns` lacks:
+   * a migration interrupted half way can be run again.
+   */
+  readonly addColumns?: { readonly table: string; readonly columns: readonly (readonly [string, string])[] };
+  /** Idempotent statements (`IF NOT EXISTS`), run in order. */
   readonly statements: readonly string[];
+}
+
+/** Dimensions of the per-minute rollup, in its ORDER BY order. */
+export const ROLLUP_DIMENSIONS = [
+  'service',
+  'environment',
+  'route',
+  'commit',
+  'model',
+  'provider',
+  'team',
+  'tenant',
+] as const;
+
+/**
+ * A rollup dimension as the materialized view writes it: the true value, or \`__other__\` when the
+ * consumer's cardinality bound folded it (the span row lists folded dimensions in
+ * rollup_overflow; span_costs itself keeps the true value).
+ */
+function folded(dimension: string): string {
+  return `if(has(rollup_overflow, '${dimension}'), '__other__', ${dimension}) AS ${dimension}`;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -67,8 +95,146 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (service, start_time, trace_id, span_id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'span_costs_kind_request_overflow',
+    addColumns: {
+      table: 'span_costs',
+      columns: [
+        // OTLP SpanKind number (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer).
+        ['span_kind', 'UInt8 DEFAULT 0'],
+        // OTLP status code (0 unset, 1 ok, 2 error).
+        ['status_code', 'UInt8 DEFAULT 0'],
+        // 1 for a span that is a request: a server span or a root span (the per-request denominator).
+        ['is_request', 'UInt8 DEFAULT 0'],
+        // Rollup dimensions whose value the cardinality bound folded into __other__.
+        ['rollup_overflow', 'Array(String)'],
+        // Validation fixes applied to this span (e.g. end_before_start, attribute_truncated).
+        ['sanitized', 'Array(String)'],
+      ],
+    },
+    statements: [],
+  },
+  {
+    version: 3,
+    name: 'span_costs_1m_rollup',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.span_costs_1m (
+        minute DateTime('UTC'),
+        service String,
+        environment String,
+        route String,
+        commit String,
+        model String,
+        provider String,
+        team String,
+        tenant String,
+        currency String,
+        spans UInt64,
+        requests UInt64,
+        errors UInt64,
+        unpriced UInt64,
+        input_tokens UInt64,
+        output_tokens UInt64,
+        cache_read_tokens UInt64,
+        cache_write_tokens UInt64,
+        reasoning_tokens UInt64,
+        gpu_seconds Decimal(38, 12),
+        cost_input Decimal(38, 12),
+        cost_output Decimal(38, 12),
+        cost_cache_read Decimal(38, 12),
+        cost_cache_write Decimal(38, 12),
+        cost_reasoning Decimal(38, 12),
+        cost_gpu Decimal(38, 12),
+        cost_compute Decimal(38, 12),
+        cost_total Decimal(38, 12)
+      ) ENGINE = SummingMergeTree()
+      PARTITION BY toYYYYMM(minute)
+      ORDER BY (minute, service, environment, route, commit, model, provider, team, tenant, currency)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS
+      SELECT
+        toDateTime(intDiv(toUInt32(start_time), 60) * 60, 'UTC') AS minute,
+        ${ROLLUP_DIMENSIONS.map(folded).join(',\n        ')},
+        currency,
+        toUInt64(1) AS spans,
+        toUInt64(is_request) AS requests,
+        toUInt64(status_code = 2) AS errors,
+        toUInt64(unpriced_reason != '') AS unpriced,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_tokens,
+        reasoning_tokens,
+        gpu_seconds,
+        cost_input,
+        cost_output,
+        cost_cache_read,
+        cost_cache_write,
+        cost_reasoning,
+        cost_gpu,
+        cost_compute,
+        cost_total
+      FROM {db}.span_costs`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'cost_corrections',
+    statements: [
+      // Re-pricing writes here, never into span_costs: the original figures stay as stored and
+      // each correction is a versioned delta against them (see `costtrace reprice`).
+      `CREATE TABLE IF NOT EXISTS {db}.cost_corrections (
+        correction_id String,
+        snapshot_version String,
+        applied_at DateTime('UTC'),
+        reason String,
+        start_time DateTime('UTC'),
+        trace_id String,
+        span_id String,
+        service String,
+        environment String,
+        route String,
+        commit String,
+        model String,
+        provider String,
+        team String,
+        tenant String,
+        currency String,
+        previous_total Decimal(38, 12),
+        corrected_total Decimal(38, 12),
+        delta_total Decimal(38, 12)
+      ) ENGINE = MergeTree()
+      PARTITION BY toYYYYMMDD(start_time)
+      ORDER BY (start_time, trace_id, span_id, correction_id)`,
+    ],
+  },
 ];
+
+/** Tables under the partition-drop retention job, with their partition key's granularity. */
+export const RETENTION_TABLES = [
+  { table: 'span_costs', partition: 'day' },
+  { table: 'cost_corrections', partition: 'day' },
+  { table: 'span_costs_1m', partition: 'month' },
+] as const;
 
 export function renderStatement(statement: string, database: string): string {
   return statement.replaceAll('{db}', identifier(database));
+}
+
+/**
+ * Every statement of a migration for a database that has none of its added columns yet (a
+ * fresh database): what `ClickHouseStore.migrate` runs there. Used to run the same schema on
+ * other engines (the chDB comparison test).
+ */
+export function migrationStatements(migration: Migration, database: string): string[] {
+  const db = identifier(database);
+  const out: string[] = [];
+  if (migration.addColumns !== undefined) {
+    const adds = migration.addColumns.columns
+      .map(([name, type]) => `ADD COLUMN ${identifier(name)} ${type}`)
+      .join(', ');
+    out.push(`ALTER TABLE ${db}.${identifier(migration.addColumns.table)} ${adds}`);
+  }
+  for (const statement of migration.statements) out.push(renderStatement(statement, db));
+  return out;
 }

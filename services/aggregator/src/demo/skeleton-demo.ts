@@ -44,6 +44,8 @@ async function main(): Promise<void> {
     consumerGroupId: `demo-${id}`,
     clickhouseDatabase: 'costtrace_demo',
     httpPort: 0,
+    grpcPort: 0,
+    apiPort: 0,
     logLevel: 'warn',
   });
   const kafka = new kafkajs.Kafka({ brokers: [...config.kafkaBrokers], logLevel: kafkajs.logLevel.NOTHING });
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
   const rows = await aggregator.store.select<{
     commit: string;
     route: string;
-    requests: string;
+    requests: string | number;
     cost: string;
     per1k: string;
   }>(
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
   );
   for (const r of rows) {
     out(
-      `${r.commit.padEnd(9)} ${r.route.padEnd(15)} ${r.requests.padStart(8)} ${r.cost.padStart(22)} ${r.per1k.padStart(14)}`,
+      `${r.commit.padEnd(9)} ${r.route.padEnd(15)} ${String(r.requests).padStart(8)} ${r.cost.padStart(22)} ${r.per1k.padStart(14)}`,
     );
   }
   const [total] = await aggregator.store.select<{ cost: string }>(

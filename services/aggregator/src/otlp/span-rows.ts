@@ -1,176 +1,506 @@
-import { CostAttr, DimensionAttr, GenAiAttr, Money, priceGenAiUsage } from '@costtrace/core';
+import { CostAttr, DimensionAttr, GenAiAttr, Money, MoneyError, priceGenAiUsage } from '@costtrace/core';
 import type { TokenPriceTable } from '@costtrace/core';
+import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
-import type { ExportTraceServiceRequest } from '@costtrace/proto';
+import { Span_SpanKind } from '@costtrace/proto';
+import type { ExportTraceServiceRequest, Span } from '@costtrace/proto';
+import type { PriceSnapshots } from '../pricing/price-snapshots.js';
+import type { CardinalityLimiter } from './cardinality-limiter.js';
 import { attributeMap, displayString } from './otlp-attributes.js';
 import type { PlainValue } from './otlp-attributes.js';
 
-/** Where a batch of spans came from in Kafka; stored with each row for exactly-once storage. */
+/** Where a message came from in Kafka; stored with each row for exactly-once storage. */
 export interface KafkaOrigin {
   readonly topic: string;
   readonly partition: number;
   readonly offset: bigint;
 }
 
+/** GPU and instance attributes (costtrace namespace; no semantic convention exists yet). */
+export const GpuAttr = {
+  type: 'costtrace.gpu.type',
+  count: 'costtrace.gpu.count',
+  /** GPU-seconds occupied by the span (count × seconds), a decimal string or number. */
+  seconds: 'costtrace.gpu.seconds',
+  instanceType: 'costtrace.instance.type',
+} as const;
+
+/** Why a span was rejected (not stored, sent to the dead-letter topic). */
+export const REJECT_REASONS = [
+  'invalid_trace_id',
+  'invalid_span_id',
+  'invalid_token_count',
+  'not_a_number',
+  'timestamp_in_future',
+  'timestamp_too_old',
+  'invalid_cost',
+  'invalid_gpu_usage',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Fixes applied to a stored span (listed in its `sanitized` column). */
+export const SANITIZE_REASONS = [
+  'missing_service_name',
+  'end_before_start',
+  'attribute_truncated',
+  'extra_attributes_dropped',
+] as const;
+export type SanitizeReason = (typeof SANITIZE_REASONS)[number];
+
+export interface SpanLimits {
+  /** Spans starting later than the reference time plus this are rejected. Default 1 h. */
+  readonly maxFutureSeconds: number;
+  /** Spans starting earlier than the reference time minus this are rejected. Default 7 d. */
+  readonly maxAgeSeconds: number;
+  /** Largest believable token count of one kind in one span. Default 100 M. */
+  readonly maxTokensPerSpan: number;
+  /** Dimension values (route, model, …) longer than this are cut. Default 1024. */
+  readonly maxDimensionLength: number;
+  /** Extra attribute values longer than this are cut. Default 256. */
+  readonly maxAttributeValueLength: number;
+  /** Extra attributes kept per span. Default 32. */
+  readonly maxExtraAttributes: number;
+}
+
+export const DEFAULT_SPAN_LIMITS: SpanLimits = {
+  maxFutureSeconds: 3600,
+  maxAgeSeconds: 7 * 86_400,
+  maxTokensPerSpan: 100_000_000,
+  maxDimensionLength: 1024,
+  maxAttributeValueLength: 256,
+  maxExtraAttributes: 32,
+};
+
 export interface SpanRowOptions {
   /** Prices for spans that arrive without cost attributes (services without the SDK). */
-  readonly prices: TokenPriceTable;
-  /** At most this many extra attributes are kept per span, values cut to maxExtraValueLength. */
-  readonly maxExtraAttributes?: number | undefined;
-  readonly maxExtraValueLength?: number | undefined;
+  readonly prices: PriceSnapshots;
+  readonly limits?: Partial<SpanLimits> | undefined;
+  /** Recompute stamped costs too and report differences (the stamped cost is kept). */
+  readonly audit?: boolean | undefined;
+  readonly cardinality?: CardinalityLimiter | undefined;
+}
+
+export interface RejectedSpan {
+  readonly resourceIndex: number;
+  readonly scopeIndex: number;
+  readonly spanIndex: number;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
+export interface AuditDifference {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly stamped: string;
+  readonly recomputed: string;
+  readonly pricingVersion: string;
+}
+
+export interface SpanRowsResult {
+  readonly rows: SpanCostRow[];
+  readonly rejected: RejectedSpan[];
+  readonly sanitized: Map<SanitizeReason, number>;
+  /** Rows priced here (they arrived without cost attributes and had usage to price). */
+  readonly pricedHere: number;
+  /** Rows with usage that could not be priced. */
+  readonly unpriced: number;
+  readonly auditDifferences: AuditDifference[];
 }
 
 const ZERO = Money.zero('USD');
+const NANOS = 1_000_000_000n;
 
 /** Attributes that become columns of their own and are not repeated among the extras. */
 const COLUMN_KEYS = new Set<string>([
   ...Object.values(CostAttr),
   ...Object.values(GenAiAttr),
   ...Object.values(DimensionAttr),
+  ...Object.values(GpuAttr),
   'deployment.environment',
 ]);
+const TOKEN_KEYS = [
+  GenAiAttr.inputTokens,
+  GenAiAttr.outputTokens,
+  GenAiAttr.cacheReadInputTokens,
+  GenAiAttr.cacheCreationInputTokens,
+  GenAiAttr.reasoningOutputTokens,
+] as const;
+const COST_KEYS = [
+  CostAttr.total,
+  CostAttr.inputTokens,
+  CostAttr.outputTokens,
+  CostAttr.cacheReadTokens,
+  CostAttr.cacheWriteTokens,
+  CostAttr.reasoningTokens,
+  CostAttr.gpu,
+  CostAttr.compute,
+] as const;
+const DECIMAL = /^\d{1,15}(\.\d{1,12})?$/;
 
-function money(value: PlainValue, currency: string): Money {
-  return typeof value === 'string' ? Money.parse(value, currency) : Money.zero(currency);
+class Rejection extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-function count(value: PlainValue): bigint {
-  if (typeof value === 'bigint') return value >= 0n ? value : 0n;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  return 0n;
+function isZeroId(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0) return false;
+  return true;
 }
 
-/** One SpanCostRow per span of an OTLP export request. Pure: no I/O. */
+function tokenCount(key: string, value: PlainValue, max: number): bigint {
+  if (value === undefined) return 0n;
+  if (typeof value === 'number' && Number.isNaN(value)) throw new Rejection('not_a_number', `${key} is NaN`);
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Rejection('not_a_number', `${key} is infinite`);
+  let big: bigint;
+  if (typeof value === 'bigint') big = value;
+  else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
+  else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
+  else throw new Rejection('invalid_token_count', `${key} is not an integer: ${displayString(value).slice(0, 40)}`);
+  if (big < 0n) throw new Rejection('invalid_token_count', `${key} is negative (${big})`);
+  if (big > BigInt(max)) throw new Rejection('invalid_token_count', `${key}=${big} exceeds ${max} tokens per span`);
+  return big;
+}
+
+function stampedMoney(key: string, value: PlainValue, currency: string): Money {
+  if (value === undefined) return Money.zero(currency);
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Rejection('not_a_number', `${key} is not finite`);
+  if (typeof value !== 'string' || !DECIMAL.test(value)) {
+    throw new Rejection(
+      'invalid_cost',
+      `${key} must be a non-negative exact decimal string, got ${displayString(value).slice(0, 40)}`,
+    );
+  }
+  try {
+    return Money.parse(value, currency);
+  } catch (err) {
+    if (err instanceof MoneyError) throw new Rejection('invalid_cost', `${key}: ${err.message}`);
+    throw err;
+  }
+}
+
+function gpuSeconds(value: PlainValue): string {
+  if (value === undefined) return '0';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Rejection('not_a_number', `${GpuAttr.seconds} is not finite`);
+    if (value < 0) throw new Rejection('invalid_gpu_usage', `${GpuAttr.seconds} is negative`);
+    // A double's shortest round-trip text, cut to the column's 12 decimals.
+    const text = value.toFixed(12).replace(/\.?0+$/, '');
+    return text === '' ? '0' : text;
+  }
+  if (typeof value === 'bigint') {
+    if (value < 0n) throw new Rejection('invalid_gpu_usage', `${GpuAttr.seconds} is negative`);
+    return value.toString();
+  }
+  if (typeof value === 'string' && DECIMAL.test(value)) return value;
+  throw new Rejection('invalid_gpu_usage', `${GpuAttr.seconds} is not a non-negative number`);
+}
+
+function gpuCount(value: PlainValue): number {
+  if (value === undefined) return 0;
+  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || Number.isNaN(n)) throw new Rejection('not_a_number', `${GpuAttr.count} is not a number`);
+  if (!Number.isFinite(n) || n < 0 || n > 1_000_000)
+    throw new Rejection('invalid_gpu_usage', `${GpuAttr.count} out of range`);
+  return n;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/**
+ * Turns an OTLP export request into one SpanCostRow per valid span. Pure: no I/O.
+ * `referenceUnixMs` is the time timestamps are judged against (the Kafka message timestamp in
+ * the consumer, so that redelivery validates the same way).
+ */
 export function spanCostRows(
   request: ExportTraceServiceRequest,
   origin: KafkaOrigin,
+  referenceUnixMs: number,
   options: SpanRowOptions,
-): SpanCostRow[] {
-  const maxExtras = options.maxExtraAttributes ?? 32;
-  const maxValue = options.maxExtraValueLength ?? 256;
-  const rows: SpanCostRow[] = [];
-  for (const resourceSpans of request.resourceSpans) {
+): SpanRowsResult {
+  const limits = { ...DEFAULT_SPAN_LIMITS, ...options.limits };
+  const reference = BigInt(Math.trunc(referenceUnixMs)) * 1_000_000n;
+  const earliest = reference - BigInt(limits.maxAgeSeconds) * NANOS;
+  const latest = reference + BigInt(limits.maxFutureSeconds) * NANOS;
+  const result: SpanRowsResult = {
+    rows: [],
+    rejected: [],
+    sanitized: new Map(),
+    pricedHere: 0,
+    unpriced: 0,
+    auditDifferences: [],
+  };
+  const counted = (reason: SanitizeReason): void => {
+    result.sanitized.set(reason, (result.sanitized.get(reason) ?? 0) + 1);
+  };
+  request.resourceSpans.forEach((resourceSpans, resourceIndex) => {
     const resource = attributeMap(resourceSpans.resource?.attributes ?? []);
-    for (const scopeSpans of resourceSpans.scopeSpans) {
-      for (const span of scopeSpans.spans) {
-        const own = attributeMap(span.attributes);
-        const get = (key: string): PlainValue => own.get(key) ?? resource.get(key);
-        const dim = (key: string): string => displayString(get(key));
-
-        let costs: Pick<
-          SpanCostRow,
-          | 'costInput'
-          | 'costOutput'
-          | 'costCacheRead'
-          | 'costCacheWrite'
-          | 'costReasoning'
-          | 'costGpu'
-          | 'costCompute'
-          | 'costTotal'
-          | 'currency'
-          | 'pricingVersion'
-          | 'pricingSource'
-          | 'priceIds'
-          | 'unpricedReason'
-        >;
-        const stamped = get(CostAttr.total);
-        if (typeof stamped === 'string') {
-          const currency = dim(CostAttr.currency) || 'USD';
-          const ids = get(CostAttr.pricingPriceIds);
-          costs = {
-            costInput: money(get(CostAttr.inputTokens), currency),
-            costOutput: money(get(CostAttr.outputTokens), currency),
-            costCacheRead: money(get(CostAttr.cacheReadTokens), currency),
-            costCacheWrite: money(get(CostAttr.cacheWriteTokens), currency),
-            costReasoning: money(get(CostAttr.reasoningTokens), currency),
-            costGpu: money(get(CostAttr.gpu), currency),
-            costCompute: money(get(CostAttr.compute), currency),
-            costTotal: Money.parse(stamped, currency),
-            currency,
-            pricingVersion: dim(CostAttr.pricingVersion),
-            pricingSource: dim(CostAttr.pricingSource),
-            priceIds: Array.isArray(ids) ? ids.map(displayString) : [],
-            unpricedReason: '',
-          };
-        } else {
-          const result = priceGenAiUsage(get, options.prices);
-          costs =
-            result.kind === 'priced'
-              ? {
-                  costInput: result.cost.input,
-                  costOutput: result.cost.output,
-                  costCacheRead: result.cost.cacheRead,
-                  costCacheWrite: result.cost.cacheWrite,
-                  costReasoning: result.cost.reasoning,
-                  costGpu: ZERO,
-                  costCompute: ZERO,
-                  costTotal: result.cost.total,
-                  currency: result.cost.total.currency,
-                  pricingVersion: options.prices.version,
-                  pricingSource: 'aggregator',
-                  priceIds: [result.cost.priceId],
-                  unpricedReason: '',
-                }
-              : {
-                  costInput: ZERO,
-                  costOutput: ZERO,
-                  costCacheRead: ZERO,
-                  costCacheWrite: ZERO,
-                  costReasoning: ZERO,
-                  costGpu: ZERO,
-                  costCompute: ZERO,
-                  costTotal: ZERO,
-                  currency: 'USD',
-                  pricingVersion: '',
-                  pricingSource: '',
-                  priceIds: [],
-                  unpricedReason: result.kind === 'unpriced' ? result.reason : dim(CostAttr.unpricedReason),
-                };
+    resourceSpans.scopeSpans.forEach((scopeSpans, scopeIndex) => {
+      scopeSpans.spans.forEach((span, spanIndex) => {
+        try {
+          const row = spanRow(span, resource, origin, limits, earliest, latest, options, result);
+          result.rows.push(row);
+          // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
+          for (const reason of row.sanitized as readonly SanitizeReason[]) counted(reason);
+        } catch (err) {
+          if (!(err instanceof Rejection)) throw err;
+          result.rejected.push({ resourceIndex, scopeIndex, spanIndex, reason: err.reason, detail: err.message });
         }
+      });
+    });
+  });
+  return result;
+}
 
-        const attributeKeys: string[] = [];
-        const attributeValues: string[] = [];
-        for (const [key, value] of own) {
-          if (attributeKeys.length >= maxExtras) break;
-          if (COLUMN_KEYS.has(key)) continue;
-          attributeKeys.push(key.slice(0, 128));
-          attributeValues.push(displayString(value).slice(0, maxValue));
-        }
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-        rows.push({
-          startTimeUnixNano: span.startTimeUnixNano,
-          endTimeUnixNano: span.endTimeUnixNano,
-          traceId: Buffer.from(span.traceId).toString('hex'),
-          spanId: Buffer.from(span.spanId).toString('hex'),
-          parentSpanId: Buffer.from(span.parentSpanId).toString('hex'),
-          spanName: span.name,
-          service: dim(DimensionAttr.serviceName),
-          environment: dim(DimensionAttr.environment) || dim('deployment.environment'),
-          route: dim(DimensionAttr.httpRoute),
-          commit: dim(DimensionAttr.vcsRevision),
-          model: dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
-          provider: dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
-          team: dim(DimensionAttr.team),
-          tenant: dim(DimensionAttr.tenant),
-          feature: dim(DimensionAttr.feature),
-          inputTokens: count(get(GenAiAttr.inputTokens)),
-          outputTokens: count(get(GenAiAttr.outputTokens)),
-          cacheReadTokens: count(get(GenAiAttr.cacheReadInputTokens)),
-          cacheWriteTokens: count(get(GenAiAttr.cacheCreationInputTokens)),
-          reasoningTokens: count(get(GenAiAttr.reasoningOutputTokens)),
-          gpuType: '',
-          gpuCount: 0,
-          gpuSeconds: '0',
-          instanceType: '',
-          ...costs,
-          kafkaTopic: origin.topic,
-          kafkaPartition: origin.partition,
-          kafkaOffset: origin.offset,
-          attributeKeys,
-          attributeValues,
+function spanRow(
+  span: Span,
+  resource: Map<string, PlainValue>,
+  origin: KafkaOrigin,
+  limits: SpanLimits,
+  earliest: bigint,
+  latest: bigint,
+  options: SpanRowOptions,
+  result: Mutable<SpanRowsResult>,
+): SpanCostRow {
+  if (span.traceId.length !== 16 || isZeroId(span.traceId)) {
+    throw new Rejection('invalid_trace_id', `trace id must be 16 non-zero bytes, got ${span.traceId.length} bytes`);
+  }
+  if (span.spanId.length !== 8 || isZeroId(span.spanId)) {
+    throw new Rejection('invalid_span_id', `span id must be 8 non-zero bytes, got ${span.spanId.length} bytes`);
+  }
+  const start = span.startTimeUnixNano;
+  if (start > latest)
+    throw new Rejection(
+      'timestamp_in_future',
+      `span starts ${(start - latest) / NANOS} s beyond the allowed clock skew`,
+    );
+  if (start < earliest)
+    throw new Rejection('timestamp_too_old', `span starts before the ${limits.maxAgeSeconds} s acceptance window`);
+  let end = span.endTimeUnixNano;
+  const sanitized: SanitizeReason[] = [];
+  const note = (reason: SanitizeReason): void => {
+    if (!sanitized.includes(reason)) sanitized.push(reason);
+  };
+  if (end < start) {
+    end = start;
+    note('end_before_start');
+  }
+
+  const own = attributeMap(span.attributes);
+  const get = (key: string): PlainValue => {
+    const value = own.get(key);
+    return value === undefined ? resource.get(key) : value;
+  };
+  const dim = (key: string): string => {
+    const text = displayString(get(key));
+    if (text.length <= limits.maxDimensionLength) return text;
+    note('attribute_truncated');
+    return text.slice(0, limits.maxDimensionLength);
+  };
+
+  const inputTokens = tokenCount(GenAiAttr.inputTokens, get(TOKEN_KEYS[0]), limits.maxTokensPerSpan);
+  const outputTokens = tokenCount(GenAiAttr.outputTokens, get(TOKEN_KEYS[1]), limits.maxTokensPerSpan);
+  const cacheReadTokens = tokenCount(GenAiAttr.cacheReadInputTokens, get(TOKEN_KEYS[2]), limits.maxTokensPerSpan);
+  const cacheWriteTokens = tokenCount(GenAiAttr.cacheCreationInputTokens, get(TOKEN_KEYS[3]), limits.maxTokensPerSpan);
+  const reasoningTokens = tokenCount(GenAiAttr.reasoningOutputTokens, get(TOKEN_KEYS[4]), limits.maxTokensPerSpan);
+  const gpu = { seconds: gpuSeconds(get(GpuAttr.seconds)), count: gpuCount(get(GpuAttr.count)) };
+
+  let service = dim(DimensionAttr.serviceName);
+  if (service === '') {
+    service = 'unknown_service';
+    note('missing_service_name');
+  }
+
+  const table: TokenPriceTable = options.prices.at(start);
+  let costs: Pick<
+    SpanCostRow,
+    | 'costInput'
+    | 'costOutput'
+    | 'costCacheRead'
+    | 'costCacheWrite'
+    | 'costReasoning'
+    | 'costGpu'
+    | 'costCompute'
+    | 'costTotal'
+    | 'currency'
+    | 'pricingVersion'
+    | 'pricingSource'
+    | 'priceIds'
+    | 'unpricedReason'
+  >;
+  const stamped = get(CostAttr.total);
+  if (stamped !== undefined) {
+    const currency = dim(CostAttr.currency) || 'USD';
+    if (!/^[A-Z]{3}$/.test(currency))
+      throw new Rejection('invalid_cost', `${CostAttr.currency} is not an ISO 4217 code`);
+    for (const key of COST_KEYS) if (get(key) !== undefined) stampedMoney(key, get(key), currency);
+    const ids = get(CostAttr.pricingPriceIds);
+    costs = {
+      costInput: stampedMoney(CostAttr.inputTokens, get(CostAttr.inputTokens), currency),
+      costOutput: stampedMoney(CostAttr.outputTokens, get(CostAttr.outputTokens), currency),
+      costCacheRead: stampedMoney(CostAttr.cacheReadTokens, get(CostAttr.cacheReadTokens), currency),
+      costCacheWrite: stampedMoney(CostAttr.cacheWriteTokens, get(CostAttr.cacheWriteTokens), currency),
+      costReasoning: stampedMoney(CostAttr.reasoningTokens, get(CostAttr.reasoningTokens), currency),
+      costGpu: stampedMoney(CostAttr.gpu, get(CostAttr.gpu), currency),
+      costCompute: stampedMoney(CostAttr.compute, get(CostAttr.compute), currency),
+      costTotal: stampedMoney(CostAttr.total, stamped, currency),
+      currency,
+      pricingVersion: dim(CostAttr.pricingVersion),
+      pricingSource: dim(CostAttr.pricingSource),
+      priceIds: Array.isArray(ids) ? ids.map(displayString) : [],
+      unpricedReason: '',
+    };
+    if (options.audit) {
+      const recomputed = priceGenAiUsage(get, table);
+      if (recomputed.kind === 'priced' && !recomputed.cost.total.equals(costs.costTotal)) {
+        result.auditDifferences.push({
+          traceId: hex(span.traceId),
+          spanId: hex(span.spanId),
+          stamped: costs.costTotal.toDecimalString(),
+          recomputed: recomputed.cost.total.toDecimalString(),
+          pricingVersion: table.version,
         });
       }
     }
+  } else {
+    const priced = priceGenAiUsage(get, table);
+    if (priced.kind === 'priced') {
+      result.pricedHere++;
+      costs = {
+        costInput: priced.cost.input,
+        costOutput: priced.cost.output,
+        costCacheRead: priced.cost.cacheRead,
+        costCacheWrite: priced.cost.cacheWrite,
+        costReasoning: priced.cost.reasoning,
+        costGpu: ZERO,
+        costCompute: ZERO,
+        costTotal: priced.cost.total,
+        currency: priced.cost.total.currency,
+        pricingVersion: table.version,
+        pricingSource: 'aggregator',
+        priceIds: [priced.cost.priceId],
+        unpricedReason: '',
+      };
+    } else {
+      const reason = priced.kind === 'unpriced' ? priced.reason : dim(CostAttr.unpricedReason);
+      if (reason !== '') result.unpriced++;
+      costs = {
+        costInput: ZERO,
+        costOutput: ZERO,
+        costCacheRead: ZERO,
+        costCacheWrite: ZERO,
+        costReasoning: ZERO,
+        costGpu: ZERO,
+        costCompute: ZERO,
+        costTotal: ZERO,
+        currency: 'USD',
+        pricingVersion: '',
+        pricingSource: '',
+        priceIds: [],
+        unpricedReason: reason,
+      };
+    }
   }
-  return rows;
+
+  const attributeKeys: string[] = [];
+  const attributeValues: string[] = [];
+  for (const [key, value] of own) {
+    if (COLUMN_KEYS.has(key)) continue;
+    if (attributeKeys.length >= limits.maxExtraAttributes) {
+      note('extra_attributes_dropped');
+      break;
+    }
+    let text = displayString(value);
+    if (text.length > limits.maxAttributeValueLength) {
+      text = text.slice(0, limits.maxAttributeValueLength);
+      note('attribute_truncated');
+    }
+    attributeKeys.push(key.length > 128 ? key.slice(0, 128) : key);
+    attributeValues.push(text);
+  }
+
+  let spanName = span.name;
+  if (spanName.length > limits.maxDimensionLength) {
+    spanName = spanName.slice(0, limits.maxDimensionLength);
+    note('attribute_truncated');
+  }
+
+  const dimensions = {
+    service,
+    environment: dim(DimensionAttr.environment) || dim('deployment.environment'),
+    route: dim(DimensionAttr.httpRoute),
+    commit: dim(DimensionAttr.vcsRevision),
+    model: dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
+    provider: dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
+    team: dim(DimensionAttr.team),
+    tenant: dim(DimensionAttr.tenant),
+  };
+  const rollupOverflow: string[] = [];
+  if (options.cardinality !== undefined) {
+    const seconds = Number(start / NANOS);
+    for (const d of ROLLUP_DIMENSIONS) {
+      if (options.cardinality.fold(d, dimensions[d], seconds)) rollupOverflow.push(d);
+    }
+  }
+
+  return {
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    traceId: hex(span.traceId),
+    spanId: hex(span.spanId),
+    parentSpanId: hex(span.parentSpanId),
+    spanName,
+    spanKind: span.kind,
+    statusCode: span.status?.code ?? 0,
+    isRequest: span.kind === Span_SpanKind.SPAN_KIND_SERVER || span.parentSpanId.length === 0,
+    ...dimensions,
+    feature: dim(DimensionAttr.feature),
+    inputTokens,
+    outputTokens,
+    cacheReadTokens,
+    cacheWriteTokens,
+    reasoningTokens,
+    gpuType: dim(GpuAttr.type),
+    gpuCount: gpu.count,
+    gpuSeconds: gpu.seconds,
+    instanceType: dim(GpuAttr.instanceType),
+    ...costs,
+    kafkaTopic: origin.topic,
+    kafkaPartition: origin.partition,
+    kafkaOffset: origin.offset,
+    attributeKeys,
+    attributeValues,
+    rollupOverflow,
+    sanitized,
+  };
+}
+
+/** The spans of `request` named by `picks`, with their resource and scope, as a new request. */
+export function selectSpans(
+  request: ExportTraceServiceRequest,
+  picks: readonly { resourceIndex: number; scopeIndex: number; spanIndex: number }[],
+): ExportTraceServiceRequest {
+  const wanted = new Set(picks.map((p) => `${p.resourceIndex}/${p.scopeIndex}/${p.spanIndex}`));
+  const resourceSpans: ExportTraceServiceRequest['resourceSpans'] = [];
+  request.resourceSpans.forEach((rs, r) => {
+    const scopeSpans = rs.scopeSpans
+      .map((ss, s) => ({ ...ss, spans: ss.spans.filter((_span, i) => wanted.has(`${r}/${s}/${i}`)) }))
+      .filter((ss) => ss.spans.length > 0);
+    if (scopeSpans.length > 0) resourceSpans.push({ ...rs, scopeSpans });
+  });
+  return { resourceSpans };
+}
+
+/** Number of spans in a request. */
+export function spanCount(request: ExportTraceServiceRequest): number {
+  let n = 0;
+  for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
+  return n;
 }

@@ -1,0 +1,246 @@
+// `costtrace migrate`, `report` and `reprice` as functions against the real ClickHouse: the
+// report matches sums computed here; reprice reports the exact difference under a new
+// snapshot, writes versioned corrections only with --apply, leaves span_costs untouched, and a
+// second run finds nothing left to correct.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Money } from '@costtrace/core';
+import { ClickHouseStore, MIGRATIONS } from '@costtrace/store';
+import type { SpanCostRow } from '@costtrace/store';
+import { runMigrate, runReport, runReprice } from '../src/index.js';
+
+const OLD = { input: 150_000n, cacheRead: 75_000n, output: 600_000n };
+const NEW = { input: 200_000n, cacheRead: 100_000n, output: 800_000n };
+
+function capture() {
+  let out = '';
+  let err = '';
+  return {
+    output: { out: (t: string) => void (out += t), err: (t: string) => void (err += t) },
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+  };
+}
+
+describe('costtrace migrate / report / reprice', () => {
+  const url = process.env.CLICKHOUSE_URL;
+  if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
+  const database = `ct_cli_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const store = new ClickHouseStore({ url, database });
+  const dir = mkdtempSync(join(tmpdir(), 'costtrace-cli-'));
+  const now = Math.floor(Date.now() / 1000);
+  const rows: SpanCostRow[] = [];
+  let oldTotal = 0n;
+  let newTotal = 0n;
+
+  before(() => {
+    for (let i = 0; i < 200; i++) {
+      const input = 1000 + i * 13;
+      const cached = (i * 7) % 500;
+      const output = 50 + i;
+      const old = BigInt(input - cached) * OLD.input + BigInt(cached) * OLD.cacheRead + BigInt(output) * OLD.output;
+      const repriced =
+        BigInt(input - cached) * NEW.input + BigInt(cached) * NEW.cacheRead + BigInt(output) * NEW.output;
+      const gpu = i % 10 === 0 ? 1_000_000n : 0n;
+      oldTotal += old + gpu;
+      newTotal += repriced + gpu;
+      const start = BigInt(now - 600 + i) * 1_000_000_000n;
+      const money = (p: bigint) => Money.fromSubunits(p);
+      rows.push({
+        startTimeUnixNano: start,
+        endTimeUnixNano: start,
+        traceId: i.toString(16).padStart(32, '0'),
+        spanId: (i + 1).toString(16).padStart(16, '0'),
+        parentSpanId: '',
+        spanName: 'chat',
+        spanKind: 2,
+        statusCode: 0,
+        isRequest: true,
+        service: 'svc',
+        environment: 'prod',
+        route: i % 2 ? '/a' : '/b',
+        commit: i % 3 ? 'c1' : 'c2',
+        model: 'gpt-4o-mini',
+        provider: 'openai',
+        team: '',
+        tenant: i % 4 ? 'acme' : 'globex',
+        feature: '',
+        inputTokens: BigInt(input),
+        outputTokens: BigInt(output),
+        cacheReadTokens: BigInt(cached),
+        cacheWriteTokens: 0n,
+        reasoningTokens: 0n,
+        gpuType: '',
+        gpuCount: 0,
+        gpuSeconds: '0',
+        instanceType: '',
+        costInput: money(old),
+        costOutput: Money.zero(),
+        costCacheRead: Money.zero(),
+        costCacheWrite: Money.zero(),
+        costReasoning: Money.zero(),
+        costGpu: money(gpu),
+        costCompute: Money.zero(),
+        costTotal: money(old + gpu),
+        currency: 'USD',
+        pricingVersion: 'bundled-2026-11-01',
+        pricingSource: 'aggregator',
+        priceIds: [],
+        unpricedReason: '',
+        kafkaTopic: 't',
+        kafkaPartition: 0,
+        kafkaOffset: BigInt(i),
+        attributeKeys: [],
+        attributeValues: [],
+        rollupOverflow: [],
+        sanitized: [],
+      });
+    }
+  });
+
+  after(async () => {
+    await store.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates, idempotently, and reports status', async () => {
+    const first = capture();
+    assert.equal(await runMigrate([], { store, output: first.output }), 0);
+    assert.match(first.out, new RegExp(`applied migrations ${MIGRATIONS.map((m) => m.version).join(', ')}`));
+    const again = capture();
+    assert.equal(await runMigrate([], { store, output: again.output }), 0);
+    assert.match(again.out, /is up to date/);
+    const status = capture();
+    await runMigrate(['--status'], { store, output: status.output });
+    assert.equal(status.out.split('\n').filter((l) => l.startsWith('applied')).length, MIGRATIONS.length);
+    await store.insertSpanCosts(rows);
+  });
+
+  it('reports cost by commit with filters, as JSON and CSV', async () => {
+    const json = capture();
+    assert.equal(
+      await runReport(['--by', 'commit', '--since', '1h', '--where', 'tenant=acme', '--format', 'json'], {
+        store,
+        output: json.output,
+        nowSeconds: now,
+      }),
+      0,
+    );
+    const got = JSON.parse(json.out) as { commit: string; cost: string }[];
+    const expected = new Map<string, bigint>();
+    for (const r of rows.filter((r) => r.tenant === 'acme'))
+      expected.set(r.commit, (expected.get(r.commit) ?? 0n) + r.costTotal.subunits);
+    assert.deepEqual(new Map(got.map((r) => [r.commit, Money.parse(r.cost).subunits])), expected);
+    const csv = capture();
+    await runReport(['--by', 'route,model', '--since', '1h', '--format', 'csv'], {
+      store,
+      output: csv.output,
+      nowSeconds: now,
+    });
+    assert.match(
+      csv.out,
+      /^route,model,cost,spans,requests,tokens,cost_per_request,cost_per_1k_requests,cost_per_1m_tokens\r\n/,
+    );
+    const bad = capture();
+    assert.equal(await runReport(['--by', 'nope'], { store, output: bad.output }), 2);
+    assert.match(bad.err, /--by: cannot group by "nope"/);
+  });
+
+  it('reprices under another snapshot, applies versioned corrections, keeps the originals', async () => {
+    const snapshot = join(dir, 'prices.json');
+    writeFileSync(
+      snapshot,
+      JSON.stringify({
+        version: 'negotiated-2026-11',
+        prices: [
+          {
+            id: 'openai/gpt-4o-mini@neg',
+            provider: 'openai',
+            model: 'gpt-4o-mini',
+            currency: 'USD',
+            inputPerMillion: '0.20',
+            cacheReadPerMillion: '0.10',
+            outputPerMillion: '0.80',
+          },
+        ],
+      }),
+    );
+    const dry = capture();
+    assert.equal(
+      await runReprice(['--since', '1h', '--snapshot', snapshot, '--format', 'json'], {
+        store,
+        output: dry.output,
+        nowSeconds: now,
+      }),
+      0,
+    );
+    const report = JSON.parse(dry.out) as {
+      spans: number;
+      changed: number;
+      current: string;
+      repriced: string;
+      difference: string;
+      correctionsWritten: number;
+    };
+    assert.equal(report.spans, rows.length);
+    assert.equal(report.changed, rows.length);
+    assert.equal(Money.parse(report.current).subunits, oldTotal);
+    assert.equal(Money.parse(report.repriced).subunits, newTotal);
+    assert.equal(Money.parse(report.difference).subunits, newTotal - oldTotal);
+    assert.equal(report.correctionsWritten, 0);
+    const [{ n }] = (await store.select<{ n: number }>(`SELECT count() AS n FROM ${database}.cost_corrections`)) as [
+      { n: number },
+    ];
+    assert.equal(Number(n), 0, 'a dry run writes nothing');
+
+    const applied = capture();
+    await runReprice(['--since', '1h', '--snapshot', snapshot, '--apply'], {
+      store,
+      output: applied.output,
+      nowSeconds: now,
+    });
+    assert.match(applied.out, new RegExp(`wrote ${rows.length} correction rows as reprice-negotiated-2026-11-`));
+
+    const corrected = capture();
+    await runReport(['--since', '1h', '--corrections', '--format', 'json'], {
+      store,
+      output: corrected.output,
+      nowSeconds: now,
+    });
+    assert.equal(
+      Money.parse((JSON.parse(corrected.out) as { cost: string }[])[0]!.cost).subunits,
+      newTotal,
+      'reports with corrections',
+    );
+    const original = capture();
+    await runReport(['--since', '1h', '--source', 'spans', '--format', 'json'], {
+      store,
+      output: original.output,
+      nowSeconds: now,
+    });
+    assert.equal(
+      Money.parse((JSON.parse(original.out) as { cost: string }[])[0]!.cost).subunits,
+      oldTotal,
+      'originals stay auditable',
+    );
+
+    const again = capture();
+    await runReprice(['--since', '1h', '--snapshot', snapshot, '--apply', '--format', 'json'], {
+      store,
+      output: again.output,
+      nowSeconds: now,
+    });
+    const second = JSON.parse(again.out) as { changed: number; difference: string };
+    assert.equal(second.changed, 0, 'nothing left to correct');
+    assert.equal(Money.parse(second.difference).subunits, 0n);
+  });
+});

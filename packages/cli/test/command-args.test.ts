@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseFlags, parseMigrateArgs, parseReportArgs, parseRepriceArgs, renderRows } from '../src/index.js';
+
+const NOW = 1_795_400_000;
+
+describe('costtrace argument parsing', () => {
+  it('parses flags with values, switches and repeats', () => {
+    const r = parseFlags(['--by', 'commit', '--where=tenant=acme', '--where', 'model=x', '--apply'], {
+      by: { value: true },
+      where: { value: true, repeatable: true },
+      apply: { value: false },
+    });
+    assert.ok(r.ok);
+    assert.deepEqual(Object.fromEntries(r.value), {
+      by: ['commit'],
+      where: ['tenant=acme', 'model=x'],
+      apply: ['true'],
+    });
+    assert.deepEqual(parseFlags(['--by'], { by: { value: true } }), { ok: false, message: '--by needs a value' });
+    assert.equal(parseFlags(['--nope'], { by: { value: true } }).ok, false);
+    assert.equal(parseFlags(['--by', 'a', '--by', 'b'], { by: { value: true } }).ok, false);
+    assert.equal(parseFlags(['stray'], {}).ok, false);
+  });
+
+  it('builds report queries', () => {
+    const r = parseReportArgs(
+      ['--by', 'route,model', '--since', '24h', '--where', 'tenant=acme', '--format', 'csv'],
+      NOW,
+    );
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value.query.groupBy, ['route', 'model']);
+    assert.deepEqual(r.value.query.filters, [{ dimension: 'tenant', values: ['acme'] }]);
+    assert.equal(r.value.query.since, Math.floor(NOW / 60) * 60 - 86_400);
+    assert.equal(r.value.format, 'csv');
+    const bad = parseReportArgs(['--by', 'route;drop'], NOW);
+    assert.equal(bad.ok, false);
+    assert.match(bad.ok ? '' : bad.message, /^--by: cannot group by/);
+    assert.match(
+      (parseReportArgs(['--where', 'evil=1'], NOW) as { message: string }).message,
+      /^--where: cannot filter by "evil"/,
+    );
+    assert.match((parseReportArgs(['--format', 'xml'], NOW) as { message: string }).message, /--format/);
+    assert.match((parseReportArgs(['--order-by', 'x'], NOW) as { message: string }).message, /^--order-by/);
+  });
+
+  it('parses migrate and reprice arguments', () => {
+    assert.deepEqual(parseMigrateArgs(['--status']), { ok: true, value: { statusOnly: true } });
+    const r = parseRepriceArgs(['--since', '7d', '--snapshot', 'p.json', '--where', 'model=gpt-4o', '--apply'], NOW);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.value.apply, true);
+    assert.equal(r.value.snapshotPath, 'p.json');
+    assert.deepEqual(r.value.query.filters, [{ dimension: 'model', values: ['gpt-4o'] }]);
+    assert.match((parseRepriceArgs(['--since', '7d'], NOW) as { message: string }).message, /--snapshot is required/);
+    assert.match(
+      (parseRepriceArgs(['--snapshot', 'p.json'], NOW) as { message: string }).message,
+      /--since is required/,
+    );
+  });
+
+  it('renders table, JSON and CSV', () => {
+    const columns = ['route', 'cost'];
+    const rows = [
+      ['/a', '1.5'],
+      ['/b,"x"', '10'],
+    ];
+    assert.equal(renderRows('csv', columns, rows), 'route,cost\r\n/a,1.5\r\n"/b,""x""",10\r\n');
+    assert.deepEqual(JSON.parse(renderRows('json', columns, rows)), [
+      { route: '/a', cost: '1.5' },
+      { route: '/b,"x"', cost: '10' },
+    ]);
+    assert.equal(renderRows('table', columns, rows), 'route   cost\n------  ----\n/a       1.5\n/b,"x"    10\n');
+  });
+});

@@ -1,0 +1,155 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The aggregator's Prometheus metrics, on a registry of its own (no global state). Label values
+ * are bounded: reasons come from fixed lists, partitions from the topic, services from a
+ * capped set (see costByService).
+ */
+export class AggregatorMetrics {
+  readonly registry = new Registry();
+  readonly spansReceived: Counter<'transport'>;
+  readonly spansRejectedAtIngest: Counter<'reason'>;
+  readonly ingestRequests: Counter<'transport' | 'outcome'>;
+  readonly spansConsumed: Counter;
+  readonly spansStored: Counter;
+  readonly spansRejected: Counter<'reason'>;
+  readonly spansSanitized: Counter<'reason'>;
+  readonly spansPricedHere: Counter;
+  readonly spansUnpriced: Counter;
+  readonly auditDifferences: Counter;
+  readonly deadLettered: Counter<'reason'>;
+  readonly duplicatesSkipped: Counter;
+  readonly consumerLag: Gauge<'partition'>;
+  readonly batchRows: Histogram;
+  readonly insertSeconds: Histogram;
+  readonly insertFailures: Counter<'code'>;
+  readonly pausedPartitions: Gauge;
+  readonly rollupValuesFolded: Counter;
+  readonly costByService: Counter<'service' | 'currency'>;
+  private readonly services = new Set<string>();
+
+  constructor(
+    /** Distinct service label values at most; later ones are counted as __other__. */
+    private readonly maxServiceLabels = 200,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'costtrace_aggregator_' });
+    this.spansReceived = new Counter({
+      name: 'costtrace_ingest_spans_received_total',
+      help: 'Spans received by the OTLP receivers and acknowledged by Kafka',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.spansRejectedAtIngest = new Counter({
+      name: 'costtrace_ingest_spans_rejected_total',
+      help: 'Spans refused by the OTLP receivers (reported to the client as partial success)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.ingestRequests = new Counter({
+      name: 'costtrace_ingest_requests_total',
+      help: 'OTLP export requests by outcome',
+      labelNames: ['transport', 'outcome'],
+      registers,
+    });
+    this.spansConsumed = new Counter({
+      name: 'costtrace_consumer_spans_in_total',
+      help: 'Spans decoded from Kafka',
+      registers,
+    });
+    this.spansStored = new Counter({
+      name: 'costtrace_consumer_spans_out_total',
+      help: 'Span cost rows acknowledged by ClickHouse',
+      registers,
+    });
+    this.spansRejected = new Counter({
+      name: 'costtrace_consumer_spans_rejected_total',
+      help: 'Spans rejected by validation and sent to the dead-letter topic, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.spansSanitized = new Counter({
+      name: 'costtrace_consumer_spans_sanitized_total',
+      help: 'Spans stored after a fix, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.spansPricedHere = new Counter({
+      name: 'costtrace_consumer_spans_priced_total',
+      help: 'Spans that arrived without cost attributes and were priced by the aggregator',
+      registers,
+    });
+    this.spansUnpriced = new Counter({
+      name: 'costtrace_consumer_spans_unpriced_total',
+      help: 'Spans with model usage that could not be priced (stored with cost 0 and a reason)',
+      registers,
+    });
+    this.auditDifferences = new Counter({
+      name: 'costtrace_consumer_audit_differences_total',
+      help: 'Stamped span costs that differ from the aggregator recomputation (audit mode)',
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'costtrace_consumer_dead_letter_messages_total',
+      help: 'Messages written to the dead-letter topic, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.duplicatesSkipped = new Counter({
+      name: 'costtrace_consumer_redelivered_messages_skipped_total',
+      help: 'Redelivered messages skipped because ClickHouse already holds their rows',
+      registers,
+    });
+    this.consumerLag = new Gauge({
+      name: 'costtrace_consumer_lag_messages',
+      help: 'Messages between the last processed offset and the high watermark, per partition',
+      labelNames: ['partition'],
+      registers,
+    });
+    this.batchRows = new Histogram({
+      name: 'costtrace_consumer_batch_rows',
+      help: 'Rows per ClickHouse insert',
+      buckets: [10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000, 250_000],
+      registers,
+    });
+    this.insertSeconds = new Histogram({
+      name: 'costtrace_consumer_insert_seconds',
+      help: 'ClickHouse insert latency',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.insertFailures = new Counter({
+      name: 'costtrace_consumer_insert_failures_total',
+      help: 'Failed ClickHouse inserts by store error code (the batch is retried)',
+      labelNames: ['code'],
+      registers,
+    });
+    this.pausedPartitions = new Gauge({
+      name: 'costtrace_consumer_paused_partitions',
+      help: 'Partitions paused while ClickHouse is unavailable',
+      registers,
+    });
+    this.rollupValuesFolded = new Counter({
+      name: 'costtrace_consumer_rollup_values_folded_total',
+      help: 'Dimension values folded into __other__ for the rollups by the cardinality bound',
+      registers,
+    });
+    this.costByService = new Counter({
+      name: 'costtrace_cost_total',
+      help: 'Stored cost by service (float copy for dashboards; ClickHouse holds the exact sums)',
+      labelNames: ['service', 'currency'],
+      registers,
+    });
+  }
+
+  /** Adds stored cost for a service, folding services beyond the label cap into __other__. */
+  addCost(service: string, currency: string, amount: number): void {
+    if (amount === 0) return;
+    let label = service;
+    if (!this.services.has(service)) {
+      if (this.services.size < this.maxServiceLabels) this.services.add(service);
+      else label = '__other__';
+    }
+    this.costByService.inc({ service: label, currency }, amount);
+  }
+}

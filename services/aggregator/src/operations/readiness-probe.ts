@@ -1,0 +1,33 @@
+import type { Admin } from 'kafkajs';
+import type { ClickHouseStore } from '@costtrace/store';
+
+/**
+ * Readiness: ClickHouse answers a ping, Kafka answers a metadata request, the consumer runs.
+ * Results are cached briefly so that frequent probes do not load either service.
+ */
+export class ReadinessProbe {
+  private cached: { at: number; value: { ready: boolean; checks: Record<string, boolean> } } | undefined;
+
+  constructor(
+    private readonly store: ClickHouseStore,
+    private readonly admin: Admin,
+    private readonly consumerRunning: () => boolean,
+    private readonly cacheMs = 2_000,
+  ) {}
+
+  async check(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    if (this.cached && Date.now() - this.cached.at < this.cacheMs) return this.cached.value;
+    const timeout = <T>(p: Promise<T>): Promise<T> =>
+      Promise.race([p, new Promise<T>((_r, reject) => setTimeout(() => reject(new Error('timeout')), 3_000).unref())]);
+    const [clickhouse, kafka] = await Promise.all([
+      timeout(this.store.ping()).catch(() => false),
+      timeout(this.admin.describeCluster())
+        .then(() => true)
+        .catch(() => false),
+    ]);
+    const checks = { clickhouse, kafka, consumer: this.consumerRunning() };
+    const value = { ready: clickhouse && kafka && checks.consumer, checks };
+    this.cached = { at: Date.now(), value };
+    return value;
+  }
+}

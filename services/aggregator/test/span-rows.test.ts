@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  CardinalityLimiter,
+  PriceSnapshots,
+  spanCostRows,
+  splitRequest,
+  spanCount,
+  decodeSpanMessage,
+  detectEncoding,
+  loadConfig,
+  ConfigError,
+} from '../src/index.js';
+import { ExportTraceServiceRequest } from '@costtrace/proto';
+import { TokenPriceTable, tokenPriceFromRecord } from '@costtrace/core';
+import { anthropicUsage, exportRequest, openAiUsage, span, stampedCost } from './support/otlp-fixtures.js';
+
+const NOW_MS = 1_795_400_000_000;
+const NOW_NS = BigInt(NOW_MS) * 1_000_000n;
+const origin = { topic: 't', partition: 1, offset: 42n };
+const prices = PriceSnapshots.bundled();
+
+describe('span rows: pricing, validation, sanitising', () => {
+  it('prices unpriced spans exactly, keeps stamped costs, marks requests', () => {
+    const a = openAiUsage(48_213, 40_960, 1_021);
+    const b = anthropicUsage(25, 18_000, 0, 1_337);
+    const c = stampedCost(123_456_789n);
+    const request = exportRequest({ 'service.name': 's', 'vcs.ref.head.revision': 'abc' }, [
+      span({ name: 'a', attributes: a.attributes, startUnixNano: NOW_NS, kind: 2 }),
+      span({ name: 'b', attributes: b.attributes, startUnixNano: NOW_NS, parent: true }),
+      span({ name: 'c', attributes: c.attributes, startUnixNano: NOW_NS, parent: true }),
+    ]);
+    const result = spanCostRows(request, origin, NOW_MS, { prices });
+    assert.equal(result.rejected.length, 0);
+    assert.deepEqual(
+      result.rows.map((r) => r.costTotal.subunits),
+      [a.picos, b.picos, c.picos],
+    );
+    assert.deepEqual(
+      result.rows.map((r) => r.isRequest),
+      [true, false, false],
+    );
+    assert.deepEqual(
+      result.rows.map((r) => r.pricingSource),
+      ['aggregator', 'aggregator', ''],
+    );
+    assert.equal(result.pricedHere, 2);
+    assert.equal(result.rows[0]!.commit, 'abc');
+    assert.equal(result.rows[0]!.kafkaOffset, 42n);
+  });
+
+  it('rejects invalid spans with a reason and sanitises fixable ones', () => {
+    const ok = openAiUsage(10, 0, 10).attributes;
+    const spans = [
+      span({ name: 'neg', attributes: { ...ok, 'gen_ai.usage.input_tokens': -1 }, startUnixNano: NOW_NS }),
+      span({ name: 'absurd', attributes: { ...ok, 'gen_ai.usage.output_tokens': 1e12 }, startUnixNano: NOW_NS }),
+      span({ name: 'nan', attributes: { ...ok, 'gen_ai.usage.output_tokens': Number.NaN }, startUnixNano: NOW_NS }),
+      span({ name: 'future', attributes: ok, startUnixNano: NOW_NS + 7_200_000_000_000n }),
+      span({ name: 'old', attributes: ok, startUnixNano: NOW_NS - 8n * 86_400_000_000_000n }),
+      span({ name: 'cost', attributes: { 'cost.total': '-1' }, startUnixNano: NOW_NS }),
+      span({ name: 'cost-nan', attributes: { 'cost.total': Number.NaN }, startUnixNano: NOW_NS }),
+      span({ name: 'gpu', attributes: { 'costtrace.gpu.seconds': -2.5 }, startUnixNano: NOW_NS }),
+      span({ name: 'fine', attributes: { ...ok, long: 'y'.repeat(1000) }, startUnixNano: NOW_NS }),
+    ];
+    const result = spanCostRows(exportRequest({}, spans), origin, NOW_MS, { prices });
+    assert.deepEqual(
+      result.rejected.map((r) => [r.spanIndex, r.reason]),
+      [
+        [0, 'invalid_token_count'],
+        [1, 'invalid_token_count'],
+        [2, 'not_a_number'],
+        [3, 'timestamp_in_future'],
+        [4, 'timestamp_too_old'],
+        [5, 'invalid_cost'],
+        [6, 'not_a_number'],
+        [7, 'invalid_gpu_usage'],
+      ],
+    );
+    assert.equal(result.rows.length, 1);
+    assert.equal(result.rows[0]!.service, 'unknown_service');
+    assert.deepEqual(result.rows[0]!.sanitized, ['missing_service_name', 'attribute_truncated']);
+    assert.equal(result.rows[0]!.attributeValues[0]!.length, 256);
+    assert.deepEqual(Object.fromEntries(result.sanitized), { missing_service_name: 1, attribute_truncated: 1 });
+  });
+
+  it('audits stamped costs against a recomputation', () => {
+    const usage = openAiUsage(1000, 0, 1000);
+    const stamped = { ...usage.attributes, 'cost.total': '1.0', 'cost.currency': 'USD' };
+    const result = spanCostRows(
+      exportRequest({ 'service.name': 's' }, [span({ name: 'x', attributes: stamped, startUnixNano: NOW_NS })]),
+      origin,
+      NOW_MS,
+      { prices, audit: true },
+    );
+    assert.equal(result.rows[0]!.costTotal.toDecimalString(), '1', 'the stamped cost is kept');
+    assert.equal(result.auditDifferences.length, 1);
+    assert.equal(result.auditDifferences[0]!.recomputed, '0.00075');
+  });
+
+  it('prices with the snapshot in effect at the span start', () => {
+    const table = (version: string, input: string) =>
+      new TokenPriceTable(version, [
+        tokenPriceFromRecord({
+          id: version,
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          currency: 'USD',
+          inputPerMillion: input,
+          outputPerMillion: '0',
+        }),
+      ]);
+    const snapshots = new PriceSnapshots([
+      { effectiveFromUnixNano: 0n, table: table('v1', '1') },
+      { effectiveFromUnixNano: NOW_NS, table: table('v2', '2') },
+    ]);
+    const attrs = openAiUsage(1_000_000, 0, 0).attributes;
+    const result = spanCostRows(
+      exportRequest({ 'service.name': 's' }, [
+        span({ name: 'before', attributes: attrs, startUnixNano: NOW_NS - 1n }),
+        span({ name: 'after', attributes: attrs, startUnixNano: NOW_NS }),
+      ]),
+      origin,
+      NOW_MS,
+      { prices: snapshots },
+    );
+    assert.deepEqual(
+      result.rows.map((r) => [r.pricingVersion, r.costTotal.toDecimalString()]),
+      [
+        ['v1', '1'],
+        ['v2', '2'],
+      ],
+    );
+  });
+
+  it('folds dimension values beyond the bound into __other__ for rollups only', () => {
+    const limiter = new CardinalityLimiter(2);
+    const spans = ['/a', '/b', '/c', '/a'].map((route) =>
+      span({ name: route, attributes: { 'http.route': route }, startUnixNano: NOW_NS }),
+    );
+    const result = spanCostRows(exportRequest({ 'service.name': 's' }, spans), origin, NOW_MS, {
+      prices,
+      cardinality: limiter,
+    });
+    assert.deepEqual(
+      result.rows.map((r) => [r.route, r.rollupOverflow]),
+      [
+        ['/a', []],
+        ['/b', []],
+        ['/c', ['route']],
+        ['/a', []],
+      ],
+    );
+    assert.equal(limiter.foldedCount, 1);
+    assert.equal(
+      limiter.fold('route', '/z', Number(NOW_NS / 1_000_000_000n) + 3600),
+      false,
+      'a new window starts fresh',
+    );
+  });
+});
+
+describe('request splitting and message decoding', () => {
+  it('splits a request into parts under the byte limit, keeping every span once', () => {
+    const spans = Array.from({ length: 500 }, (_v, i) => span({ name: `s${i}`, attributes: { pad: 'p'.repeat(200) } }));
+    const request = exportRequest({ 'service.name': 'big' }, spans);
+    const { parts, oversizeSpans } = splitRequest(request, 16 * 1024);
+    assert.equal(oversizeSpans, 0);
+    assert.ok(parts.length > 5);
+    for (const part of parts) assert.ok(ExportTraceServiceRequest.encode(part).finish().length <= 16 * 1024);
+    assert.equal(
+      parts.reduce((n, p) => n + spanCount(p), 0),
+      500,
+    );
+    assert.deepEqual(
+      parts.flatMap((p) => p.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name)))),
+      spans.map((s) => s.name),
+    );
+    const huge = splitRequest(
+      exportRequest({}, [span({ name: 'h', attributes: { pad: 'x'.repeat(40_000) } })]),
+      16 * 1024,
+    );
+    assert.equal(huge.oversizeSpans, 1);
+    assert.equal(huge.parts.length, 0);
+  });
+
+  it('detects and decodes otlp_proto and otlp_json', () => {
+    const request = exportRequest({ 'service.name': 'd' }, [span({ name: 'x', attributes: {} })]);
+    const proto = Buffer.from(ExportTraceServiceRequest.encode(request).finish());
+    assert.equal(detectEncoding(proto, undefined), 'otlp_proto');
+    assert.equal(detectEncoding(Buffer.from(' {"resourceSpans":[]}'), undefined), 'otlp_json');
+    assert.equal(detectEncoding(proto, 'application/json'), 'otlp_json');
+    assert.equal(spanCount(decodeSpanMessage(proto)), 1);
+    assert.throws(() => decodeSpanMessage(null), /no value/);
+    assert.throws(
+      () => decodeSpanMessage(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f])),
+      (e: Error & { reason?: string }) => e.reason === 'undecodable_protobuf',
+    );
+  });
+});
+
+describe('configuration', () => {
+  it('validates cross-field rules with messages naming the variable', () => {
+    assert.throws(
+      () =>
+        loadConfig({}, { COSTTRACE_KAFKA_SESSION_TIMEOUT_MS: '30000', COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS: '10000' }),
+      (e: Error) =>
+        e instanceof ConfigError && /COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS \(10000\) is below/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig({}, { CLICKHOUSE_TIMEOUT_MS: '40000' }),
+      /CLICKHOUSE_TIMEOUT_MS \(40000\) must be below/,
+    );
+    assert.throws(
+      () => loadConfig({}, { COSTTRACE_MAX_SPAN_AGE_SECONDS: String(100 * 86_400) }),
+      /COSTTRACE_RETENTION_SPAN_DAYS/,
+    );
+    assert.throws(() => loadConfig({}, { KAFKA_BROKERS: 'nope' }), /KAFKA_BROKERS entry "nope" is invalid/);
+    assert.throws(() => loadConfig({}, { COSTTRACE_AUDIT_STAMPED_COSTS: 'maybe' }), /use true or false/);
+    const config = loadConfig({}, {});
+    assert.equal(config.spansTopic, 'otlp_spans');
+    assert.equal(config.deadLetterTopic, 'otlp_spans.dlq');
+    assert.equal(config.grpcPort, 4317);
+    assert.equal(config.httpPort, 4318);
+    assert.equal(config.clickhouseTimeoutMs, 15_000);
+  });
+});
