@@ -70,3 +70,12 @@ export type { Delivery, DeliveryAttempt, DeliveryStatus, OutboxOptions } from '.
 export { parseRetryAfter, WebhookSender } from './webhooks/webhook-sender.js';
 export type { SendResult, SenderOptions } from './webhooks/webhook-sender.js';
 export { decodeSecret, generateSecret, signatureHeader, verifySignature } from './webhooks/webhook-signing.js';
+export { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from './budgets/cli/budget-cli.js';
+export type {
+  ApiResponse,
+  BudgetCliDeps,
+  BudgetCommand,
+  CommandResult,
+  ParsedArgs,
+  ParseResult,
+} from './budgets/cli/budget-cli.js';
