@@ -79,3 +79,5 @@ export type {
   ParsedArgs,
   ParseResult,
 } from './budgets/cli/budget-cli.js';
+export { SpanDeltaRelay } from './budgets/span-delta-relay.js';
+export type { SpanDeltaRelayOptions } from './budgets/span-delta-relay.js';

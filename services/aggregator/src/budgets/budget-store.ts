@@ -47,15 +47,15 @@ export class ClickHouseBudgetStore implements BudgetStore {
       deleted: number;
       document: string;
     }>(
-      `SELECT kind, id, toString(max(version)) AS version, argMax(deleted, version) AS deleted, argMax(document, version) AS document
+      `SELECT kind, id, toString(max(version)) AS v, argMax(deleted, version) AS del, argMax(document, version) AS doc
        FROM ${this.store.database}.budget_documents GROUP BY kind, id ORDER BY kind, id`,
     );
     return rows.map((r) => ({
       kind: r.kind === 'webhook' ? 'webhook' : 'budget',
       id: r.id,
-      version: BigInt(r.version),
-      deleted: Number(r.deleted) === 1,
-      document: r.document,
+      version: BigInt(r.v),
+      deleted: Number(r.del) === 1,
+      document: r.doc,
     }));
   }
 

@@ -1,0 +1,82 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { TokenPriceTable } from '@costtrace/core';
+import { ExportTraceServiceRequest } from '@costtrace/proto';
+import type { SpanCostRow } from '@costtrace/store';
+import { spanCostRows } from '../otlp/span-rows.js';
+
+export interface SpanDeltaRelayOptions {
+  readonly kafka: Kafka;
+  /** The OTLP spans topic. */
+  readonly topic: string;
+  /** Its own consumer group, apart from the span consumer's. */
+  readonly groupId: string;
+  readonly prices: TokenPriceTable;
+  /** Receives each message's rows (BudgetService.onRowsStored). */
+  readonly onRows: (rows: readonly SpanCostRow[]) => Promise<void>;
+  readonly logger: Logger;
+}
+
+/**
+ * Budgets without touching the span consumer: reads `otlp_spans` in its own consumer group,
+ * prices the rows the same way (spanCostRows) and hands them to the budgets. Offsets are
+ * committed after the deltas are in Kafka. The production wiring calls `onRowsStored` from the
+ * span consumer instead (one decode per span); this relay serves deployments that keep the two
+ * apart, and the end-to-end tests and benchmark, which run on the skeleton span consumer.
+ */
+export class SpanDeltaRelay {
+  private readonly consumer: Consumer;
+  relayedRows = 0;
+
+  constructor(private readonly options: SpanDeltaRelayOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: 50,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    const rows: SpanCostRow[] = [];
+    for (const message of batch.messages) {
+      if (message.value === null) continue;
+      try {
+        const request = ExportTraceServiceRequest.decode(message.value);
+        rows.push(
+          ...spanCostRows(
+            request,
+            { topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) },
+            { prices: this.options.prices },
+          ),
+        );
+      } catch (err) {
+        // The span consumer dead-letters undecodable messages; here they are only skipped.
+        this.options.logger.debug({ err, offset: message.offset }, 'relay skipped an undecodable span message');
+      }
+    }
+    await this.options.onRows(rows);
+    this.relayedRows += rows.length;
+    const last = batch.lastOffset();
+    payload.resolveOffset(last);
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    await payload.heartbeat();
+  }
+}
