@@ -43,9 +43,9 @@ export class ClickHouseBudgetStore implements BudgetStore {
     const rows = await this.store.select<{
       kind: string;
       id: string;
-      version: string;
-      deleted: number;
-      document: string;
+      v: string;
+      del: number;
+      doc: string;
     }>(
       `SELECT kind, id, toString(max(version)) AS v, argMax(deleted, version) AS del, argMax(document, version) AS doc
        FROM ${this.store.database}.budget_documents GROUP BY kind, id ORDER BY kind, id`,
