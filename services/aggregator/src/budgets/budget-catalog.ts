@@ -35,7 +35,7 @@ export class BudgetCatalog {
         continue;
       }
       let byValue = this.index.get(dim);
-      if (byValue === undefined) this.index.set(dim, (byValue = new Map()));
+      if (byValue === undefined) this.index.set(dim, (byValue = new Map<string, CompiledBudget[]>()));
       const value = budget.scope[dim]!;
       const list = byValue.get(value);
       if (list === undefined) byValue.set(value, [compiled]);

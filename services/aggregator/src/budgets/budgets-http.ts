@@ -273,7 +273,7 @@ export function createBudgetsHttpHandler(options: BudgetsHttpOptions): BudgetsHt
             const body = await readJson(req, maxBody);
             if (typeof body !== 'object' || body === null)
               throw new HttpError(400, 'INVALID_ENDPOINT', 'body must be an endpoint object', 'webhook');
-            const endpoint = await registry.putEndpointDocument({ ...(body as object), id: b });
+            const endpoint = await registry.putEndpointDocument({ ...body, id: b });
             await dispatcher.enableEndpoint(endpoint.id);
             options.logger.info({ endpoint: endpoint.id }, 'webhook endpoint saved');
             return (send(res, 200, { endpoint: publicEndpoint(endpoint, outbox.endpointState(endpoint.id)) }), true);

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns';
-import type { LookupAddress, LookupAllOptions, LookupOneOptions, LookupOptions } from 'node:dns';
+import type { LookupAddress, LookupAllOptions, LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { WebhookError } from './webhook-error.js';
 

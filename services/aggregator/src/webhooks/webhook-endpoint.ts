@@ -89,7 +89,7 @@ export function parseWebhookEndpoint(input: unknown, field = 'webhook'): Webhook
   return {
     id: doc.id,
     url: url.toString(),
-    secrets: secrets as string[],
+    secrets: secrets,
     events: events as WebhookEventType[],
     timeoutMs,
   };

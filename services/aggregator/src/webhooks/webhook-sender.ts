@@ -44,8 +44,8 @@ export class WebhookSender {
 
   constructor(private readonly options: SenderOptions = {}) {
     const lookup = guardedLookup(options.resolver ?? systemResolver, options.allow);
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32, lookup } as http.AgentOptions);
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, lookup } as https.AgentOptions);
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32, lookup });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, lookup });
   }
 
   send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendResult> {

@@ -8,7 +8,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -208,7 +207,7 @@ budgets:
     assert.equal(payload.data.scope.key, key);
     assert.deepEqual(payload.data.scope.selector, { service: 'e2e-svc', tenant: 'acme' });
     assert.equal(payload.data.limit_usd, '0.01');
-    assert.ok(decimalToPicos(payload.data.spend_usd) >= 10_000_000_000n);
+    assert.ok(decimalToPicos(String(payload.data.spend_usd)) >= 10_000_000_000n);
     assert.equal(payload.data.throttle.state, 'engaged');
     assert.ok(payload.data.throttle.expected_until);
     const types = receiver.acknowledged().map((e) => e.type);

@@ -26,6 +26,8 @@ import {
 import type { ActiveThrottle, BudgetsHttpHandler } from '../../src/index.js';
 
 const logger = pino({ level: 'silent' });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON read back from the API
+type Json = any;
 
 describe('budgets HTTP API and CLI', () => {
   let dir = '';
@@ -99,13 +101,13 @@ budgets:
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text === '' ? null : (JSON.parse(text) as Record<string, any>) };
+    return { status: res.status, body: text === '' ? null : (JSON.parse(text) as Record<string, Json>) };
   };
 
   it('lists the budgets file and does CRUD with validation', async () => {
     let r = await call('GET', '/v1/budgets');
     assert.deepEqual(
-      r.body!.budgets.map((b: { id: string }) => b.id),
+      (r.body!.budgets as { id: string }[]).map((b) => b.id),
       ['from-file'],
     );
     r = await call('POST', '/v1/budgets', {
@@ -173,7 +175,7 @@ budgets:
     const decoder = new TextDecoder();
     let text = '';
     const readUntil = async (needle: string) => {
-      while (!text.includes(needle)) text += decoder.decode((await reader.read()).value);
+      while (!text.includes(needle)) text += decoder.decode((await reader.read()).value as Uint8Array);
     };
     await readUntil('event: snapshot');
     board.apply({ type: 'engaged', throttle, version: board.nextVersion() });

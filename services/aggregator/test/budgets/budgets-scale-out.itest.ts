@@ -45,7 +45,7 @@ describe('budgets scale-out: two evaluator processes', () => {
     };
     const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     bases.push(
       await new Promise<string>((resolve, reject) => {
         lines.on('line', (line) => {

@@ -188,6 +188,13 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
+/** A value from a JSON response as table text. */
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
 function table(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -217,14 +224,11 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
     case 'set': {
       const res = await deps.request(
         'PUT',
-        `/v1/budgets/${encodeURIComponent(String(command.document.id))}`,
+        `/v1/budgets/${encodeURIComponent(text(command.document.id))}`,
         command.document,
       );
       if (res.status !== 200 && res.status !== 201) return apiError(res);
-      return out(
-        res.body,
-        () => `budget ${String(command.document.id)} ${res.status === 201 ? 'created' : 'updated'}\n`,
-      );
+      return out(res.body, () => `budget ${text(command.document.id)} ${res.status === 201 ? 'created' : 'updated'}\n`);
     }
     case 'list': {
       const res = await deps.request('GET', '/v1/budgets');
@@ -234,10 +238,10 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
         table([
           ['ID', 'WINDOW', 'LIMIT_USD', 'ACTION', 'PER', 'SCOPE'],
           ...budgets.map((b) => [
-            String(b.id),
-            String(b.window) + (b.time_zone && b.time_zone !== 'UTC' ? ` (${String(b.time_zone)})` : ''),
-            String(b.limit_usd),
-            String(b.action),
+            text(b.id),
+            text(b.window) + (typeof b.time_zone === 'string' && b.time_zone !== 'UTC' ? ` (${b.time_zone})` : ''),
+            text(b.limit_usd),
+            text(b.action),
             ((b.per as string[] | undefined) ?? []).join(',') || '-',
             Object.entries((b.scope as Record<string, string> | undefined) ?? {})
               .map(([k, v]) => `${k}=${v}`)
@@ -272,10 +276,10 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
           const t = k.throttle as { engaged: boolean; expected_until: string | null };
           const f = k.forecast as { projected_usd: string } | null;
           return [
-            String(k.scope_key),
-            String(k.spend_usd),
-            String(k.limit_usd),
-            `${String(k.percent)}%`,
+            text(k.scope_key),
+            text(k.spend_usd),
+            text(k.limit_usd),
+            `${text(k.percent)}%`,
             t.engaged ? `engaged until ~${t.expected_until ?? '?'}` : '-',
             f?.projected_usd ?? '-',
           ];
@@ -290,7 +294,7 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
       });
     }
     case 'alerts': {
-      const q = new URLSearchParams({ limit: String(command.limit) });
+      const q = new URLSearchParams({ limit: text(command.limit) });
       if (command.budget !== undefined) q.set('budget', command.budget);
       if (command.type !== undefined) q.set('type', command.type);
       const res = await deps.request('GET', `/v1/events?${q.toString()}`);
@@ -307,9 +311,9 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
               e.timestamp,
               e.type,
               scope,
-              String(e.data.spend_usd ?? e.data.observed_usd ?? ''),
-              String(e.data.limit_usd ?? e.data.baseline_usd ?? ''),
-              e.data.percent === undefined ? '' : `${String(e.data.percent)}%`,
+              text(e.data.spend_usd ?? e.data.observed_usd ?? ''),
+              text(e.data.limit_usd ?? e.data.baseline_usd ?? ''),
+              e.data.percent === undefined ? '' : `${text(e.data.percent)}%`,
               e.id,
             ];
           }),
@@ -326,13 +330,13 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
           : table([
               ['KEY', 'ACTION', 'SPEND_USD', 'LIMIT_USD', 'PERCENT', 'SINCE', 'EXPECTED_UNTIL'],
               ...throttles.map((t) => [
-                String(t.scope_key),
-                String(t.action),
-                String(t.spend_usd),
-                String(t.limit_usd),
-                `${String(t.percent)}%`,
-                String(t.since),
-                String(t.expected_until ?? '-'),
+                text(t.scope_key),
+                text(t.action),
+                text(t.spend_usd),
+                text(t.limit_usd),
+                `${text(t.percent)}%`,
+                text(t.since),
+                text(t.expected_until ?? '-'),
               ]),
             ]),
       );
