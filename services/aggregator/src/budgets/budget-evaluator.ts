@@ -29,7 +29,7 @@ export interface BudgetEvaluatorOptions {
   readonly logger: Logger;
   /** Clock tick for releases, rollovers and forecasts. Default 250 ms. */
   readonly tickMs?: number | undefined;
-  /** How often key state is persisted and offsets committed. Default 1000 ms. */
+  /** How often key state is persisted and offsets committed. Default 2000 ms. */
   readonly flushMs?: number | undefined;
   readonly anomalies?: BudgetEngineOptions['anomalies'];
   readonly now?: (() => number) | undefined;
@@ -60,8 +60,10 @@ export class BudgetEvaluator {
   private tickTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private running = false;
+  private flushing: Promise<void> | undefined;
   deadLettered = 0;
   batches = 0;
+  keysPersisted = 0;
 
   constructor(private readonly options: BudgetEvaluatorOptions) {
     this.now = options.now ?? Date.now;
@@ -116,7 +118,7 @@ export class BudgetEvaluator {
     });
     this.tickTimer = setInterval(() => void this.locked(() => this.tick()), this.options.tickMs ?? 250);
     this.tickTimer.unref();
-    this.flushTimer = setInterval(() => void this.locked(() => this.flush()), this.options.flushMs ?? 1000);
+    this.flushTimer = setInterval(() => void this.locked(() => this.flush()), this.options.flushMs ?? 2000);
     this.flushTimer.unref();
   }
 
@@ -126,8 +128,13 @@ export class BudgetEvaluator {
     this.running = false;
     clearInterval(this.tickTimer);
     clearInterval(this.flushTimer);
-    await this.consumer.stop();
-    await this.locked(() => this.flush());
+    // Pause (not stop) so the last flush can still commit for this group member.
+    this.consumer.pause([{ topic: this.options.topic }]);
+    await this.locked(async () => {
+      await this.flushing;
+      await this.flush();
+      await this.flushing;
+    });
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
@@ -151,7 +158,7 @@ export class BudgetEvaluator {
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    if (!this.running || batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { partition } = batch;
     await this.ensureLoaded(partition);
     const dead: { value: Buffer | null; reason: string; offset: string }[] = [];
@@ -236,31 +243,42 @@ export class BudgetEvaluator {
     }
   }
 
-  /** Persists changed keys, then commits the offsets they cover. */
-  private async flush(): Promise<void> {
+  /**
+   * Persists changed keys, then commits the offsets they cover. The snapshot and the offsets are
+   * taken together under the lock (a consistent cut); the ClickHouse write and the commit run
+   * outside it, so evaluation never waits for storage. One flush at a time.
+   */
+  private flush(): Promise<void> {
+    if (this.flushing !== undefined) return Promise.resolve();
     for (const s of this.engine.takeDirty()) this.unsaved.set(s.scopeKey, s);
-    if (this.unsaved.size > 0) {
-      const now = this.now();
-      const rows = [...this.unsaved.values()].map((snapshot) => ({
-        snapshot,
-        spend: this.spendOf(snapshot, now),
-        version: BigInt(this.options.board.nextVersion()),
-      }));
-      await this.options.store.saveKeyStates(this.options.topic, rows);
-      this.unsaved = new Map();
-    }
-    if (this.toCommit.size > 0) {
-      const offsets = [...this.toCommit].map(([partition, offset]) => ({
-        topic: this.options.topic,
-        partition,
-        offset,
-      }));
-      this.toCommit.clear();
-      await this.consumer.commitOffsets(offsets);
-    }
-  }
-
-  private spendOf(snapshot: KeySnapshot, nowMs: number): bigint {
-    return this.engine.spend(snapshot.scopeKey, nowMs);
+    const now = this.now();
+    const rows = [...this.unsaved.values()].map((snapshot) => ({
+      snapshot,
+      spend: this.engine.spend(snapshot.scopeKey, now),
+      version: BigInt(this.options.board.nextVersion()),
+    }));
+    this.unsaved = new Map();
+    const offsets = [...this.toCommit].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset }));
+    this.toCommit.clear();
+    if (rows.length === 0 && offsets.length === 0) return Promise.resolve();
+    const write = async (): Promise<void> => {
+      try {
+        await this.options.store.saveKeyStates(this.options.topic, rows);
+      } catch (err) {
+        // Keep the snapshots (unless newer ones were taken meanwhile) and do not commit.
+        for (const r of rows)
+          if (!this.unsaved.has(r.snapshot.scopeKey)) this.unsaved.set(r.snapshot.scopeKey, r.snapshot);
+        for (const o of offsets) if (!this.toCommit.has(o.partition)) this.toCommit.set(o.partition, o.offset);
+        throw err;
+      }
+      if (offsets.length > 0) await this.consumer.commitOffsets(offsets.filter((o) => this.assigned.has(o.partition)));
+      this.keysPersisted += rows.length;
+    };
+    this.flushing = write()
+      .catch((err: unknown) =>
+        this.options.logger.error({ err, keys: rows.length }, 'persisting budget state failed; will retry'),
+      )
+      .finally(() => (this.flushing = undefined));
+    return Promise.resolve();
   }
 }

@@ -25,7 +25,7 @@ export interface BudgetsConfig {
   readonly webhookAllowPrivate: readonly string[];
   /** COSTTRACE_BUDGET_TICK_MS (50..10000), default 250. */
   readonly tickMs: number;
-  /** COSTTRACE_BUDGET_FLUSH_MS (100..60000), default 1000. */
+  /** COSTTRACE_BUDGET_FLUSH_MS (100..60000), default 2000. */
   readonly flushMs: number;
   /** COSTTRACE_BUDGET_REFRESH_MS (200..600000), default 2000. */
   readonly refreshMs: number;
@@ -86,7 +86,7 @@ export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: E
     outboxDirectory: overrides.outboxDirectory ?? env.COSTTRACE_WEBHOOK_OUTBOX_DIR ?? '.costtrace/webhooks',
     webhookAllowPrivate: allow,
     tickMs: overrides.tickMs ?? integer(env, 'COSTTRACE_BUDGET_TICK_MS', 250, 50, 10_000),
-    flushMs: overrides.flushMs ?? integer(env, 'COSTTRACE_BUDGET_FLUSH_MS', 1000, 100, 60_000),
+    flushMs: overrides.flushMs ?? integer(env, 'COSTTRACE_BUDGET_FLUSH_MS', 2000, 100, 60_000),
     refreshMs: overrides.refreshMs ?? integer(env, 'COSTTRACE_BUDGET_REFRESH_MS', 2000, 200, 600_000),
     maxBudgets: overrides.maxBudgets ?? integer(env, 'COSTTRACE_MAX_BUDGETS', 10_000, 1, 100_000),
   };

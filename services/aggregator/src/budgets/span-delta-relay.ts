@@ -12,6 +12,11 @@ export interface SpanDeltaRelayOptions {
   /** Its own consumer group, apart from the span consumer's. */
   readonly groupId: string;
   readonly prices: TokenPriceTable;
+  /**
+   * Store the rows first (as the span consumer does) so the benchmark measures the production
+   * order: insert → deltas → commit. Optional.
+   */
+  readonly store?: { insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void> } | undefined;
   /** Receives each message's rows (BudgetService.onRowsStored). */
   readonly onRows: (rows: readonly SpanCostRow[]) => Promise<void>;
   readonly logger: Logger;
@@ -70,6 +75,7 @@ export class SpanDeltaRelay {
         this.options.logger.debug({ err, offset: message.offset }, 'relay skipped an undecodable span message');
       }
     }
+    await this.options.store?.insertSpanCosts(rows);
     await this.options.onRows(rows);
     this.relayedRows += rows.length;
     const last = batch.lastOffset();

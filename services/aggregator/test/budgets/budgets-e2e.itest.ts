@@ -217,11 +217,21 @@ budgets:
       '80, 90, 100 and 110 % each once',
     );
 
-    // The spend in the evaluator equals ClickHouse's sum over the same spans.
-    const [row] = await harness.store.select<{ total: string }>(
-      `SELECT toString(sum(cost_total)) AS total FROM ${names.database}.span_costs WHERE service = 'e2e-svc' AND tenant = 'acme'`,
-    );
-    assert.equal(decimalToPicos(row!.total), expected);
+    // The spend in the evaluator equals ClickHouse's sum over the same spans (once stored).
+    let stored = 0n;
+    await until(
+      'span rows stored',
+      async () => {
+        const [row] = await harness.store.select<{ total: string }>(
+          `SELECT toString(sum(cost_total)) AS total FROM ${names.database}.span_costs WHERE service = 'e2e-svc' AND tenant = 'acme'`,
+        );
+        stored = decimalToPicos(row!.total);
+        return stored === expected;
+      },
+      20_000,
+    ).catch(() => undefined);
+    assert.equal(stored, expected);
+    assert.equal(harness.service.evaluator!.engine.spend(key, now()), stored);
 
     // A guard reading GET /v1/throttles rejects acme's requests and lets others through.
     const list = (await (await fetch(`${harness.base}/v1/throttles`)).json()) as {
