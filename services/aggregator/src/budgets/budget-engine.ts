@@ -81,6 +81,8 @@ export interface KeyStatus {
   readonly expectedUntilMs: number | null;
   readonly forecast: Forecast | null;
   readonly lastSeenMs: number;
+  /** False when read from persisted state of a key another instance evaluates. */
+  readonly live?: boolean;
 }
 
 export interface EngineStats {

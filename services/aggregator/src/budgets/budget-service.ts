@@ -1,3 +1,4 @@
+import { percentOfLimit } from '@costtrace/core';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SpanCostRow } from '@costtrace/store';
@@ -149,14 +150,47 @@ export class BudgetService {
     await this.deltaProducer.send(budgetDeltas(rows, this.registry.catalog(), { stats: this.deltaStats }));
   }
 
-  /** Status of a budget's keys evaluated by this instance. */
-  status(budgetId: string): Promise<{ keys: KeyStatus[]; keysOverCap: number }> {
+  /**
+   * Status of a budget's keys: live for the keys this instance evaluates, and for keys owned by
+   * other instances their last persisted state (at most COSTTRACE_BUDGET_FLUSH_MS old).
+   */
+  async status(budgetId: string, limit = 1000): Promise<{ keys: KeyStatus[]; keysOverCap: number }> {
     const now = (this.options.now ?? Date.now)();
     const engine = this.evaluatorValue?.engine;
-    return Promise.resolve({
-      keys: engine?.status(budgetId, now) ?? [],
-      keysOverCap: engine?.keysOverCapOf(budgetId) ?? 0,
-    });
+    const local = engine?.status(budgetId, now) ?? [];
+    const budget = this.registry.budget(budgetId);
+    const seen = new Set(local.map((k) => k.scopeKey));
+    const keys: KeyStatus[] = [...local];
+    if (budget !== undefined) {
+      const persisted = await this.options.store.loadBudgetKeys(this.options.config.costDeltasTopic, budgetId, limit);
+      for (const { snapshot, spend } of persisted) {
+        if (seen.has(snapshot.scopeKey)) continue;
+        const windowMs = budget.window.kind === 'rolling' ? budget.window.durationMs : 0;
+        keys.push({
+          budgetId,
+          scopeKey: snapshot.scopeKey,
+          dimensions: snapshot.dimensions,
+          spend,
+          limit: budget.limit.subunits,
+          percent: percentOfLimit(spend, budget.limit.subunits),
+          windowStartMs: snapshot.calendar?.startMs ?? now - windowMs,
+          windowEndMs: snapshot.calendar?.endMs ?? now,
+          thresholdsCrossed: snapshot.thresholds.crossed,
+          throttle: snapshot.thresholds.throttle,
+          expectedUntilMs: null,
+          forecast: null,
+          lastSeenMs: snapshot.lastSeenMs,
+          live: false,
+        });
+      }
+    }
+    keys.sort((a, b) => (a.scopeKey < b.scopeKey ? -1 : 1));
+    return { keys: keys.slice(0, limit), keysOverCap: engine?.keysOverCapOf(budgetId) ?? 0 };
+  }
+
+  /** Live status of the keys this instance evaluates itself. */
+  localStatus(budgetId: string): KeyStatus[] {
+    return this.evaluatorValue?.engine.status(budgetId, (this.options.now ?? Date.now)()) ?? [];
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { formatScaled, MONEY_SCALE } from '@costtrace/core';
+import { formatScaled, MONEY_SCALE, parseScaled } from '@costtrace/core';
 import { stringLiteral, tsvRow, uintLiteral } from '@costtrace/store';
 import type { ClickHouseStore } from '@costtrace/store';
 import { BUDGET_MIGRATIONS } from './budget-migrations.js';
@@ -30,6 +30,8 @@ export interface BudgetStore {
     topic: string,
     snapshots: readonly { snapshot: KeySnapshot; spend: bigint; version: bigint }[],
   ): Promise<void>;
+  /** Latest persisted state of every key of one budget (all partitions), with its spend then. */
+  loadBudgetKeys(topic: string, budgetId: string, limit: number): Promise<{ snapshot: KeySnapshot; spend: bigint }[]>;
 }
 
 export class ClickHouseBudgetStore implements BudgetStore {
@@ -76,6 +78,22 @@ export class ClickHouseBudgetStore implements BudgetStore {
     return rows.map((r) => JSON.parse(r.state) as KeySnapshot);
   }
 
+  async loadBudgetKeys(
+    topic: string,
+    budgetId: string,
+    limit: number,
+  ): Promise<{ snapshot: KeySnapshot; spend: bigint }[]> {
+    const rows = await this.store.select<{ state: string; spend: string }>(
+      `SELECT argMax(state, version) AS state, toString(argMax(spend, version)) AS spend FROM ${this.store.database}.budget_key_state
+       WHERE delta_topic = ${stringLiteral(topic)} AND budget_id = ${stringLiteral(budgetId)}
+       GROUP BY scope_key ORDER BY scope_key LIMIT ${uintLiteral(limit)}`,
+    );
+    return rows.map((r) => ({
+      snapshot: JSON.parse(r.state) as KeySnapshot,
+      spend: parseScaled(r.spend, MONEY_SCALE),
+    }));
+  }
+
   async saveKeyStates(
     topic: string,
     snapshots: readonly { snapshot: KeySnapshot; spend: bigint; version: bigint }[],
@@ -103,7 +121,7 @@ export class ClickHouseBudgetStore implements BudgetStore {
 /** In-process BudgetStore for unit tests and single-process use without ClickHouse. */
 export class MemoryBudgetStore implements BudgetStore {
   private readonly documents = new Map<string, StoredDocument>();
-  private readonly keys = new Map<string, { snapshot: KeySnapshot; version: bigint }>();
+  private readonly keys = new Map<string, { snapshot: KeySnapshot; version: bigint; spend: bigint }>();
 
   migrate(): Promise<void> {
     return Promise.resolve();
@@ -128,6 +146,15 @@ export class MemoryBudgetStore implements BudgetStore {
     );
   }
 
+  loadBudgetKeys(topic: string, budgetId: string, limit: number): Promise<{ snapshot: KeySnapshot; spend: bigint }[]> {
+    return Promise.resolve(
+      [...this.keys.entries()]
+        .filter(([k, v]) => k.startsWith(`${topic}\u0000`) && v.snapshot.budgetId === budgetId)
+        .slice(0, limit)
+        .map(([, v]) => ({ snapshot: v.snapshot, spend: v.spend })),
+    );
+  }
+
   saveKeyStates(
     topic: string,
     snapshots: readonly { snapshot: KeySnapshot; spend: bigint; version: bigint }[],
@@ -136,7 +163,7 @@ export class MemoryBudgetStore implements BudgetStore {
       const k = `${topic}\u0000${s.snapshot.scopeKey}`;
       const current = this.keys.get(k);
       if (current === undefined || current.version <= s.version)
-        this.keys.set(k, { snapshot: s.snapshot, version: s.version });
+        this.keys.set(k, { snapshot: s.snapshot, version: s.version, spend: s.spend });
     }
     return Promise.resolve();
   }

@@ -121,6 +121,8 @@ export function keyStatusJson(k: KeyStatus) {
             exhaustion_at: iso(k.forecast.exhaustionAtMs),
           },
     last_seen: iso(k.lastSeenMs),
+    /** True when this instance evaluates the key (live); false: last persisted state of another instance's key. */
+    evaluated_here: k.live ?? true,
   };
 }
 

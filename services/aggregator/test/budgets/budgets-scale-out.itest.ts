@@ -119,7 +119,8 @@ budgets:
     await producer.send(budgetDeltas(rows, catalog, { anomalies: false }));
     await producer.disconnect();
 
-    type Status = { keys: { scope_key: string; spend_usd: string }[] };
+    type Status = { keys: { scope_key: string; spend_usd: string; evaluated_here: boolean }[] };
+    const local = (s: Status): Status => ({ keys: s.keys.filter((k) => k.evaluated_here) });
     const statuses = async () =>
       Promise.all(
         bases.map(
@@ -130,7 +131,7 @@ budgets:
     await until(
       'all keys evaluated',
       async () => {
-        last = await statuses();
+        last = (await statuses()).map(local);
         return (
           last.reduce((n, s) => n + s.keys.length, 0) >= TENANTS &&
           receiver.acknowledged().filter((e) => e.type === 'throttle.engaged').length >= 10
@@ -154,6 +155,12 @@ budgets:
     };
     for (const k of [...one.keys, ...two.keys])
       assert.equal(toPicos(k.spend_usd), expected.get(k.scope_key), k.scope_key);
+    // Any instance's status shows every key: its own live, the others' from persisted state.
+    await until(
+      'persisted state of the other instance visible',
+      async () => (await statuses()).every((s) => s.keys.length === TENANTS),
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const engaged = receiver.acknowledged().filter((e) => e.type === 'throttle.engaged');
     assert.equal(engaged.length, 10, 'one engagement per breached key, across both processes');
