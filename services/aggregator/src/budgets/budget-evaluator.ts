@@ -222,6 +222,7 @@ export class BudgetEvaluator {
     for (const r of out.released) {
       await this.changeThrottle({
         type: 'released',
+        id: this.options.board.get(r.scopeKey)?.id ?? r.scopeKey,
         scope_key: r.scopeKey,
         budget_id: r.budgetId,
         version: this.options.board.nextVersion(),

@@ -39,14 +39,28 @@ export function throttleSelector(budget: Budget, dimensions: Readonly<Record<str
 export function activeThrottle(view: KeyView, engagedEventId: string): ActiveThrottle | null {
   const t = view.thresholds.throttle;
   if (!t.engaged || view.budget.action === 'alert') return null;
+  const selector = throttleSelector(view.budget, view.dimensions);
+  const scope: Record<string, string> = {};
+  for (const [dim, pattern] of Object.entries(view.budget.scope)) {
+    if (pattern !== undefined && !pattern.includes('*')) scope[dim] = pattern;
+  }
+  for (const [dim, value] of Object.entries(view.dimensions)) scope[dim] = value;
+  const spend = usd(view.spend);
+  const limit = view.budget.limit.toDecimalString();
   return {
+    id: engagedEventId,
+    budgetId: view.budget.id,
+    scope,
+    action: view.budget.action,
+    spend: { amount: spend, currency: 'USD' },
+    limit: { amount: limit, currency: 'USD' },
+    until: view.budget.window.kind === 'calendar' ? iso(view.windowEndMs) : null,
     scope_key: view.scopeKey,
     budget_id: view.budget.id,
     budget_name: view.budget.name,
-    selector: throttleSelector(view.budget, view.dimensions),
-    action: view.budget.action,
-    spend_usd: usd(view.spend),
-    limit_usd: view.budget.limit.toDecimalString(),
+    selector,
+    spend_usd: spend,
+    limit_usd: limit,
     percent: percentOfLimit(view.spend, view.budget.limit.subunits),
     since: iso(t.sinceMs ?? view.windowEndMs),
     expected_until: view.expectedUntilMs === null ? null : iso(view.expectedUntilMs),

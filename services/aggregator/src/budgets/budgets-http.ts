@@ -162,10 +162,14 @@ export function createBudgetsHttpHandler(options: BudgetsHttpOptions): BudgetsHt
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`retry: 1000\nevent: snapshot\ndata: ${JSON.stringify({ throttles: board.list() })}\n\n`);
+    res.write(
+      `retry: 1000\nevent: snapshot\ndata: ${JSON.stringify({ version: board.version, throttles: board.list() })}\n\n`,
+    );
     const onChange = (change: ThrottleChange): void => {
       const data =
-        change.type === 'engaged' ? change.throttle : { scope_key: change.scope_key, budget_id: change.budget_id };
+        change.type === 'engaged'
+          ? change.throttle
+          : { id: change.id, budgetId: change.budget_id, scope_key: change.scope_key, budget_id: change.budget_id };
       res.write(`event: ${change.type}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     const unsubscribe = board.subscribe(onChange);
@@ -249,7 +253,10 @@ export function createBudgetsHttpHandler(options: BudgetsHttpOptions): BudgetsHt
     if (area === 'throttles') {
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET');
       if (a === undefined)
-        return (send(res, 200, { throttles: board.list(), generated_at: new Date().toISOString() }), true);
+        return (
+          send(res, 200, { version: board.version, throttles: board.list(), generated_at: new Date().toISOString() }),
+          true
+        );
       if (a === 'stream' && b === undefined) return (stream(req, res), true);
       throw new HttpError(404, 'NOT_FOUND', 'no such route');
     }

@@ -7,7 +7,14 @@ const { Partitioners } = kafkajs;
 
 export type ThrottleChange =
   | { readonly type: 'engaged'; readonly throttle: ActiveThrottle; readonly version: number }
-  | { readonly type: 'released'; readonly scope_key: string; readonly budget_id: string; readonly version: number };
+  | {
+      readonly type: 'released';
+      /** Id of the engagement that ends. */
+      readonly id: string;
+      readonly scope_key: string;
+      readonly budget_id: string;
+      readonly version: number;
+    };
 
 type Listener = (change: ThrottleChange) => void;
 
@@ -22,12 +29,18 @@ export class ThrottleBoard {
   private readonly released = new Map<string, { version: number; atMs: number }>();
   private readonly listeners = new Set<Listener>();
   private lastVersion = 0;
+  private applied = 0;
 
   /** A version greater than every one this process issued. */
   nextVersion(): number {
     const now = Date.now() * 1000;
     this.lastVersion = now > this.lastVersion ? now : this.lastVersion + 1;
     return this.lastVersion;
+  }
+
+  /** Version of the latest change applied (0 before any); clients may compare documents by it. */
+  get version(): number {
+    return this.applied;
   }
 
   list(): ActiveThrottle[] {
@@ -64,6 +77,7 @@ export class ThrottleBoard {
       this.released.set(key, { version: change.version, atMs: Date.now() });
       this.prune();
     }
+    this.applied = Math.max(this.applied, change.version);
     for (const listener of this.listeners) listener(change);
     return true;
   }

@@ -246,6 +246,19 @@ budgets:
     };
     assert.equal(list.throttles.length, 1);
     assert.equal(list.throttles[0]!.budget_id, 'tenant-minute');
+    // The fields the SDK guard (packages/otel ThrottleSet) reads.
+    const sdkView = list.throttles[0] as unknown as {
+      id: string;
+      budgetId: string;
+      scope: Record<string, string>;
+      spend: { currency: string };
+      until: string | null;
+    };
+    assert.equal(sdkView.id, payload.id, 'throttle id = the throttle.engaged event id');
+    assert.equal(sdkView.budgetId, 'tenant-minute');
+    assert.deepEqual(sdkView.scope, { service: 'e2e-svc', tenant: 'acme' });
+    assert.equal(sdkView.spend.currency, 'USD');
+    assert.equal(sdkView.until, null, 'rolling window: holds until released');
     assert.equal(guardRejects(list.throttles, { service: 'e2e-svc', tenant: 'acme' }), true);
     assert.equal(guardRejects(list.throttles, { service: 'e2e-svc', tenant: 'globex' }), false);
 

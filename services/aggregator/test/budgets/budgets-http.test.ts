@@ -155,6 +155,12 @@ budgets:
 
   it('serves throttles as JSON and as a Server-Sent Events stream', async () => {
     const throttle: ActiveThrottle = {
+      id: 'evt_x',
+      budgetId: 'from-file',
+      scope: { service: 'chat-api' },
+      spend: { amount: '25.5', currency: 'USD' },
+      limit: { amount: '25', currency: 'USD' },
+      until: null,
       scope_key: 'from-file',
       budget_id: 'from-file',
       budget_name: 'from-file',
@@ -182,7 +188,13 @@ budgets:
     await readUntil('event: engaged');
     const r = await call('GET', '/v1/throttles');
     assert.deepEqual(r.body!.throttles, [throttle]);
-    board.apply({ type: 'released', scope_key: 'from-file', budget_id: 'from-file', version: board.nextVersion() });
+    board.apply({
+      type: 'released',
+      id: 'evt_x',
+      scope_key: 'from-file',
+      budget_id: 'from-file',
+      version: board.nextVersion(),
+    });
     await readUntil('event: released');
     await readUntil(': keep-alive');
     controller.abort();
