@@ -153,6 +153,8 @@ budgets:
 
   it('engages once with a verified signature, the guard rejects, and releases once', async () => {
     const tracer = provider.getTracer('e2e');
+    // The receiver is down for its first 3 requests: those events are retried until acknowledged.
+    receiver.respond = (n) => (n < 3 ? 503 : 204);
     // 10 calls of 1000 input + 500 output tokens: 0.00045 $ each; the limit 0.01 $ needs 23.
     let expected = 0n;
     const started = Date.now();
@@ -193,7 +195,33 @@ budgets:
     const key = 'tenant-minute|tenant=acme';
     await until('all spend evaluated', () => harness.service.evaluator!.engine.spend(key, now()) === expected, 30_000);
 
-    const engaged = receiver.received.filter((r) => JSON.parse(r.body).type === 'throttle.engaged');
+    await until(
+      'every event acknowledged after the receiver came back',
+      () => {
+        const ids = new Set(receiver.received.map((r) => String(r.headers['webhook-id'])));
+        const acked = new Set(
+          receiver.received.filter((r) => r.status < 300).map((r) => String(r.headers['webhook-id'])),
+        );
+        return ids.size > 0 && [...ids].every((id) => acked.has(id));
+      },
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 500)); // a retry after acknowledgement would show now
+    // Every event acknowledged exactly once; retries carried the same id and the same body.
+    const byId = new Map<string, { bodies: Set<string>; acked: number }>();
+    for (const r of receiver.received) {
+      const id = String(r.headers['webhook-id']);
+      const entry = byId.get(id) ?? { bodies: new Set<string>(), acked: 0 };
+      entry.bodies.add(r.body);
+      if (r.status < 300) entry.acked++;
+      byId.set(id, entry);
+    }
+    assert.ok(receiver.received.length > byId.size, 'some deliveries were retried');
+    for (const [id, entry] of byId) {
+      assert.equal(entry.acked, 1, `${id} acknowledged once`);
+      assert.equal(entry.bodies.size, 1, `${id} retried with the same body`);
+    }
+    const engaged = receiver.received.filter((r) => r.status < 300 && JSON.parse(r.body).type === 'throttle.engaged');
     assert.equal(engaged.length, 1, 'exactly one throttle.engaged');
     assert.equal(
       await independentVerify(engaged[0]!.headers, engaged[0]!.body, secret),
