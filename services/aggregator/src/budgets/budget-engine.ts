@@ -253,6 +253,7 @@ export class BudgetEngine {
       }
       for (const [src, offset, seq] of s.watermarks) state.watermarks.set(src, { offset: BigInt(offset), seq });
       state.lastSeenMs = s.lastSeenMs;
+      state.dirty = false; // identical to what is stored
       if (!this.keys.has(s.scopeKey)) this.keysPerBudget.set(budget.id, (this.keysPerBudget.get(budget.id) ?? 0) + 1);
       this.keys.set(s.scopeKey, state);
       const view = this.view(state, budget, nowMs);
@@ -504,9 +505,11 @@ export class BudgetEngine {
     if (
       events.length === 0 &&
       next.throttle.belowSinceMs === before.throttle.belowSinceMs &&
-      next.windowId === before.windowId
+      next.windowId === before.windowId &&
+      next.crossed.length === before.crossed.length &&
+      next.forecast.fired === before.forecast.fired
     )
-      return;
+      return; // nothing changed (re-arming a threshold or the forecast is a change)
     // Keep the previous window's id for a rollover release, so its id names the window it ended.
     state.thresholds = next;
     state.dirty = true;

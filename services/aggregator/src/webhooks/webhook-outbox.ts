@@ -74,6 +74,8 @@ const key = (eventId: string, endpointId: string): string => `${eventId}\u0000${
 export class WebhookOutbox {
   private readonly events = new Map<string, { event: WebhookEvent; endpoints: string[]; atMs: number }>();
   private readonly deliveries = new Map<string, Delivery>();
+  /** Keys of pending deliveries, so scheduling never scans delivered history. */
+  private readonly pendingKeys = new Set<string>();
   private readonly disabled = new Map<string, { disabled: boolean; reason: string | null }>();
   private readonly log: DeliveryAttempt[] = [];
   private readonly logCapacity: number;
@@ -146,7 +148,8 @@ export class WebhookOutbox {
 
   /** Pending deliveries due at `nowMs`, earliest first. */
   due(nowMs: number): Delivery[] {
-    return [...this.deliveries.values()]
+    return [...this.pendingKeys]
+      .map((k) => this.deliveries.get(k)!)
       .filter((d) => d.status === 'pending' && d.nextAttemptAtMs <= nowMs)
       .sort((a, b) => a.nextAttemptAtMs - b.nextAttemptAtMs);
   }
@@ -154,7 +157,8 @@ export class WebhookOutbox {
   /** Earliest next attempt among pending deliveries, or undefined. */
   nextDueAtMs(): number | undefined {
     let min: number | undefined;
-    for (const d of this.deliveries.values()) {
+    for (const k of this.pendingKeys) {
+      const d = this.deliveries.get(k)!;
       if (d.status === 'pending' && (min === undefined || d.nextAttemptAtMs < min)) min = d.nextAttemptAtMs;
     }
     return min;
@@ -258,6 +262,17 @@ export class WebhookOutbox {
   }
 
   private apply(record: OutboxRecord): void {
+    this.applyRecord(record);
+    if (record.r === 'event') for (const ep of record.endpoints) this.trackPending(key(record.event.id, ep));
+    else if (record.r !== 'endpoint') this.trackPending(key(record.eventId, record.endpointId));
+  }
+
+  private trackPending(k: string): void {
+    if (this.deliveries.get(k)?.status === 'pending') this.pendingKeys.add(k);
+    else this.pendingKeys.delete(k);
+  }
+
+  private applyRecord(record: OutboxRecord): void {
     switch (record.r) {
       case 'event': {
         this.events.set(record.event.id, { event: record.event, endpoints: record.endpoints, atMs: record.at });
@@ -357,7 +372,10 @@ export class WebhookOutbox {
     if (stale.length === 0 || size < 1024 * 1024) return;
     for (const [id, e] of stale) {
       this.events.delete(id);
-      for (const ep of e.endpoints) this.deliveries.delete(key(id, ep));
+      for (const ep of e.endpoints) {
+        this.deliveries.delete(key(id, ep));
+        this.pendingKeys.delete(key(id, ep));
+      }
     }
     const lines: string[] = [];
     for (const [endpointId, s] of this.disabled) {

@@ -133,16 +133,24 @@ describe('webhook dispatcher', () => {
   it('gives up after the retry period: dead letter and endpoint disabled; times out a silent receiver', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
-    const d = await startDispatcher({ initialDelayMs: 20, maxDelayMs: 20, maxAgeMs: 200 }, silentUrl, 100);
-    await d.publish(event('evt_exhausted'), ['ep']);
-    await until('dead', () => outbox.delivery('evt_exhausted', 'ep')?.status === 'dead', 5000);
-    const log = outbox.attempts({ eventId: 'evt_exhausted' });
-    assert.ok(log.length >= 2);
-    assert.match(log.at(-1)!.error ?? '', /timed out/);
-    assert.equal(log[0]!.outcome, 'dead');
-    assert.equal(outbox.endpointState('ep').disabled, true);
-    silent.close();
+    try {
+      const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+      const d = await startDispatcher({ initialDelayMs: 20, maxDelayMs: 20, maxAgeMs: 200 }, silentUrl, 100);
+      await d.publish(event('evt_exhausted'), ['ep']);
+      await until(
+        'dead and disabled',
+        () => outbox.delivery('evt_exhausted', 'ep')?.status === 'dead' && outbox.endpointState('ep').disabled,
+        5000,
+      );
+      const log = outbox.attempts({ eventId: 'evt_exhausted' });
+      assert.ok(log.length >= 2);
+      assert.match(log.at(-1)!.error ?? '', /timed out/);
+      assert.equal(log[0]!.outcome, 'dead');
+      assert.equal(outbox.endpointState('ep').disabled, true);
+    } finally {
+      silent.close();
+      silent.unref();
+    }
   });
 
   it('spreads retries up to about three days', () => {
