@@ -36,6 +36,12 @@ interface KeyState {
   /** Per source topic/partition: last applied (offset, seq). Bounded by source partition count. */
   watermarks: Map<string, { offset: bigint; seq: number }>;
   firstSeenMs: number;
+  /**
+   * Event time of the delta that created the key: part of a rolling window's identity, so a key
+   * evicted when idle and created again later gets new event ids (replays of the same deltas
+   * re-create the same epoch, hence the same ids).
+   */
+  epochMs: number;
   lastSeenMs: number;
   forecast: Forecast | null;
   dirty: boolean;
@@ -64,6 +70,7 @@ export interface KeySnapshot {
   readonly thresholds: ThresholdState;
   readonly watermarks: [string, string, number][];
   readonly firstSeenMs: number;
+  readonly epochMs?: number;
   readonly lastSeenMs: number;
 }
 
@@ -219,6 +226,7 @@ export class BudgetEngine {
       thresholds: state.thresholds,
       watermarks: [...state.watermarks].map(([src, w]) => [src, w.offset.toString(), w.seq]),
       firstSeenMs: state.firstSeenMs,
+      epochMs: state.epochMs,
       lastSeenMs: state.lastSeenMs,
     };
   }
@@ -234,7 +242,14 @@ export class BudgetEngine {
       const compiled = catalog.get(s.budgetId);
       if (compiled === undefined || !isThresholdState(s.thresholds)) continue;
       const budget = compiled.budget;
-      const state = this.newState(budget, s.scopeKey, s.dimensions, s.partition, s.firstSeenMs);
+      const state = this.newState(
+        budget,
+        s.scopeKey,
+        s.dimensions,
+        s.partition,
+        s.firstSeenMs,
+        s.epochMs ?? s.firstSeenMs,
+      );
       if (s.signature === state.signature) {
         state.rolling?.restore(
           (s.buckets ?? []).map(([index, v]) => ({ index, subunits: BigInt(v) })),
@@ -330,7 +345,7 @@ export class BudgetEngine {
         }
         return out;
       }
-      state = this.newState(budget, delta.scopeKey, delta.dimensions, partition, nowMs);
+      state = this.newState(budget, delta.scopeKey, delta.dimensions, partition, nowMs, delta.eventTimeMs);
       this.keys.set(delta.scopeKey, state);
       this.keysPerBudget.set(budget.id, count + 1);
     }
@@ -388,6 +403,7 @@ export class BudgetEngine {
     dimensions: Readonly<Record<string, string>>,
     partition: number,
     nowMs: number,
+    epochMs: number,
   ): KeyState {
     const rolling = budget.window.kind === 'rolling' ? new RollingWindow(budget.window.durationMs) : null;
     const calendar =
@@ -403,9 +419,10 @@ export class BudgetEngine {
       rolling,
       calendar,
       rate: calendar !== null && budget.forecast ? new RollingWindow(CALENDAR_RATE_WINDOW_MS) : null,
-      thresholds: initialThresholdState(rolling !== null ? 'rolling' : String(calendar!.startMs)),
+      thresholds: initialThresholdState(rolling !== null ? `rolling@${epochMs}` : String(calendar!.startMs)),
       watermarks: new Map(),
       firstSeenMs: nowMs,
+      epochMs,
       lastSeenMs: nowMs,
       forecast: null,
       dirty: true,
@@ -418,7 +435,7 @@ export class BudgetEngine {
     if (signature !== state.signature) {
       // The window changed (e.g. 1h → 1d): spend so far cannot be mapped; start afresh but keep
       // the throttle so that a change of definition never fires a second engagement by itself.
-      const fresh = this.newState(budget, state.scopeKey, state.dimensions, state.partition, nowMs);
+      const fresh = this.newState(budget, state.scopeKey, state.dimensions, state.partition, nowMs, state.epochMs);
       state.signature = signature;
       state.rolling = fresh.rolling;
       state.calendar = fresh.calendar;
@@ -454,7 +471,7 @@ export class BudgetEngine {
       spend,
       windowStartMs: state.rolling !== null ? state.rolling.windowStart(nowMs) : state.calendar!.startMs,
       windowEndMs: state.rolling !== null ? nowMs : state.calendar!.endMs,
-      windowId: state.rolling !== null ? 'rolling' : String(state.calendar!.startMs),
+      windowId: state.rolling !== null ? `rolling@${state.epochMs}` : String(state.calendar!.startMs),
       forecast: state.forecast,
       thresholds: state.thresholds,
       expectedUntilMs,
@@ -494,7 +511,7 @@ export class BudgetEngine {
       budget.window.kind === 'rolling'
         ? nowMs - state.firstSeenMs >= forecastSampleMs(budget.window.durationMs, state.rolling!.bucketMs)
         : nowMs - state.firstSeenMs >= CALENDAR_RATE_WINDOW_MS;
-    const windowId = state.rolling !== null ? 'rolling' : String(state.calendar!.startMs);
+    const windowId = state.rolling !== null ? `rolling@${state.epochMs}` : String(state.calendar!.startMs);
     const before = state.thresholds;
     const { state: next, events } = stepThresholds(budget, before, {
       spend,

@@ -21,7 +21,7 @@ export interface KeyView {
   readonly spend: bigint;
   readonly windowStartMs: number;
   readonly windowEndMs: number;
-  /** "rolling" or the calendar period start. */
+  /** "rolling@<epoch>" (see KeyState.epochMs) or the calendar period start. */
   readonly windowId: string;
   readonly forecast: Forecast | null;
   readonly thresholds: ThresholdState;
@@ -74,7 +74,7 @@ export function budgetEventId(view: Pick<KeyView, 'budget' | 'scopeKey' | 'windo
   const b = view.budget;
   const windowKey =
     b.window.kind === 'rolling'
-      ? `rolling:${b.window.durationMs}`
+      ? `rolling:${b.window.durationMs}:${view.windowId}`
       : `${b.window.period}:${b.window.timeZone}:${view.windowId}`;
   switch (event.type) {
     case 'budget.threshold_crossed':

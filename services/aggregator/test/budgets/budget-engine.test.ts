@@ -90,6 +90,29 @@ describe('budget engine', () => {
     );
   });
 
+  it('re-arms a rolling-window threshold once the spend has aged out', () => {
+    const alert = new BudgetCatalog([
+      parseBudget({ id: 'half', window: '10m', limit_usd: '1', thresholds: [50], forecast: false }),
+    ]);
+    const engine = new BudgetEngine({ catalog: () => alert });
+    const spendAt = (t: number, offset: bigint) =>
+      budgetDeltas([costRow({ picos: (USD * 6n) / 10n, endMs: t, offset })], alert, { anomalies: false }).map((d) =>
+        engine.apply(d, 0, t),
+      );
+    const first = spendAt(T0, 1n);
+    assert.deepEqual(collect(first), ['budget.threshold_crossed:50']);
+    assert.deepEqual(collect([engine.tick(T0 + 11 * 60_000)]), [], 'aged out (and the idle key evicted)');
+    const again = spendAt(T0 + 12 * 60_000, 2n);
+    assert.deepEqual(collect(again), ['budget.threshold_crossed:50']);
+    assert.notEqual(again[0]!.events[0]!.event.id, first[0]!.events[0]!.event.id, 'a new alert gets a new event id');
+    // Replaying the first delta into a fresh engine re-creates the first event's id exactly.
+    const replayed = new BudgetEngine({ catalog: () => alert });
+    const ids = budgetDeltas([costRow({ picos: (USD * 6n) / 10n, endMs: T0, offset: 1n })], alert, {
+      anomalies: false,
+    }).map((d) => replayed.apply(d, 0, T0 + 5_000).events[0]!.event.id);
+    assert.deepEqual(ids, [first[0]!.events[0]!.event.id]);
+  });
+
   it('caps keys per budget and reports it once', () => {
     const capped = new BudgetCatalog([
       parseBudget({ id: 'cap', per: ['tenant'], window: '1h', limit_usd: '1', max_keys: 2 }),
