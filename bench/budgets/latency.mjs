@@ -19,6 +19,7 @@ import {
   TokenPriceTable,
   tokenPriceFromRecord,
 } from '@costtrace/core';
+import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { ClickHouseStore } from '@costtrace/store';
 import {
   Aggregator,
@@ -28,6 +29,7 @@ import {
   loadBudgetsConfig,
   loadConfig,
   SpanDeltaRelay,
+  spanCostRows,
 } from '@costtrace/aggregator';
 
 const rate = Number(process.argv[2] ?? 5000);
@@ -47,6 +49,7 @@ const names = {
   db: `ct_bench_${id}`,
 };
 const logger = pino({ level: 'warn' });
+const prices = new TokenPriceTable(BUNDLED_TOKEN_PRICES_VERSION, BUNDLED_TOKEN_PRICES.map(tokenPriceFromRecord));
 const kafka = new kafkajs.Kafka({ clientId: 'bench', brokers, logLevel: kafkajs.logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
@@ -135,7 +138,8 @@ const relay = new SpanDeltaRelay({
   kafka,
   topic: names.spans,
   groupId: `bench-consumer-${id}`,
-  prices: new TokenPriceTable(BUNDLED_TOKEN_PRICES_VERSION, BUNDLED_TOKEN_PRICES.map(tokenPriceFromRecord)),
+  // The span path's decoding and pricing (follow spanCostRows' signature here if it changes).
+  toRows: (value, origin) => spanCostRows(ExportTraceServiceRequest.decode(value), origin, { prices }),
   store,
   onRows: (rows) => budgets.onRowsStored(rows),
   logger,

@@ -80,4 +80,4 @@ export type {
   ParseResult,
 } from './budgets/cli/budget-cli.js';
 export { SpanDeltaRelay } from './budgets/span-delta-relay.js';
-export type { SpanDeltaRelayOptions } from './budgets/span-delta-relay.js';
+export type { SpanDeltaRelayOptions, SpanMessageOrigin } from './budgets/span-delta-relay.js';

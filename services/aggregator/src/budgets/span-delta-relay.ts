@@ -1,9 +1,13 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { TokenPriceTable } from '@costtrace/core';
-import { ExportTraceServiceRequest } from '@costtrace/proto';
 import type { SpanCostRow } from '@costtrace/store';
-import { spanCostRows } from '../otlp/span-rows.js';
+
+/** Where a span message came from. */
+export interface SpanMessageOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
 
 export interface SpanDeltaRelayOptions {
   readonly kafka: Kafka;
@@ -11,7 +15,12 @@ export interface SpanDeltaRelayOptions {
   readonly topic: string;
   /** Its own consumer group, apart from the span consumer's. */
   readonly groupId: string;
-  readonly prices: TokenPriceTable;
+  /**
+   * Decodes and prices one `otlp_spans` message into rows, as the span consumer does (e.g.
+   * `(value, origin) => spanCostRows(ExportTraceServiceRequest.decode(value), origin, { prices })`).
+   * Injected so the relay follows the span path's own decoding and pricing.
+   */
+  readonly toRows: (value: Buffer, origin: SpanMessageOrigin) => readonly SpanCostRow[];
   /**
    * Store the rows first (as the span consumer does) so the benchmark measures the production
    * order: insert → deltas → commit. Optional.
@@ -62,13 +71,12 @@ export class SpanDeltaRelay {
     for (const message of batch.messages) {
       if (message.value === null) continue;
       try {
-        const request = ExportTraceServiceRequest.decode(message.value);
         rows.push(
-          ...spanCostRows(
-            request,
-            { topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) },
-            { prices: this.options.prices },
-          ),
+          ...this.options.toRows(message.value, {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: BigInt(message.offset),
+          }),
         );
       } catch (err) {
         // The span consumer dead-letters undecodable messages; here they are only skipped.

@@ -13,12 +13,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { CostSpanProcessor } from '@costtrace/otel';
-import {
-  BUNDLED_TOKEN_PRICES,
-  BUNDLED_TOKEN_PRICES_VERSION,
-  TokenPriceTable,
-  tokenPriceFromRecord,
-} from '@costtrace/core';
 import { Aggregator, generateSecret, loadConfig, SpanDeltaRelay } from '../../src/index.js';
 import { budgetTopics, createBudgetTopics, startBudgetHarness } from '../support/budget-harness.js';
 import type { Harness } from '../support/budget-harness.js';
@@ -30,6 +24,7 @@ import {
   testKafka,
   uniqueNames,
 } from '../support/live-services.js';
+import { otlpRows } from '../support/otlp-rows.js';
 import { independentVerify, until, WebhookReceiver } from '../support/webhook-receiver.js';
 
 /** gpt-4o-mini list prices, 10^-12 USD per token. */
@@ -123,7 +118,7 @@ budgets:
       kafka,
       topic: names.topic,
       groupId: `${names.groupId}-relay`,
-      prices: new TokenPriceTable(BUNDLED_TOKEN_PRICES_VERSION, BUNDLED_TOKEN_PRICES.map(tokenPriceFromRecord)),
+      toRows: otlpRows,
       onRows: (rows) => harness.service.onRowsStored(rows),
       logger: pino({ level: 'warn' }),
     });

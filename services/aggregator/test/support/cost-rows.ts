@@ -11,7 +11,17 @@ export function costRow(
   const endMs = fields.endMs ?? Date.now();
   const zero = Money.zero('USD');
   const { picos, endMs: _e, offset, ...rest } = fields;
+  // Fields the span path's row type gains on the aggregator branch (spread, so this compiles
+  // against either version of SpanCostRow).
+  const upcoming = {
+    spanKind: 2,
+    statusCode: 0,
+    isRequest: true,
+    rollupOverflow: [] as string[],
+    sanitized: [] as string[],
+  };
   return {
+    ...upcoming,
     startTimeUnixNano: BigInt(endMs - 5) * 1_000_000n,
     endTimeUnixNano: BigInt(endMs) * 1_000_000n,
     traceId: counter.toString(16).padStart(32, '0'),
