@@ -129,7 +129,8 @@ export class ThrottleSync {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({
-      autoCommit: true,
+      // Never commit: every start reads the whole compacted topic again (the board is in memory).
+      autoCommit: false,
       eachMessage: ({ message }) => {
         if (message.value === null) return Promise.resolve();
         try {
