@@ -167,4 +167,35 @@ describe('budget engine', () => {
     assert.equal(body.data.forecast.projected_usd, '15');
     assert.ok(Number(body.data.spend_usd) < 10);
   });
+
+  it('raises cost.anomaly for a route whose spend per minute jumps, to the anomaly webhooks', () => {
+    const cat = new BudgetCatalog([], ['ops']);
+    const engine = new BudgetEngine({ catalog: () => cat });
+    const outs: EngineOutput[] = [];
+    let offset = 0n;
+    for (let minute = 0; minute < 20; minute++) {
+      for (let i = 0; i < 10; i++) {
+        const t = T0 + minute * 60_000 + i * 5_000;
+        for (const d of budgetDeltas([costRow({ picos: USD / 100n, endMs: t, offset: offset++ })], cat))
+          outs.push(engine.apply(d, 0, t));
+      }
+    }
+    assert.deepEqual(collect(outs), [], 'steady traffic: no anomaly');
+    const spike: EngineOutput[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = T0 + 20 * 60_000 + i * 1000;
+      for (const d of budgetDeltas([costRow({ picos: USD / 100n, endMs: t, offset: offset++ })], cat))
+        spike.push(engine.apply(d, 0, t));
+    }
+    const events = spike.flatMap((o) => o.events);
+    assert.equal(events.length, 1, 'one anomaly for the minute');
+    assert.deepEqual(events[0]!.webhooks, ['ops']);
+    const body = JSON.parse(events[0]!.event.body);
+    assert.equal(body.type, 'cost.anomaly');
+    assert.equal(body.data.kind, 'spend_rate');
+    assert.equal(body.data.scope.service, 'chat-api');
+    assert.equal(body.data.scope.route, '/v1/chat');
+    assert.equal(body.data.baseline_usd, '0.1', 'baseline: 10 requests × $0.01 per minute');
+    assert.ok(Number(body.data.observed_usd) > Number(body.data.threshold_usd));
+  });
 });
