@@ -178,8 +178,9 @@ export function encodeDelta(delta: CostDelta): string {
   return JSON.stringify(delta, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-function str(v: unknown, what: string): string {
+function str(v: unknown, what: string, maxLength = 2048): string {
   if (typeof v !== 'string') throw new Error(`cost delta: ${what} must be a string`);
+  if (v.length > maxLength) throw new Error(`cost delta: ${what} longer than ${maxLength} characters`);
   return v;
 }
 
@@ -196,7 +197,9 @@ function big(v: unknown, what: string): bigint {
 
 /** Parses and checks one `cost_deltas` value; throws with the reason for the dead-letter topic. */
 export function decodeDelta(text: string): CostDelta {
+  if (text.length > 64 * 1024) throw new Error('cost delta: larger than 64 KiB');
   const raw = JSON.parse(text) as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null) throw new Error('cost delta: not a JSON object');
   const s = (raw.source ?? {}) as Record<string, unknown>;
   const source: DeltaSource = {
     topic: str(s.topic, 'source.topic'),
@@ -208,7 +211,12 @@ export function decodeDelta(text: string): CostDelta {
   };
   if (raw.kind === 'budget') {
     const dims = raw.dimensions;
-    if (typeof dims !== 'object' || dims === null) throw new Error('cost delta: dimensions must be an object');
+    if (typeof dims !== 'object' || dims === null || Array.isArray(dims))
+      throw new Error('cost delta: dimensions must be an object');
+    const entries = Object.entries(dims);
+    if (entries.length > 9 || entries.some(([, v]) => typeof v !== 'string' || v.length > 1024)) {
+      throw new Error('cost delta: dimensions must be at most 9 strings of at most 1024 characters');
+    }
     return {
       kind: 'budget',
       budgetId: str(raw.budgetId, 'budgetId'),
