@@ -68,3 +68,49 @@ export type {
 } from './pricing/quote.js';
 export { tokenPriceTableFromSnapshot } from './pricing/token-price-adapter.js';
 export { mergeHistory } from './pricing/price-history.js';
+export { CommitShiftDetector, SpendRateDetector } from './budgets/anomaly-detector.js';
+export type {
+  CommitShiftFinding,
+  CommitShiftOptions,
+  SpendRateFinding,
+  SpendRateOptions,
+} from './budgets/anomaly-detector.js';
+export {
+  budgetToDocument,
+  compileScope,
+  DEFAULT_MAX_KEYS,
+  DEFAULT_THRESHOLDS,
+  formatDuration,
+  MAX_ROLLING_WINDOW_MS,
+  MIN_ROLLING_WINDOW_MS,
+  parseBudget,
+  parseDuration,
+  percentOfLimit,
+  reachesPercent,
+  windowSignature,
+} from './budgets/budget.js';
+export type { Budget, BudgetAction, BudgetDocument, BudgetWindow, ReleasePolicy } from './budgets/budget.js';
+export { BudgetError } from './budgets/budget-error.js';
+export type { BudgetErrorCode } from './budgets/budget-error.js';
+export { calendarPeriod, checkTimeZone } from './budgets/calendar-window.js';
+export type { CalendarPeriod, PeriodBounds } from './budgets/calendar-window.js';
+export { forecastSampleMs, forecastSpend } from './budgets/forecast.js';
+export type { Forecast, ForecastInput } from './budgets/forecast.js';
+export { BUCKETS_PER_WINDOW, RollingWindow } from './budgets/rolling-window.js';
+export type { BucketTotal } from './budgets/rolling-window.js';
+export {
+  BUDGET_DIMENSIONS,
+  CompiledScope,
+  isBudgetDimension,
+  MAX_PATTERN_LENGTH,
+  parseScopeKey,
+  parseScopeSelector,
+} from './budgets/scope-selector.js';
+export type { BudgetDimension, DimensionValues, ScopeSelector } from './budgets/scope-selector.js';
+export {
+  initialThresholdState,
+  isThresholdState,
+  stepThresholds,
+  THRESHOLD_REARM_POINTS,
+} from './budgets/threshold-state.js';
+export type { ReleaseReason, ThresholdEvent, ThresholdInput, ThresholdState } from './budgets/threshold-state.js';

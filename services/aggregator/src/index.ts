@@ -49,3 +49,80 @@ export {
 export type { PriceSnapshotRecord } from './pricing/price-snapshots.js';
 export { repriceSpans } from './reprice/span-repricer.js';
 export type { RepriceLine, RepriceOptions, RepriceReport } from './reprice/span-repricer.js';
+export { BudgetCatalog } from './budgets/budget-catalog.js';
+export type { CompiledBudget } from './budgets/budget-catalog.js';
+export { BudgetEngine } from './budgets/budget-engine.js';
+export type {
+  BudgetEngineOptions,
+  EngineOutput,
+  EngineStats,
+  KeySnapshot,
+  KeyStatus,
+} from './budgets/budget-engine.js';
+export {
+  activeThrottle,
+  anomalyEventPayload,
+  budgetEventId,
+  budgetEventPayload,
+  throttleSelector,
+} from './budgets/budget-events.js';
+export type { KeyView } from './budgets/budget-events.js';
+export { BudgetEvaluator } from './budgets/budget-evaluator.js';
+export type { BudgetEvaluatorOptions } from './budgets/budget-evaluator.js';
+export { BUDGET_MIGRATIONS } from './budgets/budget-migrations.js';
+export { BudgetRegistry, parseBudgetFile } from './budgets/budget-registry.js';
+export type { BudgetFile, BudgetRegistryOptions } from './budgets/budget-registry.js';
+export { BudgetService } from './budgets/budget-service.js';
+export type { BudgetServiceOptions } from './budgets/budget-service.js';
+export { ClickHouseBudgetStore, MemoryBudgetStore } from './budgets/budget-store.js';
+export type { BudgetStore, DocumentKind, StoredDocument } from './budgets/budget-store.js';
+export { loadBudgetsConfig } from './budgets/budgets-config.js';
+export type { BudgetsConfig } from './budgets/budgets-config.js';
+export { createBudgetsHttpHandler, keyStatusJson } from './budgets/budgets-http.js';
+export type { BudgetsHttpHandler, BudgetsHttpOptions } from './budgets/budgets-http.js';
+export { CostDeltaProducer, DEFAULT_COST_DELTAS_TOPIC } from './budgets/cost-delta-producer.js';
+export { anomalyScopeKey, budgetDeltas, decodeDelta, encodeDelta } from './budgets/cost-delta.js';
+export type {
+  BudgetCostDelta,
+  BudgetDeltaStats,
+  CostDelta,
+  DeltaSource,
+  ScopeCostDelta,
+} from './budgets/cost-delta.js';
+export type { ActiveThrottle } from './budgets/throttle.js';
+export { ThrottleBoard, ThrottleSync } from './budgets/throttle-board.js';
+export type { ThrottleChange, ThrottleSyncOptions } from './budgets/throttle-board.js';
+export { DEFAULT_RETRY_POLICY, nextAttemptAt } from './webhooks/retry-policy.js';
+export type { RetryPolicy } from './webhooks/retry-policy.js';
+export { embeddedIPv4, guardedLookup, parseAllowList, refusalReason, systemResolver } from './webhooks/ssrf-guard.js';
+export type { LookupFunction, Resolver } from './webhooks/ssrf-guard.js';
+export { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+export type { DispatcherOptions } from './webhooks/webhook-dispatcher.js';
+export { endpointToDocument, parseWebhookEndpoint, publicEndpoint } from './webhooks/webhook-endpoint.js';
+export type { WebhookEndpoint, WebhookEndpointDocument } from './webhooks/webhook-endpoint.js';
+export { WebhookError } from './webhooks/webhook-error.js';
+export type { WebhookErrorCode } from './webhooks/webhook-error.js';
+export { buildEvent, eventId, WEBHOOK_EVENT_TYPES, WEBHOOK_SCHEMA_VERSION } from './webhooks/webhook-event.js';
+export type {
+  AnomalyEventData,
+  BudgetEventData,
+  WebhookEvent,
+  WebhookEventType,
+  WebhookPayload,
+} from './webhooks/webhook-event.js';
+export { WebhookOutbox } from './webhooks/webhook-outbox.js';
+export type { Delivery, DeliveryAttempt, DeliveryStatus, OutboxOptions } from './webhooks/webhook-outbox.js';
+export { parseRetryAfter, WebhookSender } from './webhooks/webhook-sender.js';
+export type { SendResult, SenderOptions } from './webhooks/webhook-sender.js';
+export { decodeSecret, generateSecret, signatureHeader, verifySignature } from './webhooks/webhook-signing.js';
+export { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from './budgets/cli/budget-cli.js';
+export type {
+  ApiResponse,
+  BudgetCliDeps,
+  BudgetCommand,
+  CommandResult,
+  ParsedArgs,
+  ParseResult,
+} from './budgets/cli/budget-cli.js';
+export { SpanDeltaRelay } from './budgets/span-delta-relay.js';
+export type { SpanDeltaRelayOptions, SpanMessageOrigin } from './budgets/span-delta-relay.js';

@@ -1,0 +1,180 @@
+// Latency from span end in an instrumented service to the throttle.engaged webhook at a real
+// HTTP receiver, p50/p90/p99, at a sustained span rate with 10k active budget keys.
+// Path: OTel SDK (CostSpanProcessor, BatchSpanProcessor scheduledDelayMillis=200) → OTLP/HTTP
+// ingest → Kafka otlp_spans → span consumer (rows → ClickHouse insert → budget deltas) →
+// Kafka cost_deltas → budget evaluator → fsync'd outbox → signed webhook.
+//   export KAFKA_BROKERS=127.0.0.1:19092 CLICKHOUSE_URL=http://127.0.0.1:18123
+//   npx tsc -b packages/core services/aggregator && node bench/budgets/latency.mjs [rate=5000] [seconds=40]
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import kafkajs from 'kafkajs';
+import { pino } from 'pino';
+import { ExportTraceServiceRequest } from '@costtrace/proto';
+import { ClickHouseStore } from '@costtrace/store';
+import {
+  Aggregator,
+  BudgetService,
+  ClickHouseBudgetStore,
+  generateSecret,
+  loadBudgetsConfig,
+  loadConfig,
+  PriceSnapshots,
+  SpanDeltaRelay,
+  spanCostRows,
+} from '@costtrace/aggregator';
+
+const rate = Number(process.argv[2] ?? 5000);
+const seconds = Number(process.argv[3] ?? 40);
+const tenants = 10_000;
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+const clickhouseUrl = process.env.CLICKHOUSE_URL;
+if (!process.env.KAFKA_BROKERS || !clickhouseUrl) {
+  console.error('set KAFKA_BROKERS and CLICKHOUSE_URL (see scripts/services.sh env)');
+  process.exit(2);
+}
+const id = Math.random().toString(36).slice(2, 10);
+const names = {
+  spans: `bench_spans_${id}`,
+  deltas: `bench_deltas_${id}`,
+  throttles: `bench_throttles_${id}`,
+  db: `ct_bench_${id}`,
+};
+const logger = pino({ level: 'warn' });
+const prices = PriceSnapshots.bundled();
+const kafka = new kafkajs.Kafka({ clientId: 'bench', brokers, logLevel: kafkajs.logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({
+  waitForLeaders: true,
+  topics: [
+    { topic: names.spans, numPartitions: 3 },
+    { topic: `${names.spans}.dlq`, numPartitions: 1 },
+    { topic: names.deltas, numPartitions: 3 },
+    { topic: `${names.deltas}.dlq`, numPartitions: 1 },
+    { topic: names.throttles, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ],
+});
+const dir = await mkdtemp(join(tmpdir(), 'costtrace-bench-'));
+const child = spawn(process.execPath, [fileURLToPath(new URL('./load-service.mjs', import.meta.url))], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const lines = createInterface({ input: child.stdout });
+const nextLine = (prefix) =>
+  new Promise((resolve) => {
+    const on = (l) => {
+      if (l.startsWith(prefix)) {
+        lines.off('line', on);
+        resolve(l.slice(prefix.length));
+      }
+    };
+    lines.on('line', on);
+  });
+const hook = await nextLine('receiver ');
+const file = join(dir, 'budgets.yaml');
+await writeFile(
+  file,
+  `webhooks: [{ id: bench, url: "${hook}", secrets: ["${generateSecret()}"] }]
+budgets:
+  - id: tenant-minute
+    scope: { service: bench-svc }
+    per: [tenant]
+    window: 1m
+    limit_usd: "1"
+    thresholds: [100]
+    action: reject
+    forecast: false
+    max_keys: 50000
+    webhooks: [bench]
+`,
+);
+const aggregator = new Aggregator({
+  config: loadConfig(
+    {
+      kafkaBrokers: brokers,
+      clickhouseUrl,
+      clickhouseDatabase: names.db,
+      spansTopic: names.spans,
+      deadLetterTopic: `${names.spans}.dlq`,
+      consumerGroupId: `bench-${id}`,
+      httpPort: 0,
+      logLevel: 'warn',
+      maxRequestBytes: 64 * 1024 * 1024,
+    },
+    {},
+  ),
+  consume: false,
+});
+const { http } = await aggregator.start();
+const store = new ClickHouseStore({ url: clickhouseUrl, database: names.db });
+const budgets = new BudgetService({
+  config: loadBudgetsConfig(
+    {
+      budgetsFile: file,
+      costDeltasTopic: names.deltas,
+      throttlesTopic: names.throttles,
+      evaluatorGroupId: `bench-budgets-${id}`,
+      instanceId: 'bench',
+      outboxDirectory: join(dir, 'outbox'),
+      webhookAllowPrivate: ['127.0.0.1/32'],
+    },
+    {},
+  ),
+  kafka,
+  store: new ClickHouseBudgetStore(store),
+  logger,
+});
+await budgets.start();
+// The span consumer with the budgets wiring: insert rows into ClickHouse, then produce deltas.
+const relay = new SpanDeltaRelay({
+  kafka,
+  topic: names.spans,
+  groupId: `bench-consumer-${id}`,
+  // The span path's decoding and pricing (follow spanCostRows' signature here if it changes).
+  toRows: (value, origin) => spanCostRows(ExportTraceServiceRequest.decode(value), origin, Date.now(), { prices }).rows,
+  store,
+  onRows: (rows) => budgets.onRowsStored(rows),
+  logger,
+});
+await relay.start();
+const cpuBefore = process.cpuUsage();
+child.stdin.write(
+  `${JSON.stringify({ ingest: `http://127.0.0.1:${http.port}/v1/traces`, rate, tenants, seconds, probesPerSecond: 10, scheduledDelayMillis: 200 })}\n`,
+);
+const result = JSON.parse(await nextLine('result '));
+const cpu = process.cpuUsage(cpuBefore);
+const engine = budgets.evaluator.engine;
+console.log(`budgets latency benchmark: span end → throttle.engaged webhook received`);
+console.log(
+  `  load: ${result.spans} spans in ${result.seconds.toFixed(1)} s = ${result.spansPerSecond.toFixed(0)} spans/s (target ${rate}), ${tenants} background tenants`,
+);
+console.log(
+  `  active budget keys in the evaluator: ${engine.size}; deltas applied ${engine.stats.deltasApplied}; rows relayed ${relay.relayedRows}`,
+);
+console.log(
+  `  probes: ${result.probes} breaches, ${result.received} throttle.engaged received, ${result.missing} missing`,
+);
+console.log(
+  `  latency ms: p50 ${result.p50}  p90 ${result.p90}  p99 ${result.p99}  max ${result.max}   (target p99 ≤ 2000)`,
+);
+console.log(
+  `  aggregator process CPU: ${(((cpu.user + cpu.system) / 1e6 / result.seconds) * 100).toFixed(0)} % of one core`,
+);
+console.log(`  SDK settings: BatchSpanProcessor scheduledDelayMillis=200, maxExportBatchSize=512, maxQueueSize=65536`);
+console.log(
+  `  reproduce: export KAFKA_BROKERS=… CLICKHOUSE_URL=…; npx tsc -b packages/core services/aggregator && node bench/budgets/latency.mjs ${rate} ${seconds}`,
+);
+await relay.stop();
+await budgets.stop();
+await aggregator.stop();
+await store.command(`DROP DATABASE IF EXISTS ${names.db}`);
+await store.close();
+await admin.deleteTopics({
+  topics: [names.spans, `${names.spans}.dlq`, names.deltas, `${names.deltas}.dlq`, names.throttles],
+});
+await admin.disconnect();
+await rm(dir, { recursive: true, force: true });
+process.exit(0);

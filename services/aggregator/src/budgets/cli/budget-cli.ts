@@ -1,0 +1,366 @@
+/**
+ * `costtrace budget set|list|get|delete|status`, `costtrace budget alerts` and `costtrace throttles`:
+ * a pure argument parser and command functions over an injected HTTP client, so they are tested
+ * without spawning a process. The `costtrace` bin dispatches `budget …` and `throttles` here.
+ */
+
+export type BudgetCommand =
+  | { readonly name: 'set'; readonly document: Record<string, unknown> }
+  | { readonly name: 'list' }
+  | { readonly name: 'get'; readonly id: string }
+  | { readonly name: 'delete'; readonly id: string }
+  | { readonly name: 'status'; readonly id: string; readonly limit: number }
+  | {
+      readonly name: 'alerts';
+      readonly budget?: string | undefined;
+      readonly type?: string | undefined;
+      readonly limit: number;
+    }
+  | { readonly name: 'throttles' };
+
+export interface ParsedArgs {
+  readonly command: BudgetCommand;
+  readonly json: boolean;
+}
+
+export type ParseResult =
+  { readonly ok: true; readonly args: ParsedArgs } | { readonly ok: false; readonly error: string };
+
+export const BUDGET_USAGE = `usage:
+  costtrace budget set --id ID --window 1h|day|week|month --limit USD [--name N] [--scope dim=pattern]...
+                       [--per dim]... [--action alert|reject|degrade] [--thresholds 80,90,100]
+                       [--throttle-at PCT] [--release-below PCT] [--release-for 1m] [--webhook ID]...
+                       [--time-zone Europe/Berlin]
+  costtrace budget set --json-document '{"id":…}'
+  costtrace budget list | get ID | delete ID | status ID [--limit N]
+  costtrace budget alerts [--budget ID] [--type TYPE] [--limit N]
+  costtrace throttles
+options: --json (raw JSON output), --url URL (aggregator API; default $COSTTRACE_API_URL or http://127.0.0.1:4318)`;
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Parses argv after the program name (e.g. ["budget", "list"]). Pure. */
+export function parseBudgetArgs(argv: readonly string[]): ParseResult & { url?: string } {
+  const fail = (error: string): ParseResult => ({ ok: false, error: `${error}\n${BUDGET_USAGE}` });
+  const positional: string[] = [];
+  const options = new Map<string, string[]>();
+  let json = false;
+  let url: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') json = true;
+    else if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) return fail(`--${name} needs a value`);
+      if (name === 'url') url = value;
+      else options.set(name, [...(options.get(name) ?? []), value]);
+    } else positional.push(arg);
+  }
+  const one = (name: string): string | undefined => options.get(name)?.at(-1);
+  const limit = (): number | string => {
+    const raw = one('limit');
+    if (raw === undefined) return 50;
+    const n = Number(raw);
+    return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : '--limit must be an integer from 1 to 1000';
+  };
+  const known = (allowed: string[]): string | undefined => [...options.keys()].find((k) => !allowed.includes(k));
+  const [group, sub, arg, extra] = positional;
+  const done = (command: BudgetCommand, allowed: string[] = []): ParseResult & { url?: string } => {
+    const unknown = known(allowed);
+    if (unknown !== undefined) return fail(`unknown option --${unknown}`);
+    return { ok: true, args: { command, json }, ...(url === undefined ? {} : { url }) };
+  };
+  if (group === 'throttles')
+    return sub === undefined ? done({ name: 'throttles' }) : fail('throttles takes no arguments');
+  if (group !== 'budget') return fail('expected `budget` or `throttles`');
+  if (extra !== undefined) return fail(`unexpected argument ${extra}`);
+  switch (sub) {
+    case 'list':
+      return arg === undefined ? done({ name: 'list' }) : fail('list takes no arguments');
+    case 'get':
+    case 'delete':
+      if (arg === undefined || !ID.test(arg)) return fail(`${sub} needs a budget id`);
+      return done({ name: sub, id: arg });
+    case 'status': {
+      if (arg === undefined || !ID.test(arg)) return fail('status needs a budget id');
+      const n = limit();
+      return typeof n === 'string' ? fail(n) : done({ name: 'status', id: arg, limit: n }, ['limit']);
+    }
+    case 'alerts': {
+      const n = limit();
+      if (typeof n === 'string') return fail(n);
+      return done({ name: 'alerts', budget: one('budget'), type: one('type'), limit: n }, ['budget', 'type', 'limit']);
+    }
+    case 'set': {
+      if (arg !== undefined) return fail('set takes options, not arguments');
+      const raw = one('json-document');
+      if (raw !== undefined) {
+        try {
+          const document = JSON.parse(raw) as unknown;
+          if (typeof document !== 'object' || document === null || Array.isArray(document))
+            return fail('--json-document must be a JSON object');
+          return done({ name: 'set', document: document as Record<string, unknown> }, ['json-document']);
+        } catch {
+          return fail('--json-document is not JSON');
+        }
+      }
+      const id = one('id');
+      if (id === undefined || !ID.test(id)) return fail('set needs --id');
+      const document: Record<string, unknown> = { id };
+      const window = one('window');
+      const limitUsd = one('limit');
+      if (window === undefined) return fail('set needs --window (e.g. 1h, 30d, day, week, month)');
+      if (limitUsd === undefined) return fail('set needs --limit in USD (e.g. 50 or 0.25)');
+      document.window = window;
+      document.limit_usd = limitUsd;
+      if (one('name') !== undefined) document.name = one('name');
+      const scope: Record<string, string> = {};
+      for (const s of options.get('scope') ?? []) {
+        const eq = s.indexOf('=');
+        if (eq <= 0) return fail(`--scope ${s}: use dimension=pattern, e.g. route=/v1/*`);
+        scope[s.slice(0, eq)] = s.slice(eq + 1);
+      }
+      if (Object.keys(scope).length > 0) document.scope = scope;
+      if (options.has('per')) document.per = options.get('per');
+      if (one('action') !== undefined) document.action = one('action');
+      if (one('time-zone') !== undefined) document.time_zone = one('time-zone');
+      if (options.has('webhook')) document.webhooks = options.get('webhook');
+      const num = (name: string): number | string | undefined => {
+        const v = one(name);
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        return Number.isFinite(n) ? n : `--${name} must be a number`;
+      };
+      const thresholds = one('thresholds');
+      if (thresholds !== undefined) {
+        const list = thresholds.split(',').map(Number);
+        if (list.some((n) => !Number.isFinite(n))) return fail('--thresholds must be numbers separated by commas');
+        document.thresholds = list;
+      }
+      const at = num('throttle-at');
+      if (typeof at === 'string') return fail(at);
+      if (at !== undefined) document.throttle_at_percent = at;
+      const below = num('release-below');
+      if (typeof below === 'string') return fail(below);
+      const releaseFor = one('release-for');
+      if (below !== undefined || releaseFor !== undefined) {
+        document.release = {
+          ...(below === undefined ? {} : { below_percent: below }),
+          ...(releaseFor === undefined ? {} : { for: releaseFor }),
+        };
+      }
+      return done({ name: 'set', document }, [
+        'id',
+        'window',
+        'limit',
+        'name',
+        'scope',
+        'per',
+        'action',
+        'time-zone',
+        'webhook',
+        'thresholds',
+        'throttle-at',
+        'release-below',
+        'release-for',
+      ]);
+    }
+    default:
+      return fail(`unknown budget command ${sub ?? '(none)'}`);
+  }
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface BudgetCliDeps {
+  /** Calls the aggregator API: method, path (+ query), optional JSON body. */
+  readonly request: (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
+}
+
+export interface CommandResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A value from a JSON response as table text. */
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+}
+
+function apiError(res: ApiResponse): CommandResult {
+  const err = (res.body as { error?: { message?: string } } | null)?.error;
+  return {
+    exitCode: res.status === 404 ? 3 : 1,
+    stdout: '',
+    stderr: `error ${res.status}: ${err?.message ?? JSON.stringify(res.body)}\n`,
+  };
+}
+
+/** Runs a budget command against the API. Exit codes: 0 ok, 1 failed, 2 usage, 3 not found. */
+export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliDeps): Promise<CommandResult> {
+  const parsed = parseBudgetArgs(argv);
+  if (!parsed.ok) return { exitCode: 2, stdout: '', stderr: `${parsed.error}\n` };
+  const { command, json } = parsed.args;
+  const out = (value: unknown, text: () => string): CommandResult => ({
+    exitCode: 0,
+    stdout: json ? `${JSON.stringify(value, null, 2)}\n` : text(),
+    stderr: '',
+  });
+  switch (command.name) {
+    case 'set': {
+      const res = await deps.request(
+        'PUT',
+        `/v1/budgets/${encodeURIComponent(text(command.document.id))}`,
+        command.document,
+      );
+      if (res.status !== 200 && res.status !== 201) return apiError(res);
+      return out(res.body, () => `budget ${text(command.document.id)} ${res.status === 201 ? 'created' : 'updated'}\n`);
+    }
+    case 'list': {
+      const res = await deps.request('GET', '/v1/budgets');
+      if (res.status !== 200) return apiError(res);
+      const budgets = (res.body as { budgets: Record<string, unknown>[] }).budgets;
+      return out(res.body, () =>
+        table([
+          ['ID', 'WINDOW', 'LIMIT_USD', 'ACTION', 'PER', 'SCOPE'],
+          ...budgets.map((b) => [
+            text(b.id),
+            text(b.window) + (typeof b.time_zone === 'string' && b.time_zone !== 'UTC' ? ` (${b.time_zone})` : ''),
+            text(b.limit_usd),
+            text(b.action),
+            ((b.per as string[] | undefined) ?? []).join(',') || '-',
+            Object.entries((b.scope as Record<string, string> | undefined) ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ') || '*',
+          ]),
+        ]),
+      );
+    }
+    case 'get': {
+      const res = await deps.request('GET', `/v1/budgets/${encodeURIComponent(command.id)}`);
+      if (res.status !== 200) return apiError(res);
+      return {
+        exitCode: 0,
+        stdout: `${JSON.stringify((res.body as { budget: unknown }).budget, null, 2)}\n`,
+        stderr: '',
+      };
+    }
+    case 'delete': {
+      const res = await deps.request('DELETE', `/v1/budgets/${encodeURIComponent(command.id)}`);
+      if (res.status !== 204) return apiError(res);
+      return out({ deleted: command.id }, () => `budget ${command.id} deleted\n`);
+    }
+    case 'status': {
+      const res = await deps.request(
+        'GET',
+        `/v1/budgets/${encodeURIComponent(command.id)}/status?limit=${command.limit}`,
+      );
+      if (res.status !== 200) return apiError(res);
+      const body = res.body as { keys: Record<string, unknown>[]; key_count: number; keys_over_cap: number };
+      return out(res.body, () => {
+        const rows = body.keys.map((k) => {
+          const t = k.throttle as { engaged: boolean; expected_until: string | null };
+          const f = k.forecast as { projected_usd: string } | null;
+          return [
+            text(k.scope_key),
+            text(k.spend_usd),
+            text(k.limit_usd),
+            `${text(k.percent)}%`,
+            t.engaged ? `engaged until ~${t.expected_until ?? '?'}` : '-',
+            f?.projected_usd ?? '-',
+          ];
+        });
+        const note =
+          body.keys_over_cap > 0 ? `${body.keys_over_cap} key(s) over the budget's key cap were not tracked\n` : '';
+        return (
+          table([['KEY', 'SPEND_USD', 'LIMIT_USD', 'PERCENT', 'THROTTLE', 'FORECAST_USD'], ...rows]) +
+          `${body.key_count} key(s)\n` +
+          note
+        );
+      });
+    }
+    case 'alerts': {
+      const q = new URLSearchParams({ limit: text(command.limit) });
+      if (command.budget !== undefined) q.set('budget', command.budget);
+      if (command.type !== undefined) q.set('type', command.type);
+      const res = await deps.request('GET', `/v1/events?${q.toString()}`);
+      if (res.status !== 200) return apiError(res);
+      const events = (
+        res.body as { events: { id: string; type: string; timestamp: string; data: Record<string, unknown> }[] }
+      ).events;
+      return out(res.body, () =>
+        table([
+          ['TIME', 'TYPE', 'SCOPE', 'SPEND_USD', 'LIMIT_USD', 'PERCENT', 'ID'],
+          ...events.map((e) => {
+            const scope = (e.data.scope as { key?: string } | undefined)?.key ?? '';
+            return [
+              e.timestamp,
+              e.type,
+              scope,
+              text(e.data.spend_usd ?? e.data.observed_usd ?? ''),
+              text(e.data.limit_usd ?? e.data.baseline_usd ?? ''),
+              e.data.percent === undefined ? '' : `${text(e.data.percent)}%`,
+              e.id,
+            ];
+          }),
+        ]),
+      );
+    }
+    case 'throttles': {
+      const res = await deps.request('GET', '/v1/throttles');
+      if (res.status !== 200) return apiError(res);
+      const throttles = (res.body as { throttles: Record<string, unknown>[] }).throttles;
+      return out(res.body, () =>
+        throttles.length === 0
+          ? 'no active throttles\n'
+          : table([
+              ['KEY', 'ACTION', 'SPEND_USD', 'LIMIT_USD', 'PERCENT', 'SINCE', 'EXPECTED_UNTIL'],
+              ...throttles.map((t) => [
+                text(t.scope_key),
+                text(t.action),
+                text(t.spend_usd),
+                text(t.limit_usd),
+                `${text(t.percent)}%`,
+                text(t.since),
+                text(t.expected_until ?? '-'),
+              ]),
+            ]),
+      );
+    }
+  }
+}
+
+/** An HTTP client for runBudgetCommand using fetch (the bin uses this). */
+export function fetchApi(baseUrl: string): BudgetCliDeps {
+  return {
+    request: async (method, path, body) => {
+      const res = await fetch(new URL(path, baseUrl), {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        // keep the text
+      }
+      return { status: res.status, body: parsed };
+    },
+  };
+}

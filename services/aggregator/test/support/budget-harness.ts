@@ -1,0 +1,111 @@
+// Integration helpers for budgets (they connect to Kafka and ClickHouse; unit tests never import
+// this): topics for one test, a BudgetService on a real HTTP server, cleanup.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kafka } from 'kafkajs';
+import { pino } from 'pino';
+import { ClickHouseStore } from '@costtrace/store';
+import { BudgetService, ClickHouseBudgetStore, loadBudgetsConfig } from '../../src/index.js';
+import type { BudgetsConfig, RetryPolicy } from '../../src/index.js';
+import { testKafka } from './live-services.js';
+
+export interface BudgetTopics {
+  readonly deltas: string;
+  readonly deltasDlq: string;
+  readonly throttles: string;
+}
+
+export function budgetTopics(prefix: string): BudgetTopics {
+  return { deltas: `${prefix}_deltas`, deltasDlq: `${prefix}_deltas.dlq`, throttles: `${prefix}_throttles` };
+}
+
+export async function createBudgetTopics(kafka: Kafka, topics: BudgetTopics, partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics.deltas, numPartitions: partitions },
+        { topic: topics.deltasDlq, numPartitions: 1 },
+        { topic: topics.throttles, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface HarnessOptions {
+  readonly brokers: string[];
+  readonly clickhouseUrl: string;
+  readonly database: string;
+  readonly topics: BudgetTopics;
+  readonly groupId: string;
+  readonly budgetsFile?: string;
+  readonly outboxDirectory: string;
+  readonly instanceId: string;
+  readonly evaluate?: boolean;
+  readonly now?: () => number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly config?: Partial<BudgetsConfig>;
+  readonly logLevel?: string;
+}
+
+export interface Harness {
+  readonly service: BudgetService;
+  readonly store: ClickHouseStore;
+  readonly base: string;
+  stop(): Promise<void>;
+}
+
+export async function startBudgetHarness(options: HarnessOptions): Promise<Harness> {
+  const logger = pino({ level: options.logLevel ?? 'warn', base: { instance: options.instanceId } });
+  const store = new ClickHouseStore({ url: options.clickhouseUrl, database: options.database });
+  const config = loadBudgetsConfig(
+    {
+      budgetsFile: options.budgetsFile,
+      costDeltasTopic: options.topics.deltas,
+      costDeltasDeadLetterTopic: options.topics.deltasDlq,
+      throttlesTopic: options.topics.throttles,
+      evaluatorGroupId: options.groupId,
+      instanceId: options.instanceId,
+      outboxDirectory: options.outboxDirectory,
+      webhookAllowPrivate: ['127.0.0.1/32'],
+      tickMs: 100,
+      flushMs: 300,
+      refreshMs: 500,
+      ...options.config,
+    },
+    {},
+  );
+  const service = new BudgetService({
+    config,
+    kafka: testKafka(options.brokers),
+    store: new ClickHouseBudgetStore(store),
+    logger,
+    evaluate: options.evaluate ?? true,
+    now: options.now,
+    retry: options.retry ?? { initialDelayMs: 200, maxDelayMs: 1000 },
+  });
+  await service.start();
+  const server: Server = createServer((req, res) => {
+    void service.http(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    service,
+    store,
+    base,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await service.stop();
+      await store.close();
+    },
+  };
+}
