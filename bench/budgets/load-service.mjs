@@ -1,3 +1,4 @@
+/* global setInterval, clearInterval */
 // The instrumented service of the latency benchmark, in its own process: an OpenTelemetry SDK
 // with CostSpanProcessor and a low-latency BatchSpanProcessor, generating a steady span rate over
 // many tenants plus "probe" spans that breach a fresh tenant's budget, and a real HTTP webhook
