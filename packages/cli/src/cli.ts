@@ -9,6 +9,7 @@ import type { CommandOutput } from './command-args.js';
 import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
 import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
+import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
 export interface CliIo {
@@ -70,6 +71,27 @@ function storeCommand(
   };
 }
 
+/** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
+function apiCommand(name: string, summary: string): DelegatedCommand {
+  return {
+    name,
+    summary,
+    usage: BUDGET_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(BUDGET_USAGE);
+        return 0;
+      }
+      const parsed = parseBudgetArgs([name, ...argv]);
+      const url = parsed.url ?? io.env.COSTTRACE_API_URL ?? 'http://127.0.0.1:8080';
+      const result = await runBudgetCommand([name, ...argv], fetchApi(url));
+      if (result.stdout !== '') io.out(result.stdout.replace(/\n$/, ''));
+      if (result.stderr !== '') io.err(result.stderr.replace(/\n$/, ''));
+      return result.exitCode;
+    },
+  };
+}
+
 export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
   storeCommand(
     'report',
@@ -78,6 +100,8 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     runReport,
   ),
   storeCommand('migrate', 'create or upgrade the ClickHouse schema', MIGRATE_USAGE, runMigrate),
+  apiCommand('budget', 'budgets and their spend, alerts and throttles (set|list|get|delete|status|alerts)'),
+  apiCommand('throttles', 'active throttles, with the budget, spend and limit behind each'),
   storeCommand(
     'reprice',
     'what spans would cost under another price snapshot; --apply writes corrections',

@@ -18,6 +18,9 @@ import { RetentionJob } from './operations/retention-job.js';
 import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
 import type { SpanRowOptions } from './otlp/span-rows.js';
 import { loadPriceSnapshots } from './pricing/price-snapshots.js';
+import { ClickHouseBudgetStore } from './budgets/budget-store.js';
+import { BudgetService } from './budgets/budget-service.js';
+import type { BudgetsConfig } from './budgets/budgets-config.js';
 import type { PriceSnapshots } from './pricing/price-snapshots.js';
 
 export interface AggregatorOptions {
@@ -31,6 +34,11 @@ export interface AggregatorOptions {
   readonly api?: boolean | undefined;
   /** Price snapshots; default: loaded from config.priceSnapshotFile or the bundled table. */
   readonly prices?: PriceSnapshots | undefined;
+  /**
+   * Budgets, throttles and webhooks (cost_deltas → evaluator → signed webhooks, /v1/budgets and
+   * /v1/throttles on the API server). Off when absent; `main` turns it on unless COSTTRACE_BUDGETS=off.
+   */
+  readonly budgets?: BudgetsConfig | undefined;
   /** Observes the consumer's batch stages (crash tests). */
   readonly onConsumerStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
 }
@@ -54,6 +62,7 @@ export class Aggregator {
   private consumer: SpanConsumer | undefined;
   private apiServer: QueryApiServer | undefined;
   private retention: RetentionJob | undefined;
+  private budgetService: BudgetService | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: AggregatorOptions) {
@@ -94,6 +103,16 @@ export class Aggregator {
     await this.store.migrate();
     await this.kafkaAdmin.connect();
     const addresses: AggregatorAddresses = {};
+    if (this.options.budgets !== undefined) {
+      this.budgetService = new BudgetService({
+        config: this.options.budgets,
+        kafka: this.kafka,
+        store: new ClickHouseBudgetStore(this.store),
+        logger: this.logger,
+      });
+      await this.budgetService.start();
+    }
+    const budgets = this.budgetService;
     if (this.options.consume ?? true) {
       this.consumer = new SpanConsumer({
         kafka: this.kafka,
@@ -110,6 +129,7 @@ export class Aggregator {
         maxBytesPerPartition: config.maxBytesPerPartition,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         onStage: this.options.onConsumerStage,
+        onRowsStored: budgets === undefined ? undefined : (rows) => budgets.onRowsStored(rows),
       });
       await this.consumer.start();
       if (config.retentionIntervalSeconds > 0) {
@@ -161,6 +181,7 @@ export class Aggregator {
         registry: this.metrics.registry,
         logger: this.logger,
         readiness: () => probe.check(),
+        routes: budgets === undefined ? undefined : (req, res) => budgets.http(req, res),
       });
       addresses.api = await this.apiServer.listen();
     }
@@ -194,6 +215,7 @@ export class Aggregator {
       await Promise.all([this.httpReceiver?.close(), this.grpcReceiver?.close()]);
       this.retention?.stop();
       await this.consumer?.stop();
+      await this.budgetService?.stop();
       await this.producer.disconnect().catch(() => undefined);
       await this.apiServer?.close();
       await this.kafkaAdmin.disconnect().catch(() => undefined);

@@ -1,11 +1,19 @@
 import { pino } from 'pino';
 import { Aggregator } from './aggregator.js';
+import { loadBudgetsConfig } from './budgets/budgets-config.js';
+import type { BudgetsConfig } from './budgets/budgets-config.js';
 import { ConfigError, loadConfig } from './config.js';
 
 const bootLogger = pino({ base: { service: 'costtrace-aggregator' } });
 let config;
+let budgets: BudgetsConfig | undefined;
 try {
   config = loadConfig();
+  const budgetsSwitch = process.env.COSTTRACE_BUDGETS ?? 'on';
+  if (budgetsSwitch !== 'on' && budgetsSwitch !== 'off') {
+    throw new ConfigError(`COSTTRACE_BUDGETS=${JSON.stringify(budgetsSwitch)} is invalid: use on or off`);
+  }
+  budgets = budgetsSwitch === 'on' ? loadBudgetsConfig() : undefined;
 } catch (err) {
   if (err instanceof ConfigError) {
     bootLogger.fatal(`invalid configuration: ${err.message}`);
@@ -13,7 +21,7 @@ try {
   }
   throw err;
 }
-const aggregator = new Aggregator({ config });
+const aggregator = new Aggregator({ config, budgets });
 const shutdown = (signal: string): void => {
   aggregator.logger.info({ signal }, 'shutting down');
   aggregator.stop().then(

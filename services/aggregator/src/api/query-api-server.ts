@@ -15,6 +15,8 @@ export interface QueryApiServerOptions {
   readonly logger: Logger;
   /** Readiness: Kafka and ClickHouse reachable, consumer running. */
   readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** Further routes mounted in front of the query API (budgets, throttles); true when handled. */
+  readonly routes?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
 }
 
 /** `/api/v1/top/<kind>` → the dimension it ranks. */
@@ -64,6 +66,7 @@ export class QueryApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.options.routes !== undefined && (await this.options.routes(req, res))) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { message: 'use GET' } });
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });

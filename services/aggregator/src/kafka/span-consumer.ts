@@ -35,6 +35,11 @@ export interface SpanConsumerOptions {
   readonly partitionsConsumedConcurrently: number;
   /** Called synchronously at each stage of a batch; must not throw. */
   readonly onStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
+  /**
+   * Called with every row of a batch, in offset order, after ClickHouse stored them and before
+   * their offsets are committed (the budgets hand-off). Retried; deltas are idempotent.
+   */
+  readonly onRowsStored?: ((rows: readonly SpanCostRow[]) => Promise<void>) | undefined;
 }
 
 /** Dead-letter headers: why, and exactly where the message came from. */
@@ -163,6 +168,32 @@ export class SpanConsumer {
     await this.probing;
   }
 
+  /**
+   * Hands stored rows to `onRowsStored`, retrying with backoff: the rows are already stored, so a
+   * failure here must not fail the batch (a redelivery would skip them as stored). After the
+   * retries the failure is logged and counted once per batch.
+   */
+  private async handOff(rows: readonly SpanCostRow[], topic: string, partition: number): Promise<void> {
+    const onRowsStored = this.options.onRowsStored;
+    if (onRowsStored === undefined || rows.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await onRowsStored(rows);
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          this.options.metrics.handOffFailures.inc();
+          this.options.logger.error(
+            { err, topic, partition, rows: rows.length },
+            'budget hand-off failed after 5 attempts; these rows count for no budget',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+
   private stage(stage: ConsumerStage, partition: number, rows: number): void {
     this.options.onStage?.(stage, { partition, rows });
   }
@@ -252,6 +283,13 @@ export class SpanConsumer {
       this.stage('after-insert', partition, chunk.rows.length);
       await payload.heartbeat().catch(() => undefined);
     }
+
+    if (this.options.onRowsStored !== undefined)
+      await this.handOff(
+        chunks.flatMap((chunk) => chunk.rows),
+        topic,
+        partition,
+      );
 
     const last = batch.lastOffset();
     payload.resolveOffset(last);

@@ -23,6 +23,7 @@ export class AggregatorMetrics {
   readonly batchRows: Histogram;
   readonly insertSeconds: Histogram;
   readonly insertFailures: Counter<'code'>;
+  readonly handOffFailures: Counter;
   readonly pausedPartitions: Gauge;
   readonly rollupValuesFolded: Counter;
   readonly costByService: Counter<'service' | 'currency'>;
@@ -122,6 +123,11 @@ export class AggregatorMetrics {
       name: 'costtrace_consumer_insert_failures_total',
       help: 'Failed ClickHouse inserts by store error code (the batch is retried)',
       labelNames: ['code'],
+      registers,
+    });
+    this.handOffFailures = new Counter({
+      name: 'costtrace_consumer_budget_handoff_failures_total',
+      help: 'Stored batches whose rows could not be handed to budgets (cost_deltas) after retries',
       registers,
     });
     this.pausedPartitions = new Gauge({

@@ -35,7 +35,7 @@ export const BUDGET_USAGE = `usage:
   costtrace budget list | get ID | delete ID | status ID [--limit N]
   costtrace budget alerts [--budget ID] [--type TYPE] [--limit N]
   costtrace throttles
-options: --json (raw JSON output), --url URL (aggregator API; default $COSTTRACE_API_URL or http://127.0.0.1:4318)`;
+options: --json (raw JSON output), --url URL (aggregator API; default $COSTTRACE_API_URL or http://127.0.0.1:8080)`;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
