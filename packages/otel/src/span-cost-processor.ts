@@ -80,7 +80,8 @@ export interface CostSpanProcessorOptions {
   readonly selfHostedProviders?: readonly string[] | undefined;
   /**
    * Which cost attributes to stamp. "full" (default): total, float total, currency, every
-   * non-zero component, pricing version, source, stale flag and price ids. "compact": total,
+   * non-zero component, pricing version, source and price ids, and `cost.pricing.stale=true` when
+   * the snapshot is stale (absent means fresh). "compact": total,
    * currency, pricing version and price ids, plus source/stale only when the snapshot is the
    * bundled fallback or stale; about half the attributes, for high-volume pipelines (the
    * aggregator can recompute components from the usage attributes and price ids).
@@ -340,9 +341,10 @@ export class CostSpanProcessor implements SpanProcessor {
       if (this.full) stamp.totalFloat = picoToFloat(pico);
       stamp.currency = currency;
       stamp.version = view.version;
-      // Compact: source and stale only when they are news (fallback catalog, stale snapshot).
+      // The stale flag only when it is news (a stale snapshot); compact also stamps the source
+      // only when it is news (the bundled fallback catalog).
       if (this.full || view.source !== 'pricing-cache') stamp.source = view.source;
-      if (this.full || view.stale) stamp.stale = view.stale;
+      if (view.stale) stamp.stale = true;
       stamp.priceIds = priceIds;
       this.priced += 1;
       this.count('priced', undefined);

@@ -74,7 +74,7 @@ describe('CostSpanProcessor: tokens', () => {
     assert.equal(span.attributes['cost.currency'], 'USD');
     assert.equal(span.attributes['cost.pricing.source'], 'bundled');
     assert.equal(span.attributes['cost.pricing.version'], 'bundled-2026-11-01');
-    assert.equal(span.attributes['cost.pricing.stale'], false);
+    assert.equal(span.attributes['cost.pricing.stale'], undefined, 'a fresh snapshot is not flagged');
     assert.deepEqual(span.attributes['cost.pricing.price_ids'], [
       'openai/gpt-4o/global/input_tokens@2026-11-01',
       'openai/gpt-4o/global/cache_read_tokens@2026-11-01',
