@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DASHBOARD_CLIENT_JS } from './dashboard-client.js';
-import { DASHBOARD_CSS, DASHBOARD_HTML } from './dashboard-page.js';
+import { DASHBOARD_CSS, DASHBOARD_FAVICON_SVG, DASHBOARD_HTML } from './dashboard-page.js';
 
 /**
  * The dashboard's Content-Security-Policy: scripts and styles from this origin only (no inline
@@ -34,8 +34,8 @@ function asset(type: string, text: string): Asset {
 }
 
 /**
- * The dashboard as a self-contained handler: `GET /` serves the page, `GET /ui/dashboard.js` and
- * `/ui/dashboard.css` its module and styles. Everything is in memory (no files to copy at build
+ * The dashboard as a self-contained handler: `GET /` serves the page, `GET /ui/dashboard.js`,
+ * `/ui/dashboard.css` and `/ui/favicon.svg` its module, styles and icon. Everything is in memory (no files to copy at build
  * time, nothing fetched from elsewhere); the page reads the query API of the server that mounts it
  * (`/api/v1/costs`, `/api/v1/top/routes`, `/api/v1/health`, `/v1/budgets`, `/v1/throttles`).
  * Any other path is left to the next handler (returns false).
@@ -46,6 +46,7 @@ export function createDashboardHandler(): DashboardHandler {
     ['/index.html', asset('text/html; charset=utf-8', DASHBOARD_HTML)],
     ['/ui/dashboard.js', asset('text/javascript; charset=utf-8', DASHBOARD_CLIENT_JS)],
     ['/ui/dashboard.css', asset('text/css; charset=utf-8', DASHBOARD_CSS)],
+    ['/ui/favicon.svg', asset('image/svg+xml', DASHBOARD_FAVICON_SVG)],
   ]);
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

@@ -9,6 +9,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>costtrace</title>
+<link rel="icon" href="/ui/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/ui/dashboard.css">
 <script type="module" src="/ui/dashboard.js"></script>
 </head>
@@ -66,6 +67,10 @@ export const DASHBOARD_HTML = `<!doctype html>
 <footer class="muted">Reads the aggregator's query API: /api/v1/costs, /api/v1/top/routes, /api/v1/health, /v1/budgets, /v1/throttles. Refreshes every 10 s.</footer>
 </body>
 </html>
+`;
+
+/** A small icon, so that browsers do not ask for /favicon.ico. */
+export const DASHBOARD_FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#3b6fd8"/><rect x="3" y="9" width="2" height="4" fill="#fff"/><rect x="7" y="6" width="2" height="7" fill="#fff"/><rect x="11" y="3" width="2" height="10" fill="#fff"/></svg>
 `;
 
 const PALETTE = ['#3b6fd8', '#e07b39', '#3aa76d', '#c94f6d', '#8a63c9', '#2aa3b5', '#b58b2a', '#9aa0a6'];
