@@ -45,11 +45,17 @@ function chromiumPath(): string {
   return out.trim().split('\n').pop()!;
 }
 
-async function seriesNames(page: Page): Promise<string[]> {
-  const names = await page.$$eval('#spend-svg rect[data-series]', (rects) =>
-    rects.map((r) => r.getAttribute('data-series') ?? ''),
+/** One attribute of every element a selector matches (DOM types are not in this project's lib). */
+function attributeValues(page: Page, selector: string, name: string): Promise<string[]> {
+  return page.$$eval(
+    selector,
+    (nodes: { getAttribute(n: string): string | null }[], attr: string) => nodes.map((n) => n.getAttribute(attr) ?? ''),
+    name,
   );
-  return [...new Set(names)].sort();
+}
+
+async function seriesNames(page: Page): Promise<string[]> {
+  return [...new Set(await attributeValues(page, '#spend-svg rect[data-series]', 'data-series'))].sort();
 }
 
 describe('dashboard in a real browser', () => {
@@ -247,38 +253,40 @@ describe('dashboard in a real browser', () => {
 
     // Spend over time by route: every route appears, as stored (the hostile one as text).
     assert.deepEqual(await seriesNames(page), [...ROUTES].sort());
-    const bucketsDrawn = await page.$$eval('#spend-svg rect[data-series]', (rects) =>
-      new Set(rects.map((r) => r.getAttribute('data-bucket'))).size,
-    );
+    const bucketsDrawn = new Set(await attributeValues(page, '#spend-svg rect[data-series]', 'data-bucket')).size;
     assert.ok(bucketsDrawn >= 20, `bars in ${bucketsDrawn} one-minute buckets`);
-    const drawnTotal = await page.$$eval('#spend-svg rect[data-cost]', (rects) =>
-      rects.reduce((sum, r) => sum + Number(r.getAttribute('data-cost')), 0),
+    const drawnTotal = (await attributeValues(page, '#spend-svg rect[data-cost]', 'data-cost')).reduce(
+      (sum, cost) => sum + Number(cost),
+      0,
     );
     const stored = (await (await fetch(`${api}/api/v1/costs?group_by=service&since=1h`)).json()) as {
       rows: { cost: string }[];
     };
     const storedTotal = stored.rows.reduce((sum, r) => sum + Number(r.cost), 0);
     assert.ok(Math.abs(drawnTotal - storedTotal) < 1e-9, `chart ${drawnTotal} = stored ${storedTotal}`);
-    assert.deepEqual(
-      await page.$$eval('#spend-legend li', (items) => items.map((li) => li.getAttribute('data-series')).sort()),
-      [...ROUTES].sort(),
-    );
+    assert.deepEqual((await attributeValues(page, '#spend-legend li', 'data-series')).sort(), [...ROUTES].sort());
 
     // API values are text, never markup.
     assert.equal(await page.$('#injected'), null, 'no element made from a route value');
     assert.ok((await page.textContent('#spend-legend'))!.includes(HOSTILE_ROUTE));
 
     // Top routes, most expensive first.
-    const top = await page.$$eval('#top-routes tbody tr[data-route]', (rows) =>
-      rows.map((r) => ({ route: r.getAttribute('data-route'), cost: Number(r.getAttribute('data-cost')) })),
-    );
+    const topRoutes = await attributeValues(page, '#top-routes tbody tr[data-route]', 'data-route');
+    const topCosts = await attributeValues(page, '#top-routes tbody tr[data-route]', 'data-cost');
+    const top = topRoutes.map((route, i) => ({ route, cost: Number(topCosts[i]) }));
     assert.equal(top.length, ROUTES.length);
-    assert.ok(top.every((r, i) => i === 0 || top[i - 1]!.cost >= r.cost), 'ordered by cost');
+    assert.ok(
+      top.every((r, i) => i === 0 || top[i - 1]!.cost >= r.cost),
+      'ordered by cost',
+    );
     assert.equal(top[0]!.route, '/v1/chat');
 
     // Budgets with a percentage per key, a throttle for acme, pipeline health tiles.
     await page.waitForSelector('.budget[data-budget="tenant-hour"] .key[data-percent]');
-    const acme = await page.getAttribute('.budget[data-budget="tenant-hour"] .key[data-scope-key*="acme"]', 'data-percent');
+    const acme = await page.getAttribute(
+      '.budget[data-budget="tenant-hour"] .key[data-scope-key*="acme"]',
+      'data-percent',
+    );
     assert.ok(Number(acme) >= 100, `acme at ${acme}%`);
     assert.ok((await page.textContent('.budget[data-budget="service-day"]'))!.includes('forecast'));
     await page.waitForSelector('#throttles tbody tr[data-throttle]');

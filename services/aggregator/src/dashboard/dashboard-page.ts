@@ -113,6 +113,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.bar { width: 22%; }
 th:last-child:empty { width: 22%; }
 td.none { color: var(--muted); text-align: center; }
+#throttles td { white-space: normal; overflow-wrap: anywhere; vertical-align: top; }
+#throttles th:nth-child(1) { width: 24%; } #throttles th:nth-child(2) { width: 34%; }
+#throttles th:nth-child(3) { width: 12%; } #throttles th:nth-child(4) { width: 18%; }
 .bar svg { display: block; width: 100%; height: 10px; }
 .bar .track { fill: var(--line); }
 .bar .fill { fill: var(--accent); }
