@@ -314,9 +314,16 @@ describe('dashboard in a real browser', () => {
     assert.deepEqual(await seriesNames(page), [...COMMITS].sort());
     await page.screenshot({ path: join(RESULTS, 'dashboard-commit.png'), fullPage: true });
 
+    // A longer range: five-minute buckets, same series.
+    await page.selectOption('#range', '6h');
+    await page.waitForSelector('#spend-svg[data-dimension="commit"][data-range="6h"]');
+    assert.deepEqual(await seriesNames(page), [...COMMITS].sort());
+    const wideBuckets = new Set(await attributeValues(page, '#spend-svg rect[data-series]', 'data-bucket'));
+    assert.ok(wideBuckets.size >= 8 && [...wideBuckets].every((t) => Number(t) % 300 === 0), `${wideBuckets.size}`);
+
     // A reload keeps the chosen view (from the URL fragment).
     await page.reload();
-    await page.waitForSelector('#spend-svg[data-dimension="commit"] rect[data-series]');
+    await page.waitForSelector('#spend-svg[data-dimension="commit"][data-range="6h"] rect[data-series]');
 
     assert.deepEqual(pageErrors, [], 'no script errors or CSP violations');
     await context.close();
