@@ -13,6 +13,7 @@ import { SpanConsumer } from './kafka/span-consumer.js';
 import type { ConsumerStage } from './kafka/span-consumer.js';
 import { SpanProducer } from './kafka/span-producer.js';
 import { AggregatorMetrics } from './operations/aggregator-metrics.js';
+import { pipelineHealth } from './operations/pipeline-health.js';
 import { ReadinessProbe } from './operations/readiness-probe.js';
 import { RetentionJob } from './operations/retention-job.js';
 import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
@@ -181,6 +182,7 @@ export class Aggregator {
         registry: this.metrics.registry,
         logger: this.logger,
         readiness: () => probe.check(),
+        health: async () => pipelineHealth(this.metrics, await probe.check()),
         routes: budgets === undefined ? undefined : (req, res) => budgets.http(req, res),
       });
       addresses.api = await this.apiServer.listen();

@@ -17,6 +17,10 @@ export { decodeSpanMessage, detectEncoding, SpanMessageError } from './kafka/spa
 export type { SpanEncoding } from './kafka/span-message-codec.js';
 export { SpanProducer } from './kafka/span-producer.js';
 export { AggregatorMetrics } from './operations/aggregator-metrics.js';
+export { pipelineHealth } from './operations/pipeline-health.js';
+export type { PipelineHealth } from './operations/pipeline-health.js';
+export { createDashboardHandler, DASHBOARD_CSP } from './dashboard/dashboard-handler.js';
+export type { DashboardHandler } from './dashboard/dashboard-handler.js';
 export { CardinalityLimiter, OTHER_VALUE } from './otlp/cardinality-limiter.js';
 export { decodeOtlpJson, exportRequestFromJson, exportRequestToJson, OtlpJsonError } from './otlp/otlp-json.js';
 export {

@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createDashboardHandler } from '../dashboard/dashboard-handler.js';
+import type { DashboardHandler } from '../dashboard/dashboard-handler.js';
 import { closeHttp, listenHttp } from '../http/http-server-lifecycle.js';
+import type { PipelineHealth } from '../operations/pipeline-health.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { parseCostQuery, parseTopSpansQuery, queryParams, StoreError } from '@costtrace/store';
@@ -17,6 +20,10 @@ export interface QueryApiServerOptions {
   readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
   /** Further routes mounted in front of the query API (budgets, throttles); true when handled. */
   readonly routes?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+  /** Pipeline health for `GET /api/v1/health` (lag, dead letters, unpriced spans); 404 when absent. */
+  readonly health?: (() => Promise<PipelineHealth>) | undefined;
+  /** Serve the dashboard at `/` and `/ui/…` (default true). */
+  readonly dashboard?: boolean | undefined;
 }
 
 /** `/api/v1/top/<kind>` → the dimension it ranks. */
@@ -37,12 +44,16 @@ const TOP_KINDS: Readonly<Record<string, QueryDimension>> = {
  *   filtered cost, optional time series, with cost per request / per 1k requests / per 1M tokens.
  * - `GET /api/v1/top/{routes|commits|traces|services|models|tenants|teams}?since=…&limit=20`
  * - `GET /api/v1/top/spans?since=…&limit=20` — the most expensive single spans.
+ * - `GET /api/v1/health` — consumer lag per partition, dead letters, unpriced spans, spans in/out.
+ * - `GET /` — the dashboard (assets under `/ui/`), which reads the routes above.
  * Bad parameters get 400 with `{"error": {"parameter": …, "message": …}}`.
  */
 export class QueryApiServer {
   private readonly server: Server;
+  private readonly dashboard: DashboardHandler | undefined;
 
   constructor(private readonly options: QueryApiServerOptions) {
+    this.dashboard = (options.dashboard ?? true) ? createDashboardHandler() : undefined;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const unavailable = err instanceof StoreError && err.retryable;
@@ -67,12 +78,16 @@ export class QueryApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.options.routes !== undefined && (await this.options.routes(req, res))) return;
+    if (this.dashboard !== undefined && (await this.dashboard(req, res))) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { message: 'use GET' } });
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const readiness = await this.options.readiness();
       return json(res, readiness.ready ? 200 : 503, readiness);
+    }
+    if (url.pathname === '/api/v1/health' && this.options.health !== undefined) {
+      return json(res, 200, await this.options.health());
     }
     if (url.pathname === '/metrics') {
       const body = await this.options.registry.metrics();

@@ -1,0 +1,426 @@
+/**
+ * The dashboard's ES module, served as /ui/dashboard.js. Plain browser JavaScript kept as a string
+ * so that it ships inside the compiled output; it has no imports and draws its charts as inline
+ * SVG. Keep it free of backticks, `${` and backslashes (it sits in a String.raw template).
+ */
+export const DASHBOARD_CLIENT_JS = String.raw`
+// costtrace dashboard: reads the query API of the server it came from and draws the charts as
+// inline SVG. Every value from the API reaches the DOM through textContent or an attribute.
+const SVG = 'http://www.w3.org/2000/svg';
+const DIMENSIONS = ['route', 'commit', 'model', 'tenant'];
+const BUCKET_FOR_RANGE = { '1h': '1m', '6h': '5m', '24h': '15m', '7d': '6h' };
+const BUCKET_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21600 };
+const RANGE_SECONDS = { '1h': 3600, '6h': 21600, '24h': 86400, '7d': 604800 };
+const MAX_SERIES = 7;
+const REFRESH_MS = 10000;
+
+const state = { dim: 'route', range: '1h', seq: 0 };
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function el(tag, attrs, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+function svgEl(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+async function getJson(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const message = body && body.error && body.error.message ? body.error.message : res.statusText;
+    const err = new Error(path + ': ' + res.status + ' ' + message);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+function usd(value, digits) {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return String(value);
+  const d = digits !== undefined ? digits : n !== 0 && Math.abs(n) < 0.01 ? 6 : n < 100 ? 4 : 2;
+  return '$' + n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+function count(value) {
+  return Number(value).toLocaleString('en-US');
+}
+
+function label(value) {
+  return value === '' || value === undefined || value === null ? '(none)' : String(value);
+}
+
+function timeLabel(seconds, spanSeconds) {
+  const d = new Date(seconds * 1000);
+  const hm = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+  if (spanSeconds <= 86400) return hm;
+  return d.getMonth() + 1 + '/' + d.getDate() + ' ' + hm;
+}
+
+function niceMax(max) {
+  if (max <= 0) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(max)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= max) return m * p;
+  return 10 * p;
+}
+
+function bar(fraction, fillClass) {
+  const s = svgEl('svg', { viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
+  s.appendChild(svgEl('rect', { class: 'track', x: 0, y: 0, width: 100, height: 10, rx: 2 }));
+  const w = Math.max(0, Math.min(1, fraction)) * 100;
+  s.appendChild(svgEl('rect', { class: 'fill ' + (fillClass || ''), x: 0, y: 0, width: w.toFixed(2), height: 10, rx: 2 }));
+  return s;
+}
+
+// ---- spend over time -------------------------------------------------------------------------
+
+function drawSpend(rows, dim, range) {
+  const bucketName = BUCKET_FOR_RANGE[range];
+  const step = BUCKET_SECONDS[bucketName];
+  const now = Math.floor(Date.now() / 1000);
+  const end = Math.floor(now / step) * step;
+  const start = end - Math.ceil(RANGE_SECONDS[range] / step) * step + step;
+  const totals = new Map();
+  for (const r of rows) {
+    const key = label(r.dimensions[dim]);
+    totals.set(key, (totals.get(key) || 0) + Number(r.cost));
+  }
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
+  const shown = ranked.length > MAX_SERIES ? ranked.slice(0, MAX_SERIES - 1) : ranked;
+  const series = ranked.length > shown.length ? [...shown, 'other'] : shown;
+  const seriesOf = (key) => (shown.includes(key) ? key : 'other');
+
+  const buckets = new Map();
+  for (let t = start; t <= end; t += step) buckets.set(t, new Map());
+  for (const r of rows) {
+    const t = Math.floor(Number(r.bucket) / step) * step;
+    if (!buckets.has(t)) continue;
+    const m = buckets.get(t);
+    const key = seriesOf(label(r.dimensions[dim]));
+    m.set(key, (m.get(key) || 0) + Number(r.cost));
+  }
+  let max = 0;
+  for (const m of buckets.values()) {
+    let sum = 0;
+    for (const v of m.values()) sum += v;
+    max = Math.max(max, sum);
+  }
+  const top = niceMax(max);
+
+  const W = 900;
+  const H = 260;
+  const L = 64;
+  const R = 8;
+  const T = 8;
+  const B = 24;
+  const plotW = W - L - R;
+  const plotH = H - T - B;
+  const n = buckets.size;
+  const slot = plotW / n;
+  const barW = Math.max(1, slot * 0.8);
+
+  const chart = svgEl('svg', {
+    id: 'spend-svg',
+    viewBox: '0 0 ' + W + ' ' + H,
+    role: 'img',
+    'aria-label': 'Spend over time by ' + dim,
+    'data-dimension': dim,
+    'data-range': range,
+    'data-series-count': series.length,
+  });
+  for (let i = 0; i <= 4; i++) {
+    const y = T + plotH - (plotH * i) / 4;
+    chart.appendChild(svgEl('line', { class: 'axis', x1: L, x2: W - R, y1: y, y2: y }));
+    chart.appendChild(svgEl('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, usd((top * i) / 4)));
+  }
+  const times = [...buckets.keys()];
+  const every = Math.max(1, Math.ceil(n / 8));
+  times.forEach((t, i) => {
+    if (i % every !== 0) return;
+    const x = L + slot * i + slot / 2;
+    chart.appendChild(svgEl('text', { x: x, y: H - 6, 'text-anchor': 'middle' }, timeLabel(t, RANGE_SECONDS[range])));
+  });
+  const g = svgEl('g', { class: 'bars' });
+  times.forEach((t, i) => {
+    let y = T + plotH;
+    const m = buckets.get(t);
+    series.forEach((key, s) => {
+      const v = m.get(key) || 0;
+      if (v <= 0) return;
+      const h = Math.max(0.5, (v / top) * plotH);
+      y -= h;
+      const rect = svgEl('rect', {
+        class: 's' + s,
+        x: (L + slot * i + (slot - barW) / 2).toFixed(2),
+        y: y.toFixed(2),
+        width: barW.toFixed(2),
+        height: h.toFixed(2),
+        'data-series': key,
+        'data-bucket': t,
+        'data-cost': v,
+      });
+      rect.appendChild(svgEl('title', {}, key + ' · ' + timeLabel(t, RANGE_SECONDS[range]) + ' · ' + usd(v)));
+      g.appendChild(rect);
+    });
+  });
+  chart.appendChild(g);
+  if (rows.length === 0) {
+    chart.appendChild(svgEl('text', { class: 'empty', x: L + plotW / 2, y: T + plotH / 2, 'text-anchor': 'middle' }, 'No spend in this range yet'));
+  }
+  const holder = $('spend-chart');
+  clear(holder);
+  holder.appendChild(chart);
+
+  const legend = $('spend-legend');
+  clear(legend);
+  let grand = 0;
+  for (const v of totals.values()) grand += v;
+  series.forEach((key, s) => {
+    let sum = 0;
+    if (key === 'other') for (const [k, v] of totals) sum += shown.includes(k) ? 0 : v;
+    else sum = totals.get(key) || 0;
+    const li = el('li', { 'data-series': key });
+    li.appendChild(el('span', { class: 'sw s' + s, 'aria-hidden': 'true' }));
+    li.appendChild(el('span', { class: 'name', title: key }, key));
+    li.appendChild(el('span', { class: 'muted' }, usd(sum)));
+    legend.appendChild(li);
+  });
+  $('spend-dim').textContent = dim;
+  $('spend-total').textContent = '· ' + usd(grand) + ' total';
+}
+
+async function loadSpend(dim, range) {
+  const q = new URLSearchParams({ group_by: dim, bucket: BUCKET_FOR_RANGE[range], since: range, limit: '10000' });
+  const body = await getJson('/api/v1/costs?' + q.toString());
+  return body.rows || [];
+}
+
+// ---- top routes ------------------------------------------------------------------------------
+
+function drawTopRoutes(rows) {
+  const tbody = $('top-routes').querySelector('tbody');
+  clear(tbody);
+  if (rows.length === 0) {
+    const tr = el('tr');
+    tr.appendChild(el('td', { colspan: 5, class: 'none' }, 'No routes in this range'));
+    tbody.appendChild(tr);
+    return;
+  }
+  const max = Math.max(...rows.map((r) => Number(r.cost)), 0) || 1;
+  for (const r of rows) {
+    const name = label(r.dimensions.route);
+    const tr = el('tr', { 'data-route': name, 'data-cost': r.cost });
+    tr.appendChild(el('td', { title: name }, name));
+    tr.appendChild(el('td', { class: 'num', title: r.cost }, usd(r.cost)));
+    tr.appendChild(el('td', { class: 'num' }, count(r.requests)));
+    tr.appendChild(el('td', { class: 'num' }, r.costPerRequest === null ? '–' : usd(r.costPerRequest)));
+    const cell = el('td', { class: 'bar' });
+    cell.appendChild(bar(Number(r.cost) / max));
+    tr.appendChild(cell);
+    tbody.appendChild(tr);
+  }
+}
+
+// ---- pipeline health -------------------------------------------------------------------------
+
+function drawHealth(h) {
+  const tiles = [
+    ['ready', h.ready ? 'yes' : 'no', h.ready ? 'ok' : 'bad'],
+    ['consumer lag', count(h.consumer.lag_total), h.consumer.lag_total > 1000 ? 'warn' : 'ok'],
+    ['dead-lettered', count(h.dead_letter.messages), h.dead_letter.messages > 0 ? 'warn' : 'ok'],
+    ['unpriced spans', count(h.spans.unpriced), h.spans.unpriced > 0 ? 'warn' : 'ok'],
+    ['spans received', count(h.spans.received), ''],
+    ['spans in', count(h.spans.in), ''],
+    ['rows stored', count(h.spans.out), ''],
+    ['insert failures', count(h.insert_failures), h.insert_failures > 0 ? 'bad' : 'ok'],
+  ];
+  const dl = $('health');
+  clear(dl);
+  for (const [name, value, cls] of tiles) {
+    const div = el('div', { class: cls, 'data-metric': name });
+    div.appendChild(el('dt', {}, name));
+    div.appendChild(el('dd', {}, value));
+    dl.appendChild(div);
+  }
+  const checks = Object.entries(h.checks || {})
+    .map((e) => e[0] + (e[1] ? ' ✓' : ' ✗'))
+    .join('  ');
+  const lag = h.consumer.lag.map((p) => 'p' + p.partition + ': ' + count(p.messages)).join(', ');
+  $('health-lag').textContent =
+    (checks ? 'checks: ' + checks + ' · ' : '') +
+    (lag ? 'lag per partition: ' + lag : 'no partitions assigned yet') +
+    (h.consumer.paused_partitions > 0 ? ' · paused partitions: ' + h.consumer.paused_partitions : '') +
+    ' · counters since the aggregator started';
+}
+
+// ---- budgets and throttles -------------------------------------------------------------------
+
+function drawBudgets(budgets) {
+  const holder = $('budgets');
+  clear(holder);
+  if (budgets === null) {
+    holder.appendChild(el('p', { class: 'muted' }, 'Budgets are not enabled on this aggregator.'));
+    return;
+  }
+  if (budgets.length === 0) {
+    holder.appendChild(el('p', { class: 'muted' }, 'No budgets defined.'));
+    return;
+  }
+  for (const { budget, status } of budgets) {
+    const box = el('div', { class: 'budget', 'data-budget': budget.id });
+    const head = el('div', { class: 'head' });
+    head.appendChild(el('strong', {}, budget.name || budget.id));
+    head.appendChild(el('span', { class: 'muted' }, usd(budget.limit_usd) + ' per ' + budget.window + (budget.per ? ' per ' + budget.per.join(', ') : '')));
+    box.appendChild(head);
+    const keys = status ? status.keys : [];
+    if (keys.length === 0) box.appendChild(el('div', { class: 'muted' }, 'no spend in the current window'));
+    for (const k of keys) {
+      const row = el('div', { class: 'key', 'data-scope-key': k.scope_key, 'data-percent': k.percent });
+      const dims = Object.entries(k.dimensions || {}).map((e) => e[0] + '=' + e[1]).join(' ');
+      row.appendChild(el('span', { class: 'what', title: dims }, (dims || 'all') + ' · ' + Number(k.percent).toFixed(1) + '%'));
+      const cell = el('span', { class: 'bar' });
+      cell.appendChild(bar(Number(k.percent) / 100, k.throttle.engaged || k.percent >= 100 ? 'bad' : k.percent >= 80 ? 'warn' : ''));
+      row.appendChild(cell);
+      let detail = usd(k.spend_usd) + ' of ' + usd(k.limit_usd);
+      if (k.forecast) {
+        detail += ' · forecast ' + usd(k.forecast.projected_usd) + ' at ' + usd(k.forecast.burn_rate_usd_per_hour) + '/h';
+        if (k.forecast.exhaustion_at) detail += ', exhausted ' + new Date(k.forecast.exhaustion_at).toLocaleString();
+      }
+      if (k.throttle.engaged) detail += ' · throttled';
+      row.appendChild(el('span', { class: 'detail' }, detail));
+      box.appendChild(row);
+    }
+    holder.appendChild(box);
+  }
+}
+
+async function loadBudgets() {
+  let list;
+  try {
+    list = await getJson('/v1/budgets');
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+  return Promise.all(
+    (list.budgets || []).map(async (budget) => {
+      const status = await getJson('/v1/budgets/' + encodeURIComponent(budget.id) + '/status?limit=5');
+      return { budget, status };
+    }),
+  );
+}
+
+function drawThrottles(throttles) {
+  const tbody = $('throttles').querySelector('tbody');
+  clear(tbody);
+  if (throttles === null || throttles.length === 0) {
+    const tr = el('tr');
+    tr.appendChild(el('td', { colspan: 5, class: 'none' }, throttles === null ? 'Budgets are not enabled' : 'No active throttles'));
+    tbody.appendChild(tr);
+    return;
+  }
+  for (const t of throttles) {
+    const tr = el('tr', { 'data-throttle': t.id });
+    const scope = Object.entries(t.scope || {}).map((e) => e[0] + '=' + e[1]).join(' ');
+    tr.appendChild(el('td', { title: t.budget_id }, t.budget_name || t.budget_id));
+    tr.appendChild(el('td', { title: scope }, scope || 'all'));
+    tr.appendChild(el('td', {}, t.action));
+    tr.appendChild(el('td', { class: 'num' }, usd(t.spend_usd) + ' / ' + usd(t.limit_usd)));
+    tr.appendChild(el('td', {}, new Date(t.since).toLocaleTimeString()));
+    tbody.appendChild(tr);
+  }
+}
+
+async function loadThrottles() {
+  try {
+    return (await getJson('/v1/throttles')).throttles || [];
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+// ---- refresh ---------------------------------------------------------------------------------
+
+async function refresh() {
+  const seq = ++state.seq;
+  const { dim, range } = state;
+  const tasks = [
+    loadSpend(dim, range).then((rows) => seq === state.seq && drawSpend(rows, dim, range)),
+    getJson('/api/v1/top/routes?' + new URLSearchParams({ since: range, limit: '10' }).toString()).then(
+      (body) => seq === state.seq && drawTopRoutes(body.rows || []),
+    ),
+    getJson('/api/v1/health').then((h) => seq === state.seq && drawHealth(h)),
+    loadBudgets().then((b) => seq === state.seq && drawBudgets(b)),
+    loadThrottles().then((t) => seq === state.seq && drawThrottles(t)),
+  ];
+  const results = await Promise.allSettled(tasks);
+  if (seq !== state.seq) return;
+  const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
+  const error = $('error');
+  error.hidden = failed.length === 0;
+  error.textContent = failed.join(' · ');
+  $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+  document.body.setAttribute('data-loaded', String(seq));
+}
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const dim = params.get('by');
+  const range = params.get('range');
+  if (DIMENSIONS.includes(dim)) state.dim = dim;
+  if (Object.prototype.hasOwnProperty.call(RANGE_SECONDS, range)) state.range = range;
+}
+
+function syncControls() {
+  for (const b of document.querySelectorAll('button[data-dim]')) {
+    b.setAttribute('aria-pressed', String(b.getAttribute('data-dim') === state.dim));
+  }
+  $('range').value = state.range;
+  const hash = '#by=' + state.dim + '&range=' + state.range;
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+}
+
+function start() {
+  readHash();
+  syncControls();
+  for (const b of document.querySelectorAll('button[data-dim]')) {
+    b.addEventListener('click', () => {
+      state.dim = b.getAttribute('data-dim');
+      syncControls();
+      void refresh();
+    });
+  }
+  $('range').addEventListener('change', (event) => {
+    state.range = event.target.value;
+    syncControls();
+    void refresh();
+  });
+  void refresh();
+  setInterval(() => {
+    if (!document.hidden) void refresh();
+  }, REFRESH_MS);
+}
+
+start();
+`;
