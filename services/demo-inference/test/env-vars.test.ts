@@ -5,7 +5,7 @@ import { DEMO_ENV_VARS, loadDemoConfig } from '../src/index.js';
 describe('DEMO_ENV_VARS', () => {
   it('is exactly what loadDemoConfig reads (serve mode without export allowed)', () => {
     const read = new Set<string>();
-    const env = new Proxy({} as Record<string, string | undefined>, {
+    const env = new Proxy({}, {
       get(_target, name) {
         if (typeof name !== 'string') return undefined;
         read.add(name);
