@@ -5,12 +5,15 @@ import { AGGREGATOR_ENV_VARS, BUDGETS_ENV_VARS, loadBudgetsConfig, loadConfig } 
 /** An environment that records every name read from it. */
 function recordingEnv(): { env: Record<string, string | undefined>; read: Set<string> } {
   const read = new Set<string>();
-  const env = new Proxy({}, {
-    get(_target, name) {
-      if (typeof name === 'string') read.add(name);
-      return undefined;
+  const env = new Proxy(
+    {},
+    {
+      get(_target, name) {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
     },
-  });
+  );
   return { env, read };
 }
 
