@@ -242,16 +242,23 @@ describe('deploy/ configs', () => {
     }
   });
 
-  it('Prometheus alert rules use only metrics the services export', () => {
+  it('Prometheus alert rules and the pipeline dashboard use only metrics the services export', () => {
     interface Rules {
       groups: { rules: { alert: string; expr: string }[] }[];
     }
     const known = metricNames();
     const rules = readYaml<Rules>('deploy/prometheus/alerts.yml').groups.flatMap((g) => g.rules);
     assert.ok(rules.length >= 4);
-    for (const rule of rules) {
-      for (const metric of rule.expr.match(/costtrace_[a-z_]+/g) ?? []) {
-        assert.ok(known.has(metric.replace(/_(bucket|sum|count)$/, '')), `${rule.alert}: ${metric}`);
+    const dashboard = JSON.parse(readText('deploy/grafana/dashboards/costtrace-pipeline.json')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const exprs = [
+      ...rules.map((r) => ({ name: r.alert, expr: r.expr })),
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ name: p.title, expr: t.expr }))),
+    ];
+    for (const { name, expr } of exprs) {
+      for (const metric of expr.match(/costtrace_[a-z_]+/g) ?? []) {
+        assert.ok(known.has(metric.replace(/_(bucket|sum|count)$/, '')), `${name}: ${metric}`);
       }
     }
   });
@@ -272,3 +279,109 @@ export function metricNames(): Set<string> {
 function deployFilesUnder(dir: string): string[] {
   return deployFiles(join(ROOT, dir)).filter((p) => p.endsWith('.ts'));
 }
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+}
+interface Container {
+  name: string;
+  env?: { name: string }[];
+  ports?: { name: string; containerPort: number }[];
+  readinessProbe?: { httpGet: { path: string; port: string } };
+  livenessProbe?: { httpGet: { path: string; port: string } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+function envFile(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readText(path).split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+function k8sBase(): K8sObject[] {
+  const kustomization = readYaml<{ resources: string[] }>('deploy/k8s/base/kustomization.yaml');
+  return kustomization.resources.flatMap((r) => yamlDocuments(`deploy/k8s/base/${r}`) as K8sObject[]);
+}
+
+function containers(deployment: K8sObject): Container[] {
+  return (deployment.spec.template as { spec: { containers: Container[] } }).spec.containers;
+}
+
+describe('deploy/k8s', () => {
+  it('kustomization files exist; the budgets and overrides ConfigMaps match the compose copies', () => {
+    interface Kustomization {
+      resources: string[];
+      configMapGenerator: { envs?: string[]; files?: string[] }[];
+    }
+    const k = readYaml<Kustomization>('deploy/k8s/base/kustomization.yaml');
+    for (const r of k.resources) assert.ok(existsSync(join(ROOT, 'deploy/k8s/base', r)), r);
+    for (const g of k.configMapGenerator) {
+      for (const f of [...(g.envs ?? []), ...(g.files ?? []).map((x) => x.split('=').at(-1)!)]) {
+        assert.ok(existsSync(join(ROOT, 'deploy/k8s/base', f)), f);
+      }
+    }
+    assert.equal(
+      readText('deploy/k8s/base/config/budgets.template.yaml'),
+      readText('deploy/budgets/budgets.template.yaml'),
+    );
+    assert.equal(readText('deploy/k8s/base/config/overrides.json'), readText('deploy/pricing/overrides.json'));
+    for (const overlay of ['dev', 'production']) {
+      const o = readYaml<{ resources: string[] }>(`deploy/k8s/overlays/${overlay}/kustomization.yaml`);
+      assert.deepEqual(o.resources, ['../../base']);
+    }
+  });
+
+  it('ConfigMap and Secret variables are ones the services read, and the configs load', () => {
+    const objects = k8sBase();
+    const aggregator = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'aggregator')!;
+    const env = envFile('deploy/k8s/base/config/aggregator.env');
+    const extra = (containers(aggregator)[0]!.env ?? []).map((e) => e.name);
+    assertKnown(
+      'k8s aggregator',
+      Object.fromEntries([...Object.keys(env), ...extra].map((k) => [k, ''])),
+      AGGREGATOR_VARS,
+    );
+    const config = loadConfig({}, env);
+    loadBudgetsConfig({}, env);
+    const api = containers(aggregator)[0]!.ports!.find((p) => p.name === 'api')!;
+    assert.equal(api.containerPort, config.apiPort);
+    assert.deepEqual(containers(aggregator)[0]!.readinessProbe!.httpGet, { path: '/readyz', port: 'api' });
+    assert.deepEqual(containers(aggregator)[0]!.livenessProbe!.httpGet, { path: '/healthz', port: 'api' });
+    const pricingEnv = envFile('deploy/k8s/base/config/pricing-cache.env');
+    assertKnown('k8s pricing-cache', pricingEnv, new Set(PRICING_CACHE_ENV_VARS));
+    const pricing = loadPricingConfig({}, { ...pricingEnv, COSTTRACE_PRICING_OVERRIDES_FILE: undefined });
+    const pricingDeployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'pricing-cache')!;
+    const http = containers(pricingDeployment)[0]!.ports!.find((p) => p.name === 'http')!;
+    assert.equal(http.containerPort, pricing.httpPort);
+  });
+
+  it('every Deployment has requests, limits, probes and a PodDisruptionBudget', () => {
+    const objects = k8sBase();
+    const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name);
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      for (const c of containers(d)) {
+        assert.ok(c.resources?.requests?.cpu && c.resources.limits?.memory, `${d.metadata.name} resources`);
+        assert.ok(c.readinessProbe && c.livenessProbe, `${d.metadata.name} probes`);
+      }
+      assert.ok(pdbs.includes(d.metadata.name), `${d.metadata.name} PDB`);
+    }
+    assert.ok(objects.some((o) => o.kind === 'NetworkPolicy'));
+  });
+
+  it('the aggregator HPA scales on consumer lag up to the otlp_spans partition count', () => {
+    const hpa = k8sBase().find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+    const spec = hpa.spec as { maxReplicas: number; metrics: { type: string }[] };
+    assert.equal(spec.metrics[0]!.type, 'External');
+    const partitions = /otlp_spans:\$\{COSTTRACE_SPANS_PARTITIONS:-(\d+)\}/.exec(
+      readText('deploy/kafka/create-topics.sh'),
+    );
+    assert.equal(spec.maxReplicas, Number(partitions![1]));
+    assert.match(readText('deploy/k8s/overlays/production/kustomization.yaml'), /COSTTRACE_SPANS_PARTITIONS=48/);
+    assert.match(readText('deploy/k8s/overlays/production/kustomization.yaml'), /maxReplicas, value: 48/);
+  });
+});
