@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,12 +169,22 @@ describe('container entrypoints run outside a container and become ready', () =>
     await startService('pricing-cache');
   });
 
-  it('aggregator-1 becomes ready with the rendered budgets file', async () => {
-    // What budgets-init does: the template with the webhook secret substituted.
-    const budgetsDir = join(tmp, 'aggregator-1', 'budgets');
-    mkdirSync(budgetsDir, { recursive: true });
-    const template = readFileSync(join(ROOT, 'deploy/budgets/budgets.template.yaml'), 'utf8');
-    writeFileSync(join(budgetsDir, 'budgets.yaml'), template.replaceAll('${WEBHOOK_SECRET}', vars.WEBHOOK_SECRET));
+  it('budgets-init renders the budgets file; aggregator-1 becomes ready with it', async () => {
+    // budgets-init's own command (sh + sed), with its mounts mapped to local directories.
+    const init = compose().services['budgets-init']!;
+    let script = init.entrypoint!.at(-1)!.replaceAll('$$', '$');
+    for (const volume of init.volumes ?? []) {
+      const [source, target] = volume.split(':') as [string, string];
+      const local = source.startsWith('.') ? join(ROOT, source) : join(tmp, 'aggregator-1', source);
+      mkdirSync(local, { recursive: true });
+      script = script.replaceAll(`${target}/`, `${local}/`);
+    }
+    const render = start('budgets-init', [...init.entrypoint!.slice(0, -1), script], {
+      WEBHOOK_SECRET: vars.WEBHOOK_SECRET,
+    });
+    assert.equal(await render.exit, 0, render.stderr());
+    const rendered = readFileSync(join(tmp, 'aggregator-1', 'budgets', 'budgets.yaml'), 'utf8');
+    assert.ok(rendered.includes(vars.WEBHOOK_SECRET) && !rendered.includes('${WEBHOOK_SECRET}'));
     await startService('aggregator-1');
   });
 
