@@ -113,6 +113,17 @@ describe('docker-compose.yml', () => {
     assert.equal(hostPort(loadConfigValue.targetUrl).port, config.httpPort);
   });
 
+  it('the webhook receiver: variables it reads, health check on its port, budgets point at it', () => {
+    const receiver = compose().services['webhook-receiver']!;
+    const source = readText('deploy/webhook-receiver/receiver.mjs');
+    const reads = new Set([...source.matchAll(/process\.env\.([A-Z_]+)/g)].map((m) => m[1]!));
+    const env = serviceEnv(receiver);
+    assertKnown('webhook-receiver', env, reads);
+    assert.equal(readyPort('webhook-receiver'), Number(env.PORT));
+    const budgets = readText('deploy/budgets/budgets.template.yaml');
+    assert.match(budgets, new RegExp(`url: http://webhook-receiver:${env.PORT}/`));
+  });
+
   it('migrate runs `costtrace migrate` with the ClickHouse variables only', () => {
     const migrate = services.migrate!;
     assert.deepEqual(migrate.command?.slice(-1), ['migrate']);

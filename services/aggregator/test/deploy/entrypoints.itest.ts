@@ -165,6 +165,21 @@ describe('container entrypoints run outside a container and become ready', () =>
     assert.equal(await run.exit, 0, run.stderr());
   });
 
+  it('webhook-receiver (its compose command) becomes ready', async () => {
+    const service = compose().services['webhook-receiver']!;
+    const port = await freePort();
+    const command = service.command!.map((arg) => {
+      for (const volume of service.volumes ?? []) {
+        const [source, target] = volume.split(':') as [string, string];
+        if (arg === target) return join(ROOT, source);
+      }
+      return arg;
+    });
+    const env = { ...serviceEnv(service, vars), HOST: '127.0.0.1', PORT: String(port) };
+    const run = start('webhook-receiver', command, env);
+    await ready('webhook-receiver', `http://127.0.0.1:${port}/healthz`, run);
+  });
+
   it('pricing-cache becomes ready', async () => {
     await startService('pricing-cache');
   });
