@@ -181,6 +181,15 @@ describe('docker-compose.yml', () => {
       assert.equal(built.length, 1, `${path} is built once by compose`);
     }
     assert.ok(existsSync(join(ROOT, '.dockerignore')));
+    // Services that reuse a locally built image never try to pull it.
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build !== undefined || !service.image?.startsWith('costtrace/')) continue;
+      assert.equal(service.pull_policy, 'never', `${name} pull_policy`);
+      assert.ok(
+        Object.values(services).some((s) => s.build !== undefined && s.image === service.image),
+        `${name}: some service builds ${service.image}`,
+      );
+    }
   });
 });
 

@@ -9,6 +9,7 @@ export const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 
 export interface ComposeService {
   readonly image?: string;
+  readonly pull_policy?: string;
   readonly build?: { context: string; dockerfile: string };
   readonly command?: string[];
   readonly entrypoint?: string[];
