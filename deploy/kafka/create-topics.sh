@@ -11,11 +11,13 @@ TOPICS=(
   "otlp_spans:${COSTTRACE_SPANS_PARTITIONS:-12}:delete"
   "otlp_spans.dlq:3:delete"
   "cost_deltas:${COSTTRACE_DELTAS_PARTITIONS:-12}:delete"
+  "cost_deltas.dlq:3:delete"
+  "budget_throttles:${COSTTRACE_THROTTLES_PARTITIONS:-3}:compact"
 )
 for spec in "${TOPICS[@]}"; do
   IFS=: read -r name partitions policy <<<"$spec"
   "$TOOLS/kafka-topics.sh" --bootstrap-server "$BROKERS" --create --if-not-exists \
     --topic "$name" --partitions "$partitions" --replication-factor "${COSTTRACE_REPLICATION_FACTOR:-1}" \
-    --config "cleanup.policy=$policy" --config retention.ms=604800000
+    --config "cleanup.policy=$policy" $([ "$policy" = delete ] && echo --config retention.ms=604800000)
 done
 "$TOOLS/kafka-topics.sh" --bootstrap-server "$BROKERS" --list

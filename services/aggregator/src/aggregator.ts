@@ -112,6 +112,14 @@ export class Aggregator {
         logger: this.logger,
       });
       await this.budgetService.start();
+      const service = this.budgetService;
+      this.metrics.bridgeWebhookDeliveries(() => {
+        try {
+          return service.dispatcher;
+        } catch {
+          return undefined; // stopped
+        }
+      });
     }
     const budgets = this.budgetService;
     if (this.options.consume ?? true) {

@@ -96,6 +96,52 @@ function topic(env: Env, name: string, fallback: string): string {
   return value;
 }
 
+/** The aggregator entrypoint's switch for budgets (on|off), read in main.ts. */
+export const AGGREGATOR_BUDGETS_SWITCH_ENV = 'COSTTRACE_BUDGETS';
+
+/**
+ * Every environment variable loadConfig reads (machine-readable, for deployment checks).
+ * A unit test asserts that the loader reads exactly these names, so deploy/ checks can trust them.
+ */
+export const AGGREGATOR_ENV_VARS: readonly string[] = [
+  'CLICKHOUSE_DATABASE',
+  'CLICKHOUSE_PASSWORD',
+  'CLICKHOUSE_TIMEOUT_MS',
+  'CLICKHOUSE_URL',
+  'CLICKHOUSE_USER',
+  'COSTTRACE_API_HOST',
+  'COSTTRACE_API_PORT',
+  'COSTTRACE_AUDIT_STAMPED_COSTS',
+  'COSTTRACE_CONSUMER_GROUP',
+  'COSTTRACE_DLQ_TOPIC',
+  'COSTTRACE_GRPC_HOST',
+  'COSTTRACE_GRPC_PORT',
+  'COSTTRACE_HTTP_HOST',
+  'COSTTRACE_HTTP_PORT',
+  'COSTTRACE_KAFKA_CLIENT_ID',
+  'COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION',
+  'COSTTRACE_KAFKA_MAX_MESSAGE_BYTES',
+  'COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY',
+  'COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS',
+  'COSTTRACE_KAFKA_SESSION_TIMEOUT_MS',
+  'COSTTRACE_LOG_LEVEL',
+  'COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH',
+  'COSTTRACE_MAX_BATCH_ROWS',
+  'COSTTRACE_MAX_DECOMPRESSED_BYTES',
+  'COSTTRACE_MAX_DIMENSION_VALUES_PER_HOUR',
+  'COSTTRACE_MAX_IN_FLIGHT_REQUESTS',
+  'COSTTRACE_MAX_REQUEST_BYTES',
+  'COSTTRACE_MAX_SPAN_AGE_SECONDS',
+  'COSTTRACE_MAX_SPAN_FUTURE_SECONDS',
+  'COSTTRACE_MAX_TOKENS_PER_SPAN',
+  'COSTTRACE_PRICE_SNAPSHOT_FILE',
+  'COSTTRACE_RETENTION_INTERVAL_SECONDS',
+  'COSTTRACE_RETENTION_ROLLUP_DAYS',
+  'COSTTRACE_RETENTION_SPAN_DAYS',
+  'COSTTRACE_SPANS_TOPIC',
+  'KAFKA_BROKERS',
+];
+
 /** Builds the configuration from `overrides` and the environment (process.env by default). */
 export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env = process.env): AggregatorConfig {
   const brokers =

@@ -2,14 +2,14 @@ import { pino } from 'pino';
 import { Aggregator } from './aggregator.js';
 import { loadBudgetsConfig } from './budgets/budgets-config.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
-import { ConfigError, loadConfig } from './config.js';
+import { AGGREGATOR_BUDGETS_SWITCH_ENV, ConfigError, loadConfig } from './config.js';
 
 const bootLogger = pino({ base: { service: 'costtrace-aggregator' } });
 let config;
 let budgets: BudgetsConfig | undefined;
 try {
   config = loadConfig();
-  const budgetsSwitch = process.env.COSTTRACE_BUDGETS ?? 'on';
+  const budgetsSwitch = process.env[AGGREGATOR_BUDGETS_SWITCH_ENV] ?? 'on';
   if (budgetsSwitch !== 'on' && budgetsSwitch !== 'off') {
     throw new ConfigError(`COSTTRACE_BUDGETS=${JSON.stringify(budgetsSwitch)} is invalid: use on or off`);
   }

@@ -97,6 +97,33 @@ function fileValues(path: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Every environment variable loadDemoConfig reads (machine-readable, for deployment checks).
+ * A unit test asserts that the loader reads exactly these names, so deploy/ checks can trust them.
+ */
+export const DEMO_ENV_VARS: readonly string[] = [
+  'COSTTRACE_INSTANCE_COST',
+  'COSTTRACE_OTLP_ENDPOINT',
+  'COSTTRACE_OTLP_PROTOCOL',
+  'COSTTRACE_PRICING_ADDRESS',
+  'COSTTRACE_THROTTLE_URL',
+  'DEMO_ALLOW_NO_EXPORT',
+  'DEMO_BATCH_WINDOW_MS',
+  'DEMO_CONFIG_FILE',
+  'DEMO_GPU_TYPE',
+  'DEMO_HTTP_HOST',
+  'DEMO_HTTP_PORT',
+  'DEMO_LATENCY_SCALE',
+  'DEMO_LOAD_REQUESTS',
+  'DEMO_LOAD_RPS',
+  'DEMO_LOG_LEVEL',
+  'DEMO_MAX_BATCH_SIZE',
+  'DEMO_MODE',
+  'DEMO_SEED',
+  'DEMO_TARGET_URL',
+  'OTEL_SERVICE_NAME',
+];
+
 /** Builds the configuration from `overrides`, the environment (process.env by default) and DEMO_CONFIG_FILE. */
 export function loadDemoConfig(overrides: Partial<DemoConfig> = {}, processEnv: Env = process.env): DemoConfig {
   const file = processEnv.DEMO_CONFIG_FILE?.trim();

@@ -79,6 +79,11 @@ export const ENV_VARS: Readonly<Record<keyof PricingCacheConfig, string>> = {
 
 export const CONFIG_FILE_ENV = 'COSTTRACE_PRICING_CONFIG_FILE';
 
+/** Every environment variable loadConfig reads (machine-readable, for deployment checks). */
+export const PRICING_CACHE_ENV_VARS: readonly string[] = [
+  ...new Set([...Object.values(ENV_VARS), CONFIG_FILE_ENV]),
+].sort();
+
 const MIB = 1024 * 1024;
 
 /** Builds the configuration from `explicit`, the environment and the optional config file. */

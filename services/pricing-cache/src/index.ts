@@ -1,4 +1,4 @@
-export { CONFIG_FILE_ENV, ConfigError, ENV_VARS, loadConfig } from './config.js';
+export { CONFIG_FILE_ENV, ConfigError, ENV_VARS, loadConfig, PRICING_CACHE_ENV_VARS } from './config.js';
 export type { PricingCacheConfig } from './config.js';
 export { BearerAuth } from './grpc/bearer-auth.js';
 export { GRPC_STATUS, toServiceError } from './grpc/grpc-errors.js';

@@ -54,6 +54,25 @@ function topic(value: string, name: string): string {
   return value;
 }
 
+/**
+ * Every environment variable loadBudgetsConfig reads (machine-readable, for deployment checks).
+ * A unit test asserts that the loader reads exactly these names, so deploy/ checks can trust them.
+ */
+export const BUDGETS_ENV_VARS: readonly string[] = [
+  'COSTTRACE_BUDGETS_FILE',
+  'COSTTRACE_BUDGET_FLUSH_MS',
+  'COSTTRACE_BUDGET_GROUP',
+  'COSTTRACE_BUDGET_REFRESH_MS',
+  'COSTTRACE_BUDGET_TICK_MS',
+  'COSTTRACE_COST_DELTAS_DLQ_TOPIC',
+  'COSTTRACE_COST_DELTAS_TOPIC',
+  'COSTTRACE_INSTANCE_ID',
+  'COSTTRACE_MAX_BUDGETS',
+  'COSTTRACE_THROTTLES_TOPIC',
+  'COSTTRACE_WEBHOOK_ALLOW_PRIVATE',
+  'COSTTRACE_WEBHOOK_OUTBOX_DIR',
+];
+
 export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: Env = process.env): BudgetsConfig {
   const costDeltasTopic = topic(
     overrides.costDeltasTopic ?? env.COSTTRACE_COST_DELTAS_TOPIC ?? 'cost_deltas',

@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Counters a WebhookDispatcher keeps. */
+export interface WebhookDeliveryCounts {
+  readonly delivered: number;
+  readonly failedAttempts: number;
+  readonly deadLettered: number;
+}
+
 /**
  * The aggregator's Prometheus metrics, on a registry of its own (no global state). Label values
  * are bounded: reasons come from fixed lists, partitions from the topic, services from a
@@ -145,6 +152,27 @@ export class AggregatorMetrics {
       help: 'Stored cost by service (float copy for dashboards; ClickHouse holds the exact sums)',
       labelNames: ['service', 'currency'],
       registers,
+    });
+  }
+
+  /**
+   * Exports the webhook dispatcher's counters (read at scrape time) as
+   * costtrace_webhook_deliveries_total{outcome=delivered|failed_attempt|dead}.
+   */
+  bridgeWebhookDeliveries(source: () => WebhookDeliveryCounts | undefined): void {
+    if (this.registry.getSingleMetric('costtrace_webhook_deliveries_total') !== undefined) return;
+    new Counter({
+      name: 'costtrace_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered, failed_attempt (will retry or dead-letter), dead',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        const counts = source();
+        this.reset();
+        this.inc({ outcome: 'delivered' }, counts?.delivered ?? 0);
+        this.inc({ outcome: 'failed_attempt' }, counts?.failedAttempts ?? 0);
+        this.inc({ outcome: 'dead' }, counts?.deadLettered ?? 0);
+      },
     });
   }
 

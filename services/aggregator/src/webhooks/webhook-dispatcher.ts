@@ -38,6 +38,8 @@ export class WebhookDispatcher {
   private readonly sends = new Set<Promise<void>>();
   delivered = 0;
   failedAttempts = 0;
+  /** Deliveries dead-lettered after their last attempt (exported as a metric by AggregatorMetrics). */
+  deadLettered = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -204,6 +206,7 @@ export class WebhookDispatcher {
       );
       return;
     }
+    this.deadLettered++;
     const reason = result.status === 410 ? 'gone (410)' : 'retries exhausted';
     await outbox.setEndpointDisabled(endpoint.id, true, reason);
     for (const other of outbox.deliveriesByStatus('pending', Number.MAX_SAFE_INTEGER)) {
