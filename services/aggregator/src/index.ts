@@ -76,6 +76,7 @@ export { BudgetService } from './budgets/budget-service.js';
 export type { BudgetServiceOptions } from './budgets/budget-service.js';
 export { ClickHouseBudgetStore, MemoryBudgetStore } from './budgets/budget-store.js';
 export type { BudgetStore, DocumentKind, StoredDocument } from './budgets/budget-store.js';
+export { DUCKDB_BUDGET_MIGRATIONS, DuckDbBudgetStore } from './budgets/duckdb-budget-store.js';
 export { loadBudgetsConfig } from './budgets/budgets-config.js';
 export type { BudgetsConfig } from './budgets/budgets-config.js';
 export { createBudgetsHttpHandler, keyStatusJson } from './budgets/budgets-http.js';

@@ -13,6 +13,7 @@ import { StoreError } from '../store-error.js';
 import { duckCostQuerySql, duckTopSpansSql } from './duckdb-cost-sql.js';
 import { duckDecimal, duckInt, duckString, duckStringList } from './duckdb-literals.js';
 import { DUCKDB_MIGRATIONS, rollupInsertSql } from './duckdb-schema.js';
+import type { DuckDbMigration } from './duckdb-schema.js';
 
 export interface DuckDbStoreOptions {
   /** Database file; `:memory:` for a throwaway store. Its folder is created when missing. */
@@ -185,7 +186,11 @@ export class DuckDbStore implements CostStore {
     }
   }
 
-  async migrate(): Promise<number[]> {
+  /**
+   * Applies every pending migration, each in one transaction. Other schemas on the same file
+   * (e.g. budgets) pass their own list with versions apart from these (1..99).
+   */
+  async migrate(migrations: readonly DuckDbMigration[] = DUCKDB_MIGRATIONS): Promise<number[]> {
     return this.serial(async (c) => {
       try {
         await c.run(
@@ -197,7 +202,7 @@ export class DuckDbStore implements CostStore {
           ),
         );
         const done: number[] = [];
-        for (const migration of DUCKDB_MIGRATIONS) {
+        for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
           if (applied.has(migration.version)) continue;
           await c.run('BEGIN TRANSACTION');
           try {
