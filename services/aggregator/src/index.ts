@@ -76,6 +76,8 @@ export { BudgetService } from './budgets/budget-service.js';
 export type { BudgetServiceOptions } from './budgets/budget-service.js';
 export { ClickHouseBudgetStore, MemoryBudgetStore } from './budgets/budget-store.js';
 export type { BudgetStore, DocumentKind, StoredDocument } from './budgets/budget-store.js';
+export { BusError, InProcessBus, partitionForKey } from './bus/in-process-bus.js';
+export type { InProcessBusOptions } from './bus/in-process-bus.js';
 export { DUCKDB_BUDGET_MIGRATIONS, DuckDbBudgetStore } from './budgets/duckdb-budget-store.js';
 export { loadBudgetsConfig } from './budgets/budgets-config.js';
 export type { BudgetsConfig } from './budgets/budgets-config.js';
