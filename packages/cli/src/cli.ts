@@ -9,6 +9,7 @@ import type { CommandOutput } from './command-args.js';
 import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
 import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
+import { DEV_USAGE, runDev } from './commands/dev.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
@@ -18,6 +19,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Defaults to the real backends (bundled catalog offline, gRPC otherwise). */
   readonly pricingBackend?: ((offline: boolean, remote: RemoteOptions) => Promise<PricingBackend>) | undefined;
+  /** Resolves with the signal name when the process is asked to stop (long-running commands). */
+  readonly untilStopped?: (() => Promise<string>) | undefined;
 }
 
 /** Every command the CLI knows. Command groups add their specs here and a case in `run`. */
@@ -93,6 +96,22 @@ function apiCommand(name: string, summary: string): DelegatedCommand {
 }
 
 export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
+  {
+    name: 'dev',
+    summary: 'all of costtrace in one process: no Kafka, no ClickHouse (embedded mode with a demo)',
+    usage: DEV_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`usage: ${DEV_USAGE}`);
+        return 0;
+      }
+      if (io.untilStopped === undefined) {
+        io.err('costtrace dev runs until stopped: start it from the costtrace command');
+        return 2;
+      }
+      return runDev(argv, { out: io.out, err: io.err, untilStopped: io.untilStopped });
+    },
+  },
   storeCommand(
     'report',
     'cost by any dimensions over time, with per-request and per-token columns',

@@ -18,7 +18,12 @@ import type { DuckDbMigration } from './duckdb-schema.js';
 export interface DuckDbStoreOptions {
   /** Database file; `:memory:` for a throwaway store. Its folder is created when missing. */
   readonly path: string;
-  /** Open without writing: another process may hold the file for writing (see README). */
+  /**
+   * Open without writing. Several read-only processes may share a file, but not with a writer:
+   * while another process has it open for writing (a running `costtrace dev`), opening fails
+   * with UNAVAILABLE ("Conflicting lock is held", checked with @duckdb/node-api 1.5.6). Readers
+   * of a live embedded store go through its query API instead.
+   */
   readonly readOnly?: boolean | undefined;
 }
 
