@@ -3,6 +3,8 @@ export type { CommandSpec, OptionSpec, ParsedCommand, ParseResult } from './args
 export { COMMANDS, DELEGATED_COMMANDS, run } from './cli.js';
 export type { CliIo, DelegatedCommand } from './cli.js';
 export { storeFromEnv } from './clickhouse-from-env.js';
+export { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
+export type { StoreSelection } from './store-selection.js';
 export { parseFlags } from './command-args.js';
 export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';
 export { DEV_USAGE, parseDevArgs, runDev } from './commands/dev.js';
