@@ -27,8 +27,8 @@ export interface EmbeddedAddresses {
 }
 
 /**
- * The demo's two commits: the second disables GPU batching and runs GPU work slower, so the
- * self-hosted route (/v1/generate) costs more per request after the deploy.
+ * The demo's two commits: the second moves the self-hosted models from L4 to H100 GPUs, so
+ * /v1/generate (self-hosted generation) costs several times more per request after the deploy.
  */
 export const DEV_COMMITS = { before: 'a1f3c9e', after: 'b7d2e41' } as const;
 
@@ -124,10 +124,7 @@ export class EmbeddedStack {
     const otlpHttp = `http://127.0.0.1:${addresses.http!.port}`;
     const api = `http://127.0.0.1:${addresses.api!.port}`;
 
-    this.demo = await this.startDemo(DEV_COMMITS.before, otlpHttp, pricing, api, {
-      maxBatchSize: 8,
-      latencyScale: 0.05,
-    });
+    this.demo = await this.startDemo(DEV_COMMITS.before, otlpHttp, pricing, api, { gpuType: 'l4' });
     if (this.options.rps > 0) {
       this.load = this.drive();
       this.deployTimer = setTimeout(
@@ -150,7 +147,7 @@ export class EmbeddedStack {
     otlpHttp: string,
     pricing: string,
     api: string,
-    gpu: { maxBatchSize: number; latencyScale: number },
+    gpu: { gpuType: string },
   ): Promise<DemoInstance> {
     // The commit travels as a resource attribute, read from the environment by the OTel SDK.
     const saved = process.env.OTEL_RESOURCE_ATTRIBUTES;
@@ -165,8 +162,8 @@ export class EmbeddedStack {
           otlpProtocol: 'http/protobuf',
           pricingAddress: pricing,
           throttleUrl: api,
-          latencyScale: gpu.latencyScale,
-          maxBatchSize: gpu.maxBatchSize,
+          latencyScale: 0.05,
+          gpuType: gpu.gpuType,
           serviceName: 'demo-inference',
           logLevel: 'warn',
         },
@@ -189,10 +186,7 @@ export class EmbeddedStack {
   private async deploy(otlpHttp: string, pricing: string, api: string): Promise<void> {
     if (this.stopping || this.demo === undefined) return;
     try {
-      const next = await this.startDemo(DEV_COMMITS.after, otlpHttp, pricing, api, {
-        maxBatchSize: 1,
-        latencyScale: 0.2,
-      });
+      const next = await this.startDemo(DEV_COMMITS.after, otlpHttp, pricing, api, { gpuType: 'h100-80gb' });
       const previous = this.demo;
       this.demo = next;
       this.options.logger.info({ commit: DEV_COMMITS.after, url: next.url }, 'deployed the second commit');
