@@ -9,6 +9,9 @@ import type { CommandOutput } from './command-args.js';
 import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
 import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
+import { DEV_USAGE, runDev } from './commands/dev.js';
+import { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
+import type { CostStore } from '@costtrace/store';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
@@ -18,6 +21,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Defaults to the real backends (bundled catalog offline, gRPC otherwise). */
   readonly pricingBackend?: ((offline: boolean, remote: RemoteOptions) => Promise<PricingBackend>) | undefined;
+  /** Resolves with the signal name when the process is asked to stop (long-running commands). */
+  readonly untilStopped?: (() => Promise<string>) | undefined;
 }
 
 /** Every command the CLI knows. Command groups add their specs here and a case in `run`. */
@@ -71,6 +76,48 @@ function storeCommand(
   };
 }
 
+/**
+ * A read-only command over the store chosen by `--store` / COSTTRACE_STORE: ClickHouse (default,
+ * CLICKHOUSE_URL …) or an embedded DuckDB file, opened read-only.
+ */
+function costStoreCommand(
+  name: string,
+  summary: string,
+  usage: string,
+  command: (argv: readonly string[], deps: { store: CostStore; output: CommandOutput }) => Promise<number>,
+): DelegatedCommand {
+  return {
+    name,
+    summary,
+    usage,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(
+          `usage: ${usage}\n\n${STORE_HELP}\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.`,
+        );
+        return 0;
+      }
+      const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
+      const selection = parseStoreSelection(storeText);
+      if (!selection.ok) {
+        io.err(`costtrace ${name}: ${selection.message}`);
+        return 2;
+      }
+      const store = openCostStore(selection.value, io.env);
+      try {
+        return await command(rest, { store, output: commandOutput(io) });
+      } catch (err) {
+        const hint = storeOpenHint(selection.value, err);
+        if (hint === undefined) throw err;
+        io.err(`costtrace ${name}: ${hint}`);
+        return 1;
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
+
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
 function apiCommand(name: string, summary: string): DelegatedCommand {
   return {
@@ -93,7 +140,23 @@ function apiCommand(name: string, summary: string): DelegatedCommand {
 }
 
 export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
-  storeCommand(
+  {
+    name: 'dev',
+    summary: 'all of costtrace in one process: no Kafka, no ClickHouse (embedded mode with a demo)',
+    usage: DEV_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`usage: ${DEV_USAGE}`);
+        return 0;
+      }
+      if (io.untilStopped === undefined) {
+        io.err('costtrace dev runs until stopped: start it from the costtrace command');
+        return 2;
+      }
+      return runDev(argv, { out: io.out, err: io.err, untilStopped: io.untilStopped });
+    },
+  },
+  costStoreCommand(
     'report',
     'cost by any dimensions over time, with per-request and per-token columns',
     REPORT_USAGE,

@@ -3,8 +3,14 @@ export type { CommandSpec, OptionSpec, ParsedCommand, ParseResult } from './args
 export { COMMANDS, DELEGATED_COMMANDS, run } from './cli.js';
 export type { CliIo, DelegatedCommand } from './cli.js';
 export { storeFromEnv } from './clickhouse-from-env.js';
+export { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
+export type { StoreSelection } from './store-selection.js';
 export { parseFlags } from './command-args.js';
 export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';
+export { DEV_USAGE, parseDevArgs, runDev } from './commands/dev.js';
+export type { DevOptions } from './commands/dev.js';
+export { DEV_COMMITS, EmbeddedStack } from './dev/embedded-stack.js';
+export type { EmbeddedAddresses, EmbeddedStackOptions } from './dev/embedded-stack.js';
 export { MIGRATE_USAGE, parseMigrateArgs, runMigrate } from './commands/migrate.js';
 export { offlineBackend, remoteBackend } from './commands/pricing-backend.js';
 export type { PricingBackend, RemoteOptions } from './commands/pricing-backend.js';

@@ -1,5 +1,11 @@
 export { ClickHouseStore, MAX_INSERT_ROWS } from './clickhouse/clickhouse-store.js';
-export type { ClickHouseStoreOptions, RetentionPolicy, TopSpanRow } from './clickhouse/clickhouse-store.js';
+export type { ClickHouseStoreOptions, RetentionPolicy } from './clickhouse/clickhouse-store.js';
+export type { CostStore, TopSpanRow } from './cost-store.js';
+export { DuckDbStore } from './duckdb/duckdb-store.js';
+export type { DuckDbStoreOptions } from './duckdb/duckdb-store.js';
+export { duckCostQuerySql, duckTopSpansSql } from './duckdb/duckdb-cost-sql.js';
+export { DUCKDB_MIGRATIONS } from './duckdb/duckdb-schema.js';
+export type { DuckDbMigration } from './duckdb/duckdb-schema.js';
 export {
   migrationStatements,
   MIGRATIONS,

@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { ClickHouseStore } from '@costtrace/store';
+import type { CostStore } from '@costtrace/store';
 import { QueryApiServer } from './api/query-api-server.js';
 import type { AggregatorConfig } from './config.js';
 import { OtlpGrpcReceiver } from './ingest/otlp-grpc-receiver.js';
@@ -20,6 +21,7 @@ import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
 import type { SpanRowOptions } from './otlp/span-rows.js';
 import { loadPriceSnapshots } from './pricing/price-snapshots.js';
 import { ClickHouseBudgetStore } from './budgets/budget-store.js';
+import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
 import type { PriceSnapshots } from './pricing/price-snapshots.js';
@@ -40,6 +42,15 @@ export interface AggregatorOptions {
    * /v1/throttles on the API server). Off when absent; `main` turns it on unless COSTTRACE_BUDGETS=off.
    */
   readonly budgets?: BudgetsConfig | undefined;
+  /**
+   * The message bus client; default: kafkajs on config.kafkaBrokers. The embedded mode passes
+   * `InProcessBus.kafka()`.
+   */
+  readonly kafka?: Kafka | undefined;
+  /** Cost storage; default: ClickHouseStore from config. The embedded mode passes a DuckDbStore. */
+  readonly store?: CostStore | undefined;
+  /** Budget persistence; default: ClickHouseBudgetStore on the ClickHouse store (required otherwise). */
+  readonly budgetStore?: BudgetStore | undefined;
   /** Observes the consumer's batch stages (crash tests). */
   readonly onConsumerStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
 }
@@ -53,7 +64,7 @@ export interface AggregatorAddresses {
 /** The aggregator process: OTLP ingest → Kafka → validation, pricing → ClickHouse; query API. */
 export class Aggregator {
   readonly logger: Logger;
-  readonly store: ClickHouseStore;
+  readonly store: CostStore;
   readonly metrics = new AggregatorMetrics();
   private readonly kafkaAdmin: Admin;
   private readonly producer: SpanProducer;
@@ -69,20 +80,29 @@ export class Aggregator {
   constructor(private readonly options: AggregatorOptions) {
     const { config } = options;
     this.logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'costtrace-aggregator' } });
-    this.store = new ClickHouseStore({
-      url: config.clickhouseUrl,
-      database: config.clickhouseDatabase,
-      username: config.clickhouseUser,
-      password: config.clickhousePassword,
-      requestTimeoutMs: config.clickhouseTimeoutMs,
-    });
-    const kafka = createKafka(config.kafkaBrokers, config.kafkaClientId, this.logger);
+    this.store =
+      options.store ??
+      new ClickHouseStore({
+        url: config.clickhouseUrl,
+        database: config.clickhouseDatabase,
+        username: config.clickhouseUser,
+        password: config.clickhousePassword,
+        requestTimeoutMs: config.clickhouseTimeoutMs,
+      });
+    if (
+      options.budgets !== undefined &&
+      options.budgetStore === undefined &&
+      !(this.store instanceof ClickHouseStore)
+    ) {
+      throw new Error(`budgets on a ${this.store.kind} store need options.budgetStore`);
+    }
+    const kafka = options.kafka ?? createKafka(config.kafkaBrokers, config.kafkaClientId, this.logger);
     this.kafkaAdmin = kafka.admin();
     this.producer = new SpanProducer(kafka, config.spansTopic);
     this.kafka = kafka;
   }
 
-  private readonly kafka: ReturnType<typeof createKafka>;
+  private readonly kafka: Kafka;
 
   /** Migrates ClickHouse, connects to Kafka, starts consuming and listening. */
   async start(): Promise<AggregatorAddresses> {
@@ -108,7 +128,7 @@ export class Aggregator {
       this.budgetService = new BudgetService({
         config: this.options.budgets,
         kafka: this.kafka,
-        store: new ClickHouseBudgetStore(this.store),
+        store: this.options.budgetStore ?? new ClickHouseBudgetStore(this.store as ClickHouseStore),
         logger: this.logger,
       });
       await this.budgetService.start();
@@ -141,7 +161,8 @@ export class Aggregator {
         onRowsStored: budgets === undefined ? undefined : (rows) => budgets.onRowsStored(rows),
       });
       await this.consumer.start();
-      if (config.retentionIntervalSeconds > 0) {
+      // Partition-drop retention is ClickHouse's; the embedded store keeps everything.
+      if (config.retentionIntervalSeconds > 0 && this.store instanceof ClickHouseStore) {
         this.retention = new RetentionJob(
           this.store,
           { spanDays: config.retentionSpanDays, rollupDays: config.retentionRollupDays },
@@ -201,7 +222,7 @@ export class Aggregator {
         grpcPort: addresses.grpcPort,
         api: addresses.api ? `${addresses.api.address}:${addresses.api.port}` : undefined,
         topic: config.spansTopic,
-        database: this.store.database,
+        store: this.store instanceof ClickHouseStore ? this.store.database : this.store.kind,
         prices: prices.versions,
       },
       'aggregator started',

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
+import type { CostStore, TopSpanRow } from '../cost-store.js';
 import { costQuerySql, topSpansSql } from '../query/clickhouse-cost-sql.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
@@ -35,25 +36,6 @@ const INSERT_BLOCK_SETTINGS = {
   min_insert_block_size_bytes: String(2 ** 31),
 } as const;
 
-/** One of the most expensive spans. */
-export interface TopSpanRow {
-  readonly trace_id: string;
-  readonly span_id: string;
-  readonly span_name: string;
-  readonly service: string;
-  readonly route: string;
-  readonly commit: string;
-  readonly model: string;
-  readonly provider: string;
-  readonly tenant: string;
-  /** Unix seconds. */
-  readonly startTime: number;
-  /** Exact decimal. */
-  readonly cost: string;
-  readonly currency: string;
-  readonly tokens: number;
-}
-
 /** Days of history to keep per table kind; partitions entirely older are dropped. */
 export interface RetentionPolicy {
   readonly spanDays: number;
@@ -61,7 +43,8 @@ export interface RetentionPolicy {
 }
 
 /** Production cost storage on ClickHouse: migrations, batched span inserts, queries. */
-export class ClickHouseStore {
+export class ClickHouseStore implements CostStore {
+  readonly kind = 'clickhouse' as const;
   readonly database: string;
   private readonly client: ClickHouseClient;
 
@@ -90,8 +73,12 @@ export class ClickHouseStore {
   }
 
   async ping(): Promise<boolean> {
-    const result = await this.client.ping();
-    return result.success;
+    try {
+      const result = await this.client.ping();
+      return result.success;
+    } catch {
+      return false;
+    }
   }
 
   /** Creates the database and applies every pending migration, in order. Idempotent. */

@@ -8,12 +8,12 @@ import type { PipelineHealth } from '../operations/pipeline-health.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { parseCostQuery, parseTopSpansQuery, queryParams, StoreError } from '@costtrace/store';
-import type { ClickHouseStore, QueryDimension } from '@costtrace/store';
+import type { CostStore, QueryDimension } from '@costtrace/store';
 
 export interface QueryApiServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly store: ClickHouseStore;
+  readonly store: CostStore;
   readonly registry: Registry;
   readonly logger: Logger;
   /** Readiness: Kafka and ClickHouse reachable, consumer running. */

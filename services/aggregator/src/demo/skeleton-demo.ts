@@ -13,6 +13,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { CostSpanProcessor } from '@costtrace/otel';
+import { ClickHouseStore } from '@costtrace/store';
 import { Aggregator } from '../aggregator.js';
 import { loadConfig } from '../config.js';
 
@@ -104,10 +105,12 @@ async function main(): Promise<void> {
   );
 
   const db = config.clickhouseDatabase;
+  const store = aggregator.store;
+  if (!(store instanceof ClickHouseStore)) throw new Error('the skeleton demo runs on ClickHouse');
   const topic = config.spansTopic.replaceAll("'", '');
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const [row] = await aggregator.store.select<{ n: string }>(
+    const [row] = await store.select<{ n: string }>(
       `SELECT count() AS n FROM ${db}.span_costs WHERE kafka_topic = '${topic}'`,
     );
     if (Number(row?.n ?? 0) >= spans) break;
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
   }
 
   out('\ncost by commit and route (USD, exact):');
-  const rows = await aggregator.store.select<{
+  const rows = await store.select<{
     commit: string;
     route: string;
     requests: string | number;
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
       `${r.commit.padEnd(9)} ${r.route.padEnd(15)} ${String(r.requests).padStart(8)} ${r.cost.padStart(22)} ${r.per1k.padStart(14)}`,
     );
   }
-  const [total] = await aggregator.store.select<{ cost: string }>(
+  const [total] = await store.select<{ cost: string }>(
     `SELECT toString(sum(cost_total)) AS cost FROM ${db}.span_costs WHERE kafka_topic = '${topic}'`,
   );
   out(`\ntotal: ${total?.cost ?? '0'} USD over ${spans} spans; rows stay in ClickHouse database ${db}`);

@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Produce
 import type { Logger } from 'pino';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { StoreError } from '@costtrace/store';
-import type { ClickHouseStore, SpanCostRow } from '@costtrace/store';
+import type { CostStore, SpanCostRow } from '@costtrace/store';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
 import { selectSpans, spanCostRows, spanCount } from '../otlp/span-rows.js';
 import type { SpanRowOptions } from '../otlp/span-rows.js';
@@ -19,7 +19,7 @@ export interface SpanConsumerOptions {
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
-  readonly store: ClickHouseStore;
+  readonly store: CostStore;
   readonly rowOptions: SpanRowOptions;
   readonly logger: Logger;
   readonly metrics: AggregatorMetrics;

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import type { ClickHouseStore } from '@costtrace/store';
+import type { CostStore } from '@costtrace/store';
 
 /**
  * Readiness: ClickHouse answers a ping, Kafka answers a metadata request, the consumer runs.
@@ -9,7 +9,7 @@ export class ReadinessProbe {
   private cached: { at: number; value: { ready: boolean; checks: Record<string, boolean> } } | undefined;
 
   constructor(
-    private readonly store: ClickHouseStore,
+    private readonly store: CostStore,
     private readonly admin: Admin,
     private readonly consumerRunning: () => boolean,
     private readonly cacheMs = 2_000,

@@ -1,0 +1,61 @@
+import { DuckDbStore, StoreError } from '@costtrace/store';
+import type { CostStore } from '@costtrace/store';
+import { storeFromEnv } from './clickhouse-from-env.js';
+
+/** Where `--store` / COSTTRACE_STORE point: ClickHouse (default) or an embedded DuckDB file. */
+export type StoreSelection = { readonly kind: 'clickhouse' } | { readonly kind: 'duckdb'; readonly path: string };
+
+export const STORE_HELP = `--store clickhouse|duckdb:PATH   which store to read (or COSTTRACE_STORE; default clickhouse, from
+                                 CLICKHOUSE_URL). The embedded file of a running \`costtrace dev\` is
+                                 locked by it: query its API then (see costtrace dev).`;
+
+/** Pure: the `--store` value (or COSTTRACE_STORE) → a selection, or a message that says what to use. */
+export function parseStoreSelection(
+  text: string | undefined,
+): { ok: true; value: StoreSelection } | { ok: false; message: string } {
+  if (text === undefined || text === '' || text === 'clickhouse') return { ok: true, value: { kind: 'clickhouse' } };
+  if (text.startsWith('duckdb:') && text.length > 'duckdb:'.length) {
+    return { ok: true, value: { kind: 'duckdb', path: text.slice('duckdb:'.length) } };
+  }
+  return {
+    ok: false,
+    message: `store ${JSON.stringify(text)} is not clickhouse or duckdb:PATH (e.g. duckdb:./.costtrace/costtrace.duckdb)`,
+  };
+}
+
+/**
+ * Takes `--store VALUE` / `--store=VALUE` out of argv (the command's own parser does not know it);
+ * the flag wins over COSTTRACE_STORE.
+ */
+export function extractStoreFlag(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { argv: string[]; store: string | undefined } {
+  const rest: string[] = [];
+  let store = env.COSTTRACE_STORE;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--store') {
+      store = argv[i + 1] ?? '';
+      i++;
+    } else if (arg.startsWith('--store=')) {
+      store = arg.slice('--store='.length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { argv: rest, store };
+}
+
+/** Opens the selected store: DuckDB read-only, so a reader never changes the embedded file. */
+export function openCostStore(selection: StoreSelection, env: Readonly<Record<string, string | undefined>>): CostStore {
+  return selection.kind === 'duckdb' ? new DuckDbStore({ path: selection.path, readOnly: true }) : storeFromEnv(env);
+}
+
+/** The message for a store that cannot be opened, with what to do. */
+export function storeOpenHint(selection: StoreSelection, err: unknown): string | undefined {
+  if (selection.kind !== 'duckdb' || !(err instanceof StoreError) || err.code !== 'UNAVAILABLE') return undefined;
+  return /lock/i.test(err.message)
+    ? `${selection.path} is open in another process (a running costtrace dev holds it): query that process's API instead, e.g. curl 'http://127.0.0.1:<api port>/api/v1/costs?by=route&since=1h'`
+    : `cannot open ${selection.path}: ${err.message}`;
+}

@@ -1,0 +1,79 @@
+import { usesRollup } from '../query/clickhouse-cost-sql.js';
+import type { CostQuery, DimensionFilter, TopSpansQuery } from '../query/cost-query.js';
+import { duckInt, duckString } from './duckdb-literals.js';
+
+/**
+ * DuckDB SQL for the store-neutral cost queries: the same shape, source choice (span rows or the
+ * per-minute rollup), ordering and tie-breaks as the ClickHouse SQL, so both stores return the
+ * same rows in the same order. Numbers come back as text; money as exact decimal text.
+ */
+
+function column(name: string): string {
+  // Every dimension is from the allow-list; `commit` is a keyword in DuckDB.
+  return `"${name}"`;
+}
+
+function timeRange(timeColumn: string, since: number, until: number): string {
+  return `${timeColumn} >= ${duckInt(since)} AND ${timeColumn} < ${duckInt(until)}`;
+}
+
+function filterSql(filters: readonly DimensionFilter[]): string {
+  return filters.map((f) => ` AND ${column(f.dimension)} IN (${f.values.map(duckString).join(', ')})`).join('');
+}
+
+const ORDER: Record<CostQuery['orderBy'], string> = {
+  cost: 'sum(amount) DESC',
+  spans: 'spans DESC',
+  requests: 'requests DESC',
+  tokens: 'tokens DESC',
+  time: 'bucket ASC',
+};
+
+export function duckCostQuerySql(query: CostQuery): string {
+  const dims = query.groupBy.map(column);
+  const rollup = usesRollup(query);
+  const timeColumn = rollup ? 'minute' : 'start_time';
+  const width = query.bucketSeconds === undefined ? undefined : duckInt(query.bucketSeconds);
+  const bucket = width === undefined ? undefined : `(${timeColumn} // ${width}) * ${width}`;
+  const where = `${timeRange(timeColumn, query.since, query.until)}${filterSql(query.filters)}`;
+  const inner = [...dims, ...(bucket ? [`${bucket} AS bucket`] : [])];
+  let from: string;
+  if (rollup) {
+    from =
+      `(SELECT ${[...inner, 'cost_total AS amount', 'spans AS n_spans', 'requests AS n_requests', 'input_tokens + output_tokens AS n_tokens'].join(', ')} ` +
+      `FROM span_costs_1m WHERE ${where})`;
+  } else {
+    const spans =
+      `SELECT ${[...inner, 'cost_total AS amount', '1::UBIGINT AS n_spans', 'is_request::UBIGINT AS n_requests', 'input_tokens + output_tokens AS n_tokens'].join(', ')} ` +
+      `FROM span_costs WHERE ${where}`;
+    from = query.includeCorrections
+      ? `(${spans} UNION ALL SELECT ${[...inner, 'delta_total AS amount', '0::UBIGINT AS n_spans', '0::UBIGINT AS n_requests', '0::UBIGINT AS n_tokens'].join(', ')} ` +
+        `FROM cost_corrections WHERE ${where})`
+      : `(${spans})`;
+  }
+  const keys = [...dims, ...(bucket ? ['bucket'] : [])];
+  const order = query.orderBy === 'time' && !bucket ? ORDER.cost : ORDER[query.orderBy];
+  const tieBreak = keys.length > 0 ? `, ${keys.join(', ')}` : '';
+  // Sums stay numeric (the JSON reader turns 64-bit and decimal values into exact text).
+  const selected = [
+    ...keys,
+    'COALESCE(sum(amount), 0::DECIMAL(38,12)) AS cost',
+    'COALESCE(sum(n_spans), 0) AS spans',
+    'COALESCE(sum(n_requests), 0) AS requests',
+    'COALESCE(sum(n_tokens), 0) AS tokens',
+  ];
+  return (
+    `SELECT ${selected.join(', ')} FROM ${from}${keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : ''} ` +
+    `ORDER BY ${order}${tieBreak} LIMIT ${duckInt(query.limit)}`
+  );
+}
+
+export function duckTopSpansSql(query: TopSpansQuery): string {
+  return (
+    `SELECT trace_id, span_id, span_name, service, route, "commit" AS "commit", model, provider, tenant, ` +
+    `start_time::VARCHAR AS start_unix, cost_total::VARCHAR AS cost, currency, ` +
+    `(input_tokens + output_tokens)::VARCHAR AS tokens FROM span_costs ` +
+    `WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} ` +
+    `ORDER BY cost_total DESC, trace_id, span_id LIMIT ${duckInt(query.limit)}`
+  );
+}

@@ -1,0 +1,355 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Money } from '@costtrace/core';
+import type { CostCorrectionRow } from '../cost-correction-row.js';
+import type { CostStore, TopSpanRow } from '../cost-store.js';
+import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
+import { costReportRows } from '../query/cost-report.js';
+import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
+import type { SpanCostRow } from '../span-cost-row.js';
+import { StoreError } from '../store-error.js';
+import { duckCostQuerySql, duckTopSpansSql } from './duckdb-cost-sql.js';
+import { duckDecimal, duckInt, duckString, duckStringList } from './duckdb-literals.js';
+import { DUCKDB_MIGRATIONS, rollupInsertSql } from './duckdb-schema.js';
+import type { DuckDbMigration } from './duckdb-schema.js';
+
+export interface DuckDbStoreOptions {
+  /** Database file; `:memory:` for a throwaway store. Its folder is created when missing. */
+  readonly path: string;
+  /**
+   * Open without writing. Several read-only processes may share a file, but not with a writer:
+   * while another process has it open for writing (a running `costtrace dev`), opening fails
+   * with UNAVAILABLE ("Conflicting lock is held", checked with @duckdb/node-api 1.5.6). Readers
+   * of a live embedded store go through its query API instead.
+   */
+  readonly readOnly?: boolean | undefined;
+}
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+/** Rows per INSERT statement inside one transaction. */
+const STATEMENT_ROWS = 1000;
+
+function money(value: Money): string {
+  return duckDecimal(value.subunits === 0n ? '0' : value.toDecimalString());
+}
+
+function spanValues(batchId: bigint, r: SpanCostRow): string {
+  const duration = r.endTimeUnixNano > r.startTimeUnixNano ? r.endTimeUnixNano - r.startTimeUnixNano : 0n;
+  return `(${[
+    duckInt(batchId),
+    duckInt(r.startTimeUnixNano / NANOS_PER_SECOND),
+    duckInt(r.startTimeUnixNano),
+    duckInt(r.endTimeUnixNano),
+    duckInt(duration),
+    duckString(r.traceId),
+    duckString(r.spanId),
+    duckString(r.parentSpanId),
+    duckString(r.spanName),
+    duckInt(r.spanKind),
+    duckInt(r.statusCode),
+    r.isRequest ? '1' : '0',
+    duckString(r.service),
+    duckString(r.environment),
+    duckString(r.route),
+    duckString(r.commit),
+    duckString(r.model),
+    duckString(r.provider),
+    duckString(r.team),
+    duckString(r.tenant),
+    duckString(r.feature),
+    duckInt(r.inputTokens),
+    duckInt(r.outputTokens),
+    duckInt(r.cacheReadTokens),
+    duckInt(r.cacheWriteTokens),
+    duckInt(r.reasoningTokens),
+    duckString(r.gpuType),
+    `${Number(r.gpuCount)}::DOUBLE`,
+    duckDecimal(r.gpuSeconds),
+    duckString(r.instanceType),
+    money(r.costInput),
+    money(r.costOutput),
+    money(r.costCacheRead),
+    money(r.costCacheWrite),
+    money(r.costReasoning),
+    money(r.costGpu),
+    money(r.costCompute),
+    money(r.costTotal),
+    duckString(r.currency),
+    duckString(r.pricingVersion),
+    duckString(r.pricingSource),
+    duckStringList(r.priceIds),
+    duckString(r.unpricedReason),
+    duckString(r.kafkaTopic),
+    duckInt(r.kafkaPartition),
+    duckInt(r.kafkaOffset),
+    duckStringList(r.attributeKeys),
+    duckStringList(r.attributeValues),
+    duckStringList(r.rollupOverflow),
+    duckStringList(r.sanitized),
+  ].join(', ')})`;
+}
+
+const SPAN_COLUMNS =
+  'batch_id, start_time, start_time_unix_nano, end_time_unix_nano, duration_ns, trace_id, span_id, parent_span_id, ' +
+  'span_name, span_kind, status_code, is_request, service, environment, route, "commit", model, provider, team, tenant, ' +
+  'feature, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, gpu_type, gpu_count, ' +
+  'gpu_seconds, instance_type, cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_gpu, ' +
+  'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
+  'kafka_partition, kafka_offset, attribute_keys, attribute_values, rollup_overflow, sanitized';
+
+function correctionValues(r: CostCorrectionRow): string {
+  const delta = r.correctedTotal.subtract(r.previousTotal);
+  return `(${[
+    duckString(r.correctionId),
+    duckString(r.snapshotVersion),
+    duckInt(r.appliedAtUnixSeconds),
+    duckString(r.reason),
+    duckInt(r.startTimeUnixSeconds),
+    duckString(r.traceId),
+    duckString(r.spanId),
+    duckString(r.service),
+    duckString(r.environment),
+    duckString(r.route),
+    duckString(r.commit),
+    duckString(r.model),
+    duckString(r.provider),
+    duckString(r.team),
+    duckString(r.tenant),
+    duckString(r.currency),
+    duckDecimal(r.previousTotal.toDecimalString()),
+    duckDecimal(r.correctedTotal.toDecimalString()),
+    duckDecimal(delta.toDecimalString()),
+  ].join(', ')})`;
+}
+
+/**
+ * Embedded cost storage on DuckDB (`costtrace dev`): the ClickHouse schema and query semantics in
+ * one local file. DuckDB runs one statement at a time per connection, so operations are
+ * serialized here; an insert is one transaction (span rows plus their rollup rows).
+ */
+export class DuckDbStore implements CostStore {
+  readonly kind = 'duckdb' as const;
+  readonly path: string;
+  private readonly readOnly: boolean;
+  private opened: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: DuckDbStoreOptions) {
+    if (typeof options.path !== 'string' || options.path === '') {
+      throw new StoreError('INVALID_CONFIG', 'DuckDB path is empty: give a file such as ./.costtrace/costtrace.duckdb');
+    }
+    this.path = options.path;
+    this.readOnly = options.readOnly ?? false;
+  }
+
+  private connection(): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+    this.opened ??= (async () => {
+      try {
+        if (this.path !== ':memory:' && !this.readOnly) await mkdir(dirname(this.path), { recursive: true });
+        const instance = await DuckDBInstance.create(
+          this.path,
+          this.readOnly ? { access_mode: 'READ_ONLY' } : undefined,
+        );
+        return { instance, connection: await instance.connect() };
+      } catch (cause) {
+        this.opened = undefined;
+        throw new StoreError(
+          'UNAVAILABLE',
+          `cannot open DuckDB ${this.path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { cause },
+        );
+      }
+    })();
+    return this.opened;
+  }
+
+  /** Runs `work` after every earlier operation: one statement sequence at a time. */
+  private serial<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (this.closed) throw new StoreError('UNAVAILABLE', 'the DuckDB store is closed');
+      const { connection } = await this.connection();
+      return work(connection);
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private static async rows<T>(connection: DuckDBConnection, sql: string): Promise<T[]> {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as unknown as T[];
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.serial((c) => DuckDbStore.rows(c, 'SELECT 1'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Applies every pending migration, each in one transaction. Other schemas on the same file
+   * (e.g. budgets) pass their own list with versions apart from these (1..99).
+   */
+  async migrate(migrations: readonly DuckDbMigration[] = DUCKDB_MIGRATIONS): Promise<number[]> {
+    return this.serial(async (c) => {
+      try {
+        await c.run(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at BIGINT NOT NULL)',
+        );
+        const applied = new Set(
+          (await DuckDbStore.rows<{ version: number }>(c, 'SELECT version FROM schema_migrations')).map((r) =>
+            Number(r.version),
+          ),
+        );
+        const done: number[] = [];
+        for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+          if (applied.has(migration.version)) continue;
+          await c.run('BEGIN TRANSACTION');
+          try {
+            for (const statement of migration.statements) await c.run(statement);
+            await c.run(
+              `INSERT INTO schema_migrations VALUES (${migration.version}, ${duckString(migration.name)}, epoch(now())::BIGINT)`,
+            );
+            await c.run('COMMIT');
+          } catch (err) {
+            await c.run('ROLLBACK').catch(() => undefined);
+            throw err;
+          }
+          done.push(migration.version);
+        }
+        return done;
+      } catch (cause) {
+        throw wrap('MIGRATION_FAILED', 'DuckDB migration failed', cause);
+      }
+    });
+  }
+
+  /** One transaction: the span rows and their rollup rows, all or none. */
+  async insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.serial(async (c) => {
+      try {
+        await c.run('BEGIN TRANSACTION');
+        try {
+          const [seq] = await DuckDbStore.rows<{ id: string }>(
+            c,
+            "SELECT nextval('span_costs_batch_seq')::VARCHAR AS id",
+          );
+          const batchId = BigInt(seq!.id);
+          for (let i = 0; i < rows.length; i += STATEMENT_ROWS) {
+            const values = rows.slice(i, i + STATEMENT_ROWS).map((r) => spanValues(batchId, r));
+            await c.run(`INSERT INTO span_costs (${SPAN_COLUMNS}) VALUES ${values.join(', ')}`);
+          }
+          await c.run(rollupInsertSql(batchId));
+          await c.run('COMMIT');
+        } catch (err) {
+          await c.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      } catch (cause) {
+        throw wrap('INSERT_FAILED', `inserting ${rows.length} rows into span_costs failed`, cause);
+      }
+    });
+  }
+
+  async storedOffsets(topic: string, partitions?: readonly number[]): Promise<Map<number, bigint>> {
+    const only =
+      partitions !== undefined && partitions.length > 0
+        ? ` AND kafka_partition IN (${partitions.map((p) => duckInt(p)).join(', ')})`
+        : '';
+    const rows = await this.select<{ partition: string | number; offset: string }>(
+      `SELECT kafka_partition AS partition, max(kafka_offset)::VARCHAR AS "offset" FROM span_costs ` +
+        `WHERE kafka_topic = ${duckString(topic)}${only} GROUP BY kafka_partition`,
+    );
+    return new Map(rows.map((r) => [Number(r.partition), BigInt(r.offset)]));
+  }
+
+  async insertCorrections(rows: readonly CostCorrectionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.serial(async (c) => {
+      try {
+        await c.run('BEGIN TRANSACTION');
+        try {
+          for (let i = 0; i < rows.length; i += STATEMENT_ROWS) {
+            await c.run(
+              `INSERT INTO cost_corrections VALUES ${rows
+                .slice(i, i + STATEMENT_ROWS)
+                .map(correctionValues)
+                .join(', ')}`,
+            );
+          }
+          await c.run('COMMIT');
+        } catch (err) {
+          await c.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      } catch (cause) {
+        throw wrap('INSERT_FAILED', `inserting ${rows.length} rows into cost_corrections failed`, cause);
+      }
+    });
+  }
+
+  async queryCosts(query: CostQuery): Promise<CostReportRow[]> {
+    return costReportRows(query, await this.select<RawCostRow>(duckCostQuerySql(query)));
+  }
+
+  async topSpans(query: TopSpansQuery): Promise<TopSpanRow[]> {
+    const rows = await this.select<Omit<TopSpanRow, 'startTime' | 'tokens'> & { start_unix: string; tokens: string }>(
+      duckTopSpansSql(query),
+    );
+    return rows.map(({ start_unix, tokens, ...rest }) => ({
+      ...rest,
+      startTime: Number(start_unix),
+      tokens: Number(tokens),
+    }));
+  }
+
+  /** A read query on this database; rows as JSON objects (64-bit and decimal values as text). */
+  async select<T>(sql: string): Promise<T[]> {
+    return this.serial(async (c) => {
+      try {
+        return await DuckDbStore.rows<T>(c, sql);
+      } catch (cause) {
+        throw wrap('QUERY_FAILED', 'DuckDB query failed', cause);
+      }
+    });
+  }
+
+  /** A statement without result rows. */
+  async command(sql: string): Promise<void> {
+    await this.serial(async (c) => {
+      try {
+        await c.run(sql);
+      } catch (cause) {
+        throw wrap('QUERY_FAILED', `DuckDB statement failed: ${sql.slice(0, 120)}`, cause);
+      }
+    });
+  }
+
+  /** Waits for running operations, then closes the file. Idempotent. */
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    this.closed = true;
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened === undefined) return;
+    const { instance, connection } = await opened.catch(() => ({ instance: undefined, connection: undefined }));
+    connection?.closeSync();
+    instance?.closeSync();
+  }
+}
+
+function wrap(
+  code: 'INSERT_FAILED' | 'QUERY_FAILED' | 'MIGRATION_FAILED',
+  message: string,
+  cause: unknown,
+): StoreError {
+  if (cause instanceof StoreError) return cause;
+  return new StoreError(code, `${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+}

@@ -1,0 +1,167 @@
+// One store interface, two engines: the same span and correction rows go into ClickHouse (the
+// shared server) and DuckDB (a temp file), and every query must come back identical, to the
+// last decimal and in the same order: each group-by dimension, filters, time buckets from span
+// rows and from the rollup, orderings, limits, top spans, per-unit figures and corrections.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { formatScaled, MONEY_SCALE } from '@costtrace/core';
+import { ClickHouseStore, DuckDbStore, QUERY_DIMENSIONS, QUERY_ORDERS } from '../src/index.js';
+import type { CostQuery, CostStore, TopSpansQuery } from '../src/index.js';
+import { FIXTURE_SECONDS, FIXTURE_START, fixtureCorrections, fixtureSpanRows } from './span-cost-fixtures.js';
+
+const url = process.env.CLICKHOUSE_URL;
+if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
+const database = `ct_conf_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const TOPIC = 'conformance-spans';
+
+function query(overrides: Partial<CostQuery>): CostQuery {
+  return {
+    groupBy: [],
+    filters: [],
+    since: FIXTURE_START,
+    until: FIXTURE_START + FIXTURE_SECONDS,
+    bucketSeconds: undefined,
+    limit: 10_000,
+    orderBy: 'cost',
+    source: 'auto',
+    includeCorrections: false,
+    ...overrides,
+  };
+}
+
+function halfEven(numerator: bigint, denominator: bigint): bigint {
+  const quotient = numerator / denominator;
+  const twice = (numerator % denominator) * 2n;
+  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) return quotient + 1n;
+  return quotient;
+}
+
+describe('store conformance: ClickHouse and DuckDB answer alike', () => {
+  const rows = fixtureSpanRows(1500, TOPIC);
+  const corrections = fixtureCorrections(rows);
+  let dir: string;
+  let clickhouse: ClickHouseStore;
+  let duckdb: DuckDbStore;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'costtrace-conformance-'));
+    clickhouse = new ClickHouseStore({ url, database });
+    duckdb = new DuckDbStore({ path: join(dir, 'costtrace.duckdb') });
+    for (const store of [clickhouse, duckdb] as CostStore[]) {
+      await store.migrate();
+      // Two inserts: the rollup holds several rows per key until summed, on both engines.
+      await store.insertSpanCosts(rows.slice(0, 700));
+      await store.insertSpanCosts(rows.slice(700));
+      await store.insertCorrections(corrections);
+    }
+  });
+
+  after(async () => {
+    await clickhouse?.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    await clickhouse?.close();
+    await duckdb?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function same(q: CostQuery, label: string): Promise<void> {
+    const [a, b] = await Promise.all([clickhouse.queryCosts(q), duckdb.queryCosts(q)]);
+    assert.deepEqual(b, a, `${label}: DuckDB differs from ClickHouse`);
+  }
+
+  it('agrees with independent arithmetic on the total', async () => {
+    const total = rows.reduce((n, r) => n + r.costTotal.subunits, 0n);
+    const requests = rows.filter((r) => r.isRequest).length;
+    const tokens = rows.reduce((n, r) => n + r.inputTokens + r.outputTokens, 0n);
+    for (const store of [clickhouse, duckdb] as CostStore[]) {
+      const [row] = await store.queryCosts(query({ source: 'spans' }));
+      assert.equal(row?.cost, formatScaled(total, MONEY_SCALE), store.kind);
+      assert.equal(row?.requests, requests);
+      assert.equal(BigInt(row?.tokens ?? 0), tokens);
+      // Per-request and per-1M-token figures: exact quotients rounded half to even at 12 places.
+      assert.equal(row?.costPerRequest, formatScaled(halfEven(total, BigInt(requests)), MONEY_SCALE));
+      assert.equal(row?.costPer1kRequests, formatScaled(halfEven(total * 1000n, BigInt(requests)), MONEY_SCALE));
+      assert.equal(row?.costPer1MTokens, formatScaled(halfEven(total * 1_000_000n, tokens), MONEY_SCALE));
+    }
+  });
+
+  it('groups by every dimension alike, from span rows and (where possible) the rollup', async () => {
+    for (const dimension of QUERY_DIMENSIONS) {
+      await same(query({ groupBy: [dimension], source: 'spans' }), `by ${dimension}`);
+      await same(query({ groupBy: [dimension] }), `by ${dimension} (auto)`);
+    }
+    await same(query({ groupBy: ['route', 'commit'] }), 'by route,commit');
+    await same(query({ groupBy: ['tenant', 'model', 'team'], source: 'spans' }), 'by tenant,model,team');
+    await same(query({ groupBy: ['tenant'], source: 'rollup' }), 'by tenant from the rollup (folded values)');
+  });
+
+  it('filters alike', async () => {
+    await same(query({ groupBy: ['model'], filters: [{ dimension: 'route', values: ['/v1/chat'] }] }), 'route filter');
+    await same(
+      query({
+        groupBy: ['route'],
+        filters: [
+          { dimension: 'tenant', values: ["o'reilly", 'acme'] },
+          { dimension: 'commit', values: ['e4f5a6b'] },
+        ],
+      }),
+      'two filters',
+    );
+    await same(query({ filters: [{ dimension: 'feature', values: ['review'] }] }), 'non-rollup filter');
+    await same(query({ filters: [{ dimension: 'route', values: ['/none'] }] }), 'filter matching nothing');
+    await same(query({ since: FIXTURE_START + 37, until: FIXTURE_START + 3001 }), 'unaligned range');
+  });
+
+  it('buckets time alike', async () => {
+    for (const bucketSeconds of [60, 300, 900, 3600, 21_600, 86_400]) {
+      for (const source of ['spans', 'rollup'] as const) {
+        await same(query({ bucketSeconds, source, orderBy: 'time' }), `bucket ${bucketSeconds} ${source}`);
+        await same(
+          query({ bucketSeconds, source, groupBy: ['route'], orderBy: 'time' }),
+          `bucket ${bucketSeconds} by route ${source}`,
+        );
+      }
+    }
+  });
+
+  it('orders and limits alike', async () => {
+    for (const orderBy of QUERY_ORDERS) {
+      await same(query({ groupBy: ['route', 'tenant'], orderBy, limit: 5 }), `order ${orderBy}`);
+      await same(query({ groupBy: ['trace_id'], orderBy, limit: 7, source: 'spans' }), `order ${orderBy} traces`);
+    }
+  });
+
+  it('adds corrections alike', async () => {
+    await same(query({ includeCorrections: true }), 'corrections total');
+    await same(query({ includeCorrections: true, groupBy: ['route', 'commit'] }), 'corrections by route,commit');
+    await same(
+      query({ includeCorrections: true, groupBy: ['tenant'], bucketSeconds: 900, orderBy: 'time' }),
+      'corrections bucketed',
+    );
+    await same(
+      query({ includeCorrections: true, filters: [{ dimension: 'model', values: ['gpt-4o'] }] }),
+      'corrections filtered',
+    );
+  });
+
+  it('returns the same top spans', async () => {
+    const queries: TopSpansQuery[] = [
+      { filters: [], since: FIXTURE_START, until: FIXTURE_START + FIXTURE_SECONDS, limit: 25 },
+      {
+        filters: [{ dimension: 'route', values: ['/v1/chat'] }],
+        since: FIXTURE_START + 600,
+        until: FIXTURE_START + 4000,
+        limit: 10,
+      },
+    ];
+    for (const q of queries) assert.deepEqual(await duckdb.topSpans(q), await clickhouse.topSpans(q));
+  });
+
+  it('stores the same offsets', async () => {
+    assert.deepEqual(await duckdb.storedOffsets(TOPIC), await clickhouse.storedOffsets(TOPIC));
+    assert.deepEqual(await duckdb.storedOffsets(TOPIC, [2]), await clickhouse.storedOffsets(TOPIC, [2]));
+  });
+});
