@@ -6,4 +6,5 @@ process.exitCode = await run(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
+  isTTY: process.stdout.isTTY && process.env.NO_COLOR === undefined,
 });

@@ -9,6 +9,14 @@ import type { CommandOutput } from './command-args.js';
 import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
 import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
+import { StoreError } from '@costtrace/store';
+import type { CostSource } from './analysis/common-flags.js';
+import type { AnalysisDeps } from './analysis/command-deps.js';
+import { TOP_HELP, TOP_USAGE, runTop } from './analysis/top.js';
+import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
+import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
+import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
+import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
@@ -18,6 +26,10 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Defaults to the real backends (bundled catalog offline, gRPC otherwise). */
   readonly pricingBackend?: ((offline: boolean, remote: RemoteOptions) => Promise<PricingBackend>) | undefined;
+  /** Whether stdout is a terminal: colour and progress notes only then. */
+  readonly isTTY?: boolean | undefined;
+  /** The data the analysis commands read; defaults to the ClickHouse store from the environment. */
+  readonly costSource?: (() => { source: CostSource; close: () => Promise<void> }) | undefined;
 }
 
 /** Every command the CLI knows. Command groups add their specs here and a case in `run`. */
@@ -71,6 +83,50 @@ function storeCommand(
   };
 }
 
+/** An analysis command (top, compare, …): full help with examples, data through a CostSource. */
+function analysisCommand(
+  name: string,
+  summary: string,
+  help: string,
+  usage: string,
+  command: (argv: readonly string[], deps: AnalysisDeps) => Promise<number>,
+): DelegatedCommand {
+  return {
+    name,
+    summary,
+    usage,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${help}\n\n${STORE_HELP}`);
+        return 0;
+      }
+      const { source, close } = io.costSource?.() ?? clickHouseSource(io.env);
+      try {
+        return await command(argv, { source, output: commandOutput(io), isTTY: io.isTTY === true });
+      } catch (err) {
+        if (err instanceof StoreError) {
+          io.err(
+            `costtrace ${name}: ${err.message}. Is ClickHouse running at CLICKHOUSE_URL (${io.env.CLICKHOUSE_URL ?? 'default'}) with the schema (costtrace migrate)?`,
+          );
+          return 1;
+        }
+        throw err;
+      } finally {
+        await close();
+      }
+    },
+  };
+}
+
+const STORE_HELP =
+  'Data from ClickHouse: CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.\n' +
+  'Exit codes: 0 ok, 1 failed (store unreachable, nothing to allocate…), 2 usage error, 3 no data matched.';
+
+function clickHouseSource(env: CliIo['env']): { source: CostSource; close: () => Promise<void> } {
+  const store = storeFromEnv(env);
+  return { source: store, close: () => store.close() };
+}
+
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
 function apiCommand(name: string, summary: string): DelegatedCommand {
   return {
@@ -108,6 +164,35 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     REPRICE_USAGE,
     runReprice,
   ),
+  analysisCommand('top', 'most expensive routes, commits, models, tenants, traces, spans', TOP_HELP, TOP_USAGE, runTop),
+  analysisCommand(
+    'compare',
+    'two commits, models or periods side by side, with the difference',
+    COMPARE_HELP,
+    COMPARE_USAGE,
+    runCompare,
+  ),
+  analysisCommand(
+    'unit-economics',
+    'cost per request, per tenant, per 1M tokens, and margin',
+    UNIT_ECONOMICS_HELP,
+    UNIT_ECONOMICS_USAGE,
+    runUnitEconomics,
+  ),
+  analysisCommand(
+    'chargeback',
+    'cost per team or tenant with shared cost allocated; CSV for finance',
+    CHARGEBACK_HELP,
+    CHARGEBACK_USAGE,
+    runChargeback,
+  ),
+  analysisCommand(
+    'forecast',
+    'month-end projection from the burn rate, budget exhaustion date',
+    FORECAST_HELP,
+    FORECAST_USAGE,
+    runForecast,
+  ),
 ];
 
 function topLevelHelp(): string {
@@ -120,7 +205,7 @@ function topLevelHelp(): string {
     ...DELEGATED_COMMANDS.map((c) => `  ${c.name.padEnd(width + 6)}  ${c.summary}`),
     '',
     'Run "costtrace <command> --help" for its options and examples.',
-    'Exit codes: 0 ok, 1 the command failed, 2 usage error.',
+    'Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 no data matched.',
   ].join('\n');
 }
 

@@ -1,0 +1,369 @@
+// The analysis commands (top, compare, unit-economics, chargeback, forecast) end to end against
+// the real ClickHouse, in every output format, with span rows seeded into a database of their
+// own. Figures are checked against arithmetic done here on bigint pico-dollars.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Money } from '@costtrace/core';
+import { ClickHouseStore } from '@costtrace/store';
+import type { SpanCostRow } from '@costtrace/store';
+import { runChargeback, runCompare, runForecast, runTop, runUnitEconomics } from '../src/index.js';
+import type { AnalysisDeps } from '../src/index.js';
+
+const SCALE = 10n ** 12n;
+const ROUTES = ['/v1/chat', '/v1/embed', '/v1/search'];
+const TEAMS = ['search', 'chat', '', 'platform'];
+
+/** Half-to-even division, written out here independently of the code under test. */
+function div(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  const r = n % d;
+  if (2n * r > d || (2n * r === d && q % 2n === 1n)) return q + 1n;
+  return q;
+}
+const fmt = (p: bigint): string => {
+  const s = (p < 0n ? -p : p).toString().padStart(13, '0');
+  const fraction = s.slice(-12).replace(/0+$/, '');
+  return `${p < 0n ? '-' : ''}${s.slice(0, -12)}${fraction === '' ? '' : `.${fraction}`}`;
+};
+/** Canonical decimal → pico-dollars. */
+const toP = (t: string): bigint => {
+  const [whole = '0', fraction = ''] = t.replace(/^-/, '').split('.');
+  const v = BigInt(whole + fraction.padEnd(12, '0'));
+  return t.startsWith('-') ? -v : v;
+};
+
+interface Seed {
+  route: string;
+  commit: string;
+  model: string;
+  team: string;
+  tenant: string;
+  cost: bigint;
+  tokens: bigint;
+  request: boolean;
+  start: number;
+}
+
+function capture() {
+  let out = '';
+  let err = '';
+  return {
+    output: { out: (t: string) => void (out += t), err: (t: string) => void (err += t) },
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+  };
+}
+
+function row(s: Seed, i: number): SpanCostRow {
+  const start = BigInt(s.start) * 1_000_000_000n;
+  return {
+    startTimeUnixNano: start,
+    endTimeUnixNano: start + 1_000_000n,
+    traceId: (i + 1).toString(16).padStart(32, '0'),
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    parentSpanId: '',
+    spanName: 'chat',
+    spanKind: s.request ? 2 : 1,
+    statusCode: 0,
+    isRequest: s.request,
+    service: 'svc',
+    environment: 'prod',
+    route: s.route,
+    commit: s.commit,
+    model: s.model,
+    provider: 'openai',
+    team: s.team,
+    tenant: s.tenant,
+    feature: '',
+    inputTokens: s.tokens - 10n,
+    outputTokens: 10n,
+    cacheReadTokens: 0n,
+    cacheWriteTokens: 0n,
+    reasoningTokens: 0n,
+    gpuType: '',
+    gpuCount: 0,
+    gpuSeconds: '0',
+    instanceType: '',
+    costInput: Money.fromSubunits(s.cost),
+    costOutput: Money.zero(),
+    costCacheRead: Money.zero(),
+    costCacheWrite: Money.zero(),
+    costReasoning: Money.zero(),
+    costGpu: Money.zero(),
+    costCompute: Money.zero(),
+    costTotal: Money.fromSubunits(s.cost),
+    currency: 'USD',
+    pricingVersion: 'v1',
+    pricingSource: 'aggregator',
+    priceIds: [],
+    unpricedReason: '',
+    kafkaTopic: 't',
+    kafkaPartition: 0,
+    kafkaOffset: BigInt(i),
+    attributeKeys: [],
+    attributeValues: [],
+    rollupOverflow: [],
+    sanitized: [],
+  };
+}
+
+describe('costtrace top / compare / unit-economics / chargeback / forecast', () => {
+  const url = process.env.CLICKHOUSE_URL;
+  if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
+  const database = `ct_cli_an_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const store = new ClickHouseStore({ url, database });
+  const now = Math.floor(Date.now() / 60_000) * 60;
+  const monthStart = Date.UTC(new Date(now * 1000).getUTCFullYear(), new Date(now * 1000).getUTCMonth(), 1) / 1000;
+  const seeds: Seed[] = [];
+  for (let i = 0; i < 120; i++) {
+    const route = ROUTES[i % 3]!;
+    const commit = i < 60 ? 'c_old' : 'c_new';
+    seeds.push({
+      route,
+      commit,
+      model: i % 2 ? 'gpt-4o' : 'gpt-4o-mini',
+      team: TEAMS[i % 4]!,
+      tenant: i % 5 === 0 ? 'globex' : 'acme',
+      cost:
+        (1000n + BigInt(i) * 37n + (commit === 'c_new' && route === '/v1/chat' ? 5000n : 0n)) * 1_000_000n +
+        BigInt(i % 7),
+      tokens: 100n + BigInt(i),
+      request: i % 10 !== 9,
+      start: now - 3600 + i * 20,
+    });
+  }
+  const deps = (output: AnalysisDeps['output']): AnalysisDeps => ({ source: store, output, nowSeconds: now });
+  const sum = (f: (s: Seed) => boolean) => {
+    const m = seeds.filter(f);
+    return {
+      cost: m.reduce((a, s) => a + s.cost, 0n),
+      requests: BigInt(m.filter((s) => s.request).length),
+      tokens: m.reduce((a, s) => a + s.tokens, 0n),
+    };
+  };
+
+  before(async () => {
+    await store.migrate();
+    await store.insertSpanCosts(seeds.map(row));
+  });
+
+  after(async () => {
+    await store.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    await store.close();
+  });
+
+  it('top routes, in every format, ranks by exact cost', async () => {
+    const json = capture();
+    assert.equal(await runTop(['routes', '--since', '2h', '--format', 'json'], deps(json.output)), 0, json.err);
+    const rows = JSON.parse(json.out) as { route: string; cost: string; requests: number }[];
+    const expected = ROUTES.map((r) => ({ r, ...sum((s) => s.route === r) })).sort((a, b) =>
+      a.cost > b.cost ? -1 : 1,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.route, r.cost, r.requests]),
+      expected.map((e) => [e.r, fmt(e.cost), Number(e.requests)]),
+    );
+    const csv = capture();
+    assert.equal(await runTop(['routes', '--since', '2h', '--format', 'csv', '--limit', '1'], deps(csv.output)), 0);
+    assert.equal(csv.out.split('\r\n')[1]?.split(',')[0], expected[0]!.r);
+    const table = capture();
+    assert.equal(await runTop(['commits', '--since=2h', '--where', 'route=/v1/chat'], deps(table.output)), 0);
+    assert.match(table.out, /^commit\s+cost/);
+    assert.match(
+      table.out.split('\n')[2]!,
+      new RegExp(
+        `^c_new\\s+${fmt(sum((s) => s.route === '/v1/chat' && s.commit === 'c_new').cost).replace('.', '\\.')}`,
+      ),
+    );
+  });
+
+  it('top spans lists the most expensive span first', async () => {
+    const json = capture();
+    assert.equal(await runTop(['spans', '--since', '2h', '--limit', '3', '--format', 'json'], deps(json.output)), 0);
+    const rows = JSON.parse(json.out) as { cost: string }[];
+    const max = seeds.reduce((a, s) => (s.cost > a ? s.cost : a), 0n);
+    assert.equal(rows.length, 3);
+    assert.equal(rows[0]!.cost, fmt(max));
+  });
+
+  it('top rejects an unknown subject with what to do', async () => {
+    const bad = capture();
+    assert.equal(await runTop(['routez'], deps(bad.output)), 2);
+    assert.match(bad.err, /say what to rank: one of routes/);
+  });
+
+  it('compare commit: totals, per request, per 1M tokens and the difference', async () => {
+    const a = sum((s) => s.commit === 'c_old' && s.route === '/v1/chat');
+    const b = sum((s) => s.commit === 'c_new' && s.route === '/v1/chat');
+    for (const format of ['json', 'csv', 'table']) {
+      const c = capture();
+      const code = await runCompare(
+        ['commit', 'c_old', 'c_new', '--route', '/v1/chat', '--since', '2h', '--format', format],
+        deps(c.output),
+      );
+      assert.equal(code, 0, c.err);
+      if (format === 'json') {
+        const lines = JSON.parse(c.out) as Record<string, string | null>[];
+        const by = new Map(lines.map((l) => [l.metric, l]));
+        assert.equal(by.get('total_cost')!.c_old, fmt(a.cost));
+        assert.equal(by.get('total_cost')!.c_new, fmt(b.cost));
+        assert.equal(by.get('total_cost')!.difference, fmt(b.cost - a.cost));
+        assert.equal(
+          by.get('total_cost')!.difference_pct,
+          (Number(div((b.cost - a.cost) * 10_000n, a.cost)) / 100).toFixed(2),
+        );
+        const pa = div(a.cost, a.requests);
+        const pb = div(b.cost, b.requests);
+        assert.equal(by.get('cost_per_request')!.c_old, fmt(pa));
+        assert.equal(by.get('cost_per_request')!.difference, fmt(pb - pa));
+        assert.equal(by.get('cost_per_1m_tokens')!.c_new, fmt(div(b.cost * 1_000_000n, b.tokens)));
+      } else if (format === 'csv') {
+        assert.equal(c.out.split('\r\n')[0], 'metric,c_old,c_new,difference,difference_pct');
+      } else {
+        assert.match(c.out, /total_cost/);
+      }
+    }
+    const none = capture();
+    assert.equal(await runCompare(['commit', 'x1', 'x2', '--since', '2h'], deps(none.output)), 3);
+    assert.match(none.err, /no spans/);
+  });
+
+  it('compare period splits the time range', async () => {
+    const c = capture();
+    assert.equal(await runCompare(['period', '2h..30m', '30m..now', '--format', 'json'], deps(c.output)), 0, c.err);
+    const lines = JSON.parse(c.out) as Record<string, string>[];
+    const early = sum((s) => s.start < now - 1800);
+    const late = sum((s) => s.start >= now - 1800);
+    assert.equal(lines[0]!['2h..30m'], fmt(early.cost));
+    assert.equal(lines[0]!['30m..now'], fmt(late.cost));
+  });
+
+  it('unit-economics: cost per request / 1M tokens and margin from revenue per request', async () => {
+    const c = capture();
+    assert.equal(
+      await runUnitEconomics(['--since', '2h', '--revenue-per-request', '0.01', '--format', 'json'], deps(c.output)),
+      0,
+      c.err,
+    );
+    const rows = JSON.parse(c.out) as Record<string, string | number | null>[];
+    for (const tenant of ['acme', 'globex']) {
+      const t = sum((s) => s.tenant === tenant);
+      const r = rows.find((x) => x.tenant === tenant)!;
+      assert.equal(r.cost, fmt(t.cost));
+      assert.equal(r.cost_per_request, fmt(div(t.cost, t.requests)));
+      assert.equal(r.cost_per_1m_tokens, fmt(div(t.cost * 1_000_000n, t.tokens)));
+      const revenue = t.requests * (SCALE / 100n);
+      assert.equal(r.revenue, fmt(revenue));
+      assert.equal(r.margin, fmt(revenue - t.cost));
+      assert.equal(r.margin_pct, (Number(div((revenue - t.cost) * 10_000n, revenue)) / 100).toFixed(2));
+    }
+  });
+
+  it('unit-economics: monthly revenue per tenant is prorated to the period', async () => {
+    const c = capture();
+    assert.equal(
+      await runUnitEconomics(['--since', '2h', '--revenue', 'tenant=acme:1200', '--format', 'csv'], deps(c.output)),
+      0,
+      c.err,
+    );
+    const [header, ...lines] = c.out.trim().split('\r\n');
+    const cols = header!.split(',');
+    const acme = lines.map((l) => l.split(',')).find((l) => l[0] === 'acme')!;
+    const seconds = BigInt(now + 60 - (now - 7200));
+    const revenue = div(1200n * SCALE * seconds, 730n * 3600n);
+    assert.equal(acme[cols.indexOf('revenue')], fmt(revenue));
+    assert.equal(acme[cols.indexOf('margin')], fmt(revenue - sum((s) => s.tenant === 'acme').cost));
+    const globex = lines.map((l) => l.split(',')).find((l) => l[0] === 'globex')!;
+    assert.equal(globex[cols.indexOf('revenue')], '');
+    const table = capture();
+    assert.equal(await runUnitEconomics(['--since', '2h', '--by', 'route'], deps(table.output)), 0);
+    assert.match(table.out, /^route\s+cost\s+requests/);
+  });
+
+  it('chargeback: proportional allocation of unattributed and shared cost reconciles exactly', async () => {
+    const c = capture();
+    assert.equal(
+      await runChargeback(['--since', '2h', '--shared', 'platform', '--format', 'json'], deps(c.output)),
+      0,
+      c.err,
+    );
+    const rows = JSON.parse(c.out) as Record<string, string | number | null>[];
+    const total = sum(() => true).cost;
+    const pool = sum((s) => s.team === '' || s.team === 'platform').cost;
+    const direct = { search: sum((s) => s.team === 'search').cost, chat: sum((s) => s.team === 'chat').cost };
+    const weight = direct.search + direct.chat;
+    let allocatedSum = 0n;
+    for (const team of ['search', 'chat'] as const) {
+      const r = rows.find((x) => x.team === team)!;
+      assert.equal(r.direct_cost, fmt(direct[team]));
+      const allocated = toP(String(r.allocated_shared));
+      const exactFloor = (pool * direct[team]) / weight;
+      assert.ok(allocated === exactFloor || allocated === exactFloor + 1n, `${team}: ${allocated} vs ${exactFloor}`);
+      allocatedSum += allocated;
+      assert.equal(r.total_cost, fmt(direct[team] + allocated));
+    }
+    assert.equal(allocatedSum, pool);
+    const totalRow = rows.find((x) => x.team === 'TOTAL')!;
+    assert.equal(totalRow.total_cost, fmt(total));
+    const sumOfTotals = rows.filter((x) => x.team !== 'TOTAL').reduce((a, x) => a + toP(String(x.total_cost)), 0n);
+    assert.equal(sumOfTotals, total);
+  });
+
+  it('chargeback: fixed and even splits, as CSV and table', async () => {
+    const csv = capture();
+    assert.equal(
+      await runChargeback(
+        ['--since', '2h', '--allocate', 'fixed:search=60,chat=40', '--format', 'csv'],
+        deps(csv.output),
+      ),
+      0,
+      csv.err,
+    );
+    const lines = csv.out
+      .trim()
+      .split('\r\n')
+      .map((l) => l.split(','));
+    const pool = sum((s) => s.team === '').cost;
+    const search = lines.find((l) => l[0] === 'search')!;
+    const chat = lines.find((l) => l[0] === 'chat')!;
+    assert.equal(toP(search[2]!) + toP(chat[2]!), pool);
+    assert.ok(toP(search[2]!) - (pool * 60n) / 100n <= 1n);
+    const table = capture();
+    assert.equal(await runChargeback(['--since', '2h', '--allocate', 'even'], deps(table.output)), 0);
+    assert.match(table.out, /TOTAL/);
+    const bad = capture();
+    assert.equal(await runChargeback(['--allocate', 'fixed:a=50,b=20'], deps(bad.output)), 2);
+    assert.match(bad.err, /add up to 70, not 100/);
+  });
+
+  it('forecast: month-to-date plus burn rate times time left, and budget exhaustion', async () => {
+    const c = capture();
+    assert.equal(await runForecast(['--since', '1d', '--budget', '1', '--format', 'json'], deps(c.output)), 0, c.err);
+    const [r] = JSON.parse(c.out) as Record<string, string | null>[];
+    const mtd = sum((s) => s.start >= monthStart).cost;
+    const window = sum(() => true).cost;
+    const d = new Date(now * 1000);
+    const monthEnd = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000;
+    const projected = mtd + div(window * BigInt(monthEnd - now), 86_400n);
+    assert.equal(r!.month_to_date, fmt(mtd));
+    assert.equal(r!.burn_per_day, fmt(window));
+    assert.equal(r!.projected_month_end, fmt(projected));
+    const budget = SCALE;
+    if (mtd < budget) {
+      const secs = ((budget - mtd) * 86_400n + window - 1n) / window;
+      const expected = secs <= BigInt(monthEnd - now) ? new Date((now + Number(secs)) * 1000).toISOString() : null;
+      assert.equal(r!.exhausted_at, expected);
+    }
+    const byRoute = capture();
+    assert.equal(await runForecast(['--by', 'route', '--since', '1d', '--format', 'csv'], deps(byRoute.output)), 0);
+    assert.equal(byRoute.out.split('\r\n')[0], 'route,month_to_date,burn_per_day,projected_month_end');
+    const table = capture();
+    assert.equal(await runForecast(['--by', 'tenant', '--budget', 'acme:0.01'], deps(table.output)), 0);
+    assert.match(table.out, /acme.*exhausted/);
+  });
+});
