@@ -16,6 +16,7 @@ import { TOP_HELP, TOP_USAGE, runTop } from './analysis/top.js';
 import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
 import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
+import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
@@ -193,6 +194,38 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     FORECAST_USAGE,
     runForecast,
   ),
+  {
+    name: 'estimate',
+    summary: 'price a training job or an inference service before it runs',
+    usage: ESTIMATE_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${ESTIMATE_HELP}\n\n${STORE_HELP}`);
+        return 0;
+      }
+      const { source, close } = io.costSource?.() ?? clickHouseSource(io.env);
+      const factory =
+        io.pricingBackend ??
+        ((offline: boolean) =>
+          offline ? offlineBackend() : Promise.reject(new Error('remote pricing is not used by estimate')));
+      try {
+        return await runEstimate(argv, {
+          pricing: () =>
+            factory(true, { address: '', token: undefined, caFile: undefined, tls: false, timeoutMs: 5000 }),
+          source,
+          output: commandOutput(io),
+        });
+      } catch (err) {
+        if (err instanceof PricingError) {
+          io.err(`costtrace estimate: ${err.message}`);
+          return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
+        }
+        throw err;
+      } finally {
+        await close();
+      }
+    },
+  },
 ];
 
 function topLevelHelp(): string {

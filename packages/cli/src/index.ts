@@ -62,3 +62,5 @@ export {
   runForecast,
 } from './analysis/forecast.js';
 export type { ForecastArgs, Projection } from './analysis/forecast.js';
+export { ESTIMATE_HELP, ESTIMATE_USAGE, parseEstimateArgs, runEstimate } from './analysis/estimate.js';
+export type { EstimateArgs, EstimateDeps } from './analysis/estimate.js';

@@ -7,7 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
 import { ClickHouseStore } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
-import { runChargeback, runCompare, runForecast, runTop, runUnitEconomics } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundledCatalogDir } from '@costtrace/pricing-cache';
+import {
+  offlineBackend,
+  runChargeback,
+  runCompare,
+  runEstimate,
+  runForecast,
+  runTop,
+  runUnitEconomics,
+} from '../src/index.js';
 import type { AnalysisDeps } from '../src/index.js';
 
 const SCALE = 10n ** 12n;
@@ -43,6 +54,7 @@ interface Seed {
   tokens: bigint;
   request: boolean;
   start: number;
+  gpuType?: string;
 }
 
 function capture() {
@@ -80,13 +92,13 @@ function row(s: Seed, i: number): SpanCostRow {
     team: s.team,
     tenant: s.tenant,
     feature: '',
-    inputTokens: s.tokens - 10n,
-    outputTokens: 10n,
+    inputTokens: s.tokens === 0n ? 0n : s.tokens - 10n,
+    outputTokens: s.tokens === 0n ? 0n : 10n,
     cacheReadTokens: 0n,
     cacheWriteTokens: 0n,
     reasoningTokens: 0n,
-    gpuType: '',
-    gpuCount: 0,
+    gpuType: s.gpuType ?? '',
+    gpuCount: s.gpuType === undefined ? 0 : 1,
     gpuSeconds: '0',
     instanceType: '',
     costInput: Money.fromSubunits(s.cost),
@@ -135,6 +147,20 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
       tokens: 100n + BigInt(i),
       request: i % 10 !== 9,
       start: now - 3600 + i * 20,
+    });
+  }
+  for (let j = 0; j < 4; j++) {
+    seeds.push({
+      route: '/v1/search',
+      commit: 'c_old',
+      model: '',
+      team: 'search',
+      tenant: 'acme',
+      cost: 3_000_000_000_000n + BigInt(j) * 1_000_000_000_001n,
+      tokens: 0n,
+      request: true,
+      start: now - 3000 + j,
+      gpuType: 'h100-80gb',
     });
   }
   const deps = (output: AnalysisDeps['output']): AnalysisDeps => ({ source: store, output, nowSeconds: now });
@@ -365,5 +391,129 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
     const table = capture();
     assert.equal(await runForecast(['--by', 'tenant', '--budget', 'acme:0.01'], deps(table.output)), 0);
     assert.match(table.out, /acme.*exhausted/);
+  });
+
+  /** The catalog's current list price (decimal) for sku/kind, read from the bundled JSON here. */
+  function catalogPrice(file: string, sku: string, kind: string): bigint {
+    const data = JSON.parse(readFileSync(join(bundledCatalogDir(), file), 'utf8')) as {
+      prices: {
+        sku: string;
+        kind: string;
+        amount: string;
+        effectiveFrom: string;
+        serviceTier?: string;
+        pricingModel?: string;
+      }[];
+    };
+    const today = new Date(now * 1000).toISOString().slice(0, 10);
+    const current = data.prices
+      .filter((p) => p.sku === sku && p.kind === kind && p.effectiveFrom <= today && !p.serviceTier && !p.pricingModel)
+      .sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : -1))[0]!;
+    return toP(current.amount);
+  }
+
+  it('estimate training: total, per epoch, per sample from the catalog, beside historical jobs', async () => {
+    const hour = catalogPrice('gpu-reference-rates.json', 'h100-80gb', 'gpu_time');
+    const edeps = (output: AnalysisDeps['output']) => ({
+      pricing: () => offlineBackend(),
+      source: store,
+      output,
+      nowSeconds: now,
+    });
+    const c = capture();
+    const argv = [
+      'training',
+      '--gpu',
+      'h100-80gb',
+      '--count',
+      '8',
+      '--hours',
+      '12',
+      '--epochs',
+      '3',
+      '--samples',
+      '1200000',
+    ];
+    assert.equal(await runEstimate([...argv, '--since', '2h', '--format', 'json'], edeps(c.output)), 0, c.err);
+    const { figures, assumptions } = JSON.parse(c.out) as {
+      figures: { metric: string; value: string }[];
+      assumptions: string[];
+    };
+    const get = (m: string) => figures.find((f) => f.metric === m)?.value;
+    const total = hour * 8n * 12n;
+    assert.equal(get('total'), fmt(total));
+    assert.equal(get('per_epoch'), fmt(div(total, 3n)));
+    assert.equal(get('per_sample'), fmt(div(total, 3_600_000n)));
+    const jobs = seeds.filter((s) => s.gpuType === 'h100-80gb');
+    const avg = div(
+      jobs.reduce((a, s) => a + s.cost, 0n),
+      BigInt(jobs.length),
+    );
+    assert.equal(get('actual_avg_per_job'), fmt(avg));
+    assert.ok(assumptions.some((a) => a.includes('8 × h100-80gb for 12 h')));
+    // epochs × samples at a measured rate: 2 × 900000 / 250 samples/s = 7200 s = 2 h
+    const rate = capture();
+    const rateArgv = [
+      'training',
+      '--gpu',
+      'h100-80gb',
+      '--count',
+      '2',
+      '--epochs',
+      '2',
+      '--samples',
+      '900000',
+      '--rate',
+      '250',
+    ];
+    assert.equal(await runEstimate([...rateArgv, '--format', 'csv'], edeps(rate.output)), 0, rate.err);
+    assert.match(rate.out, new RegExp(`^total,${fmt(hour * 2n * 2n).replace('.', '\\.')},`, 'm'));
+    const table = capture();
+    assert.equal(await runEstimate(argv, edeps(table.output)), 0);
+    assert.match(table.out, /assumptions:/);
+  });
+
+  it('estimate inference: daily and monthly from tokens, and from GPU instances', async () => {
+    const input = catalogPrice('token-prices.json', 'gpt-4o-mini', 'input_tokens');
+    const output = catalogPrice('token-prices.json', 'gpt-4o-mini', 'output_tokens');
+    const edeps = (out: AnalysisDeps['output']) => ({
+      pricing: () => offlineBackend(),
+      source: store,
+      output: out,
+      nowSeconds: now,
+    });
+    const c = capture();
+    const argv = [
+      'inference',
+      '--model',
+      'openai/gpt-4o-mini',
+      '--requests-per-day',
+      '20000',
+      '--input-tokens',
+      '800',
+      '--output-tokens',
+      '200',
+    ];
+    assert.equal(await runEstimate([...argv, '--since', '2h', '--format', 'json'], edeps(c.output)), 0, c.err);
+    const { figures } = JSON.parse(c.out) as { figures: { metric: string; value: string }[] };
+    const get = (m: string) => figures.find((f) => f.metric === m)?.value;
+    const daily = div(20000n * 800n * input, 1_000_000n) + div(20000n * 200n * output, 1_000_000n);
+    assert.equal(get('daily'), fmt(daily));
+    assert.equal(get('monthly'), fmt(div(daily * 730n, 24n)));
+    const mini = sum((s) => s.model === 'gpt-4o-mini');
+    assert.equal(get('actual_per_request'), fmt(div(mini.cost, mini.requests)));
+    const gpu = capture();
+    assert.equal(
+      await runEstimate(
+        ['inference', '--gpu', 'h100-80gb', '--count', '2', '--hours-per-day', '10', '--format', 'csv'],
+        edeps(gpu.output),
+      ),
+      0,
+    );
+    const hour = catalogPrice('gpu-reference-rates.json', 'h100-80gb', 'gpu_time');
+    assert.match(gpu.out, new RegExp(`^monthly,${fmt(div(hour * 20n * 730n, 24n)).replace('.', '\\.')},`, 'm'));
+    const bad = capture();
+    assert.equal(await runEstimate(['inference', '--model', 'gpt-4o'], edeps(bad.output)), 2);
+    assert.match(bad.err, /provider\/model/);
   });
 });
