@@ -17,6 +17,7 @@ import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
 import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
 import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
+import { EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 

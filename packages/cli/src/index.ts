@@ -64,3 +64,14 @@ export {
 export type { ForecastArgs, Projection } from './analysis/forecast.js';
 export { ESTIMATE_HELP, ESTIMATE_USAGE, parseEstimateArgs, runEstimate } from './analysis/estimate.js';
 export type { EstimateArgs, EstimateDeps } from './analysis/estimate.js';
+export {
+  csvToParquet,
+  EXPORT_HELP,
+  EXPORT_USAGE,
+  FOCUS_COLUMNS,
+  FOCUS_DIMENSIONS,
+  focusRow,
+  parseExportArgs,
+  runExport,
+} from './analysis/focus-export.js';
+export type { ExportArgs } from './analysis/focus-export.js';

@@ -156,7 +156,7 @@ describe('exact arithmetic', () => {
       ],
     );
     assert.equal(chargeback([{ name: '', cost: 10n, requests: 0 }], [], { kind: 'proportional' }).ok, false);
-    assert.match(String(parseAllocation('fixed:a=50')), /add up to 50/);
+    assert.equal(parseAllocation('fixed:a=50'), '--allocate fixed: percentages add up to 50, not 100');
   });
 
   it('forecast projects month-to-date plus the burn rate, and finds the exhaustion second', () => {

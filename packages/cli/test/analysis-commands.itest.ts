@@ -7,14 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
 import { ClickHouseStore } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { bundledCatalogDir } from '@costtrace/pricing-cache';
 import {
   offlineBackend,
   runChargeback,
   runCompare,
   runEstimate,
+  runExport,
+  FOCUS_COLUMNS,
   runForecast,
   runTop,
   runUnitEconomics,
@@ -515,5 +519,42 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
     const bad = capture();
     assert.equal(await runEstimate(['inference', '--model', 'gpt-4o'], edeps(bad.output)), 2);
     assert.match(bad.err, /provider\/model/);
+  });
+
+  it('export --format focus: CSV that adds up, and Parquet that DuckDB reads back', async () => {
+    const c = capture();
+    assert.equal(await runExport(['--format', 'focus', '--since', '2h'], deps(c.output)), 0, c.err);
+    const [header, ...lines] = c.out.trim().split('\r\n');
+    assert.deepEqual(
+      header!.split(','),
+      FOCUS_COLUMNS.map(([name]) => name),
+    );
+    const billed = header!.split(',').indexOf('BilledCost');
+    const total = lines.reduce((a, l) => a + toP(l.split(',')[billed]!), 0n);
+    assert.equal(total, sum(() => true).cost);
+    assert.match(c.out, /x_Route/);
+    const dir = mkdtempSync(join(tmpdir(), 'costtrace-focus-test-'));
+    try {
+      const file = join(dir, 'focus.parquet');
+      const p = capture();
+      assert.equal(await runExport(['--format', 'focus', '--since', '2h', '--output', file], deps(p.output)), 0, p.err);
+      const instance = await DuckDBInstance.create(':memory:');
+      const conn = await instance.connect();
+      const reader = await conn.runAndReadAll(
+        `SELECT CAST(sum(BilledCost) AS VARCHAR) AS billed, count(*) AS n, typeof(any_value(ChargePeriodStart)) AS t, sum(x_Requests) AS req FROM read_parquet('${file}')`,
+      );
+      const [row] = reader.getRowObjectsJS();
+      conn.closeSync();
+      instance.closeSync();
+      assert.equal(toP(String(row!.billed)), sum(() => true).cost);
+      assert.equal(Number(row!.n), lines.length);
+      assert.equal(String(row!.t), 'TIMESTAMP WITH TIME ZONE');
+      assert.equal(BigInt(String(row!.req)), sum(() => true).requests);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const bad = capture();
+    assert.equal(await runExport(['--format', 'csv'], deps(bad.output)), 2);
+    assert.match(bad.err, /--format focus is required/);
   });
 });
