@@ -189,6 +189,13 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     runChargeback,
   ),
   analysisCommand(
+    'export',
+    'the period as a FinOps FOCUS 1.2 dataset (CSV or Parquet)',
+    EXPORT_HELP,
+    EXPORT_USAGE,
+    runExport,
+  ),
+  analysisCommand(
     'forecast',
     'month-end projection from the burn rate, budget exhaustion date',
     FORECAST_HELP,

@@ -543,7 +543,7 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
       const reader = await conn.runAndReadAll(
         `SELECT CAST(sum(BilledCost) AS VARCHAR) AS billed, count(*) AS n, typeof(any_value(ChargePeriodStart)) AS t, sum(x_Requests) AS req FROM read_parquet('${file}')`,
       );
-      const [row] = reader.getRowObjectsJS();
+      const [row] = reader.getRowObjectsJS() as Record<string, string | number | bigint>[];
       conn.closeSync();
       instance.closeSync();
       assert.equal(toP(String(row!.billed)), sum(() => true).cost);
