@@ -18,6 +18,7 @@ import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './a
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
 import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
 import { EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
+import { clickHouseSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
@@ -202,6 +203,36 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     FORECAST_USAGE,
     runForecast,
   ),
+  {
+    name: 'recommend',
+    summary: 'findings with evidence and estimated monthly savings',
+    usage: RECOMMEND_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${RECOMMEND_HELP}\n\n${STORE_HELP}`);
+        return 0;
+      }
+      const custom = io.costSource?.();
+      const store = custom === undefined ? storeFromEnv(io.env) : undefined;
+      const at = argv.findIndex((a) => a === '--api-url' || a.startsWith('--api-url='));
+      const url =
+        (at === -1 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice(10) : argv[at + 1]) ??
+        io.env.COSTTRACE_API_URL ??
+        'http://127.0.0.1:8080';
+      const api = fetchApi(url);
+      try {
+        return await runRecommend(argv, {
+          source: custom?.source ?? store!,
+          signals: store === undefined ? undefined : clickHouseSignals(store),
+          budgets: (method, path) => api.request(method, path),
+          output: commandOutput(io),
+          isTTY: io.isTTY === true,
+        });
+      } finally {
+        await (custom?.close() ?? store?.close());
+      }
+    },
+  },
   {
     name: 'estimate',
     summary: 'price a training job or an inference service before it runs',

@@ -75,3 +75,19 @@ export {
   runExport,
 } from './analysis/focus-export.js';
 export type { ExportArgs } from './analysis/focus-export.js';
+export {
+  clickHouseSignals,
+  parseRecommendArgs,
+  RECOMMEND_HELP,
+  RECOMMEND_USAGE,
+  runRecommend,
+} from './analysis/recommend.js';
+export type {
+  BudgetApi,
+  Finding,
+  GpuSpanRow,
+  RecommendArgs,
+  RecommendDeps,
+  RecommendSignals,
+  TokenMixRow,
+} from './analysis/recommend.js';

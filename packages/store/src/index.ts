@@ -57,3 +57,5 @@ export {
   costPer1kRequestsByRouteSql,
   topTracesTodaySql,
 } from './query/standard-reports.js';
+export { gpuSpansSql, tokenMixSql } from './query/recommend-signals-sql.js';
+export type { SignalRange } from './query/recommend-signals-sql.js';
