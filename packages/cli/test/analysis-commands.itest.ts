@@ -17,6 +17,8 @@ import {
   runChargeback,
   runCompare,
   runEstimate,
+  runRecommend,
+  clickHouseSignals,
   runExport,
   FOCUS_COLUMNS,
   runForecast,
@@ -31,6 +33,7 @@ const TEAMS = ['search', 'chat', '', 'platform'];
 
 /** Half-to-even division, written out here independently of the code under test. */
 function div(n: bigint, d: bigint): bigint {
+  if (n < 0n) return -div(-n, d);
   const q = n / d;
   const r = n % d;
   if (2n * r > d || (2n * r === d && q % 2n === 1n)) return q + 1n;
@@ -59,6 +62,7 @@ interface Seed {
   request: boolean;
   start: number;
   gpuType?: string;
+  utilization?: string;
 }
 
 function capture() {
@@ -121,8 +125,8 @@ function row(s: Seed, i: number): SpanCostRow {
     kafkaTopic: 't',
     kafkaPartition: 0,
     kafkaOffset: BigInt(i),
-    attributeKeys: [],
-    attributeValues: [],
+    attributeKeys: s.utilization === undefined ? [] : ['costtrace.gpu.utilization'],
+    attributeValues: s.utilization === undefined ? [] : [s.utilization],
     rollupOverflow: [],
     sanitized: [],
   };
@@ -165,6 +169,20 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
       request: true,
       start: now - 3000 + j,
       gpuType: 'h100-80gb',
+      utilization: '0.2',
+    });
+  }
+  for (let j = 0; j < 3; j++) {
+    seeds.push({
+      route: '/v1/search',
+      commit: 'c_new',
+      model: 'gpt-4.1',
+      team: 'chat',
+      tenant: 'acme',
+      cost: 20_000_000_000n + BigInt(j),
+      tokens: 5000n,
+      request: true,
+      start: now - 600 + j,
     });
   }
   const deps = (output: AnalysisDeps['output']): AnalysisDeps => ({ source: store, output, nowSeconds: now });
@@ -556,5 +574,74 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
     const bad = capture();
     assert.equal(await runExport(['--format', 'csv'], deps(bad.output)), 2);
     assert.match(bad.err, /--format focus is required/);
+  });
+
+  it('recommend: findings with evidence and monthly savings computed from the spans', async () => {
+    const budgets = (_method: string, path: string) =>
+      Promise.resolve(
+        path === '/v1/budgets'
+          ? { status: 200, body: { budgets: [{ id: 'acme-monthly' }] } }
+          : {
+              status: 200,
+              body: { keys: [{ scope_key: 'tenant=acme', spend_usd: '92', limit_usd: '100', percent: 92 }] },
+            },
+      );
+    const c = capture();
+    const code = await runRecommend(['--since', '2h', '--format', 'json'], {
+      ...deps(c.output),
+      signals: clickHouseSignals(store),
+      budgets,
+    });
+    assert.equal(code, 0, c.err);
+    const findings = JSON.parse(c.out) as {
+      finding: string;
+      subject: string;
+      monthly_saving_usd: string | null;
+      evidence: string;
+    }[];
+    const until = BigInt(now + 60);
+    const since = BigInt(now - 7200);
+    const month = 730n * 3600n;
+    // cost regression on /v1/chat: c_old → c_new
+    const old = sum((s) => s.route === '/v1/chat' && s.commit === 'c_old');
+    const neu = sum((s) => s.route === '/v1/chat' && s.commit === 'c_new');
+    const before = div(old.cost, old.requests);
+    const after = div(neu.cost, neu.requests);
+    const firstNew = Math.min(
+      ...seeds.filter((s) => s.route === '/v1/chat' && s.commit === 'c_new').map((s) => s.start),
+    );
+    const from = BigInt(Math.max(Math.floor(firstNew / 60) * 60, now - 7200));
+    const regression = findings.find((f) => f.finding === 'cost-regression' && f.subject === '/v1/chat')!;
+    assert.ok(regression, JSON.stringify(findings, null, 1));
+    assert.match(regression.evidence, /at c_old → .* at c_new/);
+    assert.equal(regression.monthly_saving_usd, fmt(div((after - before) * neu.requests * month, until - from)));
+    // GPU spans at 20 % utilisation: the idle 80 % of their cost
+    const gpu = findings.find((f) => f.finding === 'gpu-underutilised')!;
+    const idle = seeds.filter((s) => s.gpuType !== undefined).reduce((a, s) => a + div(s.cost * 8000n, 10_000n), 0n);
+    assert.equal(gpu.monthly_saving_usd, fmt(div(idle * month, until - since)));
+    // long prompts with no cache reads on /v1/search
+    const cache = findings.find((f) => f.finding === 'low-cache-share')!;
+    assert.equal(cache.subject, '/v1/search gpt-4.1');
+    const inputCost = seeds.filter((s) => s.tokens === 5000n).reduce((a, s) => a + s.cost, 0n);
+    assert.equal(cache.monthly_saving_usd, fmt(div(div(inputCost, 4n) * month, until - since)));
+    assert.ok(findings.some((f) => f.finding === 'cheaper-model'));
+    const budget = findings.find((f) => f.finding === 'budget-near')!;
+    assert.equal(budget.monthly_saving_usd, null);
+    assert.match(budget.evidence, /92 of 100 USD/);
+    // savings sorted, largest first
+    const savings = findings.map((f) => (f.monthly_saving_usd === null ? -1n : toP(f.monthly_saving_usd)));
+    assert.deepEqual(
+      savings,
+      [...savings].sort((x, y) => (x === y ? 0 : x > y ? -1 : 1)),
+    );
+
+    const table = capture();
+    const unreachable = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    assert.equal(await runRecommend(['--since', '2h'], { ...deps(table.output), budgets: unreachable }), 0);
+    assert.match(table.out, /budget findings skipped: aggregator API not reachable/);
+    assert.match(table.out, /token-mix and GPU findings skipped/);
+    const csv = capture();
+    assert.equal(await runRecommend(['--since', '2h', '--format', 'csv', '--limit', '2'], deps(csv.output)), 0);
+    assert.equal(csv.out.trim().split('\r\n').length, 3);
   });
 });

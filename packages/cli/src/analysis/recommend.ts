@@ -200,7 +200,8 @@ export async function runRecommend(argv: readonly string[], deps: RecommendDeps)
   const series = await deps.source.queryCosts({
     ...common.query,
     groupBy: ['route', 'commit'],
-    bucketSeconds: 3600,
+    // fine enough to order commits deployed close together, coarse enough for long periods
+    bucketSeconds: periodSeconds <= 6n * 3600n ? 60 : periodSeconds <= 2n * 86_400n ? 300 : 3600,
     orderBy: 'time',
     limit: MAX_QUERY_LIMIT,
   });
