@@ -58,4 +58,4 @@ export {
   topTracesTodaySql,
 } from './query/standard-reports.js';
 export { gpuSpansSql, tokenMixSql } from './query/recommend-signals-sql.js';
-export type { SignalRange } from './query/recommend-signals-sql.js';
+export type { SignalRange, SqlLiteral } from './query/recommend-signals-sql.js';
