@@ -29,7 +29,7 @@ describe('analysis commands through the dispatcher', () => {
       const x = io();
       assert.equal(await run([name, '--help'], x), 0);
       assert.match(x.text(), new RegExp(`usage: costtrace ${name}`));
-      assert.match(x.text(), /examples:\n  costtrace /);
+      assert.match(x.text(), /examples:\n {2}costtrace /);
       assert.match(x.text(), /Exit codes: 0 ok/);
     });
     it(`${name} answers an unknown flag with exit 2 and what to do`, async () => {
