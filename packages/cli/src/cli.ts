@@ -17,7 +17,7 @@ import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
 import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
 import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
-import { EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
+import { clickHouseFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
 import { clickHouseSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
@@ -189,13 +189,29 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     CHARGEBACK_USAGE,
     runChargeback,
   ),
-  analysisCommand(
-    'export',
-    'the period as a FinOps FOCUS 1.2 dataset (CSV or Parquet)',
-    EXPORT_HELP,
-    EXPORT_USAGE,
-    runExport,
-  ),
+  {
+    name: 'export',
+    summary: 'the period as a FinOps FOCUS 1.2 dataset (CSV or Parquet)',
+    usage: EXPORT_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${EXPORT_HELP}\n\n${STORE_HELP}`);
+        return 0;
+      }
+      const custom = io.costSource?.();
+      const store = custom === undefined ? storeFromEnv(io.env) : undefined;
+      try {
+        return await runExport(argv, {
+          source: custom?.source ?? store!,
+          focus: store === undefined ? undefined : clickHouseFocusUsage(store),
+          output: commandOutput(io),
+          isTTY: io.isTTY === true,
+        });
+      } finally {
+        await (custom?.close() ?? store?.close());
+      }
+    },
+  },
   analysisCommand(
     'forecast',
     'month-end projection from the burn rate, budget exhaustion date',

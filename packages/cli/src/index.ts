@@ -65,6 +65,9 @@ export type { ForecastArgs, Projection } from './analysis/forecast.js';
 export { ESTIMATE_HELP, ESTIMATE_USAGE, parseEstimateArgs, runEstimate } from './analysis/estimate.js';
 export type { EstimateArgs, EstimateDeps } from './analysis/estimate.js';
 export {
+  clickHouseFocusUsage,
+  lineFromReport,
+  linesFromUsage,
   csvToParquet,
   EXPORT_HELP,
   EXPORT_USAGE,
@@ -74,7 +77,7 @@ export {
   parseExportArgs,
   runExport,
 } from './analysis/focus-export.js';
-export type { ExportArgs } from './analysis/focus-export.js';
+export type { ExportArgs, ExportDeps, FocusLine, FocusUsageSource } from './analysis/focus-export.js';
 export {
   clickHouseSignals,
   parseRecommendArgs,

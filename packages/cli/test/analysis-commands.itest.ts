@@ -19,6 +19,7 @@ import {
   runEstimate,
   runRecommend,
   clickHouseSignals,
+  clickHouseFocusUsage,
   runExport,
   FOCUS_COLUMNS,
   runForecast,
@@ -540,8 +541,19 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
   });
 
   it('export --format focus: CSV that adds up, and Parquet that DuckDB reads back', async () => {
+    // without a usage source: one `all` row per group
+    const plain = capture();
+    assert.equal(await runExport(['--format', 'focus', '--since', '2h'], deps(plain.output)), 0, plain.err);
+    const plainLines = plain.out.trim().split('\r\n').slice(1);
+    assert.equal(
+      plainLines.reduce((a, l) => a + toP(l.split(',')[0]!), 0n),
+      sum(() => true).cost,
+    );
+    assert.match(plainLines[0]!, /,all,/);
+    // with the ClickHouse usage source: split by token type
+    const focusDeps = (output: AnalysisDeps['output']) => ({ ...deps(output), focus: clickHouseFocusUsage(store) });
     const c = capture();
-    assert.equal(await runExport(['--format', 'focus', '--since', '2h'], deps(c.output)), 0, c.err);
+    assert.equal(await runExport(['--format', 'focus', '--since', '2h'], focusDeps(c.output)), 0, c.err);
     const [header, ...lines] = c.out.trim().split('\r\n');
     assert.deepEqual(
       header!.split(','),
@@ -551,11 +563,23 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
     const total = lines.reduce((a, l) => a + toP(l.split(',')[billed]!), 0n);
     assert.equal(total, sum(() => true).cost);
     assert.match(c.out, /x_Route/);
+    const kindAt = header!.split(',').indexOf('x_TokenType');
+    // Tags (JSON) holds commas: count the trailing x_ columns from the end
+    const fromEnd = header!.split(',').length - kindAt;
+    const kinds = new Set(lines.map((l) => l.split(',').at(-fromEnd)));
+    assert.ok(
+      kinds.has('input') && kinds.has('output') && !kinds.has('all') && !kinds.has('compute'),
+      [...kinds].join(' '),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'costtrace-focus-test-'));
     try {
       const file = join(dir, 'focus.parquet');
       const p = capture();
-      assert.equal(await runExport(['--format', 'focus', '--since', '2h', '--output', file], deps(p.output)), 0, p.err);
+      assert.equal(
+        await runExport(['--format', 'focus', '--since', '2h', '--output', file], focusDeps(p.output)),
+        0,
+        p.err,
+      );
       const instance = await DuckDBInstance.create(':memory:');
       const conn = await instance.connect();
       const reader = await conn.runAndReadAll(

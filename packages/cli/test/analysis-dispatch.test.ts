@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { gpuSpansSql, tokenMixSql } from '@costtrace/store';
-import { run } from '../src/index.js';
+import { focusUsageSql, gpuSpansSql, tokenMixSql } from '@costtrace/store';
+import { linesFromUsage, run } from '../src/index.js';
 import type { CliIo, CostSource } from '../src/index.js';
 
 const COMMANDS = ['top', 'compare', 'estimate', 'forecast', 'unit-economics', 'chargeback', 'recommend', 'export'];
@@ -81,9 +81,60 @@ describe('recommend signal SQL', () => {
       ]);
       const gpu = (await c.runAndReadAll(gpuSpansSql('db', range, 10, duckLiteral))).getRowObjectsJS();
       assert.equal(gpu.length, 1);
+      await c.run(`ALTER TABLE db.span_costs ADD COLUMN environment VARCHAR DEFAULT 'prod'`);
+      for (const col of ['commit', 'team', 'currency'])
+        await c.run(`ALTER TABLE db.span_costs ADD COLUMN "${col}" VARCHAR DEFAULT ''`);
+      for (const col of ['output_tokens', 'cache_write_tokens', 'reasoning_tokens'])
+        await c.run(`ALTER TABLE db.span_costs ADD COLUMN ${col} UBIGINT DEFAULT 0`);
+      for (const col of [
+        'cost_output',
+        'cost_cache_read',
+        'cost_cache_write',
+        'cost_reasoning',
+        'cost_gpu',
+        'cost_compute',
+      ])
+        await c.run(`ALTER TABLE db.span_costs ADD COLUMN ${col} DECIMAL(38,12) DEFAULT 0`);
+      const usage = (await c.runAndReadAll(focusUsageSql('db', range, 3600, 100, duckLiteral))).getRowObjectsJS();
+      assert.equal(usage.length, 1);
+      assert.equal(usage[0]!.bucket_ns, '1699999200000000000');
+      assert.equal(usage[0]!.cost_total, '0.500000000000');
     } finally {
       c.closeSync();
       instance.closeSync();
     }
+  });
+});
+
+describe('FOCUS lines', () => {
+  it('split a group by cost kind and add up to its total exactly', () => {
+    const lines = linesFromUsage({
+      bucket_ns: '1700000000000000000',
+      model: 'gpt-4o',
+      input_tokens: '1000',
+      cache_read_tokens: '400',
+      output_tokens: '50',
+      requests: '3',
+      spans: '4',
+      gpu_seconds: '7200',
+      cost_input: '0.0015',
+      cost_cache_read: '0.0003',
+      cost_output: '0.0005',
+      cost_gpu: '2',
+      cost_total: '2.0023000001',
+    });
+    const by = new Map(lines.map((l) => [l.kind, l]));
+    assert.deepEqual([...by.keys()], ['input', 'output', 'cache_read', 'gpu', 'other']);
+    assert.equal(by.get('input')!.quantity, '600');
+    assert.equal(by.get('gpu')!.quantity, '2');
+    assert.equal(by.get('other')!.cost, 100n);
+    assert.equal(
+      lines.reduce((a, l) => a + l.cost, 0n),
+      2_002_300_000_100n,
+    );
+    assert.equal(
+      lines.reduce((a, l) => a + l.requests, 0),
+      3,
+    );
   });
 });

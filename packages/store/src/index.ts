@@ -57,5 +57,5 @@ export {
   costPer1kRequestsByRouteSql,
   topTracesTodaySql,
 } from './query/standard-reports.js';
-export { gpuSpansSql, tokenMixSql } from './query/recommend-signals-sql.js';
+export { FOCUS_USAGE_DIMENSIONS, focusUsageSql, gpuSpansSql, tokenMixSql } from './query/recommend-signals-sql.js';
 export type { SignalRange, SqlLiteral } from './query/recommend-signals-sql.js';

@@ -11,8 +11,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_QUERY_LIMIT } from '@costtrace/store';
-import type { CostReportRow, QueryDimension } from '@costtrace/store';
+import { divideRoundHalfEven } from '@costtrace/core';
+import { FOCUS_USAGE_DIMENSIONS, focusUsageSql, MAX_QUERY_LIMIT } from '@costtrace/store';
+import type { ClickHouseStore, CostReportRow, QueryDimension, SignalRange } from '@costtrace/store';
 import type { ArgsResult } from '../command-args.js';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
@@ -85,8 +86,10 @@ charge period (--granularity hour, the default, or day) and combination of servi
 model, GPU type, route, commit, team, tenant and environment.
 Columns: ${FOCUS_COLUMNS.map(([c]) => c).join(', ')}.
 Costs are costtrace's attributed (effective) cost, so BilledCost = EffectiveCost = ListCost =
-ContractedCost; ConsumedQuantity is tokens (unit Tokens) for model usage, else requests.
-x_TokenType is "all" (cost is not split by token type in this export).
+ContractedCost. Each group is split into one row per cost kind, named in x_TokenType: input
+(uncached input tokens), output, cache_read, cache_write, reasoning (Tokens), gpu (GPU-Hours),
+compute (Requests), and other for any rest, so the rows add up to the total exactly;
+x_Requests, x_Spans and x_Tokens are counted once per group, on its first row.
 
 ${COMMON_FLAGS_HELP}
   (--by and --limit are not used; --format must be focus)
@@ -139,17 +142,89 @@ function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
 }
 
-/** Pure: one FOCUS row from one grouped, bucketed report row. */
-export function focusRow(r: CostReportRow, bucketSeconds: number, billing: { start: number; end: number }): Cell[] {
-  const d = (k: QueryDimension): string => r.dimensions[k] ?? '';
-  const start = r.bucket ?? billing.start;
-  const cost = usd(pico(r.cost));
+/** One FOCUS line before rendering: a charge period, its dimensions, one cost kind. */
+export interface FocusLine {
+  /** Charge period start, unix seconds. */
+  readonly start: number;
+  readonly dimensions: Readonly<Partial<Record<QueryDimension, string>>>;
+  /** x_TokenType: input, output, cache_read, cache_write, reasoning, gpu, compute, other or all. */
+  readonly kind: string;
+  /** Pico-USD. */
+  readonly cost: bigint;
+  readonly quantity: string;
+  readonly unit: string;
+  readonly requests: number;
+  readonly spans: number;
+  readonly tokens: number;
+}
+
+/** A report row (all kinds together) as a FOCUS line. */
+export function lineFromReport(r: CostReportRow, billingStart: number): FocusLine {
+  return {
+    start: r.bucket ?? billingStart,
+    dimensions: r.dimensions,
+    kind: 'all',
+    cost: pico(r.cost),
+    quantity: String(r.tokens > 0 ? r.tokens : r.requests),
+    unit: r.tokens > 0 ? 'Tokens' : 'Requests',
+    requests: r.requests,
+    spans: r.spans,
+    tokens: r.tokens,
+  };
+}
+
+/**
+ * Pure: one usage row (cost split by kind) → FOCUS lines, one per kind with cost or quantity,
+ * plus `other` for any part of the total the kinds do not explain, so the lines add up to the
+ * total exactly. Request, span and token counts go on the first line of the group only, so
+ * they add up too.
+ */
+export function linesFromUsage(u: Readonly<Record<string, string>>): FocusLine[] {
+  const dimensions: Partial<Record<QueryDimension, string>> = {};
+  for (const d of FOCUS_USAGE_DIMENSIONS) dimensions[d] = u[d] ?? '';
+  const n = (k: string): bigint => BigInt(u[k] ?? '0');
+  const c = (k: string): bigint => pico(u[k] ?? '0');
+  const uncached = n('input_tokens') - n('cache_read_tokens') - n('cache_write_tokens');
+  const gpuHours = divideRoundHalfEven(pico(u.gpu_seconds ?? '0'), 3600n);
+  const kinds: [string, bigint, string, string][] = [
+    ['input', c('cost_input'), String(uncached < 0n ? 0n : uncached), 'Tokens'],
+    ['output', c('cost_output'), String(n('output_tokens')), 'Tokens'],
+    ['cache_read', c('cost_cache_read'), String(n('cache_read_tokens')), 'Tokens'],
+    ['cache_write', c('cost_cache_write'), String(n('cache_write_tokens')), 'Tokens'],
+    ['reasoning', c('cost_reasoning'), String(n('reasoning_tokens')), 'Tokens'],
+    ['gpu', c('cost_gpu'), usd(gpuHours), 'GPU-Hours'],
+    ['compute', c('cost_compute'), String(n('requests')), 'Requests'],
+  ];
+  const total = c('cost_total');
+  const explained = kinds.reduce((a, k) => a + k[1], 0n);
+  if (total !== explained) kinds.push(['other', total - explained, String(n('requests')), 'Requests']);
+  const kept = kinds.filter(
+    ([kind, cost, quantity]) => cost !== 0n || (kind !== 'compute' && kind !== 'other' && !/^0(\.0*)?$/.test(quantity)),
+  );
+  if (kept.length === 0) kept.push(['other', 0n, String(n('requests')), 'Requests']);
+  const start = Number(n('bucket_ns') / 1_000_000_000n);
+  const tokens = Number(n('input_tokens') + n('output_tokens'));
+  return kept.map(([kind, cost, quantity, unit], i) => ({
+    start,
+    dimensions,
+    kind,
+    cost,
+    quantity,
+    unit,
+    requests: i === 0 ? Number(n('requests')) : 0,
+    spans: i === 0 ? Number(n('spans')) : 0,
+    tokens: i === 0 ? tokens : 0,
+  }));
+}
+
+/** Pure: one FOCUS row (cells in FOCUS_COLUMNS order) from one line. */
+export function focusRow(line: FocusLine, bucketSeconds: number, billing: { start: number; end: number }): Cell[] {
+  const d = (k: QueryDimension): string => line.dimensions[k] ?? '';
+  const cost = usd(line.cost);
   const isModel = d('model') !== '';
   const isGpu = d('gpu_type') !== '';
   const sku = isModel ? d('model') : isGpu ? d('gpu_type') : d('service');
   const provider = d('provider') || 'costtrace';
-  const quantity = r.tokens > 0 ? String(r.tokens) : String(r.requests);
-  const unit = r.tokens > 0 ? 'Tokens' : 'Requests';
   const tags: Record<string, string> = {};
   for (const k of ['team', 'tenant', 'environment', 'route', 'commit'] as const) if (d(k) !== '') tags[k] = d(k);
   const values: Record<string, Cell> = {
@@ -160,11 +235,13 @@ export function focusRow(r: CostReportRow, bucketSeconds: number, billing: { sta
     BillingCurrency: d('currency') || 'USD',
     BillingPeriodStart: iso(billing.start),
     BillingPeriodEnd: iso(billing.end),
-    ChargePeriodStart: iso(start),
-    ChargePeriodEnd: iso(Math.min(start + bucketSeconds, billing.end)),
+    ChargePeriodStart: iso(line.start),
+    ChargePeriodEnd: iso(Math.min(line.start + bucketSeconds, billing.end)),
     ChargeCategory: 'Usage',
     ChargeFrequency: 'Usage-Based',
-    ChargeDescription: `${d('service') || 'unknown service'} ${d('route')} ${sku}`.replace(/\s+/g, ' ').trim(),
+    ChargeDescription: `${d('service') || 'unknown service'} ${d('route')} ${sku} ${line.kind}`
+      .replace(/\s+/g, ' ')
+      .trim(),
     ServiceName: d('service') || 'unknown',
     ServiceCategory: 'AI and Machine Learning',
     ProviderName: provider,
@@ -173,11 +250,11 @@ export function focusRow(r: CostReportRow, bucketSeconds: number, billing: { sta
     ResourceId: `${d('service')}:${d('route')}:${isModel ? `${provider}/${d('model')}` : isGpu ? `gpu/${d('gpu_type')}` : ''}`,
     ResourceName: d('route') || d('service'),
     ResourceType: isModel ? 'Model' : isGpu ? 'GPU' : 'Service',
-    SkuId: sku,
-    ConsumedQuantity: quantity,
-    ConsumedUnit: unit,
-    PricingQuantity: quantity,
-    PricingUnit: unit,
+    SkuId: line.kind === 'all' ? sku : `${sku}:${line.kind}`,
+    ConsumedQuantity: line.quantity,
+    ConsumedUnit: line.unit,
+    PricingQuantity: line.quantity,
+    PricingUnit: line.unit,
     Tags: JSON.stringify(tags),
     x_Route: d('route'),
     x_Commit: d('commit'),
@@ -186,12 +263,25 @@ export function focusRow(r: CostReportRow, bucketSeconds: number, billing: { sta
     x_Team: d('team'),
     x_Tenant: d('tenant'),
     x_Environment: d('environment'),
-    x_TokenType: 'all',
-    x_Requests: r.requests,
-    x_Spans: r.spans,
-    x_Tokens: r.tokens,
+    x_TokenType: line.kind,
+    x_Requests: line.requests,
+    x_Spans: line.spans,
+    x_Tokens: line.tokens,
   };
   return FOCUS_COLUMNS.map(([c]) => values[c] ?? null);
+}
+
+/** Usage rows split by cost kind (focusUsageSql's columns, as text). */
+export interface FocusUsageSource {
+  focusUsage(range: SignalRange, bucketSeconds: number, limit: number): Promise<Record<string, string>[]>;
+}
+
+/** FocusUsageSource over ClickHouse, with the store-neutral SQL of @costtrace/store. */
+export function clickHouseFocusUsage(store: ClickHouseStore): FocusUsageSource {
+  return {
+    focusUsage: (range, bucketSeconds, limit) =>
+      store.select<Record<string, string>>(focusUsageSql(store.database, range, bucketSeconds, limit)),
+  };
 }
 
 function sqlString(text: string): string {
@@ -214,29 +304,45 @@ export async function csvToParquet(csvPath: string, parquetPath: string): Promis
   }
 }
 
-export async function runExport(argv: readonly string[], deps: AnalysisDeps): Promise<number> {
+export interface ExportDeps extends AnalysisDeps {
+  /** Cost split by kind (x_TokenType); without it the export has one `all` line per group. */
+  readonly focus?: FocusUsageSource | undefined;
+}
+
+export async function runExport(argv: readonly string[], deps: ExportDeps): Promise<number> {
   const args = parseExportArgs(argv, nowOf(deps));
   if (!args.ok) return usageError('export', args.message, EXPORT_USAGE, deps.output);
   const { common, output, fileFormat, bucketSeconds } = args.value;
   progress(deps, 'querying…');
-  const rows = await deps.source.queryCosts({
-    ...common.query,
-    groupBy: FOCUS_DIMENSIONS,
-    bucketSeconds,
-    orderBy: 'time',
-    limit: MAX_QUERY_LIMIT,
-  });
-  if (rows.length >= MAX_QUERY_LIMIT) {
+  const billing = { start: common.since, end: common.until };
+  let lines: FocusLine[];
+  let count: number;
+  if (deps.focus !== undefined) {
+    const range = { since: common.since, until: common.until, filters: common.query.filters };
+    const usage = await deps.focus.focusUsage(range, bucketSeconds, MAX_QUERY_LIMIT);
+    count = usage.length;
+    lines = usage.flatMap(linesFromUsage);
+  } else {
+    const rows = await deps.source.queryCosts({
+      ...common.query,
+      groupBy: FOCUS_DIMENSIONS,
+      bucketSeconds,
+      orderBy: 'time',
+      limit: MAX_QUERY_LIMIT,
+    });
+    count = rows.length;
+    lines = rows.map((r) => lineFromReport(r, billing.start));
+  }
+  if (count >= MAX_QUERY_LIMIT) {
     deps.output.err(
       `costtrace export: more than ${MAX_QUERY_LIMIT} rows; export a shorter period (--since/--until), --granularity day, or narrow with --where\n`,
     );
     return 1;
   }
-  const billing = { start: common.since, end: common.until };
   const csv = renderRows(
     'csv',
     FOCUS_COLUMNS.map(([c]) => c),
-    rows.map((r) => focusRow(r, bucketSeconds, billing)),
+    lines.map((l) => focusRow(l, bucketSeconds, billing)),
   );
   if (output === undefined) {
     deps.output.out(csv);
@@ -253,6 +359,6 @@ export async function runExport(argv: readonly string[], deps: AnalysisDeps): Pr
       await rm(dir, { recursive: true, force: true });
     }
   }
-  deps.output.err(`wrote ${rows.length} FOCUS rows to ${output}\n`);
+  deps.output.err(`wrote ${lines.length} FOCUS rows to ${output}\n`);
   return 0;
 }
