@@ -12,4 +12,5 @@ process.exitCode = await run(process.argv.slice(2), {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     }),
+  isTTY: process.stdout.isTTY && process.env.NO_COLOR === undefined,
 });

@@ -12,6 +12,17 @@ import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
 import { DEV_USAGE, runDev } from './commands/dev.js';
 import { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
 import type { CostStore } from '@costtrace/store';
+import { StoreError } from '@costtrace/store';
+import type { CostSource } from './analysis/common-flags.js';
+import type { AnalysisDeps } from './analysis/command-deps.js';
+import { TOP_HELP, TOP_USAGE, runTop } from './analysis/top.js';
+import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
+import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
+import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
+import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
+import { clickHouseFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
+import { clickHouseSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
+import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
@@ -23,6 +34,10 @@ export interface CliIo {
   readonly pricingBackend?: ((offline: boolean, remote: RemoteOptions) => Promise<PricingBackend>) | undefined;
   /** Resolves with the signal name when the process is asked to stop (long-running commands). */
   readonly untilStopped?: (() => Promise<string>) | undefined;
+  /** Whether stdout is a terminal: colour and progress notes only then. */
+  readonly isTTY?: boolean | undefined;
+  /** The data the analysis commands read; defaults to the ClickHouse store from the environment. */
+  readonly costSource?: (() => { source: CostSource; close: () => Promise<void> }) | undefined;
 }
 
 /** Every command the CLI knows. Command groups add their specs here and a case in `run`. */
@@ -118,6 +133,65 @@ function costStoreCommand(
   };
 }
 
+/** An analysis command (top, compare, …): full help with examples, data through a CostSource. */
+function analysisCommand(
+  name: string,
+  summary: string,
+  help: string,
+  usage: string,
+  command: (argv: readonly string[], deps: AnalysisDeps) => Promise<number>,
+): DelegatedCommand {
+  return {
+    name,
+    summary,
+    usage,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${help}\n\n${ANALYSIS_STORE_HELP}`);
+        return 0;
+      }
+      const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
+      const selection = parseStoreSelection(storeText);
+      if (!selection.ok) {
+        io.err(`costtrace ${name}: ${selection.message}`);
+        return 2;
+      }
+      const { source, close } = io.costSource?.() ?? selectedSource(selection.value, io.env);
+      try {
+        return await command(rest, { source, output: commandOutput(io), isTTY: io.isTTY === true });
+      } catch (err) {
+        const hint = storeOpenHint(selection.value, err);
+        if (hint !== undefined) {
+          io.err(`costtrace ${name}: ${hint}`);
+          return 1;
+        }
+        if (err instanceof StoreError) {
+          io.err(
+            `costtrace ${name}: ${err.message}. Is ClickHouse running at CLICKHOUSE_URL (${io.env.CLICKHOUSE_URL ?? 'default'}) with the schema (costtrace migrate)?`,
+          );
+          return 1;
+        }
+        throw err;
+      } finally {
+        await close();
+      }
+    },
+  };
+}
+
+const ANALYSIS_STORE_HELP =
+  `${STORE_HELP}\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.\n` +
+  'Exit codes: 0 ok, 1 failed (store unreachable, nothing to allocate…), 2 usage error, 3 no data matched.';
+
+/** The cost data of an analysis command: the store chosen by --store / COSTTRACE_STORE. */
+function selectedSource(
+  selection: Parameters<typeof openCostStore>[0],
+  env: CliIo['env'],
+): { source: CostSource; close: () => Promise<void> } {
+  const store = openCostStore(selection, env);
+  return { source: store, close: () => store.close() };
+}
+
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
 function apiCommand(name: string, summary: string): DelegatedCommand {
   return {
@@ -171,6 +245,127 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     REPRICE_USAGE,
     runReprice,
   ),
+  analysisCommand('top', 'most expensive routes, commits, models, tenants, traces, spans', TOP_HELP, TOP_USAGE, runTop),
+  analysisCommand(
+    'compare',
+    'two commits, models or periods side by side, with the difference',
+    COMPARE_HELP,
+    COMPARE_USAGE,
+    runCompare,
+  ),
+  analysisCommand(
+    'unit-economics',
+    'cost per request, per tenant, per 1M tokens, and margin',
+    UNIT_ECONOMICS_HELP,
+    UNIT_ECONOMICS_USAGE,
+    runUnitEconomics,
+  ),
+  analysisCommand(
+    'chargeback',
+    'cost per team or tenant with shared cost allocated; CSV for finance',
+    CHARGEBACK_HELP,
+    CHARGEBACK_USAGE,
+    runChargeback,
+  ),
+  {
+    name: 'export',
+    summary: 'the period as a FinOps FOCUS 1.2 dataset (CSV or Parquet)',
+    usage: EXPORT_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${EXPORT_HELP}\n\n${ANALYSIS_STORE_HELP}`);
+        return 0;
+      }
+      const custom = io.costSource?.();
+      const store = custom === undefined ? storeFromEnv(io.env) : undefined;
+      try {
+        return await runExport(argv, {
+          source: custom?.source ?? store!,
+          focus: store === undefined ? undefined : clickHouseFocusUsage(store),
+          output: commandOutput(io),
+          isTTY: io.isTTY === true,
+        });
+      } finally {
+        await (custom?.close() ?? store?.close());
+      }
+    },
+  },
+  analysisCommand(
+    'forecast',
+    'month-end projection from the burn rate, budget exhaustion date',
+    FORECAST_HELP,
+    FORECAST_USAGE,
+    runForecast,
+  ),
+  {
+    name: 'recommend',
+    summary: 'findings with evidence and estimated monthly savings',
+    usage: RECOMMEND_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${RECOMMEND_HELP}\n\n${ANALYSIS_STORE_HELP}`);
+        return 0;
+      }
+      const custom = io.costSource?.();
+      const store = custom === undefined ? storeFromEnv(io.env) : undefined;
+      const at = argv.findIndex((a) => a === '--api-url' || a.startsWith('--api-url='));
+      const url =
+        (at === -1 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice(10) : argv[at + 1]) ??
+        io.env.COSTTRACE_API_URL ??
+        'http://127.0.0.1:8080';
+      const api = fetchApi(url);
+      try {
+        return await runRecommend(argv, {
+          source: custom?.source ?? store!,
+          signals: store === undefined ? undefined : clickHouseSignals(store),
+          budgets: (method, path) => api.request(method, path),
+          output: commandOutput(io),
+          isTTY: io.isTTY === true,
+        });
+      } finally {
+        await (custom?.close() ?? store?.close());
+      }
+    },
+  },
+  {
+    name: 'estimate',
+    summary: 'price a training job or an inference service before it runs',
+    usage: ESTIMATE_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${ESTIMATE_HELP}\n\n${ANALYSIS_STORE_HELP}`);
+        return 0;
+      }
+      const { argv: estimateArgv, store: storeText } = extractStoreFlag(argv, io.env);
+      const selection = parseStoreSelection(storeText);
+      if (!selection.ok) {
+        io.err(`costtrace estimate: ${selection.message}`);
+        return 2;
+      }
+      argv = estimateArgv;
+      const { source, close } = io.costSource?.() ?? selectedSource(selection.value, io.env);
+      const factory =
+        io.pricingBackend ??
+        ((offline: boolean) =>
+          offline ? offlineBackend() : Promise.reject(new Error('remote pricing is not used by estimate')));
+      try {
+        return await runEstimate(argv, {
+          pricing: () =>
+            factory(true, { address: '', token: undefined, caFile: undefined, tls: false, timeoutMs: 5000 }),
+          source,
+          output: commandOutput(io),
+        });
+      } catch (err) {
+        if (err instanceof PricingError) {
+          io.err(`costtrace estimate: ${err.message}`);
+          return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
+        }
+        throw err;
+      } finally {
+        await close();
+      }
+    },
+  },
 ];
 
 function topLevelHelp(): string {
@@ -183,7 +378,7 @@ function topLevelHelp(): string {
     ...DELEGATED_COMMANDS.map((c) => `  ${c.name.padEnd(width + 6)}  ${c.summary}`),
     '',
     'Run "costtrace <command> --help" for its options and examples.',
-    'Exit codes: 0 ok, 1 the command failed, 2 usage error.',
+    'Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 no data matched.',
   ].join('\n');
 }
 

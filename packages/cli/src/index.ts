@@ -23,3 +23,80 @@ export type { RepriceArgs } from './commands/reprice.js';
 export { renderJson, renderTable } from './output.js';
 export { OUTPUT_FORMATS, renderRows } from './table-format.js';
 export type { Cell, OutputFormat } from './table-format.js';
+export {
+  allocate,
+  COMMON_FLAGS,
+  COMMON_FLAGS_HELP,
+  EXIT,
+  parseCommand,
+  percentChange,
+  percentOf,
+  pico,
+  ratio,
+  totals,
+  usd,
+} from './analysis/common-flags.js';
+export type { CommonArgs, CostSource, ParsedCommand as AnalysisCommand } from './analysis/common-flags.js';
+export type { AnalysisDeps } from './analysis/command-deps.js';
+export { parseTopArgs, runTop, TOP_HELP, TOP_USAGE } from './analysis/top.js';
+export type { TopArgs } from './analysis/top.js';
+export { comparison, COMPARE_HELP, COMPARE_USAGE, parseCompareArgs, runCompare } from './analysis/compare.js';
+export type { CompareArgs, ComparisonLine } from './analysis/compare.js';
+export {
+  parseUnitEconomicsArgs,
+  proratedRevenue,
+  runUnitEconomics,
+  UNIT_ECONOMICS_HELP,
+  UNIT_ECONOMICS_USAGE,
+} from './analysis/unit-economics.js';
+export type { UnitEconomicsArgs } from './analysis/unit-economics.js';
+export {
+  chargeback,
+  CHARGEBACK_HELP,
+  CHARGEBACK_USAGE,
+  parseAllocation,
+  parseChargebackArgs,
+  runChargeback,
+} from './analysis/chargeback.js';
+export type { AllocationRule, ChargebackArgs, ChargebackLine, ChargebackResult } from './analysis/chargeback.js';
+export {
+  FORECAST_HELP,
+  FORECAST_USAGE,
+  monthBounds,
+  parseForecastArgs,
+  project,
+  runForecast,
+} from './analysis/forecast.js';
+export type { ForecastArgs, Projection } from './analysis/forecast.js';
+export { ESTIMATE_HELP, ESTIMATE_USAGE, parseEstimateArgs, runEstimate } from './analysis/estimate.js';
+export type { EstimateArgs, EstimateDeps } from './analysis/estimate.js';
+export {
+  clickHouseFocusUsage,
+  lineFromReport,
+  linesFromUsage,
+  csvToParquet,
+  EXPORT_HELP,
+  EXPORT_USAGE,
+  FOCUS_COLUMNS,
+  FOCUS_DIMENSIONS,
+  focusRow,
+  parseExportArgs,
+  runExport,
+} from './analysis/focus-export.js';
+export type { ExportArgs, ExportDeps, FocusLine, FocusUsageSource } from './analysis/focus-export.js';
+export {
+  clickHouseSignals,
+  parseRecommendArgs,
+  RECOMMEND_HELP,
+  RECOMMEND_USAGE,
+  runRecommend,
+} from './analysis/recommend.js';
+export type {
+  BudgetApi,
+  Finding,
+  GpuSpanRow,
+  RecommendArgs,
+  RecommendDeps,
+  RecommendSignals,
+  TokenMixRow,
+} from './analysis/recommend.js';

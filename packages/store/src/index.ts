@@ -63,3 +63,6 @@ export {
   costPer1kRequestsByRouteSql,
   topTracesTodaySql,
 } from './query/standard-reports.js';
+export { FOCUS_USAGE_DIMENSIONS, focusUsageSql } from './query/focus-usage-sql.js';
+export { gpuSpansSql, signalWhere, tokenMixSql } from './query/recommend-signals-sql.js';
+export type { SignalRange, SqlLiteral } from './query/recommend-signals-sql.js';

@@ -1,0 +1,369 @@
+/**
+ * `costtrace estimate training|inference`: what a job or a service will cost before it runs,
+ * priced from the price catalog (the bundled one offline, the same PricingApi the pricing-cache
+ * serves), with the assumptions listed and, when the store has them, historical actuals of
+ * similar work next to the estimate.
+ */
+import { divideRoundHalfEven, HOURS_PER_MONTH } from '@costtrace/core';
+import { MAX_QUERY_LIMIT } from '@costtrace/store';
+import type { DimensionFilter } from '@costtrace/store';
+import { QuoteRequest } from '@costtrace/proto';
+import type { QuoteResponse } from '@costtrace/proto';
+import type { PricingBackend } from '../commands/pricing-backend.js';
+import type { ArgsResult, CommandOutput } from '../command-args.js';
+import { renderRows } from '../table-format.js';
+import type { Cell } from '../table-format.js';
+import { COMMON_FLAGS_HELP, flag, parseCommand, pico, positiveDecimal, ratio, totals, usd } from './common-flags.js';
+import type { CommonArgs, CostSource } from './common-flags.js';
+import { usageError } from './command-deps.js';
+
+export const ESTIMATE_USAGE = `costtrace estimate training --gpu TYPE --count N (--hours H | --epochs E --samples S --rate SAMPLES_PER_S) [--epochs E] [--samples S]
+       costtrace estimate inference (--model provider/model --requests-per-day R --input-tokens I --output-tokens O [--cached-tokens C] | --gpu TYPE --count N [--hours-per-day H])
+       [--since 30d] [--where dim=value]... [--format table|json|csv]`;
+
+export const ESTIMATE_HELP = `usage: ${ESTIMATE_USAGE}
+
+Prices planned work before it runs, from the price catalog (the catalogs bundled with
+pricing-cache; GPU time at the reference on-demand GPU-hour rates).
+  training    GPU type × count × hours, or epochs × samples at a measured rate (samples/s
+              across the whole job) → total, per epoch, per sample, per GPU-hour
+  inference   requests/day × tokens/request × model, or GPU instances × hours/day
+              → daily and monthly (monthly = daily × ${HOURS_PER_MONTH} / 24, ${HOURS_PER_MONTH} hours a month)
+Every assumption is listed. With a reachable store, actuals of similar work over --since
+(default 30d) are shown beside it: for a model, the measured cost per request of that model
+(and per 1M tokens); for a GPU type, the average cost per trace (job) on that GPU type.
+--where narrows which historical spans count as similar.
+Money is exact (10^-12 USD), rounded once half to even.
+
+${COMMON_FLAGS_HELP}
+
+examples:
+  costtrace estimate training --gpu h100-80gb --count 8 --hours 12 --epochs 3 --samples 1200000
+  costtrace estimate training --gpu a100-80gb --count 4 --epochs 2 --samples 500000 --rate 850
+  costtrace estimate inference --model openai/gpt-4o-mini --requests-per-day 20000 --input-tokens 800 --output-tokens 200
+  costtrace estimate inference --gpu l4 --count 2 --hours-per-day 24 --format json`;
+
+const SCALE = 6;
+const ONE = 10n ** BigInt(SCALE);
+
+export type EstimateArgs =
+  | {
+      readonly kind: 'training';
+      readonly gpu: string;
+      readonly count: number;
+      /** Hours × 10^6. */
+      readonly hours: bigint;
+      readonly epochs: bigint | undefined;
+      readonly samples: bigint | undefined;
+      readonly rate: bigint | undefined;
+      readonly common: CommonArgs;
+    }
+  | {
+      readonly kind: 'inference-tokens';
+      readonly provider: string;
+      readonly model: string;
+      readonly requestsPerDay: bigint;
+      readonly inputTokens: bigint;
+      readonly outputTokens: bigint;
+      readonly cachedTokens: bigint;
+      readonly common: CommonArgs;
+    }
+  | {
+      readonly kind: 'inference-gpu';
+      readonly gpu: string;
+      readonly count: number;
+      readonly hoursPerDay: bigint;
+      readonly common: CommonArgs;
+    };
+
+const OWN_FLAGS = {
+  gpu: { value: true },
+  count: { value: true },
+  hours: { value: true },
+  epochs: { value: true },
+  samples: { value: true },
+  rate: { value: true },
+  model: { value: true },
+  'requests-per-day': { value: true },
+  'input-tokens': { value: true },
+  'output-tokens': { value: true },
+  'cached-tokens': { value: true },
+  'hours-per-day': { value: true },
+} as const;
+
+function whole(name: string, text: string | undefined, fallback?: bigint): bigint | string {
+  if (text === undefined) return fallback ?? `--${name} is required`;
+  if (!/^\d{1,15}$/.test(text)) return `--${name} must be a whole number (got ${JSON.stringify(text)})`;
+  return BigInt(text);
+}
+
+export function parseEstimateArgs(argv: readonly string[], nowSeconds: number): ArgsResult<EstimateArgs> {
+  const parsed = parseCommand(argv, OWN_FLAGS, nowSeconds, { since: '30d' });
+  if (!parsed.ok) return parsed;
+  const [kind, ...rest] = parsed.value.positionals;
+  if (rest.length > 0) return { ok: false, message: `unexpected argument ${JSON.stringify(rest[0])}` };
+  const f = parsed.value.flags;
+  const common = parsed.value.common;
+  const get = (n: string): string | undefined => flag(f, n);
+  const fail = (m: string): ArgsResult<EstimateArgs> => ({ ok: false, message: m });
+  const gpuCount = (): number | string => {
+    const c = whole('count', get('count'), 1n);
+    if (typeof c === 'string') return c;
+    if (c < 1n || c > 100_000n) return '--count must be from 1 to 100000';
+    return Number(c);
+  };
+  if (kind === 'training') {
+    const gpu = get('gpu');
+    if (gpu === undefined) return fail('training needs --gpu TYPE (e.g. h100-80gb; see costtrace pricing list)');
+    const count = gpuCount();
+    if (typeof count === 'string') return fail(count);
+    const epochs = get('epochs') === undefined ? undefined : whole('epochs', get('epochs'));
+    const samples = get('samples') === undefined ? undefined : whole('samples', get('samples'));
+    if (typeof epochs === 'string') return fail(epochs);
+    if (typeof samples === 'string') return fail(samples);
+    if (epochs === 0n || samples === 0n) return fail('--epochs and --samples must be at least 1');
+    let hours: bigint;
+    let rate: bigint | undefined;
+    if (get('hours') !== undefined) {
+      if (get('rate') !== undefined) return fail('give --hours or --rate, not both');
+      const h = positiveDecimal('hours', get('hours'), SCALE);
+      if (typeof h === 'string') return fail(h);
+      hours = h;
+    } else {
+      if (epochs === undefined || samples === undefined || get('rate') === undefined)
+        return fail('training needs --hours, or --epochs, --samples and --rate (samples per second)');
+      const r = positiveDecimal('rate', get('rate'), SCALE);
+      if (typeof r === 'string') return fail(r);
+      if (r === 0n) return fail('--rate must be above 0');
+      rate = r;
+      // hours = epochs × samples / (rate × 3600), at 10^-6 hours, rounded half to even
+      hours = divideRoundHalfEven(epochs * samples * ONE * ONE, r * 3600n);
+    }
+    if (hours === 0n) return fail('the job has no duration: --hours must be above 0');
+    return { ok: true, value: { kind, gpu, count, hours, epochs, samples, rate, common } };
+  }
+  if (kind === 'inference') {
+    const model = get('model');
+    if (model !== undefined) {
+      const slash = model.indexOf('/');
+      if (slash <= 0) return fail(`--model must be provider/model, e.g. openai/gpt-4o (got ${JSON.stringify(model)})`);
+      const rpd = whole('requests-per-day', get('requests-per-day'));
+      const input = whole('input-tokens', get('input-tokens'));
+      const output = whole('output-tokens', get('output-tokens'), 0n);
+      const cached = whole('cached-tokens', get('cached-tokens'), 0n);
+      for (const v of [rpd, input, output, cached]) if (typeof v === 'string') return fail(v);
+      if ((cached as bigint) > (input as bigint))
+        return fail('--cached-tokens is part of --input-tokens: it cannot exceed it');
+      return {
+        ok: true,
+        value: {
+          kind: 'inference-tokens',
+          provider: model.slice(0, slash),
+          model: model.slice(slash + 1),
+          requestsPerDay: rpd as bigint,
+          inputTokens: input as bigint,
+          outputTokens: output as bigint,
+          cachedTokens: cached as bigint,
+          common,
+        },
+      };
+    }
+    const gpu = get('gpu');
+    if (gpu === undefined)
+      return fail('inference needs --model provider/model with token counts, or --gpu TYPE --count N');
+    const count = gpuCount();
+    if (typeof count === 'string') return fail(count);
+    const hpd = positiveDecimal('hours-per-day', get('hours-per-day') ?? '24', SCALE);
+    if (typeof hpd === 'string') return fail(hpd);
+    if (hpd > 24n * ONE) return fail('--hours-per-day cannot exceed 24');
+    return { ok: true, value: { kind: 'inference-gpu', gpu, count, hoursPerDay: hpd, common } };
+  }
+  return fail('say what to estimate: training or inference');
+}
+
+/** What estimate needs: a pricing backend, and optionally the store for historical actuals. */
+export interface EstimateDeps {
+  readonly pricing: () => Promise<PricingBackend>;
+  readonly source?: CostSource | undefined;
+  readonly output: CommandOutput;
+  readonly nowSeconds?: number;
+}
+
+function decimal(value: bigint, scale: number): string {
+  const s = value.toString().padStart(scale + 1, '0');
+  const fraction = s.slice(-scale).replace(/0+$/, '');
+  return `${s.slice(0, -scale)}${fraction === '' ? '' : `.${fraction}`}`;
+}
+
+function gpuQuote(gpu: string, count: number, seconds: bigint): QuoteRequest {
+  const request = QuoteRequest.fromJSON({});
+  const slash = gpu.indexOf('/');
+  request.gpus.push({
+    provider: slash > 0 ? gpu.slice(0, slash) : '',
+    gpuType: slash > 0 ? gpu.slice(slash + 1) : gpu,
+    region: '',
+    gpuCount: count,
+    seconds: decimal(seconds, SCALE),
+    pricingModel: 0,
+  });
+  return request;
+}
+
+function quoted(res: QuoteResponse): bigint {
+  return pico(res.effectiveCost?.amount ?? '0');
+}
+
+function assumptionsOf(res: QuoteResponse): string[] {
+  return res.lines.map(
+    (l) =>
+      `${l.provider}/${l.sku}: ${l.listUnitPrice?.amount ?? '?'} ${l.listUnitPrice?.currency ?? 'USD'} list per unit, quantity ${l.quantity}, effective ${l.effectiveCost?.amount ?? '?'}`,
+  );
+}
+
+interface Figure {
+  readonly metric: string;
+  readonly value: string | null;
+  readonly note: string;
+}
+
+async function historical(
+  source: CostSource | undefined,
+  common: CommonArgs,
+  filter: DimensionFilter,
+): Promise<{ cost: bigint; requests: bigint; tokens: bigint; traces: bigint } | string> {
+  if (source === undefined) return 'no store configured';
+  try {
+    const filters = [...common.query.filters, filter];
+    const rows = await source.queryCosts({ ...common.query, groupBy: ['trace_id'], filters, limit: MAX_QUERY_LIMIT });
+    const t = totals(rows);
+    return { ...t, traces: BigInt(rows.length) };
+  } catch (err) {
+    return `store not reachable (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
+export async function runEstimate(argv: readonly string[], deps: EstimateDeps): Promise<number> {
+  const args = parseEstimateArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
+  if (!args.ok) return usageError('estimate', args.message, ESTIMATE_USAGE, deps.output);
+  const a = args.value;
+  const backend = await deps.pricing();
+  const figures: Figure[] = [];
+  const assumptions: string[] = [`prices: ${backend.description}`];
+  try {
+    if (a.kind === 'training') {
+      const seconds = a.hours * 3600n;
+      const res = await backend.quote(gpuQuote(a.gpu, a.count, seconds));
+      const total = quoted(res);
+      assumptions.push(...assumptionsOf(res));
+      assumptions.push(`${a.count} × ${a.gpu} for ${decimal(a.hours, SCALE)} h`);
+      if (a.rate !== undefined)
+        assumptions.push(
+          `duration = ${a.epochs} epochs × ${a.samples} samples ÷ ${decimal(a.rate, SCALE)} samples/s, to the microhour`,
+        );
+      figures.push({ metric: 'total', value: usd(total), note: 'USD for the whole job' });
+      const gpuHours = a.hours * BigInt(a.count);
+      figures.push({ metric: 'gpu_hours', value: decimal(gpuHours, SCALE), note: 'count × hours' });
+      figures.push({ metric: 'per_gpu_hour', value: usd(ratio(total * ONE, gpuHours)!), note: 'USD' });
+      if (a.epochs !== undefined)
+        figures.push({ metric: 'per_epoch', value: usd(ratio(total, a.epochs)!), note: 'USD' });
+      if (a.samples !== undefined) {
+        const processed = a.samples * (a.epochs ?? 1n);
+        figures.push({
+          metric: 'per_sample',
+          value: usd(ratio(total, processed)!),
+          note: `USD, over ${processed} samples processed`,
+        });
+      }
+      const past = await historical(deps.source, a.common, {
+        dimension: 'gpu_type',
+        values: [a.gpu.slice(a.gpu.indexOf('/') + 1)],
+      });
+      if (typeof past === 'string' || past.traces === 0n)
+        assumptions.push(
+          `no historical actuals: ${typeof past === 'string' ? past : `no spans on ${a.gpu} in the period`}`,
+        );
+      else {
+        const avg = ratio(past.cost, past.traces)!;
+        figures.push({
+          metric: 'actual_avg_per_job',
+          value: usd(avg),
+          note: `mean cost of ${past.traces} traces on ${a.gpu} in the period`,
+        });
+        figures.push({
+          metric: 'estimate_vs_actual_avg',
+          value: usd(total - avg),
+          note: 'USD, estimate minus the historical mean',
+        });
+      }
+    } else {
+      let daily: bigint;
+      let perRequest: bigint | null = null;
+      if (a.kind === 'inference-tokens') {
+        const request = QuoteRequest.fromJSON({});
+        request.models.push({
+          provider: a.provider,
+          model: a.model,
+          serviceTier: 0,
+          inputTokenRule: 0,
+          inputTokens: a.requestsPerDay * a.inputTokens,
+          outputTokens: a.requestsPerDay * a.outputTokens,
+          cacheReadTokens: a.requestsPerDay * a.cachedTokens,
+          cacheWriteTokens: 0n,
+          reasoningTokens: 0n,
+          requests: a.requestsPerDay,
+          images: 0n,
+          region: '',
+        });
+        const res = await backend.quote(request);
+        daily = quoted(res);
+        assumptions.push(...assumptionsOf(res));
+        assumptions.push(
+          `${a.requestsPerDay} requests/day × (${a.inputTokens} input incl. ${a.cachedTokens} cached + ${a.outputTokens} output tokens) on ${a.provider}/${a.model}, standard tier`,
+        );
+        perRequest = ratio(daily, a.requestsPerDay);
+      } else {
+        const res = await backend.quote(gpuQuote(a.gpu, a.count, a.hoursPerDay * 3600n));
+        daily = quoted(res);
+        assumptions.push(...assumptionsOf(res));
+        assumptions.push(`${a.count} × ${a.gpu} for ${decimal(a.hoursPerDay, SCALE)} h a day`);
+      }
+      const monthly = divideRoundHalfEven(daily * HOURS_PER_MONTH, 24n);
+      assumptions.push(`month = ${HOURS_PER_MONTH} hours (monthly = daily × ${HOURS_PER_MONTH} / 24)`);
+      figures.push({ metric: 'daily', value: usd(daily), note: 'USD' });
+      figures.push({ metric: 'monthly', value: usd(monthly), note: 'USD' });
+      if (perRequest !== null) figures.push({ metric: 'per_request', value: usd(perRequest), note: 'USD' });
+      if (a.kind === 'inference-tokens') {
+        const past = await historical(deps.source, a.common, { dimension: 'model', values: [a.model] });
+        if (typeof past === 'string' || past.requests === 0n)
+          assumptions.push(
+            `no historical actuals: ${typeof past === 'string' ? past : `no requests on ${a.model} in the period`}`,
+          );
+        else {
+          const actual = ratio(past.cost, past.requests)!;
+          figures.push({
+            metric: 'actual_per_request',
+            value: usd(actual),
+            note: `measured over ${past.requests} requests of ${a.model}`,
+          });
+          figures.push({
+            metric: 'monthly_at_actual',
+            value: usd(divideRoundHalfEven(actual * a.requestsPerDay * HOURS_PER_MONTH, 24n)),
+            note: 'USD, requests/day at the measured cost per request',
+          });
+        }
+      }
+    }
+  } finally {
+    backend.close();
+  }
+  const format = a.common.format;
+  if (format === 'json') {
+    deps.output.out(`${JSON.stringify({ figures, assumptions }, null, 2)}\n`);
+  } else {
+    const rows: Cell[][] = figures.map((f) => [f.metric, f.value, f.note]);
+    if (format === 'csv') rows.push(...assumptions.map((x): Cell[] => ['assumption', null, x]));
+    deps.output.out(renderRows(format, ['metric', 'value', 'note'], rows));
+    if (format === 'table') deps.output.out(`\nassumptions:\n${assumptions.map((x) => `  - ${x}`).join('\n')}\n`);
+  }
+  return 0;
+}
