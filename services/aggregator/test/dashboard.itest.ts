@@ -18,9 +18,10 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { CostSpanProcessor } from '@costtrace/otel';
 import { ClickHouseStore } from '@costtrace/store';
-import { Aggregator, DASHBOARD_CSP, loadBudgetsConfig, loadConfig } from '../src/index.js';
-import { budgetTopics, createBudgetTopics } from './support/budget-harness.js';
+import { Aggregator, DASHBOARD_CSP } from '../src/index.js';
+import { budgetTopics, createBudgetTopics, harnessBudgetsConfig } from './support/budget-harness.js';
 import { createTopics, deleteTopics, liveServices, testKafka, uniqueNames, waitFor } from './support/live-services.js';
+import { harnessConfig } from './support/aggregator-harness.js';
 
 // dist/test/dashboard.itest.js → repository root.
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -98,36 +99,14 @@ describe('dashboard in a real browser', () => {
 `,
     );
     aggregator = new Aggregator({
-      config: loadConfig(
-        {
-          kafkaBrokers: services.kafkaBrokers,
-          clickhouseUrl: services.clickhouseUrl,
-          clickhouseDatabase: names.database,
-          spansTopic: names.topic,
-          deadLetterTopic: names.dlqTopic,
-          consumerGroupId: names.groupId,
-          httpPort: 0,
-          grpcPort: 0,
-          apiPort: 0,
-          logLevel: 'warn',
-        },
-        {},
-      ),
-      budgets: loadBudgetsConfig(
-        {
-          budgetsFile: file,
-          costDeltasTopic: topics.deltas,
-          costDeltasDeadLetterTopic: topics.deltasDlq,
-          throttlesTopic: topics.throttles,
-          evaluatorGroupId: `${names.groupId}-budgets`,
-          instanceId: 'dashboard',
-          outboxDirectory: join(dir, 'outbox'),
-          tickMs: 100,
-          flushMs: 300,
-          refreshMs: 500,
-        },
-        {},
-      ),
+      config: harnessConfig(names),
+      budgets: harnessBudgetsConfig({
+        budgetsFile: file,
+        topics,
+        groupId: `${names.groupId}-budgets`,
+        instanceId: 'dashboard',
+        outboxDirectory: join(dir, 'outbox'),
+      }),
     });
     const addresses = await aggregator.start();
     api = `http://127.0.0.1:${addresses.api!.port}`;

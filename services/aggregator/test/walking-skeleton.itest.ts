@@ -12,7 +12,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { CostSpanProcessor } from '@costtrace/otel';
 import { ClickHouseStore } from '@costtrace/store';
-import { Aggregator, loadConfig } from '../src/index.js';
+import { Aggregator } from '../src/index.js';
 import {
   createTopics,
   decimalToPicos,
@@ -22,6 +22,7 @@ import {
   uniqueNames,
   waitFor,
 } from './support/live-services.js';
+import { harnessConfig } from './support/aggregator-harness.js';
 
 /** List prices in 10^-12 USD per token (= USD per 1M tokens × 10^6). */
 const PICOS_PER_TOKEN = {
@@ -84,21 +85,7 @@ describe('walking skeleton: SDK → OTLP/HTTP → Kafka → aggregator → Click
   before(async () => {
     await createTopics(kafka, [names.topic, names.dlqTopic]);
     aggregator = new Aggregator({
-      config: loadConfig(
-        {
-          kafkaBrokers: services.kafkaBrokers,
-          clickhouseUrl: services.clickhouseUrl,
-          clickhouseDatabase: names.database,
-          spansTopic: names.topic,
-          deadLetterTopic: names.dlqTopic,
-          consumerGroupId: names.groupId,
-          httpPort: 0,
-          grpcPort: 0,
-          apiPort: 0,
-          logLevel: 'warn',
-        },
-        {},
-      ),
+      config: harnessConfig(names),
     });
     const { http } = await aggregator.start();
     endpoint = `http://127.0.0.1:${http!.port}/v1/traces`;

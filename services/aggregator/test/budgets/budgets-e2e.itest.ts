@@ -13,7 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { CostSpanProcessor } from '@costtrace/otel';
-import { Aggregator, generateSecret, loadConfig, SpanDeltaRelay } from '../../src/index.js';
+import { Aggregator, generateSecret, SpanDeltaRelay } from '../../src/index.js';
 import { budgetTopics, createBudgetTopics, startBudgetHarness } from '../support/budget-harness.js';
 import type { Harness } from '../support/budget-harness.js';
 import {
@@ -26,6 +26,7 @@ import {
 } from '../support/live-services.js';
 import { otlpRows } from '../support/otlp-rows.js';
 import { independentVerify, until, WebhookReceiver } from '../support/webhook-receiver.js';
+import { harnessConfig } from '../support/aggregator-harness.js';
 
 /** gpt-4o-mini list prices, 10^-12 USD per token. */
 const INPUT = 150_000n;
@@ -88,19 +89,7 @@ budgets:
 `,
     );
     aggregator = new Aggregator({
-      config: loadConfig(
-        {
-          kafkaBrokers: services.kafkaBrokers,
-          clickhouseUrl: services.clickhouseUrl,
-          clickhouseDatabase: names.database,
-          spansTopic: names.topic,
-          deadLetterTopic: names.dlqTopic,
-          consumerGroupId: names.groupId,
-          httpPort: 0,
-          logLevel: 'warn',
-        },
-        {},
-      ),
+      config: harnessConfig(names),
     });
     const { http } = await aggregator.start();
     harness = await startBudgetHarness({

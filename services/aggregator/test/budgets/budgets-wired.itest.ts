@@ -12,8 +12,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { CostSpanProcessor } from '@costtrace/otel';
 import { ClickHouseStore } from '@costtrace/store';
-import { Aggregator, generateSecret, loadBudgetsConfig, loadConfig } from '../../src/index.js';
-import { budgetTopics, createBudgetTopics } from '../support/budget-harness.js';
+import { Aggregator, generateSecret } from '../../src/index.js';
+import { budgetTopics, createBudgetTopics, harnessBudgetsConfig } from '../support/budget-harness.js';
 import {
   createTopics,
   decimalToPicos,
@@ -23,6 +23,7 @@ import {
   uniqueNames,
 } from '../support/live-services.js';
 import { independentVerify, until, WebhookReceiver } from '../support/webhook-receiver.js';
+import { harnessConfig } from '../support/aggregator-harness.js';
 
 describe('budgets wired into the aggregator process', () => {
   const services = liveServices();
@@ -61,37 +62,14 @@ budgets:
 `,
     );
     aggregator = new Aggregator({
-      config: loadConfig(
-        {
-          kafkaBrokers: services.kafkaBrokers,
-          clickhouseUrl: services.clickhouseUrl,
-          clickhouseDatabase: names.database,
-          spansTopic: names.topic,
-          deadLetterTopic: names.dlqTopic,
-          consumerGroupId: names.groupId,
-          httpPort: 0,
-          grpcPort: 0,
-          apiPort: 0,
-          logLevel: 'warn',
-        },
-        {},
-      ),
-      budgets: loadBudgetsConfig(
-        {
-          budgetsFile: file,
-          costDeltasTopic: topics.deltas,
-          costDeltasDeadLetterTopic: topics.deltasDlq,
-          throttlesTopic: topics.throttles,
-          evaluatorGroupId: `${names.groupId}-budgets`,
-          instanceId: 'wired',
-          outboxDirectory: join(dir, 'outbox'),
-          webhookAllowPrivate: ['127.0.0.1/32'],
-          tickMs: 100,
-          flushMs: 300,
-          refreshMs: 500,
-        },
-        {},
-      ),
+      config: harnessConfig(names),
+      budgets: harnessBudgetsConfig({
+        budgetsFile: file,
+        topics,
+        groupId: `${names.groupId}-budgets`,
+        instanceId: 'wired',
+        outboxDirectory: join(dir, 'outbox'),
+      }),
     });
     const addresses = await aggregator.start();
     api = `http://127.0.0.1:${addresses.api!.port}`;

@@ -60,10 +60,16 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startBudgetHarness(options: HarnessOptions): Promise<Harness> {
-  const logger = pino({ level: options.logLevel ?? 'warn', base: { instance: options.instanceId } });
-  const store = new ClickHouseStore({ url: options.clickhouseUrl, database: options.database });
-  const config = loadBudgetsConfig(
+/** Budgets configuration for tests: the test's topics, fast ticks, loopback webhooks allowed. */
+export function harnessBudgetsConfig(options: {
+  readonly budgetsFile?: string | undefined;
+  readonly topics: BudgetTopics;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly outboxDirectory: string;
+  readonly config?: Partial<BudgetsConfig> | undefined;
+}): BudgetsConfig {
+  return loadBudgetsConfig(
     {
       budgetsFile: options.budgetsFile,
       costDeltasTopic: options.topics.deltas,
@@ -80,6 +86,19 @@ export async function startBudgetHarness(options: HarnessOptions): Promise<Harne
     },
     {},
   );
+}
+
+export async function startBudgetHarness(options: HarnessOptions): Promise<Harness> {
+  const logger = pino({ level: options.logLevel ?? 'warn', base: { instance: options.instanceId } });
+  const store = new ClickHouseStore({ url: options.clickhouseUrl, database: options.database });
+  const config = harnessBudgetsConfig({
+    budgetsFile: options.budgetsFile,
+    topics: options.topics,
+    groupId: options.groupId,
+    instanceId: options.instanceId,
+    outboxDirectory: options.outboxDirectory,
+    config: options.config,
+  });
   const service = new BudgetService({
     config,
     kafka: testKafka(options.brokers),
