@@ -18,8 +18,8 @@ import {
   runCompare,
   runEstimate,
   runRecommend,
-  clickHouseSignals,
-  clickHouseFocusUsage,
+  storeSignals,
+  storeFocusUsage,
   runExport,
   FOCUS_COLUMNS,
   runForecast,
@@ -551,7 +551,7 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
     );
     assert.match(plainLines[0]!, /,all,/);
     // with the ClickHouse usage source: split by token type
-    const focusDeps = (output: AnalysisDeps['output']) => ({ ...deps(output), focus: clickHouseFocusUsage(store) });
+    const focusDeps = (output: AnalysisDeps['output']) => ({ ...deps(output), focus: storeFocusUsage(store) });
     const c = capture();
     assert.equal(await runExport(['--format', 'focus', '--since', '2h'], focusDeps(c.output)), 0, c.err);
     const [header, ...lines] = c.out.trim().split('\r\n');
@@ -613,7 +613,7 @@ describe('costtrace top / compare / unit-economics / chargeback / forecast', () 
     const c = capture();
     const code = await runRecommend(['--since', '2h', '--format', 'json'], {
       ...deps(c.output),
-      signals: clickHouseSignals(store),
+      signals: storeSignals(store),
       budgets,
     });
     assert.equal(code, 0, c.err);
