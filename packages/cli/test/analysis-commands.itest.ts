@@ -749,6 +749,7 @@ function describeCommands(backend: Backend): void {
     });
     it('every command through the CLI with --store, in every format, the same on both stores', async () => {
       const range = ['--since', String(now - 7200), '--until', String(now + 60)];
+      const quoted = ['--where', 'tenant=acme', '--where', "tenant=o'brien"];
       const commands: Record<string, readonly string[]> = {
         report: ['report', '--by', 'route,commit', ...range],
         top: ['top', 'routes', ...range],
@@ -759,6 +760,8 @@ function describeCommands(backend: Backend): void {
         forecast: ['forecast', '--by', 'route', '--since', String(monthStart)],
         estimate: ['estimate', 'training', '--gpu', 'h100-80gb', '--count', '8', '--hours', '10', ...range],
         recommend: ['recommend', '--api-url', 'http://127.0.0.1:9', ...range],
+        // a quote in a value: each store quotes it in its own dialect (DuckDB doubles it)
+        'recommend quoted': ['recommend', '--api-url', 'http://127.0.0.1:9', ...quoted, ...range],
       };
       const mine = new Map<string, string>();
       const invocations = [
@@ -766,6 +769,7 @@ function describeCommands(backend: Backend): void {
           ['table', 'json', 'csv'].map((format) => [`${name} ${format}`, [...argv, '--format', format]] as const),
         ),
         ['export focus', ['export', '--format', 'focus', ...range]] as const,
+        ['export focus quoted', ['export', '--format', 'focus', ...quoted, ...range]] as const,
       ];
       for (const [key, argv] of invocations) {
         let out = '';
