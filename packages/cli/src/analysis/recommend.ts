@@ -71,7 +71,9 @@ export function storeSignals(store: SqlReader): RecommendSignals {
       }));
     },
     gpuSpans: async (range, limit) => {
-      const rows = await store.select<Record<string, string | string[]>>(gpuSpansSql(store.database, range, limit, store.literal));
+      const rows = await store.select<Record<string, string | string[]>>(
+        gpuSpansSql(store.database, range, limit, store.literal),
+      );
       return rows.map((r) => {
         const keys = (r.attribute_keys ?? []) as string[];
         const values = (r.attribute_values ?? []) as string[];
