@@ -11,7 +11,7 @@ import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
 import { DEV_USAGE, runDev } from './commands/dev.js';
 import { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
-import type { CostStore } from '@costtrace/store';
+import type { CostStore, SqlReader } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
 import type { AnalysisDeps } from './analysis/command-deps.js';
@@ -20,8 +20,8 @@ import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
 import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
 import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
-import { clickHouseFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
-import { clickHouseSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
+import { storeFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
+import { storeSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
 
@@ -192,6 +192,37 @@ function selectedSource(
   return { source: store, close: () => store.close() };
 }
 
+/**
+ * Runs a command that reads beyond the cost query model (export, recommend) over the store chosen
+ * by --store / COSTTRACE_STORE: `store` is that store's SQL reader, or undefined when the CLI was
+ * given a custom cost source (tests, an API), and the command falls back to the query model.
+ */
+async function withSelectedStore(
+  name: string,
+  argv: readonly string[],
+  io: CliIo,
+  command: (argv: readonly string[], store: SqlReader | undefined, source: CostSource) => Promise<number>,
+): Promise<number> {
+  const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
+  const selection = parseStoreSelection(storeText);
+  if (!selection.ok) {
+    io.err(`costtrace ${name}: ${selection.message}`);
+    return 2;
+  }
+  const custom = io.costSource?.();
+  const store = custom === undefined ? openCostStore(selection.value, io.env) : undefined;
+  try {
+    return await command(rest, store, custom?.source ?? store!);
+  } catch (err) {
+    const hint = storeOpenHint(selection.value, err);
+    if (hint === undefined) throw err;
+    io.err(`costtrace ${name}: ${hint}`);
+    return 1;
+  } finally {
+    await (custom?.close() ?? store?.close());
+  }
+}
+
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
 function apiCommand(name: string, summary: string): DelegatedCommand {
   return {
@@ -276,18 +307,14 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
         io.out(`${EXPORT_HELP}\n\n${ANALYSIS_STORE_HELP}`);
         return 0;
       }
-      const custom = io.costSource?.();
-      const store = custom === undefined ? storeFromEnv(io.env) : undefined;
-      try {
-        return await runExport(argv, {
-          source: custom?.source ?? store!,
-          focus: store === undefined ? undefined : clickHouseFocusUsage(store),
+      return withSelectedStore('export', argv, io, (rest, store, source) =>
+        runExport(rest, {
+          source,
+          focus: store === undefined ? undefined : storeFocusUsage(store),
           output: commandOutput(io),
           isTTY: io.isTTY === true,
-        });
-      } finally {
-        await (custom?.close() ?? store?.close());
-      }
+        }),
+      );
     },
   },
   analysisCommand(
@@ -306,25 +333,21 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
         io.out(`${RECOMMEND_HELP}\n\n${ANALYSIS_STORE_HELP}`);
         return 0;
       }
-      const custom = io.costSource?.();
-      const store = custom === undefined ? storeFromEnv(io.env) : undefined;
-      const at = argv.findIndex((a) => a === '--api-url' || a.startsWith('--api-url='));
-      const url =
-        (at === -1 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice(10) : argv[at + 1]) ??
-        io.env.COSTTRACE_API_URL ??
-        'http://127.0.0.1:8080';
-      const api = fetchApi(url);
-      try {
-        return await runRecommend(argv, {
-          source: custom?.source ?? store!,
-          signals: store === undefined ? undefined : clickHouseSignals(store),
+      return withSelectedStore('recommend', argv, io, (rest, store, source) => {
+        const at = rest.findIndex((a) => a === '--api-url' || a.startsWith('--api-url='));
+        const url =
+          (at === -1 ? undefined : rest[at]!.includes('=') ? rest[at]!.slice(10) : rest[at + 1]) ??
+          io.env.COSTTRACE_API_URL ??
+          'http://127.0.0.1:8080';
+        const api = fetchApi(url);
+        return runRecommend(rest, {
+          source,
+          signals: store === undefined ? undefined : storeSignals(store),
           budgets: (method, path) => api.request(method, path),
           output: commandOutput(io),
           isTTY: io.isTTY === true,
         });
-      } finally {
-        await (custom?.close() ?? store?.close());
-      }
+      });
     },
   },
   {

@@ -71,7 +71,7 @@ export type { ForecastArgs, Projection } from './analysis/forecast.js';
 export { ESTIMATE_HELP, ESTIMATE_USAGE, parseEstimateArgs, runEstimate } from './analysis/estimate.js';
 export type { EstimateArgs, EstimateDeps } from './analysis/estimate.js';
 export {
-  clickHouseFocusUsage,
+  storeFocusUsage,
   lineFromReport,
   linesFromUsage,
   csvToParquet,
@@ -85,7 +85,7 @@ export {
 } from './analysis/focus-export.js';
 export type { ExportArgs, ExportDeps, FocusLine, FocusUsageSource } from './analysis/focus-export.js';
 export {
-  clickHouseSignals,
+  storeSignals,
   parseRecommendArgs,
   RECOMMEND_HELP,
   RECOMMEND_USAGE,

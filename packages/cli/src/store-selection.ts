@@ -1,5 +1,5 @@
 import { DuckDbStore, StoreError } from '@costtrace/store';
-import type { CostStore } from '@costtrace/store';
+import type { ClickHouseStore } from '@costtrace/store';
 import { storeFromEnv } from './clickhouse-from-env.js';
 
 /** Where `--store` / COSTTRACE_STORE point: ClickHouse (default) or an embedded DuckDB file. */
@@ -47,8 +47,14 @@ export function extractStoreFlag(
   return { argv: rest, store };
 }
 
-/** Opens the selected store: DuckDB read-only, so a reader never changes the embedded file. */
-export function openCostStore(selection: StoreSelection, env: Readonly<Record<string, string | undefined>>): CostStore {
+/**
+ * Opens the selected store: DuckDB read-only, so a reader never changes the embedded file. Both
+ * are a CostStore and a SqlReader (for the store-neutral SQL of export and recommend).
+ */
+export function openCostStore(
+  selection: StoreSelection,
+  env: Readonly<Record<string, string | undefined>>,
+): ClickHouseStore | DuckDbStore {
   return selection.kind === 'duckdb' ? new DuckDbStore({ path: selection.path, readOnly: true }) : storeFromEnv(env);
 }
 

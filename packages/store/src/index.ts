@@ -65,4 +65,4 @@ export {
 } from './query/standard-reports.js';
 export { FOCUS_USAGE_DIMENSIONS, focusUsageSql } from './query/focus-usage-sql.js';
 export { gpuSpansSql, signalWhere, tokenMixSql } from './query/recommend-signals-sql.js';
-export type { SignalRange, SqlLiteral } from './query/recommend-signals-sql.js';
+export type { SignalRange, SqlLiteral, SqlReader } from './query/recommend-signals-sql.js';

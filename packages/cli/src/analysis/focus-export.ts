@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { divideRoundHalfEven } from '@costtrace/core';
 import { FOCUS_USAGE_DIMENSIONS, focusUsageSql, MAX_QUERY_LIMIT } from '@costtrace/store';
-import type { ClickHouseStore, CostReportRow, QueryDimension, SignalRange } from '@costtrace/store';
+import type { CostReportRow, QueryDimension, SignalRange, SqlReader } from '@costtrace/store';
 import type { ArgsResult } from '../command-args.js';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
@@ -276,11 +276,11 @@ export interface FocusUsageSource {
   focusUsage(range: SignalRange, bucketSeconds: number, limit: number): Promise<Record<string, string>[]>;
 }
 
-/** FocusUsageSource over ClickHouse, with the store-neutral SQL of @costtrace/store. */
-export function clickHouseFocusUsage(store: ClickHouseStore): FocusUsageSource {
+/** FocusUsageSource over ClickHouse or DuckDB, with the store-neutral SQL of @costtrace/store. */
+export function storeFocusUsage(store: SqlReader): FocusUsageSource {
   return {
     focusUsage: (range, bucketSeconds, limit) =>
-      store.select<Record<string, string>>(focusUsageSql(store.database, range, bucketSeconds, limit)),
+      store.select<Record<string, string>>(focusUsageSql(store.database, range, bucketSeconds, limit, store.literal)),
   };
 }
 

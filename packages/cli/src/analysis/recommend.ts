@@ -10,7 +10,7 @@
  */
 import { divideRoundHalfEven, GpuAttr, HOURS_PER_MONTH } from '@costtrace/core';
 import { gpuSpansSql, MAX_QUERY_LIMIT, tokenMixSql } from '@costtrace/store';
-import type { ClickHouseStore, SignalRange } from '@costtrace/store';
+import type { SignalRange, SqlReader } from '@costtrace/store';
 import type { ArgsResult } from '../command-args.js';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
@@ -55,11 +55,11 @@ export interface RecommendDeps extends AnalysisDeps {
   readonly budgets?: BudgetApi | undefined;
 }
 
-/** RecommendSignals over ClickHouse, with the store-neutral SQL of @costtrace/store. */
-export function clickHouseSignals(store: ClickHouseStore): RecommendSignals {
+/** RecommendSignals over ClickHouse or DuckDB, with the store-neutral SQL of @costtrace/store. */
+export function storeSignals(store: SqlReader): RecommendSignals {
   return {
     tokenMix: async (range) => {
-      const rows = await store.select<Record<string, string>>(tokenMixSql(store.database, range));
+      const rows = await store.select<Record<string, string>>(tokenMixSql(store.database, range, store.literal));
       return rows.map((r) => ({
         route: r.route ?? '',
         model: r.model ?? '',
@@ -71,7 +71,9 @@ export function clickHouseSignals(store: ClickHouseStore): RecommendSignals {
       }));
     },
     gpuSpans: async (range, limit) => {
-      const rows = await store.select<Record<string, string | string[]>>(gpuSpansSql(store.database, range, limit));
+      const rows = await store.select<Record<string, string | string[]>>(
+        gpuSpansSql(store.database, range, limit, store.literal),
+      );
       return rows.map((r) => {
         const keys = (r.attribute_keys ?? []) as string[];
         const values = (r.attribute_values ?? []) as string[];

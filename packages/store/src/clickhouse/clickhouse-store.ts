@@ -7,6 +7,7 @@ import { costQuerySql, topSpansSql } from '../query/clickhouse-cost-sql.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
+import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
@@ -43,9 +44,11 @@ export interface RetentionPolicy {
 }
 
 /** Production cost storage on ClickHouse: migrations, batched span inserts, queries. */
-export class ClickHouseStore implements CostStore {
+export class ClickHouseStore implements CostStore, SqlReader {
   readonly kind = 'clickhouse' as const;
   readonly database: string;
+  /** ClickHouse string literals (backslash escapes) for the store-neutral SQL builders. */
+  readonly literal: SqlLiteral = stringLiteral;
   private readonly client: ClickHouseClient;
 
   constructor(options: ClickHouseStoreOptions) {

@@ -8,6 +8,7 @@ import type { CostStore, TopSpanRow } from '../cost-store.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
+import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { duckCostQuerySql, duckTopSpansSql } from './duckdb-cost-sql.js';
@@ -129,9 +130,13 @@ function correctionValues(r: CostCorrectionRow): string {
  * one local file. DuckDB runs one statement at a time per connection, so operations are
  * serialized here; an insert is one transaction (span rows plus their rollup rows).
  */
-export class DuckDbStore implements CostStore {
+export class DuckDbStore implements CostStore, SqlReader {
   readonly kind = 'duckdb' as const;
   readonly path: string;
+  /** The schema that holds the tables, as the store-neutral SQL builders' table prefix. */
+  readonly database = 'main';
+  /** DuckDB string literals (quotes doubled) for the store-neutral SQL builders. */
+  readonly literal: SqlLiteral = duckString;
   private readonly readOnly: boolean;
   private opened: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
   private queue: Promise<unknown> = Promise.resolve();

@@ -19,6 +19,19 @@ export interface SignalRange {
 /** Quotes a value for the target SQL dialect; the default is ClickHouse's (backslash escapes). */
 export type SqlLiteral = (value: string) => string;
 
+/**
+ * A store that runs this store-neutral SQL: ClickHouseStore and DuckDbStore both are one. The
+ * SQL builders take `database` as the table prefix and `literal` as the dialect's quoting.
+ */
+export interface SqlReader {
+  /** Table prefix: the ClickHouse database, or DuckDB's schema `main`. */
+  readonly database: string;
+  /** The dialect's string literal (ClickHouse escapes with backslashes, DuckDB doubles quotes). */
+  readonly literal: SqlLiteral;
+  /** A read query; rows as JSON objects, 64-bit and decimal values as text. */
+  select<T>(sql: string): Promise<T[]>;
+}
+
 /** The WHERE condition of a signal range (time on the nanosecond column, then filters). */
 export function signalWhere(range: SignalRange, literal: SqlLiteral): string {
   const nano = (s: number): string => `${uintLiteral(s)}000000000`;
