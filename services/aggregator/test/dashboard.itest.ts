@@ -1,5 +1,6 @@
 // The dashboard in a real browser: Debian's headless Chromium driven by playwright-core (no
-// browser download) against a real Aggregator on Kafka and ClickHouse, fed spans over OTLP/HTTP
+// browser download) against the aggregator in embedded mode (in-process bus, DuckDB — what
+// `costtrace dev` runs), fed spans over OTLP/HTTP
 // with a mix of routes, commits, models and tenants, and two budgets (one over its limit, so a
 // throttle is active). Checks that the page loads under its CSP without errors, the charts carry
 // the stored data, switching the dimension redraws them, API values are rendered as text, and
@@ -17,11 +18,17 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { CostSpanProcessor } from '@costtrace/otel';
-import { ClickHouseStore } from '@costtrace/store';
-import { Aggregator, DASHBOARD_CSP } from '../src/index.js';
-import { budgetTopics, createBudgetTopics, harnessBudgetsConfig } from './support/budget-harness.js';
-import { createTopics, deleteTopics, liveServices, testKafka, uniqueNames, waitFor } from './support/live-services.js';
-import { harnessConfig } from './support/aggregator-harness.js';
+import { pino } from 'pino';
+import { DuckDbStore } from '@costtrace/store';
+import {
+  Aggregator,
+  DASHBOARD_CSP,
+  DuckDbBudgetStore,
+  InProcessBus,
+  loadBudgetsConfig,
+  loadConfig,
+} from '../src/index.js';
+import { waitFor } from './support/live-services.js';
 
 // dist/test/dashboard.itest.js → repository root.
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -60,11 +67,8 @@ async function seriesNames(page: Page): Promise<string[]> {
 }
 
 describe('dashboard in a real browser', () => {
-  const services = liveServices();
-  const names = uniqueNames('dashboard');
-  const topics = budgetTopics(names.topic);
-  const kafka = testKafka(services.kafkaBrokers);
   let dir = '';
+  let bus: InProcessBus | undefined;
   let aggregator: Aggregator;
   let api = '';
   let provider: BasicTracerProvider;
@@ -75,8 +79,6 @@ describe('dashboard in a real browser', () => {
     const executablePath = chromiumPath();
     dir = await mkdtemp(join(tmpdir(), 'costtrace-dashboard-'));
     await mkdir(RESULTS, { recursive: true });
-    await createTopics(kafka, [names.topic, names.dlqTopic]);
-    await createBudgetTopics(kafka, topics);
     const file = join(dir, 'budgets.yaml');
     await writeFile(
       file,
@@ -98,15 +100,38 @@ describe('dashboard in a real browser', () => {
     forecast: true
 `,
     );
+    const logger = pino({ level: 'warn' });
+    bus = new InProcessBus({ dataDir: join(dir, 'bus'), logger });
+    const store = new DuckDbStore({ path: join(dir, 'costtrace.duckdb') });
     aggregator = new Aggregator({
-      config: harnessConfig(names),
-      budgets: harnessBudgetsConfig({
-        budgetsFile: file,
-        topics,
-        groupId: `${names.groupId}-budgets`,
-        instanceId: 'dashboard',
-        outboxDirectory: join(dir, 'outbox'),
-      }),
+      config: loadConfig(
+        {
+          httpHost: '127.0.0.1',
+          grpcHost: '127.0.0.1',
+          apiHost: '127.0.0.1',
+          httpPort: 0,
+          grpcPort: 0,
+          apiPort: 0,
+          retentionIntervalSeconds: 0,
+          logLevel: 'warn',
+        },
+        {},
+      ),
+      logger,
+      kafka: bus.kafka(),
+      store,
+      budgetStore: new DuckDbBudgetStore(store),
+      budgets: loadBudgetsConfig(
+        {
+          budgetsFile: file,
+          outboxDirectory: join(dir, 'outbox'),
+          instanceId: 'dashboard',
+          tickMs: 100,
+          flushMs: 300,
+          refreshMs: 500,
+        },
+        {},
+      ),
     });
     const addresses = await aggregator.start();
     api = `http://127.0.0.1:${addresses.api!.port}`;
@@ -182,10 +207,7 @@ describe('dashboard in a real browser', () => {
     await browser?.close();
     await provider?.shutdown();
     await aggregator?.stop();
-    const store = new ClickHouseStore({ url: services.clickhouseUrl, database: names.database });
-    await store.command(`DROP DATABASE IF EXISTS ${names.database}`);
-    await store.close();
-    await deleteTopics(kafka, [names.topic, names.dlqTopic, topics.deltas, topics.deltasDlq, topics.throttles]);
+    bus?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
