@@ -10,7 +10,7 @@ import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
 import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
 import { DEV_USAGE, runDev } from './commands/dev.js';
-import { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
+import { extractStoreFlag, openSelected, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
 import type { CostStore, SqlReader } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
@@ -99,7 +99,10 @@ function costStoreCommand(
   name: string,
   summary: string,
   usage: string,
-  command: (argv: readonly string[], deps: { store: CostStore; output: CommandOutput }) => Promise<number>,
+  command: (
+    argv: readonly string[],
+    deps: { store: Pick<CostStore, 'queryCosts'>; output: CommandOutput },
+  ) => Promise<number>,
 ): DelegatedCommand {
   return {
     name,
@@ -118,16 +121,16 @@ function costStoreCommand(
         io.err(`costtrace ${name}: ${selection.message}`);
         return 2;
       }
-      const store = openCostStore(selection.value, io.env);
+      const opened = openSelected(selection.value, io.env);
       try {
-        return await command(rest, { store, output: commandOutput(io) });
+        return await command(rest, { store: opened.source, output: commandOutput(io) });
       } catch (err) {
         const hint = storeOpenHint(selection.value, err);
         if (hint === undefined) throw err;
         io.err(`costtrace ${name}: ${hint}`);
         return 1;
       } finally {
-        await store.close();
+        await opened.close();
       }
     },
   };
@@ -185,11 +188,11 @@ const ANALYSIS_STORE_HELP =
 
 /** The cost data of an analysis command: the store chosen by --store / COSTTRACE_STORE. */
 function selectedSource(
-  selection: Parameters<typeof openCostStore>[0],
+  selection: Parameters<typeof openSelected>[0],
   env: CliIo['env'],
 ): { source: CostSource; close: () => Promise<void> } {
-  const store = openCostStore(selection, env);
-  return { source: store, close: () => store.close() };
+  const { source, close } = openSelected(selection, env);
+  return { source, close };
 }
 
 /**
@@ -210,16 +213,17 @@ async function withSelectedStore(
     return 2;
   }
   const custom = io.costSource?.();
-  const store = custom === undefined ? openCostStore(selection.value, io.env) : undefined;
+  const opened = custom === undefined ? openSelected(selection.value, io.env) : undefined;
+  const store = opened?.store;
   try {
-    return await command(rest, store, custom?.source ?? store!);
+    return await command(rest, store, custom?.source ?? opened!.source);
   } catch (err) {
     const hint = storeOpenHint(selection.value, err);
     if (hint === undefined) throw err;
     io.err(`costtrace ${name}: ${hint}`);
     return 1;
   } finally {
-    await (custom?.close() ?? store?.close());
+    await (custom?.close() ?? opened?.close());
   }
 }
 

@@ -3,7 +3,7 @@ export type { CommandSpec, OptionSpec, ParsedCommand, ParseResult } from './args
 export { COMMANDS, DELEGATED_COMMANDS, run } from './cli.js';
 export type { CliIo, DelegatedCommand } from './cli.js';
 export { storeFromEnv } from './clickhouse-from-env.js';
-export { extractStoreFlag, openCostStore, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
+export { extractStoreFlag, openSelected, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
 export type { StoreSelection } from './store-selection.js';
 export { parseFlags } from './command-args.js';
 export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';
@@ -100,3 +100,4 @@ export type {
   RecommendSignals,
   TokenMixRow,
 } from './analysis/recommend.js';
+export { ApiCostSource } from './api-cost-source.js';

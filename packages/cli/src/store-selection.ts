@@ -1,13 +1,22 @@
 import { DuckDbStore, StoreError } from '@costtrace/store';
 import type { ClickHouseStore } from '@costtrace/store';
+import type { CostSource } from './analysis/common-flags.js';
+import { ApiCostSource } from './api-cost-source.js';
 import { storeFromEnv } from './clickhouse-from-env.js';
 
-/** Where `--store` / COSTTRACE_STORE point: ClickHouse (default) or an embedded DuckDB file. */
-export type StoreSelection = { readonly kind: 'clickhouse' } | { readonly kind: 'duckdb'; readonly path: string };
+/**
+ * Where `--store` / COSTTRACE_STORE point: ClickHouse (default), an embedded DuckDB file, or the
+ * query API of a running aggregator or `costtrace dev`.
+ */
+export type StoreSelection =
+  | { readonly kind: 'clickhouse' }
+  | { readonly kind: 'duckdb'; readonly path: string }
+  | { readonly kind: 'api'; readonly url: string };
 
-export const STORE_HELP = `--store clickhouse|duckdb:PATH   which store to read (or COSTTRACE_STORE; default clickhouse, from
-                                 CLICKHOUSE_URL). The embedded file of a running \`costtrace dev\` is
-                                 locked by it: query its API then (see costtrace dev).`;
+export const STORE_HELP = `--store clickhouse|duckdb:PATH|api:URL   which store to read (or COSTTRACE_STORE; default
+                                 clickhouse, from CLICKHOUSE_URL). The DuckDB file of a running
+                                 \`costtrace dev\` is locked by it: read it through its query API
+                                 then, e.g. --store api:http://127.0.0.1:PORT (the port dev prints).`;
 
 /** Pure: the `--store` value (or COSTTRACE_STORE) → a selection, or a message that says what to use. */
 export function parseStoreSelection(
@@ -17,9 +26,10 @@ export function parseStoreSelection(
   if (text.startsWith('duckdb:') && text.length > 'duckdb:'.length) {
     return { ok: true, value: { kind: 'duckdb', path: text.slice('duckdb:'.length) } };
   }
+  if (/^api:https?:\/\/./.test(text)) return { ok: true, value: { kind: 'api', url: text.slice('api:'.length) } };
   return {
     ok: false,
-    message: `store ${JSON.stringify(text)} is not clickhouse or duckdb:PATH (e.g. duckdb:./.costtrace/costtrace.duckdb)`,
+    message: `store ${JSON.stringify(text)} is not clickhouse, duckdb:PATH (e.g. duckdb:./.costtrace/costtrace.duckdb) or api:URL (e.g. api:http://127.0.0.1:8080)`,
   };
 }
 
@@ -49,13 +59,20 @@ export function extractStoreFlag(
 
 /**
  * Opens the selected store: DuckDB read-only, so a reader never changes the embedded file. Both
- * are a CostStore and a SqlReader (for the store-neutral SQL of export and recommend).
+ * are a CostStore and a SqlReader (for the store-neutral SQL of export and recommend); the query
+ * API is only a CostSource, so `store` is absent for it.
  */
-export function openCostStore(
+export function openSelected(
   selection: StoreSelection,
   env: Readonly<Record<string, string | undefined>>,
-): ClickHouseStore | DuckDbStore {
-  return selection.kind === 'duckdb' ? new DuckDbStore({ path: selection.path, readOnly: true }) : storeFromEnv(env);
+): { store: ClickHouseStore | DuckDbStore | undefined; source: CostSource; close: () => Promise<void> } {
+  if (selection.kind === 'api') {
+    const api = new ApiCostSource(selection.url);
+    return { store: undefined, source: api, close: () => api.close() };
+  }
+  const store =
+    selection.kind === 'duckdb' ? new DuckDbStore({ path: selection.path, readOnly: true }) : storeFromEnv(env);
+  return { store, source: store, close: () => store.close() };
 }
 
 /** The message for a store that cannot be opened, with what to do. */

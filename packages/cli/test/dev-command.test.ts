@@ -98,6 +98,24 @@ describe('costtrace dev', () => {
     assert.equal(code, 0, out.join('\n'));
     assert.match(out.join('\n'), /demo-tenant-hourly\|tenant=/);
 
+    // The printed report command reads the locked DuckDB file through the running API, and its
+    // per-commit totals are the ones the API itself serves.
+    assert.match(stdout, /costtrace report --store api:http:\/\/127\.0\.0\.1:\d+ --by route,commit --since 1h/);
+    const reportOut: string[] = [];
+    code = await run(['report', '--store', `api:${api}`, '--by', 'commit', '--since', '1h', '--format', 'json'], {
+      out: (t) => reportOut.push(t),
+      err: (t) => reportOut.push(t),
+      env: {},
+    });
+    assert.equal(code, 0, reportOut.join('\n'));
+    const reported = JSON.parse(reportOut.join('\n')) as {
+      commit?: string;
+      dimensions?: { commit: string };
+      spans: number;
+    }[];
+    const reportedCommits = reported.map((r) => r.dimensions?.commit ?? r.commit);
+    assert.ok(reportedCommits.includes('a1f3c9e') && reportedCommits.includes('b7d2e41'), reportOut.join('\n'));
+
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /stopped/);

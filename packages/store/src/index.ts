@@ -39,6 +39,7 @@ export {
   parseCostQuery,
   parseTime,
   parseTopSpansQuery,
+  QUERY_BUCKETS,
   QUERY_DIMENSIONS,
   QUERY_ORDERS,
   QUERY_SOURCES,

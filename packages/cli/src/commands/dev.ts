@@ -98,10 +98,11 @@ export async function runDev(
       '',
       `dashboard: ${addresses.api}/`,
       '',
-      'try, in another terminal:',
+      'try, in another terminal (the running process holds the DuckDB file, so the CLI reads it',
+      "through this process's query API):",
+      `  costtrace report --store api:${addresses.api} --by route,commit --since 1h`,
+      `  costtrace compare commit ${DEV_COMMITS.before} ${DEV_COMMITS.after} --store api:${addresses.api} --since 1h`,
       `  COSTTRACE_API_URL=${addresses.api} costtrace budget status ${stack.budgetId}`,
-      `  curl '${addresses.api}/api/v1/costs?by=route,commit&since=1h'`,
-      `  curl '${addresses.api}/api/v1/top/routes?since=1h'`,
     ].join('\n'),
   );
   const signal = await stopSignal;

@@ -77,7 +77,7 @@ export function reportTable(query: CostQuery, rows: readonly CostReportRow[]): {
 /** `costtrace report`: exit code 0 on success, 2 on bad arguments. */
 export async function runReport(
   argv: readonly string[],
-  deps: { readonly store: CostStore; readonly output: CommandOutput; readonly nowSeconds?: number },
+  deps: { readonly store: Pick<CostStore, 'queryCosts'>; readonly output: CommandOutput; readonly nowSeconds?: number },
 ): Promise<number> {
   const args = parseReportArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
   if (!args.ok) {

@@ -88,7 +88,8 @@ const MAX_VALUE_LENGTH = 1024;
 const MAX_RANGE_SECONDS = 400 * 86_400;
 const DURATION = /^(\d{1,6})(s|m|h|d|w)$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-const BUCKETS: Record<string, number> = {
+/** Bucket widths the query API accepts (`bucket=5m`), in seconds. */
+export const QUERY_BUCKETS: Readonly<Record<string, number>> = {
   '1m': 60,
   '5m': 300,
   '15m': 900,
@@ -249,9 +250,9 @@ export function parseCostQuery(params: QueryParams, nowSeconds: number): QueryPa
     const bucketText = single(params, 'bucket');
     let bucketSeconds: number | undefined;
     if (bucketText !== undefined) {
-      bucketSeconds = BUCKETS[bucketText];
+      bucketSeconds = QUERY_BUCKETS[bucketText];
       if (bucketSeconds === undefined)
-        throw new ParamError('bucket', `bucket must be one of ${Object.keys(BUCKETS).join(', ')}`);
+        throw new ParamError('bucket', `bucket must be one of ${Object.keys(QUERY_BUCKETS).join(', ')}`);
     }
     const corrections = single(params, 'corrections');
     if (corrections !== undefined && corrections !== 'true' && corrections !== 'false') {
