@@ -4,14 +4,21 @@ import type { CommandSpec } from './args.js';
 import { offlineBackend, remoteBackend } from './commands/pricing-backend.js';
 import type { PricingBackend, RemoteOptions } from './commands/pricing-backend.js';
 import { PRICING_COMMANDS, runPricing } from './commands/pricing.js';
-import { storeFromEnv } from './clickhouse-from-env.js';
 import type { CommandOutput } from './command-args.js';
 import { MIGRATE_USAGE, runMigrate } from './commands/migrate.js';
 import { REPORT_USAGE, runReport } from './commands/report.js';
 import { REPRICE_USAGE, runReprice } from './commands/reprice.js';
 import { DEV_USAGE, runDev } from './commands/dev.js';
-import { extractStoreFlag, openSelected, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
-import type { CostStore, SqlReader } from '@costtrace/store';
+import {
+  extractStoreFlag,
+  openSelected,
+  openWritable,
+  parseStoreSelection,
+  STORE_HELP,
+  storeOpenHint,
+  WRITABLE_STORE_HELP,
+} from './store-selection.js';
+import type { ClickHouseStore, CostStore, DuckDbStore, SqlReader } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
 import type { AnalysisDeps } from './analysis/command-deps.js';
@@ -60,14 +67,17 @@ function commandOutput(io: CliIo): CommandOutput {
   return { out: (text) => io.out(strip(text)), err: (text) => io.err(strip(text)) };
 }
 
-/** A command over the ClickHouse store named by CLICKHOUSE_URL / _DATABASE / _USER / _PASSWORD. */
-function storeCommand(
+/**
+ * A command that changes the store chosen by `--store` / COSTTRACE_STORE (migrate, reprice):
+ * ClickHouse (default, CLICKHOUSE_URL …) or an embedded DuckDB file, opened read-write.
+ */
+function writingStoreCommand(
   name: string,
   summary: string,
   usage: string,
   command: (
     argv: readonly string[],
-    deps: { store: ReturnType<typeof storeFromEnv>; output: CommandOutput },
+    deps: { store: ClickHouseStore | DuckDbStore; output: CommandOutput },
   ) => Promise<number>,
 ): DelegatedCommand {
   return {
@@ -77,15 +87,30 @@ function storeCommand(
     run: async (argv, io) => {
       if (argv.includes('--help') || argv.includes('-h')) {
         io.out(
-          `usage: ${usage}\n\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.`,
+          `usage: ${usage}\n\n${WRITABLE_STORE_HELP}\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.`,
         );
         return 0;
       }
-      const store = storeFromEnv(io.env);
+      const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
+      const selection = parseStoreSelection(storeText);
+      if (!selection.ok) {
+        io.err(`costtrace ${name}: ${selection.message}`);
+        return 2;
+      }
+      const opened = openWritable(selection.value, io.env);
+      if (!opened.ok) {
+        io.err(`costtrace ${name}: ${opened.message}`);
+        return 2;
+      }
       try {
-        return await command(argv, { store, output: commandOutput(io) });
+        return await command(rest, { store: opened.store, output: commandOutput(io) });
+      } catch (err) {
+        const hint = storeOpenHint(selection.value, err, true);
+        if (hint === undefined) throw err;
+        io.err(`costtrace ${name}: ${hint}`);
+        return 1;
       } finally {
-        await store.close();
+        await opened.store.close();
       }
     },
   };
@@ -271,10 +296,10 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
     REPORT_USAGE,
     runReport,
   ),
-  storeCommand('migrate', 'create or upgrade the ClickHouse schema', MIGRATE_USAGE, runMigrate),
+  writingStoreCommand('migrate', 'create or upgrade the schema (ClickHouse or DuckDB)', MIGRATE_USAGE, runMigrate),
   apiCommand('budget', 'budgets and their spend, alerts and throttles (set|list|get|delete|status|alerts)'),
   apiCommand('throttles', 'active throttles, with the budget, spend and limit behind each'),
-  storeCommand(
+  writingStoreCommand(
     'reprice',
     'what spans would cost under another price snapshot; --apply writes corrections',
     REPRICE_USAGE,

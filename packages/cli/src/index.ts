@@ -3,7 +3,15 @@ export type { CommandSpec, OptionSpec, ParsedCommand, ParseResult } from './args
 export { COMMANDS, DELEGATED_COMMANDS, run } from './cli.js';
 export type { CliIo, DelegatedCommand } from './cli.js';
 export { storeFromEnv } from './clickhouse-from-env.js';
-export { extractStoreFlag, openSelected, parseStoreSelection, STORE_HELP, storeOpenHint } from './store-selection.js';
+export {
+  extractStoreFlag,
+  openSelected,
+  openWritable,
+  parseStoreSelection,
+  STORE_HELP,
+  storeOpenHint,
+  WRITABLE_STORE_HELP,
+} from './store-selection.js';
 export type { StoreSelection } from './store-selection.js';
 export { parseFlags } from './command-args.js';
 export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';

@@ -75,10 +75,36 @@ export function openSelected(
   return { store, source: store, close: () => store.close() };
 }
 
-/** The message for a store that cannot be opened, with what to do. */
-export function storeOpenHint(selection: StoreSelection, err: unknown): string | undefined {
+export const WRITABLE_STORE_HELP = `--store clickhouse|duckdb:PATH   which store to change (or COSTTRACE_STORE; default clickhouse,
+                                 from CLICKHOUSE_URL). A DuckDB file is opened read-write, so not
+                                 while a running \`costtrace dev\` holds it; api:URL cannot be
+                                 written through.`;
+
+/**
+ * Opens the selected store for a command that writes (migrate, reprice): DuckDB read-write.
+ * The query API is read-only, so `api:` is refused with a message that says what to use.
+ */
+export function openWritable(
+  selection: StoreSelection,
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; store: ClickHouseStore | DuckDbStore } | { ok: false; message: string } {
+  if (selection.kind === 'api') {
+    return {
+      ok: false,
+      message: `the query API (${selection.url}) is read-only: use --store clickhouse or --store duckdb:PATH (stop a costtrace dev that holds the file first)`,
+    };
+  }
+  return {
+    ok: true,
+    store: selection.kind === 'duckdb' ? new DuckDbStore({ path: selection.path }) : storeFromEnv(env),
+  };
+}
+
+/** The message for a store that cannot be opened, with what to do (`writing`: migrate, reprice). */
+export function storeOpenHint(selection: StoreSelection, err: unknown, writing = false): string | undefined {
   if (selection.kind !== 'duckdb' || !(err instanceof StoreError) || err.code !== 'UNAVAILABLE') return undefined;
-  return /lock/i.test(err.message)
-    ? `${selection.path} is open in another process (a running costtrace dev holds it): query that process's API instead, e.g. curl 'http://127.0.0.1:<api port>/api/v1/costs?by=route&since=1h'`
-    : `cannot open ${selection.path}: ${err.message}`;
+  if (!/lock/i.test(err.message)) return `cannot open ${selection.path}: ${err.message}`;
+  return writing
+    ? `${selection.path} is open in another process (a running costtrace dev holds it): stop it, then run this again`
+    : `${selection.path} is open in another process (a running costtrace dev holds it): query that process's API instead, e.g. curl 'http://127.0.0.1:<api port>/api/v1/costs?by=route&since=1h'`;
 }

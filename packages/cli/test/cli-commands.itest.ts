@@ -1,7 +1,7 @@
-// `costtrace migrate`, `report` and `reprice` as functions against the real ClickHouse: the
-// report matches sums computed here; reprice reports the exact difference under a new
-// snapshot, writes versioned corrections only with --apply, leaves span_costs untouched, and a
-// second run finds nothing left to correct.
+// `costtrace migrate`, `report` and `reprice` as functions, the same cases against the real
+// ClickHouse and against a temporary DuckDB file: the report matches sums computed here; reprice
+// reports the exact difference under a new snapshot, writes versioned corrections only with
+// --apply, leaves span_costs untouched, and a second run finds nothing left to correct.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
-import { ClickHouseStore, MIGRATIONS } from '@costtrace/store';
+import { ClickHouseStore, DUCKDB_MIGRATIONS, DuckDbStore, MIGRATIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { runMigrate, runReport, runReprice } from '../src/index.js';
 
@@ -30,16 +30,44 @@ function capture() {
   };
 }
 
-describe('costtrace migrate / report / reprice', () => {
-  const url = process.env.CLICKHOUSE_URL;
-  if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
-  const database = `ct_cli_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const store = new ClickHouseStore({ url, database });
+/** A store under test, with its migration list and how to drop what the test created. */
+interface Backend {
+  readonly name: string;
+  readonly migrations: readonly { version: number }[];
+  open(dir: string): { store: ClickHouseStore | DuckDbStore; drop: () => Promise<void> };
+}
+
+const BACKENDS: readonly Backend[] = [
+  {
+    name: 'ClickHouse',
+    migrations: MIGRATIONS,
+    open: () => {
+      const url = process.env.CLICKHOUSE_URL;
+      if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
+      const database = `ct_cli_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+      const store = new ClickHouseStore({ url, database });
+      return { store, drop: () => store.command(`DROP DATABASE IF EXISTS ${database}`) };
+    },
+  },
+  {
+    name: 'DuckDB',
+    migrations: DUCKDB_MIGRATIONS,
+    // The file goes with the temporary folder.
+    open: (dir) => ({ store: new DuckDbStore({ path: join(dir, 'costtrace.duckdb') }), drop: () => Promise.resolve() }),
+  },
+];
+
+/** The cases, on one store: each store gets its own database or file. */
+function casesOn(backend: Backend): void {
   const dir = mkdtempSync(join(tmpdir(), 'costtrace-cli-'));
+  const { store, drop } = backend.open(dir);
+  const migrations = backend.migrations;
   const now = Math.floor(Date.now() / 1000);
   const rows: SpanCostRow[] = [];
   let oldTotal = 0n;
   let newTotal = 0n;
+  /** The correction each span should get, by `traceId/spanId`. */
+  const deltas = new Map<string, bigint>();
 
   before(() => {
     for (let i = 0; i < 200; i++) {
@@ -52,6 +80,7 @@ describe('costtrace migrate / report / reprice', () => {
       const gpu = i % 10 === 0 ? 1_000_000n : 0n;
       oldTotal += old + gpu;
       newTotal += repriced + gpu;
+      deltas.set(`${i.toString(16).padStart(32, '0')}/${(i + 1).toString(16).padStart(16, '0')}`, repriced - old);
       const start = BigInt(now - 600 + i) * 1_000_000_000n;
       const money = (p: bigint) => Money.fromSubunits(p);
       rows.push({
@@ -107,7 +136,7 @@ describe('costtrace migrate / report / reprice', () => {
   });
 
   after(async () => {
-    await store.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    await drop().catch(() => undefined);
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -115,13 +144,13 @@ describe('costtrace migrate / report / reprice', () => {
   it('migrates, idempotently, and reports status', async () => {
     const first = capture();
     assert.equal(await runMigrate([], { store, output: first.output }), 0);
-    assert.match(first.out, new RegExp(`applied migrations ${MIGRATIONS.map((m) => m.version).join(', ')}`));
+    assert.match(first.out, new RegExp(`applied migrations ${migrations.map((m) => m.version).join(', ')}`));
     const again = capture();
     assert.equal(await runMigrate([], { store, output: again.output }), 0);
     assert.match(again.out, /is up to date/);
     const status = capture();
     await runMigrate(['--status'], { store, output: status.output });
-    assert.equal(status.out.split('\n').filter((l) => l.startsWith('applied')).length, MIGRATIONS.length);
+    assert.equal(status.out.split('\n').filter((l) => l.startsWith('applied')).length, migrations.length);
     await store.insertSpanCosts(rows);
   });
 
@@ -197,9 +226,9 @@ describe('costtrace migrate / report / reprice', () => {
     assert.equal(Money.parse(report.repriced).subunits, newTotal);
     assert.equal(Money.parse(report.difference).subunits, newTotal - oldTotal);
     assert.equal(report.correctionsWritten, 0);
-    const [{ n }] = (await store.select<{ n: number }>(`SELECT count() AS n FROM ${database}.cost_corrections`)) as [
-      { n: number },
-    ];
+    const [{ n }] = (await store.select<{ n: number | string }>(
+      `SELECT count(*) AS n FROM ${store.database}.cost_corrections`,
+    )) as [{ n: number | string }];
     assert.equal(Number(n), 0, 'a dry run writes nothing');
 
     const applied = capture();
@@ -209,6 +238,15 @@ describe('costtrace migrate / report / reprice', () => {
       nowSeconds: now,
     });
     assert.match(applied.out, new RegExp(`wrote ${rows.length} correction rows as reprice-negotiated-2026-11-`));
+    // CAST … AS VARCHAR reads exact decimal text on both engines.
+    const written = await store.select<{ trace_id: string; span_id: string; delta: string }>(
+      `SELECT trace_id, span_id, CAST(delta_total AS VARCHAR) AS delta FROM ${store.database}.cost_corrections`,
+    );
+    assert.deepEqual(
+      new Map(written.map((r) => [`${r.trace_id}/${r.span_id}`, Money.parse(r.delta).subunits])),
+      deltas,
+      'one correction per span, each the exact repriced difference',
+    );
 
     const corrected = capture();
     await runReport(['--since', '1h', '--corrections', '--format', 'json'], {
@@ -243,4 +281,8 @@ describe('costtrace migrate / report / reprice', () => {
     assert.equal(second.changed, 0, 'nothing left to correct');
     assert.equal(Money.parse(second.difference).subunits, 0n);
   });
-});
+}
+
+for (const backend of BACKENDS) {
+  describe(`costtrace migrate / report / reprice on ${backend.name}`, () => casesOn(backend));
+}

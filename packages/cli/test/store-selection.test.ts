@@ -1,12 +1,13 @@
 // `--store` / COSTTRACE_STORE: parsing, and `costtrace report` on an embedded DuckDB file
-// (read-only), with the exact sums checked by independent bigint arithmetic.
+// (read-only), with the exact sums checked by independent bigint arithmetic; `migrate` on a new
+// DuckDB file (read-write), and `api:` refused for the commands that write.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatScaled, Money, MONEY_SCALE } from '@costtrace/core';
-import { DuckDbStore } from '@costtrace/store';
+import { DUCKDB_MIGRATIONS, DuckDbStore } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { extractStoreFlag, parseStoreSelection, run } from '../src/index.js';
 
@@ -111,6 +112,26 @@ describe('store selection', () => {
     const text = JSON.stringify(parsed);
     assert.ok(text.includes(formatScaled(1_000_000_000_003n, MONEY_SCALE)), text);
     assert.ok(text.includes(formatScaled(333_333_333_333n, MONEY_SCALE)), text);
+  });
+
+  it('migrates a new DuckDB file read-write, and refuses the read-only query API for writing commands', async () => {
+    const fresh = join(dir, 'fresh', 'costtrace.duckdb');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env: {} };
+    assert.equal(await run(['migrate', '--store', `duckdb:${fresh}`], io), 0, err.join('\n'));
+    assert.match(
+      out.join('\n'),
+      new RegExp(`applied migrations ${DUCKDB_MIGRATIONS.map((m) => m.version).join(', ')}`),
+    );
+    out.length = 0;
+    assert.equal(await run(['migrate', '--status', `--store=duckdb:${fresh}`], io), 0, err.join('\n'));
+    assert.equal(out.join('\n').match(/^applied /gm)?.length, DUCKDB_MIGRATIONS.length);
+    for (const command of ['migrate', 'reprice']) {
+      err.length = 0;
+      assert.equal(await run([command, '--store', 'api:http://127.0.0.1:1'], io), 2);
+      assert.match(err.join('\n'), /read-only: use --store clickhouse or --store duckdb:PATH/);
+    }
   });
 
   it('says what to use for an unknown store', async () => {

@@ -3,7 +3,12 @@ export type { ClickHouseStoreOptions, RetentionPolicy } from './clickhouse/click
 export type { CostStore, TopSpanRow } from './cost-store.js';
 export { DuckDbStore } from './duckdb/duckdb-store.js';
 export type { DuckDbStoreOptions } from './duckdb/duckdb-store.js';
-export { duckCostQuerySql, duckTopSpansSql } from './duckdb/duckdb-cost-sql.js';
+export {
+  duckCorrectionDeltasSql,
+  duckCostQuerySql,
+  duckRepriceCandidatesSql,
+  duckTopSpansSql,
+} from './duckdb/duckdb-cost-sql.js';
 export { DUCKDB_MIGRATIONS } from './duckdb/duckdb-schema.js';
 export type { DuckDbMigration } from './duckdb/duckdb-schema.js';
 export {
@@ -25,6 +30,7 @@ export { tsvField, tsvRow, tsvString, tsvStringArray } from './clickhouse/tsv.js
 export type { TsvValue } from './clickhouse/tsv.js';
 export type { CostCorrectionRow } from './cost-correction-row.js';
 export type { SpanCostRow } from './span-cost-row.js';
+export type { RepriceCandidateRow, SpanRepricingStore } from './span-repricing-store.js';
 export { StoreError } from './store-error.js';
 export type { StoreErrorCode } from './store-error.js';
 export {

@@ -2,13 +2,13 @@ import { readPriceSnapshotFile, repriceSpans, tableFromSnapshot } from '@costtra
 import type { RepriceReport } from '@costtrace/aggregator';
 import type { TokenPriceTable } from '@costtrace/core';
 import { parseTopSpansQuery } from '@costtrace/store';
-import type { ClickHouseStore, TopSpansQuery } from '@costtrace/store';
+import type { SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
 import type { ArgsResult, CommandOutput } from '../command-args.js';
 import { renderRows } from '../table-format.js';
 
 export const REPRICE_USAGE = `costtrace reprice --since 7d --snapshot prices.json [--until time] [--where dim=value]...
-                  [--apply] [--reason text] [--format table|json]
+                  [--apply] [--reason text] [--format table|json] [--store clickhouse|duckdb:PATH]
   The snapshot file is {"version": "...", "prices": [TokenPriceRecord...]} (or an array of them:
   the last is used). Without --apply only the difference is reported.`;
 
@@ -77,7 +77,7 @@ export function renderRepriceReport(report: RepriceReport, format: 'table' | 'js
 export async function runReprice(
   argv: readonly string[],
   deps: {
-    readonly store: ClickHouseStore;
+    readonly store: SpanRepricingStore;
     readonly output: CommandOutput;
     readonly nowSeconds?: number;
     readonly loadTable?: (path: string) => Promise<TokenPriceTable>;

@@ -3,13 +3,15 @@ import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import type { CostStore, TopSpanRow } from '../cost-store.js';
-import { costQuerySql, topSpansSql } from '../query/clickhouse-cost-sql.js';
+import { correctionDeltasSql, costQuerySql, repriceCandidatesSql, topSpansSql } from '../query/clickhouse-cost-sql.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
+import { repriceCandidateRow } from '../span-repricing-store.js';
+import type { RawRepriceCandidate, RepriceCandidateRow, SpanRepricingStore } from '../span-repricing-store.js';
 import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
 import type { Migration } from './migrations.js';
 import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
@@ -44,7 +46,7 @@ export interface RetentionPolicy {
 }
 
 /** Production cost storage on ClickHouse: migrations, batched span inserts, queries. */
-export class ClickHouseStore implements CostStore, SqlReader {
+export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore {
   readonly kind = 'clickhouse' as const;
   readonly database: string;
   /** ClickHouse string literals (backslash escapes) for the store-neutral SQL builders. */
@@ -141,6 +143,20 @@ export class ClickHouseStore implements CostStore, SqlReader {
   }
 
   /** Versions of the applied migrations, ascending. */
+  async repriceCandidates(query: TopSpansQuery, limit: number): Promise<RepriceCandidateRow[]> {
+    const rows = await this.select<RawRepriceCandidate>(
+      `${repriceCandidatesSql(this.database, query)} LIMIT ${uintLiteral(limit)}`,
+    );
+    return rows.map(repriceCandidateRow);
+  }
+
+  async correctionDeltas(query: TopSpansQuery): Promise<Map<string, string>> {
+    const rows = await this.select<{ trace_id: string; span_id: string; delta: string }>(
+      correctionDeltasSql(this.database, query),
+    );
+    return new Map(rows.map((r) => [`${r.trace_id}/${r.span_id}`, r.delta]));
+  }
+
   async appliedMigrations(): Promise<number[]> {
     const rows = await this.select<{ version: number }>(
       `SELECT DISTINCT version FROM ${this.database}.schema_migrations ORDER BY version`,

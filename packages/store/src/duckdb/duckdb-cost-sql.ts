@@ -77,3 +77,26 @@ export function duckTopSpansSql(query: TopSpansQuery): string {
     `ORDER BY cost_total DESC, trace_id, span_id LIMIT ${duckInt(query.limit)}`
   );
 }
+
+/** The spans a re-pricing run may correct: the same rows and order as `repriceCandidatesSql`. */
+export function duckRepriceCandidatesSql(query: TopSpansQuery, limit: number): string {
+  return (
+    `SELECT trace_id, span_id, start_time::VARCHAR AS start_unix, ` +
+    `service, environment, route, "commit" AS "commit", model, provider, team, tenant, currency, ` +
+    `input_tokens::VARCHAR AS input_tokens, output_tokens::VARCHAR AS output_tokens, ` +
+    `cache_read_tokens::VARCHAR AS cache_read_tokens, cache_write_tokens::VARCHAR AS cache_write_tokens, ` +
+    `reasoning_tokens::VARCHAR AS reasoning_tokens, ` +
+    `cost_gpu::VARCHAR AS cost_gpu, cost_compute::VARCHAR AS cost_compute, cost_total::VARCHAR AS cost_total ` +
+    `FROM span_costs WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} ` +
+    `AND model != '' AND (input_tokens + output_tokens) > 0 ORDER BY start_time, trace_id, span_id ` +
+    `LIMIT ${duckInt(limit)}`
+  );
+}
+
+/** Sum of applied correction deltas per span in a range, as `correctionDeltasSql`. */
+export function duckCorrectionDeltasSql(query: TopSpansQuery): string {
+  return (
+    `SELECT trace_id, span_id, sum(delta_total)::VARCHAR AS delta FROM cost_corrections ` +
+    `WHERE ${timeRange('start_time', query.since, query.until)} GROUP BY trace_id, span_id`
+  );
+}

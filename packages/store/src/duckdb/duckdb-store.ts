@@ -11,7 +11,14 @@ import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
-import { duckCostQuerySql, duckTopSpansSql } from './duckdb-cost-sql.js';
+import { repriceCandidateRow } from '../span-repricing-store.js';
+import type { RawRepriceCandidate, RepriceCandidateRow, SpanRepricingStore } from '../span-repricing-store.js';
+import {
+  duckCorrectionDeltasSql,
+  duckCostQuerySql,
+  duckRepriceCandidatesSql,
+  duckTopSpansSql,
+} from './duckdb-cost-sql.js';
 import { duckDecimal, duckInt, duckString, duckStringList } from './duckdb-literals.js';
 import { DUCKDB_MIGRATIONS, rollupInsertSql } from './duckdb-schema.js';
 import type { DuckDbMigration } from './duckdb-schema.js';
@@ -130,7 +137,7 @@ function correctionValues(r: CostCorrectionRow): string {
  * one local file. DuckDB runs one statement at a time per connection, so operations are
  * serialized here; an insert is one transaction (span rows plus their rollup rows).
  */
-export class DuckDbStore implements CostStore, SqlReader {
+export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
   readonly kind = 'duckdb' as const;
   readonly path: string;
   /** The schema that holds the tables, as the store-neutral SQL builders' table prefix. */
@@ -312,6 +319,29 @@ export class DuckDbStore implements CostStore, SqlReader {
       startTime: Number(start_unix),
       tokens: Number(tokens),
     }));
+  }
+
+  async repriceCandidates(query: TopSpansQuery, limit: number): Promise<RepriceCandidateRow[]> {
+    return (await this.select<RawRepriceCandidate>(duckRepriceCandidatesSql(query, limit))).map(repriceCandidateRow);
+  }
+
+  async correctionDeltas(query: TopSpansQuery): Promise<Map<string, string>> {
+    const rows = await this.select<{ trace_id: string; span_id: string; delta: string }>(
+      duckCorrectionDeltasSql(query),
+    );
+    return new Map(rows.map((r) => [`${r.trace_id}/${r.span_id}`, r.delta]));
+  }
+
+  /** Versions in schema_migrations (none when the file has no schema yet). */
+  async appliedMigrations(): Promise<number[]> {
+    const tables = await this.select<{ n: string | number }>(
+      "SELECT count(*)::VARCHAR AS n FROM information_schema.tables WHERE table_name = 'schema_migrations'",
+    );
+    if (Number(tables[0]?.n ?? 0) === 0) return [];
+    const rows = await this.select<{ version: number | string }>(
+      'SELECT DISTINCT version FROM schema_migrations ORDER BY version',
+    );
+    return rows.map((r) => Number(r.version));
   }
 
   /** A read query on this database; rows as JSON objects (64-bit and decimal values as text). */

@@ -1,32 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Money, priceGenAiUsage, GenAiAttr } from '@costtrace/core';
 import type { TokenPriceTable } from '@costtrace/core';
-import { correctionDeltasSql, repriceCandidatesSql } from '@costtrace/store';
-import type { ClickHouseStore, CostCorrectionRow, TopSpansQuery } from '@costtrace/store';
-
-interface CandidateRow {
-  trace_id: string;
-  span_id: string;
-  start_unix: number;
-  start_nanos: string;
-  service: string;
-  environment: string;
-  route: string;
-  commit: string;
-  model: string;
-  provider: string;
-  team: string;
-  tenant: string;
-  currency: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  cost_gpu: string;
-  cost_compute: string;
-  cost_total: string;
-}
+import type { CostCorrectionRow, SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 
 export interface RepriceLine {
   readonly model: string;
@@ -74,21 +49,13 @@ const parse = (text: string, currency: string): Money => Money.parse(text, curre
  * GPU and compute components stay. With `apply`, one correction row per changed span is written
  * under one correction id: span_costs is never modified, so every earlier figure stays auditable.
  */
-export async function repriceSpans(store: ClickHouseStore, options: RepriceOptions): Promise<RepriceReport> {
+export async function repriceSpans(store: SpanRepricingStore, options: RepriceOptions): Promise<RepriceReport> {
   const maxSpans = options.maxSpans ?? 2_000_000;
-  const candidates = await store.select<CandidateRow>(
-    `${repriceCandidatesSql(store.database, options.query)} LIMIT ${maxSpans + 1}`,
-  );
+  const candidates = await store.repriceCandidates(options.query, maxSpans + 1);
   if (candidates.length > maxSpans) {
     throw new Error(`more than ${maxSpans} spans in the range: narrow it with --since/--until or --where`);
   }
-  const deltas = new Map(
-    (
-      await store.select<{ trace_id: string; span_id: string; delta: string }>(
-        correctionDeltasSql(store.database, options.query),
-      )
-    ).map((r) => [`${r.trace_id}/${r.span_id}`, r.delta]),
-  );
+  const deltas = await store.correctionDeltas(options.query);
   const byModel = new Map<
     string,
     { model: string; provider: string; spans: number; changed: number; current: bigint; repriced: bigint }
@@ -102,18 +69,18 @@ export async function repriceSpans(store: ClickHouseStore, options: RepriceOptio
   let changed = 0;
   for (const row of candidates) {
     const currency = row.currency || 'USD';
-    const delta = deltas.get(`${row.trace_id}/${row.span_id}`);
-    const current = parse(row.cost_total, currency).add(
+    const delta = deltas.get(`${row.traceId}/${row.spanId}`);
+    const current = parse(row.costTotal, currency).add(
       delta === undefined ? Money.zero(currency) : parse(delta, currency),
     );
     const attributes: Record<string, unknown> = {
       [GenAiAttr.providerName]: row.provider,
       [GenAiAttr.requestModel]: row.model,
-      [GenAiAttr.inputTokens]: Number(row.input_tokens),
-      [GenAiAttr.outputTokens]: Number(row.output_tokens),
-      [GenAiAttr.cacheReadInputTokens]: Number(row.cache_read_tokens) || undefined,
-      [GenAiAttr.cacheCreationInputTokens]: Number(row.cache_write_tokens) || undefined,
-      [GenAiAttr.reasoningOutputTokens]: Number(row.reasoning_tokens) || undefined,
+      [GenAiAttr.inputTokens]: row.inputTokens,
+      [GenAiAttr.outputTokens]: row.outputTokens,
+      [GenAiAttr.cacheReadInputTokens]: row.cacheReadTokens || undefined,
+      [GenAiAttr.cacheCreationInputTokens]: row.cacheWriteTokens || undefined,
+      [GenAiAttr.reasoningOutputTokens]: row.reasoningTokens || undefined,
     };
     const priced = priceGenAiUsage((key) => attributes[key], options.table);
     const key = `${row.provider}/${row.model}`;
@@ -135,7 +102,7 @@ export async function repriceSpans(store: ClickHouseStore, options: RepriceOptio
       totalRepriced += current.subunits;
       continue;
     }
-    const repriced = priced.cost.total.add(parse(row.cost_gpu, currency)).add(parse(row.cost_compute, currency));
+    const repriced = priced.cost.total.add(parse(row.costGpu, currency)).add(parse(row.costCompute, currency));
     line.repriced += repriced.subunits;
     totalCurrent += current.subunits;
     totalRepriced += repriced.subunits;
@@ -147,9 +114,9 @@ export async function repriceSpans(store: ClickHouseStore, options: RepriceOptio
       snapshotVersion: options.table.version,
       appliedAtUnixSeconds: now,
       reason: options.reason ?? `reprice with ${options.table.version}`,
-      startTimeUnixSeconds: Number(row.start_unix),
-      traceId: row.trace_id,
-      spanId: row.span_id,
+      startTimeUnixSeconds: row.startTimeUnixSeconds,
+      traceId: row.traceId,
+      spanId: row.spanId,
       service: row.service,
       environment: row.environment,
       route: row.route,
