@@ -3,7 +3,7 @@
 // mid-retry that resumes from the outbox.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -173,7 +173,14 @@ describe('webhook dispatcher', () => {
       const script = fileURLToPath(new URL('../support/outbox-sender-process.js', import.meta.url));
       const child = spawn(process.execPath, [script, dir, url, secret], { stdio: ['ignore', 'pipe', 'inherit'] });
       try {
-        await until('two failed attempts by the child', () => receiver.received.length >= 2, 15_000);
+        // Wait for what the assertion below relies on: two attempts recorded in the outbox file
+        // (the receiver sees a request before the child has recorded its outcome).
+        const recordedAttempts = async (): Promise<number> => {
+          const text = await readFile(join(dir, 'webhook-outbox.jsonl'), 'utf8').catch(() => '');
+          return text.split('\n').filter((line) => line.includes('"r":"attempt"') && line.includes('evt_crashtest'))
+            .length;
+        };
+        await until('two failed attempts recorded by the child', async () => (await recordedAttempts()) >= 2, 15_000);
       } finally {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
