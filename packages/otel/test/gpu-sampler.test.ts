@@ -178,8 +178,7 @@ describe('GpuSampler', () => {
     // nvidia-smi reports utilisation over the period just past, so the sample at 3 s prices
     // [1 s, 3 s] at 100 %: shared by two, 1 each.
     now = 3n * second;
-    (sampler as unknown as { tick(): void }).tick();
-    await new Promise((r) => setTimeout(r, 10));
+    await (sampler as unknown as { tick(): Promise<void> }).tick();
     now = 4n * second; // 1 s shared at 100 %: 0.5 each
     assert.ok(ha !== undefined && hb !== undefined);
     sampler.release(ha);

@@ -196,7 +196,7 @@ export class GpuSampler {
     }
     this.apply(sample);
     this.state = 'running';
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
     return true;
   }
@@ -287,10 +287,11 @@ export class GpuSampler {
     }
   }
 
-  private tick(): void {
-    if (this.inFlight || this.state !== 'running') return;
+  /** One sample; the returned promise settles when it has been applied (tests await it). */
+  private tick(): Promise<void> {
+    if (this.inFlight || this.state !== 'running') return Promise.resolve();
     this.inFlight = true;
-    sampleGpus(this.run)
+    return sampleGpus(this.run)
       .then((sample) => {
         if (this.state !== 'running') return;
         if (!sample.available) {
