@@ -18,6 +18,7 @@ import {
   storeOpenHint,
   WRITABLE_STORE_HELP,
 } from './store-selection.js';
+import type { StoreSelection } from './store-selection.js';
 import type { ClickHouseStore, CostStore, DuckDbStore, SqlReader } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
@@ -67,6 +68,66 @@ function commandOutput(io: CliIo): CommandOutput {
   return { out: (text) => io.out(strip(text)), err: (text) => io.err(strip(text)) };
 }
 
+type Opened<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+/**
+ * The one path of every command that reads or writes a store: takes `--store` / COSTTRACE_STORE
+ * out of argv, opens the selection with `open`, runs `command`, turns store-opening failures
+ * into a message that says what to do, and closes what it opened.
+ */
+async function onSelectedStore<T>(
+  name: string,
+  argv: readonly string[],
+  io: CliIo,
+  open: (selection: StoreSelection) => Opened<T & { close(): Promise<void> }>,
+  command: (argv: readonly string[], opened: T) => Promise<number>,
+  options: { writing?: boolean; onStoreError?: (err: StoreError) => number } = {},
+): Promise<number> {
+  const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
+  const selection = parseStoreSelection(storeText);
+  if (!selection.ok) {
+    io.err(`costtrace ${name}: ${selection.message}`);
+    return 2;
+  }
+  const opened = open(selection.value);
+  if (!opened.ok) {
+    io.err(`costtrace ${name}: ${opened.message}`);
+    return 2;
+  }
+  try {
+    return await command(rest, opened.value);
+  } catch (err) {
+    const hint = storeOpenHint(selection.value, err, options.writing === true);
+    if (hint !== undefined) {
+      io.err(`costtrace ${name}: ${hint}`);
+      return 1;
+    }
+    if (err instanceof StoreError && options.onStoreError !== undefined) return options.onStoreError(err);
+    throw err;
+  } finally {
+    await opened.value.close();
+  }
+}
+
+/**
+ * What a reading command reads: a cost source injected by the caller (tests), or the selected
+ * store (ClickHouse, a DuckDB file read-only, or a query API; `store` is absent for the API).
+ */
+function readable(
+  io: CliIo,
+): (selection: StoreSelection) => Opened<{ store: SqlReader | undefined; source: CostSource; close(): Promise<void> }> {
+  return (selection) => {
+    const custom = io.costSource?.();
+    return {
+      ok: true,
+      value: custom === undefined ? openSelected(selection, io.env) : { store: undefined, ...custom },
+    };
+  };
+}
+
+const CLICKHOUSE_ENV_HELP =
+  'ClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.';
+
 /**
  * A command that changes the store chosen by `--store` / COSTTRACE_STORE (migrate, reprice):
  * ClickHouse (default, CLICKHOUSE_URL …) or an embedded DuckDB file, opened read-write.
@@ -86,39 +147,27 @@ function writingStoreCommand(
     usage,
     run: async (argv, io) => {
       if (argv.includes('--help') || argv.includes('-h')) {
-        io.out(
-          `usage: ${usage}\n\n${WRITABLE_STORE_HELP}\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.`,
-        );
+        io.out(`usage: ${usage}\n\n${WRITABLE_STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
         return 0;
       }
-      const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
-      const selection = parseStoreSelection(storeText);
-      if (!selection.ok) {
-        io.err(`costtrace ${name}: ${selection.message}`);
-        return 2;
-      }
-      const opened = openWritable(selection.value, io.env);
-      if (!opened.ok) {
-        io.err(`costtrace ${name}: ${opened.message}`);
-        return 2;
-      }
-      try {
-        return await command(rest, { store: opened.store, output: commandOutput(io) });
-      } catch (err) {
-        const hint = storeOpenHint(selection.value, err, true);
-        if (hint === undefined) throw err;
-        io.err(`costtrace ${name}: ${hint}`);
-        return 1;
-      } finally {
-        await opened.store.close();
-      }
+      return onSelectedStore(
+        name,
+        argv,
+        io,
+        (selection) => {
+          const opened = openWritable(selection, io.env);
+          return opened.ok ? { ok: true, value: opened.store } : opened;
+        },
+        (rest, store) => command(rest, { store, output: commandOutput(io) }),
+        { writing: true },
+      );
     },
   };
 }
 
 /**
  * A read-only command over the store chosen by `--store` / COSTTRACE_STORE: ClickHouse (default,
- * CLICKHOUSE_URL …) or an embedded DuckDB file, opened read-only.
+ * CLICKHOUSE_URL …), an embedded DuckDB file opened read-only, or a query API.
  */
 function costStoreCommand(
   name: string,
@@ -135,28 +184,12 @@ function costStoreCommand(
     usage,
     run: async (argv, io) => {
       if (argv.includes('--help') || argv.includes('-h')) {
-        io.out(
-          `usage: ${usage}\n\n${STORE_HELP}\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.`,
-        );
+        io.out(`usage: ${usage}\n\n${STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
         return 0;
       }
-      const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
-      const selection = parseStoreSelection(storeText);
-      if (!selection.ok) {
-        io.err(`costtrace ${name}: ${selection.message}`);
-        return 2;
-      }
-      const opened = openSelected(selection.value, io.env);
-      try {
-        return await command(rest, { store: opened.source, output: commandOutput(io) });
-      } catch (err) {
-        const hint = storeOpenHint(selection.value, err);
-        if (hint === undefined) throw err;
-        io.err(`costtrace ${name}: ${hint}`);
-        return 1;
-      } finally {
-        await opened.close();
-      }
+      return onSelectedStore(name, argv, io, readable(io), (rest, { source }) =>
+        command(rest, { store: source, output: commandOutput(io) }),
+      );
     },
   };
 }
@@ -178,78 +211,41 @@ function analysisCommand(
         io.out(`${help}\n\n${ANALYSIS_STORE_HELP}`);
         return 0;
       }
-      const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
-      const selection = parseStoreSelection(storeText);
-      if (!selection.ok) {
-        io.err(`costtrace ${name}: ${selection.message}`);
-        return 2;
-      }
-      const { source, close } = io.costSource?.() ?? selectedSource(selection.value, io.env);
-      try {
-        return await command(rest, { source, output: commandOutput(io), isTTY: io.isTTY === true });
-      } catch (err) {
-        const hint = storeOpenHint(selection.value, err);
-        if (hint !== undefined) {
-          io.err(`costtrace ${name}: ${hint}`);
-          return 1;
-        }
-        if (err instanceof StoreError) {
-          io.err(
-            `costtrace ${name}: ${err.message}. Is ClickHouse running at CLICKHOUSE_URL (${io.env.CLICKHOUSE_URL ?? 'default'}) with the schema (costtrace migrate)?`,
-          );
-          return 1;
-        }
-        throw err;
-      } finally {
-        await close();
-      }
+      return onSelectedStore(
+        name,
+        argv,
+        io,
+        readable(io),
+        (rest, { source }) => command(rest, { source, output: commandOutput(io), isTTY: io.isTTY === true }),
+        {
+          onStoreError: (err) => {
+            io.err(
+              `costtrace ${name}: ${err.message}. Is ClickHouse running at CLICKHOUSE_URL (${io.env.CLICKHOUSE_URL ?? 'default'}) with the schema (costtrace migrate)?`,
+            );
+            return 1;
+          },
+        },
+      );
     },
   };
 }
 
 const ANALYSIS_STORE_HELP =
-  `${STORE_HELP}\nClickHouse from CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.\n` +
+  `${STORE_HELP}\n${CLICKHOUSE_ENV_HELP}\n` +
   'Exit codes: 0 ok, 1 failed (store unreachable, nothing to allocate…), 2 usage error, 3 no data matched.';
-
-/** The cost data of an analysis command: the store chosen by --store / COSTTRACE_STORE. */
-function selectedSource(
-  selection: Parameters<typeof openSelected>[0],
-  env: CliIo['env'],
-): { source: CostSource; close: () => Promise<void> } {
-  const { source, close } = openSelected(selection, env);
-  return { source, close };
-}
 
 /**
  * Runs a command that reads beyond the cost query model (export, recommend) over the store chosen
  * by --store / COSTTRACE_STORE: `store` is that store's SQL reader, or undefined when the CLI was
- * given a custom cost source (tests, an API), and the command falls back to the query model.
+ * given a custom cost source (tests) or an API, and the command falls back to the query model.
  */
-async function withSelectedStore(
+function withSelectedStore(
   name: string,
   argv: readonly string[],
   io: CliIo,
   command: (argv: readonly string[], store: SqlReader | undefined, source: CostSource) => Promise<number>,
 ): Promise<number> {
-  const { argv: rest, store: storeText } = extractStoreFlag(argv, io.env);
-  const selection = parseStoreSelection(storeText);
-  if (!selection.ok) {
-    io.err(`costtrace ${name}: ${selection.message}`);
-    return 2;
-  }
-  const custom = io.costSource?.();
-  const opened = custom === undefined ? openSelected(selection.value, io.env) : undefined;
-  const store = opened?.store;
-  try {
-    return await command(rest, store, custom?.source ?? opened!.source);
-  } catch (err) {
-    const hint = storeOpenHint(selection.value, err);
-    if (hint === undefined) throw err;
-    io.err(`costtrace ${name}: ${hint}`);
-    return 1;
-  } finally {
-    await (custom?.close() ?? opened?.close());
-  }
+  return onSelectedStore(name, argv, io, readable(io), (rest, { store, source }) => command(rest, store, source));
 }
 
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
@@ -388,34 +384,24 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
         io.out(`${ESTIMATE_HELP}\n\n${ANALYSIS_STORE_HELP}`);
         return 0;
       }
-      const { argv: estimateArgv, store: storeText } = extractStoreFlag(argv, io.env);
-      const selection = parseStoreSelection(storeText);
-      if (!selection.ok) {
-        io.err(`costtrace estimate: ${selection.message}`);
-        return 2;
-      }
-      argv = estimateArgv;
-      const { source, close } = io.costSource?.() ?? selectedSource(selection.value, io.env);
       const factory =
         io.pricingBackend ??
         ((offline: boolean) =>
           offline ? offlineBackend() : Promise.reject(new Error('remote pricing is not used by estimate')));
-      try {
-        return await runEstimate(argv, {
-          pricing: () =>
-            factory(true, { address: '', token: undefined, caFile: undefined, tls: false, timeoutMs: 5000 }),
-          source,
-          output: commandOutput(io),
-        });
-      } catch (err) {
-        if (err instanceof PricingError) {
+      return withSelectedStore('estimate', argv, io, async (rest, _store, source) => {
+        try {
+          return await runEstimate(rest, {
+            pricing: () =>
+              factory(true, { address: '', token: undefined, caFile: undefined, tls: false, timeoutMs: 5000 }),
+            source,
+            output: commandOutput(io),
+          });
+        } catch (err) {
+          if (!(err instanceof PricingError)) throw err;
           io.err(`costtrace estimate: ${err.message}`);
           return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
         }
-        throw err;
-      } finally {
-        await close();
-      }
+      });
     },
   },
 ];
