@@ -56,47 +56,45 @@ interface SdkSpanInternals {
 }
 
 /**
- * The span's own attribute object, when writing into it directly keeps every SDK guarantee:
+ * Whether writing straight into the span's attribute object keeps every SDK guarantee:
  * sdk-trace-base 2.x bookkeeping present, the attribute count limit not reached even with every
  * cost attribute, no value length limit short enough to truncate ours, and no cost attribute
- * there yet. Otherwise undefined, and the writer goes through `setAttribute`.
+ * there yet. Otherwise the writer goes through `setAttribute`.
  */
-function directTarget(
-  span: Span,
-): { attrs: Attributes; internals: SdkSpanInternals & { _attributesCount: number } } | undefined {
-  const internals = span as unknown as SdkSpanInternals;
+function canWriteDirectly(internals: SdkSpanInternals): boolean {
   const count = internals._attributesCount;
   const limits = internals._spanLimits;
   const attrs = internals.attributes;
-  if (typeof count !== 'number' || limits === undefined || typeof attrs !== 'object' || attrs === null)
-    return undefined;
+  if (typeof count !== 'number' || limits === undefined || typeof attrs !== 'object' || attrs === null) return false;
   const countLimit = limits.attributeCountLimit;
-  if (countLimit !== undefined && (typeof countLimit !== 'number' || count + MAX_STAMPED > countLimit))
-    return undefined;
+  if (countLimit !== undefined && (typeof countLimit !== 'number' || count + MAX_STAMPED > countLimit)) return false;
   const lengthLimit = limits.attributeValueLengthLimit;
-  if (lengthLimit !== undefined && (typeof lengthLimit !== 'number' || lengthLimit < 1024)) return undefined;
-  if (!Object.isExtensible(attrs) || attrs['cost.total'] !== undefined || attrs['cost.unpriced_reason'] !== undefined) {
-    return undefined;
-  }
-  return { attrs, internals: internals as SdkSpanInternals & { _attributesCount: number } };
+  if (lengthLimit !== undefined && (typeof lengthLimit !== 'number' || lengthLimit < 1024)) return false;
+  return Object.isExtensible(attrs) && attrs['cost.total'] === undefined && attrs['cost.unpriced_reason'] === undefined;
 }
 
 /**
- * Writes a stamp onto a span in `onEnding` (still writable). Where it is safe (see directTarget)
- * it stores into the span's attribute object with constant keys and updates the SDK's attribute
- * count, like `setAttribute` would: V8 keeps such an object in fast mode, while adding the same
- * properties through `setAttribute`'s computed keys turns a span past ~20 attributes into a
- * slow dictionary object (measured in bench/sdk). Otherwise it calls `setAttribute` per value.
- * The constant keys below are the `cost.*` names of core's CostAttr (tests check the output).
+ * Writes a stamp onto a span in `onEnding` (still writable). Where it is safe (see
+ * canWriteDirectly) it stores into the span's attribute object with constant keys and updates the
+ * SDK's attribute count, like `setAttribute` would: V8 keeps such an object in fast mode, while
+ * adding the same properties through `setAttribute`'s computed keys turns a span past ~20
+ * attributes into a slow dictionary object (measured in bench/sdk). Otherwise it calls
+ * `setAttribute` per value. The constant keys below are the `cost.*` names of core's CostAttr
+ * (tests check the output). The price id list is stored as is, not copied: the processor hands
+ * over either a frozen list shared by every span billed at the same prices, or a list it built
+ * for this span alone, and changes neither afterwards.
  */
 export function writeCostAttributes(span: Span, s: CostStamp): void {
-  const direct = directTarget(span);
-  if (direct === undefined) {
+  const internals = span as unknown as SdkSpanInternals & { _attributesCount: number };
+  if (!canWriteDirectly(internals)) {
     writeThroughApi(span, s);
     return;
   }
-  const a = direct.attrs;
+  const a = internals.attributes;
   let added = 0;
+  // Attributes every priced span has come first, in a fixed order, and the optional ones after:
+  // spans that arrived with the same attribute layout then share hidden classes through the
+  // first stores, which keeps those property stores polymorphic rather than megamorphic.
   if (s.total !== undefined) {
     a['cost.total'] = s.total;
     added++;
@@ -107,6 +105,22 @@ export function writeCostAttributes(span: Span, s: CostStamp): void {
   }
   if (s.currency !== undefined) {
     a['cost.currency'] = s.currency;
+    added++;
+  }
+  if (s.version !== undefined) {
+    a['cost.pricing.version'] = s.version;
+    added++;
+  }
+  if (s.source !== undefined) {
+    a['cost.pricing.source'] = s.source;
+    added++;
+  }
+  if (s.priceIds !== undefined) {
+    a['cost.pricing.price_ids'] = s.priceIds as string[];
+    added++;
+  }
+  if (s.stale !== undefined) {
+    a['cost.pricing.stale'] = s.stale;
     added++;
   }
   if (s.input !== undefined) {
@@ -141,28 +155,11 @@ export function writeCostAttributes(span: Span, s: CostStamp): void {
     a['costtrace.instance.share_seconds'] = s.shareSeconds;
     added++;
   }
-  if (s.version !== undefined) {
-    a['cost.pricing.version'] = s.version;
-    added++;
-  }
-  if (s.source !== undefined) {
-    a['cost.pricing.source'] = s.source;
-    added++;
-  }
-  if (s.stale !== undefined) {
-    a['cost.pricing.stale'] = s.stale;
-    added++;
-  }
-  if (s.priceIds !== undefined) {
-    // Shared lists are frozen, so spans can share them; others are copied as setAttribute does.
-    a['cost.pricing.price_ids'] = Object.isFrozen(s.priceIds) ? (s.priceIds as string[]) : s.priceIds.slice();
-    added++;
-  }
   if (s.reason !== undefined) {
     a['cost.unpriced_reason'] = s.reason;
     added++;
   }
-  direct.internals._attributesCount += added;
+  internals._attributesCount += added;
 }
 
 function writeThroughApi(span: Span, s: CostStamp): void {

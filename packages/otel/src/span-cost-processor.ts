@@ -1,5 +1,12 @@
 import { diag, metrics, propagation, trace } from '@opentelemetry/api';
-import type { Attributes, AttributeValue, Context, Counter, DiagLogger, MeterProvider } from '@opentelemetry/api';
+import type {
+  Attributes,
+  AttributeValue,
+  Context,
+  DiagLogger,
+  MeterProvider,
+  ObservableResult,
+} from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   defaultInputTokenRule,
@@ -11,11 +18,19 @@ import {
   parseScaled,
 } from '@costtrace/core';
 import type { InputTokenRule, PricingModel, Quote } from '@costtrace/core';
-import { findDimension, resolveDimensionKeys } from './cost-dimensions.js';
+import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dimensions.js';
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
 import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
 import { InstanceShareMeter } from './instance/instance-share-meter.js';
-import { addPico, formatPico, KIND_BIT, picoToFloat, priceIdsFor, tokenLine } from './pricing/compiled-token-price.js';
+import {
+  addPico,
+  formatPico,
+  formatPicoNumber,
+  KIND_BIT,
+  picoToFloat,
+  priceIdsFor,
+  tokenLine,
+} from './pricing/compiled-token-price.js';
 import { bundledPricingView } from './pricing/bundled-catalog.js';
 import { pricingModelOf, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
 import type { PriceSource, PricingView } from './pricing/pricing-view.js';
@@ -109,7 +124,11 @@ export interface CostSpanProcessorStats {
   readonly idleInstanceSeconds: number;
 }
 
+/** The SDK's resource type, as the span carries it. */
+type Resource = Span['resource'];
+
 interface ResourceDimensions {
+  readonly resource: Resource;
   readonly attributes: Attributes;
   readonly values: readonly (AttributeValue | undefined)[];
   readonly hasVcs: boolean;
@@ -122,7 +141,7 @@ interface Priced {
   readonly ids: readonly string[];
 }
 
-const NO_LOOKUP: Attributes = Object.freeze({});
+const PRICED_ATTRS: Attributes = Object.freeze({ outcome: 'priced' });
 const EMPTY_START: StartContext | undefined = undefined;
 
 /**
@@ -148,8 +167,9 @@ export class CostSpanProcessor implements SpanProcessor {
     | undefined;
   private readonly logger: DiagLogger;
   private readonly meterProvider: MeterProvider | undefined;
-  private counter: Counter | undefined;
-  private readonly counterAttrs = new Map<string, Attributes>();
+  private metricsRegistered = false;
+  private lastRuleProvider: string | undefined;
+  private lastRule: InputTokenRule = 'input-includes-cache';
 
   private readonly starts = new WeakMap<Span, StartContext>();
   private readonly stamp = new CostStamp();
@@ -290,7 +310,7 @@ export class CostSpanProcessor implements SpanProcessor {
     const outputTokens = own[GenAiAttr.outputTokens];
     const model = stringValue(own[GenAiAttr.responseModel]) ?? stringValue(own[GenAiAttr.requestModel]);
     const tokenProvider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
-    const selfHosted = tokenProvider !== undefined && this.selfHosted.has(tokenProvider);
+    const selfHosted = tokenProvider !== undefined && this.selfHosted.size !== 0 && this.selfHosted.has(tokenProvider);
     if (!selfHosted && (inputTokens !== undefined || outputTokens !== undefined || model !== undefined)) {
       applicable = true;
       const tokens = this.priceTokens(stamp, own, view, at, tokenProvider, model, inputTokens, outputTokens);
@@ -306,7 +326,7 @@ export class CostSpanProcessor implements SpanProcessor {
     const gpuSeconds = own[GpuAttr.seconds];
     if (gpuSeconds !== undefined) {
       applicable = true;
-      const gpu = this.priceGpu(own, span.resource.attributes, view, at, gpuSeconds);
+      const gpu = this.priceGpu(own, this.resourceDimensions(span.resource).attributes, view, at, gpuSeconds);
       if (typeof gpu === 'string') reason ??= gpu;
       else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
       else {
@@ -321,7 +341,7 @@ export class CostSpanProcessor implements SpanProcessor {
     const instance = this.endInstance(span);
     if (instance !== undefined) {
       applicable = true;
-      const compute = this.priceInstance(span.resource.attributes, view, at, instance);
+      const compute = this.priceInstance(this.resourceDimensions(span.resource).attributes, view, at, instance);
       if (typeof compute === 'string') reason ??= compute;
       else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
       else {
@@ -347,20 +367,24 @@ export class CostSpanProcessor implements SpanProcessor {
       if (view.stale) stamp.stale = true;
       stamp.priceIds = priceIds;
       this.priced += 1;
-      this.count('priced', undefined);
     }
     if (reason !== undefined) {
       stamp.reason = reason;
       if (currency === undefined) this.unpriced += 1;
       this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
-      this.count('unpriced', reason);
     }
+    if (!this.metricsRegistered) this.registerMetrics();
     writeCostAttributes(span, stamp);
     this.stampDimensions(span, own);
   }
 
   private inputRule(provider: string): InputTokenRule {
-    return this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
+    // Remembers the last provider's rule: traffic is mostly one provider at a time.
+    if (provider === this.lastRuleProvider) return this.lastRule;
+    const rule = this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
+    this.lastRuleProvider = provider;
+    this.lastRule = rule;
+    return rule;
   }
 
   private priceTokens(
@@ -400,20 +424,42 @@ export class CostSpanProcessor implements SpanProcessor {
     const compiled = lookup.price;
     const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
     const billedReasoning = compiled.reasoningSeparate ? reasoning : 0;
-    const inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
-    const readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
-    const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
-    const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
-    const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
-    // Components are stamped when non-zero (an absent component is zero), in the full set only.
-    if (this.full) {
-      if (inputLine !== 0) stamp.input = formatPico(inputLine);
-      if (outputLine !== 0) stamp.output = formatPico(outputLine);
-      if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
-      if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
-      if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
+    let total: number | bigint;
+    // Fast path: each line is tokens × integer pico-units per token. Every operand is a
+    // non-negative integer, so while the sum stays at or below 2^53 - 1 every product and partial
+    // sum is below it too and exact in doubles (a NaN per-token price, meaning "not an integer",
+    // fails the comparison). Otherwise the bigint lines, rounded half to even once each.
+    const inputPico = uncached * compiled.input;
+    const readPico = cacheRead * compiled.cacheRead;
+    const writePico = cacheWrite * compiled.cacheWrite;
+    const outputPico = plainOutput * compiled.output;
+    const reasoningPico = billedReasoning * compiled.reasoning;
+    const sum = inputPico + readPico + writePico + outputPico + reasoningPico;
+    if (sum <= Number.MAX_SAFE_INTEGER) {
+      total = sum;
+      // Components are stamped when non-zero (an absent component is zero), in the full set only.
+      if (this.full) {
+        if (inputPico !== 0) stamp.input = formatPicoNumber(inputPico);
+        if (outputPico !== 0) stamp.output = formatPicoNumber(outputPico);
+        if (readPico !== 0) stamp.cacheRead = formatPicoNumber(readPico);
+        if (writePico !== 0) stamp.cacheWrite = formatPicoNumber(writePico);
+        if (reasoningPico !== 0) stamp.reasoning = formatPicoNumber(reasoningPico);
+      }
+    } else {
+      const inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
+      const readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
+      const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
+      const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
+      const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
+      if (this.full) {
+        if (inputLine !== 0) stamp.input = formatPico(inputLine);
+        if (outputLine !== 0) stamp.output = formatPico(outputLine);
+        if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
+        if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
+        if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
+      }
+      total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
     }
-    const total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
     const mask =
       (uncached > 0 ? KIND_BIT.input : 0) |
       (cacheRead > 0 ? KIND_BIT.cacheRead : 0) |
@@ -535,16 +581,19 @@ export class CostSpanProcessor implements SpanProcessor {
 
   private stampDimensions(span: Span, own: Attributes): void {
     const start = this.starts.get(span);
-    const resource = this.resourceDimensions(span.resource.attributes);
+    const resource = this.resourceDimensions(span.resource);
     const dimensions = this.dimensions;
     for (let i = 0; i < dimensions.length; i++) {
       const dimension = dimensions[i] as ResolvedDimension;
-      if (own[dimension.target] !== undefined) continue;
-      const value = findDimension(dimension.keys, dimension.ownKeys, own, start, resource.values[i]);
+      const ownValue = dimension.ownValue(own, dimension.target, dimension.ownKeys);
+      if (ownValue === TARGET_SET) continue;
+      const value =
+        ownValue ??
+        (start === undefined ? resource.values[i] : inheritedDimension(dimension.keys, start, resource.values[i]));
       if (value !== undefined) span.setAttribute(dimension.target, value);
     }
     if (start !== undefined && own[DimensionAttr.httpRoute] === undefined) {
-      const route = findDimension(ROUTE_KEYS, NO_KEYS, NO_LOOKUP, start, undefined);
+      const route = inheritedDimension(ROUTE_KEYS, start, undefined);
       if (route !== undefined) span.setAttribute(DimensionAttr.httpRoute, route);
     }
     if (this.vcsRevision !== undefined && !resource.hasVcs && own[DimensionAttr.vcsRevision] === undefined) {
@@ -555,11 +604,17 @@ export class CostSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Dimension values the resource provides, cached per resource (it rarely changes). */
-  private resourceDimensions(attributes: Attributes): ResourceDimensions {
+  /**
+   * The resource's attributes and the dimension values it provides, cached per resource object
+   * (a tracer provider has one), so a span does not go through the resource's attribute getter.
+   * Not cached while the resource still waits for asynchronous detectors.
+   */
+  private resourceDimensions(resource: Resource): ResourceDimensions {
     let cached = this.resourceCache;
-    if (cached === undefined || cached.attributes !== attributes) {
+    if (cached === undefined || cached.resource !== resource) {
+      const attributes = resource.attributes;
       cached = {
+        resource,
         attributes,
         values: this.dimensions.map((d) => {
           for (const key of d.keys) if (attributes[key] !== undefined) return attributes[key];
@@ -568,26 +623,30 @@ export class CostSpanProcessor implements SpanProcessor {
         hasVcs: attributes[DimensionAttr.vcsRevision] !== undefined,
         hasEnvironment: attributes[DimensionAttr.environment] !== undefined,
       };
-      this.resourceCache = cached;
+      if (resource.asyncAttributesPending !== true) this.resourceCache = cached;
     }
     return cached;
   }
 
-  private count(outcome: 'priced' | 'unpriced', reason: string | undefined): void {
-    if (this.counter === undefined) {
-      const provider = this.meterProvider ?? metrics.getMeterProvider();
-      this.counter = provider.getMeter('@costtrace/otel').createCounter('costtrace.sdk.spans', {
-        description: 'Spans the CostSpanProcessor priced, or could not price (by cost.unpriced_reason)',
-        unit: '{span}',
-      });
-    }
-    const key = reason ?? outcome;
-    let attrs = this.counterAttrs.get(key);
-    if (attrs === undefined) {
-      attrs = reason === undefined ? { outcome } : { outcome, 'cost.unpriced_reason': reason };
-      this.counterAttrs.set(key, attrs);
-    }
-    this.counter.add(1, attrs);
+  /**
+   * `costtrace.sdk.spans`, an observable counter read from the processor's own tallies at
+   * collection time, so pricing a span never calls into the metrics SDK. Registered on the first
+   * cost-bearing span (the global meter provider is usually installed after the processor is
+   * constructed).
+   */
+  private registerMetrics(): void {
+    this.metricsRegistered = true;
+    const provider = this.meterProvider ?? metrics.getMeterProvider();
+    const counter = provider.getMeter('@costtrace/otel').createObservableCounter('costtrace.sdk.spans', {
+      description: 'Spans the CostSpanProcessor priced, or could not price (by cost.unpriced_reason)',
+      unit: '{span}',
+    });
+    counter.addCallback((result: ObservableResult) => {
+      result.observe(this.priced, PRICED_ATTRS);
+      for (const [reason, count] of Object.entries(this.byReason)) {
+        result.observe(count, { outcome: 'unpriced', 'cost.unpriced_reason': reason });
+      }
+    });
   }
 
   private fail(err: unknown): void {
@@ -621,7 +680,6 @@ export class CostSpanProcessor implements SpanProcessor {
 }
 
 const ROUTE_KEYS: readonly string[] = [DimensionAttr.httpRoute];
-const NO_KEYS: readonly string[] = [];
 
 function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;

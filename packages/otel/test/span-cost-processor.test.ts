@@ -6,6 +6,7 @@ import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { MeterProvider as SdkMeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { quoteUsage } from '@costtrace/core';
 import { bundledPriceSnapshot, CostSpanProcessor, StaticPriceSource } from '../src/index.js';
@@ -31,12 +32,39 @@ function setup(options: CostSpanProcessorOptions = {}, resource: Attributes = {}
   return { exporter, processor, tracer, provider, run };
 }
 
-/** A meter provider that records counter increments. */
-function recordingMeter(): { provider: MeterProvider; adds: { value: number; attrs: Attributes }[] } {
-  const adds: { value: number; attrs: Attributes }[] = [];
-  const counter = { add: (value: number, attrs: Attributes = {}) => adds.push({ value, attrs }) };
-  const meter = { createCounter: () => counter };
-  return { provider: { getMeter: () => meter } as unknown as MeterProvider, adds };
+/** A real metrics SDK meter provider with a reader the test collects from on demand. */
+function recordingMeter(): { provider: MeterProvider; spans: () => Promise<Map<string, number>> } {
+  const reader = new MetricReaderForTests();
+  const provider = new SdkMeterProvider({ readers: [reader] });
+  return {
+    provider,
+    /** `costtrace.sdk.spans` by series: "priced", or the unpriced reason. */
+    spans: async () => {
+      const { resourceMetrics, errors } = await reader.collect();
+      assert.deepEqual(errors, []);
+      const series = new Map<string, number>();
+      for (const scope of resourceMetrics.scopeMetrics) {
+        for (const metric of scope.metrics) {
+          if (metric.descriptor.name !== 'costtrace.sdk.spans') continue;
+          for (const point of metric.dataPoints) {
+            const reason = point.attributes['cost.unpriced_reason'];
+            series.set(typeof reason === 'string' ? reason : String(point.attributes.outcome), point.value as number);
+          }
+        }
+      }
+      return series;
+    },
+  };
+}
+
+/** A pull reader: collect() reads the current values (cumulative). */
+class MetricReaderForTests extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Independent decimal formatting of a pico-dollar bigint (test side, not the code under test). */
@@ -222,6 +250,48 @@ describe('CostSpanProcessor: tokens', () => {
     );
   });
 
+  it('agrees with core to the pico-dollar beyond 2^53 pico-dollars too, components included', () => {
+    // Line items past 2^53 pico-dollars (~9 000 USD) leave the double fast path for bigints;
+    // both paths must give core's exact figures, total and every component.
+    const snapshot = bundledPriceSnapshot();
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new CostSpanProcessor({ env: {} }), new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('prop-big');
+    const component = { input_tokens: 'cost.input_tokens', output_tokens: 'cost.output_tokens' } as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('gpt-4o', 'gpt-4o-mini', 'o3-mini'),
+        fc.oneof(fc.nat(5_000), fc.integer({ min: 1_000_000_000, max: 4_000_000_000_000 })),
+        fc.oneof(fc.nat(5_000), fc.integer({ min: 1_000_000_000, max: 900_000_000_000 })),
+        (model, input, output) => {
+          const span = tracer.startSpan('p');
+          span.setAttributes({
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': model,
+            'gen_ai.usage.input_tokens': input,
+            'gen_ai.usage.output_tokens': output,
+          });
+          span.end();
+          const got = exporter.getFinishedSpans().pop();
+          const quote = quoteUsage(snapshot, {
+            at: Date.now(),
+            models: [{ provider: 'openai', model, inputTokens: BigInt(input), outputTokens: BigInt(output) }],
+          });
+          assert.equal(got?.attributes['cost.total'], quote.effectiveCost.toDecimalString());
+          for (const [kind, key] of Object.entries(component)) {
+            const amount = quote.lines
+              .filter((line) => line.kind === kind)
+              .reduce((sum, line) => sum + line.effectiveCost.subunits, 0n);
+            assert.equal(got?.attributes[key], amount === 0n ? undefined : usd(amount), `${key} of ${model}`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('prices models with an override through the quote: effective cost, override id cited', async () => {
     const view = viewOf(modelPrices('openai', 'gpt-4o', { input: '2.50', output: '10.00' }), {
       overrides: [{ id: 'enterprise-10pct', provider: 'openai', discountPercent: '10' }],
@@ -296,10 +366,22 @@ describe('CostSpanProcessor: unpriced spans', () => {
     const stats = processor.stats();
     assert.equal(stats.unpriced, 4);
     assert.deepEqual(stats.unpricedByReason, { unknown_model: 1, unknown_provider: 1, no_usage: 1, invalid_usage: 1 });
+    // The counter is observed from the processor's tallies when metrics are collected.
     assert.deepEqual(
-      meter.adds.map((a) => a.attrs['cost.unpriced_reason']),
-      ['unknown_model', 'unknown_provider', 'no_usage', 'invalid_usage'],
+      await meter.spans(),
+      new Map([
+        ['priced', 0],
+        ['unknown_model', 1],
+        ['unknown_provider', 1],
+        ['no_usage', 1],
+        ['invalid_usage', 1],
+      ]),
     );
+    await run({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 10 });
+    await run({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-99', 'gen_ai.usage.input_tokens': 1 });
+    const after = await meter.spans();
+    assert.equal(after.get('priced'), 1);
+    assert.equal(after.get('unknown_model'), 2);
   });
 
   it('leaves spans without usage untouched', async () => {
@@ -439,6 +521,72 @@ describe('CostSpanProcessor: dimensions', () => {
     const [span] = exporter.getFinishedSpans();
     assert.equal(span?.attributes['costtrace.tenant'], 'from-parent');
     assert.equal(span?.attributes['costtrace.feature'], 'summaries');
+  });
+
+  it("reads each dimension's own keys in order and never overwrites a dimension the span set itself", async () => {
+    const { run } = setup({
+      dimensions: {
+        team: ['owner.team', 'team.id'],
+        tenant: ['org.id'],
+        feature: ['costtrace.feature', 'feature.name'],
+      },
+    });
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1,
+    };
+    const span = await run({
+      ...usage,
+      'team.id': 'second-key',
+      'org.id': 'org-7',
+      'feature.name': 'search',
+      'costtrace.team': 'set-by-app',
+    });
+    assert.equal(span.attributes['costtrace.team'], 'set-by-app');
+    assert.equal(span.attributes['costtrace.tenant'], 'org-7');
+    assert.equal(span.attributes['costtrace.feature'], 'search');
+    const second = await run({ ...usage, 'team.id': 'second-key' });
+    assert.equal(second.attributes['costtrace.team'], 'second-key');
+    assert.equal(second.attributes['costtrace.tenant'], undefined);
+    assert.equal(second.attributes['costtrace.feature'], undefined);
+  });
+
+  it('takes resource dimensions from each resource, including one whose detectors settle late', async () => {
+    let settle: (value: string) => void = () => undefined;
+    const late = resourceFromAttributes({
+      'service.name': 'late-svc',
+      'tenant.id': new Promise<string>((resolve) => (settle = resolve)),
+    });
+    const processor = new CostSpanProcessor({ env: {} });
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 1,
+    };
+    /** Ends a priced span on a provider with this resource; the export waits for the resource. */
+    const endSpanOn = (resource: typeof late): (() => Promise<ReadableSpan>) => {
+      const exporter = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({
+        resource,
+        spanProcessors: [processor, new SimpleSpanProcessor(exporter)],
+      });
+      provider.getTracer('t').startSpan('llm', { attributes: usage }).end();
+      return async () => {
+        await provider.forceFlush();
+        return exporter.getFinishedSpans()[0] as ReadableSpan;
+      };
+    };
+    const spanOn = (resource: typeof late): Promise<ReadableSpan> => endSpanOn(resource)();
+    // Ended while the detector is still pending: priced without the resource's tenant.
+    const pending = endSpanOn(late);
+    settle('acme');
+    await late.waitForAsyncAttributes?.();
+    assert.equal((await pending()).attributes['costtrace.tenant'], undefined);
+    assert.equal((await spanOn(late)).attributes['costtrace.tenant'], 'acme');
+    const other = resourceFromAttributes({ 'service.name': 'other', 'tenant.id': 'globex' });
+    assert.equal((await spanOn(other)).attributes['costtrace.tenant'], 'globex');
+    assert.equal((await spanOn(late)).attributes['costtrace.tenant'], 'acme');
   });
 
   it('stamps the VCS revision from CI variables unless the resource has one', async () => {

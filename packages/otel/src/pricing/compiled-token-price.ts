@@ -130,27 +130,50 @@ const ZEROS = [
 
 /** Canonical exact decimal of a pico-unit amount ("0.00015", "12", "0"). */
 export function formatPico(amount: number | bigint): string {
-  if (typeof amount === 'number' && amount >= 0 && amount <= Number.MAX_SAFE_INTEGER) {
-    // Integer arithmetic on doubles below 2^53 is exact: split into whole units and pico-units.
-    let whole = Math.trunc(amount / PICO);
-    let fraction = amount - whole * PICO;
-    if (fraction < 0) {
-      whole -= 1;
-      fraction += PICO;
-    } else if (fraction >= PICO) {
-      whole += 1;
-      fraction -= PICO;
-    }
-    if (fraction === 0) return String(whole);
-    let places = MONEY_SCALE;
-    while (fraction % 10 === 0) {
-      fraction /= 10;
-      places -= 1;
-    }
-    const digits = String(fraction);
-    return `${whole}.${ZEROS[places - digits.length] ?? ''}${digits}`;
-  }
+  if (typeof amount === 'number' && amount >= 0 && amount <= Number.MAX_SAFE_INTEGER) return formatPicoNumber(amount);
   return formatScaled(BigInt(amount), MONEY_SCALE);
+}
+
+/**
+ * formatPico for a number the caller knows to be an integer in [0, 2^53): integer arithmetic on
+ * doubles below 2^53 is exact, so it splits into whole units and pico-units without bigints.
+ */
+export function formatPicoNumber(amount: number): string {
+  if (!(amount >= 0 && amount <= Number.MAX_SAFE_INTEGER && Number.isInteger(amount))) {
+    return formatScaled(BigInt(amount), MONEY_SCALE); // throws a RangeError for NaN and fractions
+  }
+  // The quotient is rounded, so near a whole unit it can be one off: correct it.
+  let whole = Math.floor(amount / PICO);
+  let fraction = amount - whole * PICO;
+  if (fraction < 0) {
+    whole -= 1;
+    fraction += PICO;
+  } else if (fraction >= PICO) {
+    whole += 1;
+    fraction -= PICO;
+  }
+  if (fraction === 0) return String(whole);
+  // Strip trailing zeros in at most four steps (6, 3, 2, 1 digits) rather than one at a time:
+  // the digits left are few, and a number below 2^30 converts to text on V8's fast path.
+  let places = MONEY_SCALE;
+  if (fraction % 1e6 === 0) {
+    fraction /= 1e6;
+    places -= 6;
+  }
+  if (fraction % 1e3 === 0) {
+    fraction /= 1e3;
+    places -= 3;
+  }
+  if (fraction % 100 === 0) {
+    fraction /= 100;
+    places -= 2;
+  }
+  if (fraction % 10 === 0) {
+    fraction /= 10;
+    places -= 1;
+  }
+  const digits = String(fraction);
+  return (whole === 0 ? '0.' : `${whole}.`) + (ZEROS[places - digits.length] ?? '') + digits;
 }
 
 /** Nearest double of a pico-unit amount, for `cost.total_float` (display only). */
