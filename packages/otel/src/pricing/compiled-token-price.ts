@@ -153,28 +153,40 @@ export function formatPicoNumber(amount: number): string {
     fraction -= PICO;
   }
   if (fraction === 0) return String(whole);
-  // Strip trailing zeros in at most four steps (6, 3, 2, 1 digits) rather than one at a time:
-  // the digits left are few, and a number below 2^30 converts to text on V8's fast path.
+  // Strip trailing zeros in at most four steps (6, 3, 2, 1 digits) rather than one at a time,
+  // testing divisibility with a division (exact when it divides: the quotient is an integer
+  // below 2^53; otherwise at least 1/divisor away from one, far above double spacing there)
+  // instead of a floating-point remainder, which is a library call. The digits left are few,
+  // and a number below 2^30 converts to text on V8's fast path.
   let places = MONEY_SCALE;
-  if (fraction % 1e6 === 0) {
-    fraction /= 1e6;
+  let quotient = fraction / 1e6;
+  if (quotient === Math.floor(quotient)) {
+    fraction = quotient;
     places -= 6;
   }
-  if (fraction % 1e3 === 0) {
-    fraction /= 1e3;
+  quotient = fraction / 1e3;
+  if (quotient === Math.floor(quotient)) {
+    fraction = quotient;
     places -= 3;
   }
-  if (fraction % 100 === 0) {
-    fraction /= 100;
+  quotient = fraction / 100;
+  if (quotient === Math.floor(quotient)) {
+    fraction = quotient;
     places -= 2;
   }
-  if (fraction % 10 === 0) {
-    fraction /= 10;
+  quotient = fraction / 10;
+  if (quotient === Math.floor(quotient)) {
+    fraction = quotient;
     places -= 1;
   }
   const digits = String(fraction);
-  return (whole === 0 ? '0.' : `${whole}.`) + (ZEROS[places - digits.length] ?? '') + digits;
+  return whole === 0
+    ? (FRACTION_PREFIX[places - digits.length] ?? '0.') + digits
+    : `${whole}.${ZEROS[places - digits.length] ?? ''}${digits}`;
 }
+
+/** "0." followed by n zeros, by n. */
+const FRACTION_PREFIX = ZEROS.map((zeros) => `0.${zeros}`);
 
 /** Nearest double of a pico-unit amount, for `cost.total_float` (display only). */
 export function picoToFloat(amount: number | bigint): number {

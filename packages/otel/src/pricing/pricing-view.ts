@@ -17,6 +17,14 @@ export type TokenPriceLookup =
   | { readonly kind: 'unknown_model' }
   | { readonly kind: 'unknown_provider' };
 
+interface CompiledEntry {
+  readonly provider: string;
+  readonly lookup: TokenPriceLookup;
+}
+
+/** Most provider/model pairs a view keeps compiled. */
+const MAX_COMPILED = 10_000;
+
 const TOKEN_KINDS: readonly UsageKind[] = [
   'input_tokens',
   'output_tokens',
@@ -35,7 +43,9 @@ const TOKEN_KINDS: readonly UsageKind[] = [
 export class PricingView {
   /** `cost.pricing.version`: "bundled-<date>" or "pcache-<snapshot version>". */
   readonly version: string;
-  private readonly compiled = new Map<string, Map<string, TokenPriceLookup>>();
+  /** Compiled lookups by model, then provider (one map probe per span; providers rarely share a model name). */
+  private readonly compiled = new Map<string, CompiledEntry[]>();
+  private compiledCount = 0;
   /** Compiled entries are valid for spans ending in [compiledFrom, compiledUntil). */
   private compiledFrom = 0;
   private compiledUntil = 0;
@@ -61,21 +71,29 @@ export class PricingView {
    */
   tokenPrice(provider: string, model: string, at: number): TokenPriceLookup {
     if (at < this.compiledFrom || at >= this.compiledUntil) this.resetWindow(at);
-    let byModel = this.compiled.get(provider);
-    if (byModel === undefined) {
-      byModel = new Map();
-      if (this.compiled.size < 1_000) this.compiled.set(provider, byModel);
+    let entries = this.compiled.get(model);
+    if (entries !== undefined) {
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as CompiledEntry;
+        if (entry.provider === provider) return entry.lookup;
+      }
     }
-    let found = byModel.get(model);
-    if (found === undefined) {
-      found = this.compile(provider, model, at);
-      if (byModel.size < 10_000) byModel.set(model, found);
+    const lookup = this.compile(provider, model, at);
+    // Bounded: names come from spans, so an unbounded cache would be a memory leak.
+    if (this.compiledCount < MAX_COMPILED) {
+      if (entries === undefined) {
+        entries = [];
+        this.compiled.set(model, entries);
+      }
+      entries.push({ provider, lookup });
+      this.compiledCount += 1;
     }
-    return found;
+    return lookup;
   }
 
   private resetWindow(at: number): void {
     this.compiled.clear();
+    this.compiledCount = 0;
     let from = Number.NEGATIVE_INFINITY;
     let until = Number.POSITIVE_INFINITY;
     const edge = (t: number | undefined): void => {
