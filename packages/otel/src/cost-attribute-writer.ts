@@ -70,7 +70,9 @@ function canWriteDirectly(internals: SdkSpanInternals): boolean {
   if (countLimit !== undefined && (typeof countLimit !== 'number' || count + MAX_STAMPED > countLimit)) return false;
   const lengthLimit = limits.attributeValueLengthLimit;
   if (lengthLimit !== undefined && (typeof lengthLimit !== 'number' || lengthLimit < 1024)) return false;
-  return Object.isExtensible(attrs) && attrs['cost.total'] === undefined && attrs['cost.unpriced_reason'] === undefined;
+  // (A frozen or sealed attribute object makes the first store throw, as it would in
+  // setAttribute; the processor catches, counts and logs it.)
+  return attrs['cost.total'] === undefined && attrs['cost.unpriced_reason'] === undefined;
 }
 
 /**

@@ -357,7 +357,7 @@ export class CostSpanProcessor implements SpanProcessor {
 
     if (!applicable) return;
     if (currency !== undefined && priceIds !== undefined) {
-      stamp.total = formatPico(pico);
+      stamp.total = typeof pico === 'number' ? formatPicoNumber(pico) : formatPico(pico);
       if (this.full) stamp.totalFloat = picoToFloat(pico);
       stamp.currency = currency;
       stamp.version = view.version;
@@ -366,15 +366,16 @@ export class CostSpanProcessor implements SpanProcessor {
       if (this.full || view.source !== 'pricing-cache') stamp.source = view.source;
       if (view.stale) stamp.stale = true;
       stamp.priceIds = priceIds;
-      this.priced += 1;
     }
+    if (reason !== undefined) stamp.reason = reason;
+    writeCostAttributes(span, stamp);
+    // Counted once the attributes are on the span (a write that throws is counted as an error).
+    if (stamp.total !== undefined) this.priced += 1;
     if (reason !== undefined) {
-      stamp.reason = reason;
       if (currency === undefined) this.unpriced += 1;
       this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
     }
     if (!this.metricsRegistered) this.registerMetrics();
-    writeCostAttributes(span, stamp);
     this.stampDimensions(span, own);
   }
 

@@ -42,3 +42,27 @@ describe('cost attribute writer', () => {
     assert.deepEqual(span?.attributes['cost.pricing.price_ids'], ['openai/g', 'openai/g']);
   });
 });
+
+describe('cost attribute writer on a frozen attribute object', () => {
+  it('never throws into the application: the span stays unpriced and the failure is counted', () => {
+    const exporter = new InMemorySpanExporter();
+    const warnings: unknown[] = [];
+    const logger = { warn: (...args: unknown[]) => warnings.push(args) } as never;
+    const processor = new CostSpanProcessor({ env: {}, logger });
+    const provider = new BasicTracerProvider({ spanProcessors: [processor, new SimpleSpanProcessor(exporter)] });
+    const span = provider.getTracer('t').startSpan('chat', {
+      attributes: {
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 1,
+      },
+    });
+    Object.freeze((span as unknown as { attributes: object }).attributes);
+    assert.doesNotThrow(() => span.end());
+    const [finished] = exporter.getFinishedSpans();
+    assert.equal(finished?.attributes['cost.total'], undefined);
+    assert.equal(processor.stats().errors, 1);
+    assert.equal(processor.stats().priced, 0);
+    assert.equal(warnings.length, 1);
+  });
+});
