@@ -118,6 +118,9 @@ const empty = (): {
   released: [],
 });
 
+/** Anomaly-scope replay watermarks kept (scope keys × source partitions). */
+const MAX_SCOPE_WATERMARKS = 100_000;
+
 /**
  * Rolling spend and threshold state of the budget keys one evaluator owns. No I/O: the owner
  * feeds deltas and clock ticks, persists snapshots of dirty keys and delivers the events.
@@ -131,6 +134,12 @@ export class BudgetEngine {
   private readonly overCap = new Map<string, number>();
   private readonly spendRate: SpendRateDetector;
   private readonly commitShift: CommitShiftDetector;
+  /**
+   * Last applied (offset, seq) per anomaly scope and source partition, so a replayed span
+   * message does not count twice toward the anomaly detectors. In memory, like their baselines;
+   * bounded (oldest entries go first).
+   */
+  private readonly scopeWatermarks = new Map<string, { offset: bigint; seq: number }>();
   readonly stats: EngineStats = {
     deltasApplied: 0,
     duplicatesDropped: 0,
@@ -378,6 +387,21 @@ export class BudgetEngine {
 
   private applyScope(delta: ScopeCostDelta, nowMs: number): EngineOutput {
     const out = empty();
+    const src = `${delta.scopeKey}\u0000${delta.source.topic}/${delta.source.partition}`;
+    const mark = this.scopeWatermarks.get(src);
+    if (
+      mark !== undefined &&
+      (delta.source.offset < mark.offset || (delta.source.offset === mark.offset && delta.source.seq <= mark.seq))
+    ) {
+      this.stats.duplicatesDropped++;
+      return out;
+    }
+    this.scopeWatermarks.delete(src);
+    this.scopeWatermarks.set(src, { offset: delta.source.offset, seq: delta.source.seq });
+    if (this.scopeWatermarks.size > MAX_SCOPE_WATERMARKS) {
+      const oldest = this.scopeWatermarks.keys().next();
+      if (oldest.done !== true) this.scopeWatermarks.delete(oldest.value);
+    }
     const catalog = this.options.catalog();
     const scope = { key: delta.scopeKey, service: delta.service, route: delta.route };
     const rate = this.spendRate.observe(delta.scopeKey, delta.eventTimeMs, delta.subunits);

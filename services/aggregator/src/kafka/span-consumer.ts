@@ -37,7 +37,10 @@ export interface SpanConsumerOptions {
   readonly onStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
   /**
    * Called with every row of a batch, in offset order, after ClickHouse stored them and before
-   * their offsets are committed (the budgets hand-off). Retried; deltas are idempotent.
+   * their offsets are committed (the budgets hand-off). Retried; deltas are idempotent. Rows of
+   * redelivered messages that were already stored are handed off again too, ahead of the new
+   * ones: a crash between the insert and the hand-off must not lose them for budgets, and when
+   * the hand-off had happened the evaluator drops the repeats by their source offsets.
    */
   readonly onRowsStored?: ((rows: readonly SpanCostRow[]) => Promise<void>) | undefined;
 }
@@ -229,11 +232,17 @@ export class SpanConsumer {
     const chunks: Chunk[] = [];
     let current: Chunk = { rows: [], lastOffset: -1n };
     const dead: DeadLetter[] = [];
+    const handOffAgain: SpanCostRow[] = [];
     let skipped = 0;
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
       if (offset <= storedUpTo) {
         skipped++;
+        // Already stored: not inserted again, but its rows go to the hand-off again (see
+        // onRowsStored). Decoded without counting or dead-lettering a second time.
+        if (this.options.onRowsStored !== undefined) {
+          for (const row of this.messageRows(topic, partition, message, [], true)) handOffAgain.push(row);
+        }
         continue;
       }
       const rows = this.messageRows(topic, partition, message, dead);
@@ -284,12 +293,9 @@ export class SpanConsumer {
       await payload.heartbeat().catch(() => undefined);
     }
 
-    if (this.options.onRowsStored !== undefined)
-      await this.handOff(
-        chunks.flatMap((chunk) => chunk.rows),
-        topic,
-        partition,
-      );
+    if (this.options.onRowsStored !== undefined) {
+      await this.handOff([...handOffAgain, ...chunks.flatMap((chunk) => chunk.rows)], topic, partition);
+    }
 
     const last = batch.lastOffset();
     payload.resolveOffset(last);
@@ -312,8 +318,17 @@ export class SpanConsumer {
     logger.debug({ topic, partition, lastOffset: last, chunks: chunks.length }, 'batch stored and committed');
   }
 
-  /** Rows of one message; undecodable messages and rejected spans are added to `dead`. */
-  private messageRows(topic: string, partition: number, message: KafkaMessage, dead: DeadLetter[]): SpanCostRow[] {
+  /**
+   * Rows of one message; undecodable messages and rejected spans are added to `dead`. With
+   * `again` (a redelivered message that is already stored) nothing is counted or logged.
+   */
+  private messageRows(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    dead: DeadLetter[],
+    again = false,
+  ): SpanCostRow[] {
     const { metrics, logger } = this.options;
     let request: ExportTraceServiceRequest;
     try {
@@ -334,7 +349,6 @@ export class SpanConsumer {
       });
       return [];
     }
-    metrics.spansConsumed.inc(spans);
     const timestamp = Number(message.timestamp);
     const result = spanCostRows(
       request,
@@ -342,6 +356,8 @@ export class SpanConsumer {
       Number.isFinite(timestamp) && timestamp > 0 ? timestamp : Date.now(),
       this.options.rowOptions,
     );
+    if (again) return result.rows;
+    metrics.spansConsumed.inc(spans);
     for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
     if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
     if (result.unpriced > 0) metrics.spansUnpriced.inc(result.unpriced);

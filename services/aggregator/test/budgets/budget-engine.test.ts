@@ -3,7 +3,7 @@
 // rollover. Expected totals are computed here independently.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBudget } from '@costtrace/core';
+import { parseBudget, SpendRateDetector } from '@costtrace/core';
 import { BudgetCatalog, BudgetEngine, budgetDeltas } from '../../src/index.js';
 import type { CostDelta, EngineOutput } from '../../src/index.js';
 import { costRow } from '../support/cost-rows.js';
@@ -197,5 +197,26 @@ describe('budget engine', () => {
     assert.equal(body.data.scope.route, '/v1/chat');
     assert.equal(body.data.baseline_usd, '0.1', 'baseline: 10 requests × $0.01 per minute');
     assert.ok(Number(body.data.observed_usd) > Number(body.data.threshold_usd));
+  });
+
+  it('feeds each anomaly-scope delta to the detectors once, however often its span message is replayed', () => {
+    const observed: bigint[] = [];
+    class RecordingDetector extends SpendRateDetector {
+      override observe(scope: string, timeMs: number, subunits: bigint) {
+        observed.push(subunits);
+        return super.observe(scope, timeMs, subunits);
+      }
+    }
+    const engine = new BudgetEngine({ catalog: () => catalog, anomalies: { spendRate: new RecordingDetector() } });
+    const first = [costRow({ picos: 3n, endMs: T0, offset: 10n }), costRow({ picos: 5n, endMs: T0, offset: 11n })];
+    const scopeDeltas = (rows: ReturnType<typeof costRow>[]) =>
+      budgetDeltas(rows, catalog).filter((d) => d.kind === 'scope');
+    for (const d of scopeDeltas(first)) engine.apply(d, 0, T0);
+    assert.deepEqual(observed, [3n, 5n]);
+    // The span consumer hands a redelivered batch off again, ahead of the new message 12.
+    const replay = [...first, costRow({ picos: 7n, endMs: T0, offset: 12n })];
+    for (const d of scopeDeltas(replay)) engine.apply(d, 0, T0);
+    assert.deepEqual(observed, [3n, 5n, 7n], 'only the new message reached the detector');
+    assert.equal(engine.stats.duplicatesDropped, 2);
   });
 });

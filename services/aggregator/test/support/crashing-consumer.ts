@@ -4,9 +4,11 @@
 //   CRASH_STAGE    batch-received | before-insert | insert-started | after-insert | after-commit | none
 //   CRASH_AT       kill at the Nth occurrence of the stage (default 1)
 //   CRASH_DELAY_MS with insert-started: kill this many ms after the insert request started
+//   CRASH_BUDGETS  optional JSON of harnessBudgetsConfig options: budgets on (the span hand-off)
 import { writeSync } from 'node:fs';
 import { Aggregator, loadConfig } from '../../src/index.js';
 import type { AggregatorConfig, ConsumerStage } from '../../src/index.js';
+import { harnessBudgetsConfig } from './budget-harness.js';
 
 const overrides = JSON.parse(process.env.CRASH_CONFIG ?? '{}') as Partial<AggregatorConfig>;
 const stage = (process.env.CRASH_STAGE ?? 'none') as ConsumerStage | 'none';
@@ -19,8 +21,13 @@ function die(): void {
   process.kill(process.pid, 'SIGKILL');
 }
 
+const budgets =
+  process.env.CRASH_BUDGETS === undefined
+    ? undefined
+    : harnessBudgetsConfig(JSON.parse(process.env.CRASH_BUDGETS) as Parameters<typeof harnessBudgetsConfig>[0]);
 const aggregator = new Aggregator({
   config: loadConfig(overrides, {}),
+  budgets,
   ingest: false,
   api: false,
   onConsumerStage: (current, info) => {
