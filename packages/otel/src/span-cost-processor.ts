@@ -22,15 +22,7 @@ import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dim
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
 import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
 import { InstanceShareMeter } from './instance/instance-share-meter.js';
-import {
-  addPico,
-  formatPico,
-  formatPicoNumber,
-  KIND_BIT,
-  picoToFloat,
-  priceIdsFor,
-  tokenLine,
-} from './pricing/compiled-token-price.js';
+import { addPico, formatPico, KIND_BIT, picoToFloat, priceIdsFor, tokenLine } from './pricing/compiled-token-price.js';
 import { bundledPricingView } from './pricing/bundled-catalog.js';
 import { pricingModelOf, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
 import type { PriceSource, PricingView } from './pricing/pricing-view.js';
@@ -357,7 +349,7 @@ export class CostSpanProcessor implements SpanProcessor {
 
     if (!applicable) return;
     if (currency !== undefined && priceIds !== undefined) {
-      stamp.total = typeof pico === 'number' ? formatPicoNumber(pico) : formatPico(pico);
+      stamp.total = formatPico(pico);
       if (this.full) stamp.totalFloat = picoToFloat(pico);
       stamp.currency = currency;
       stamp.version = view.version;
@@ -425,41 +417,31 @@ export class CostSpanProcessor implements SpanProcessor {
     const compiled = lookup.price;
     const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
     const billedReasoning = compiled.reasoningSeparate ? reasoning : 0;
-    let total: number | bigint;
     // Fast path: each line is tokens × integer pico-units per token. Every operand is a
     // non-negative integer, so while the sum stays at or below 2^53 - 1 every product and partial
     // sum is below it too and exact in doubles (a NaN per-token price, meaning "not an integer",
     // fails the comparison). Otherwise the bigint lines, rounded half to even once each.
-    const inputPico = uncached * compiled.input;
-    const readPico = cacheRead * compiled.cacheRead;
-    const writePico = cacheWrite * compiled.cacheWrite;
-    const outputPico = plainOutput * compiled.output;
-    const reasoningPico = billedReasoning * compiled.reasoning;
-    const sum = inputPico + readPico + writePico + outputPico + reasoningPico;
-    if (sum <= Number.MAX_SAFE_INTEGER) {
-      total = sum;
-      // Components are stamped when non-zero (an absent component is zero), in the full set only.
-      if (this.full) {
-        if (inputPico !== 0) stamp.input = formatPicoNumber(inputPico);
-        if (outputPico !== 0) stamp.output = formatPicoNumber(outputPico);
-        if (readPico !== 0) stamp.cacheRead = formatPicoNumber(readPico);
-        if (writePico !== 0) stamp.cacheWrite = formatPicoNumber(writePico);
-        if (reasoningPico !== 0) stamp.reasoning = formatPicoNumber(reasoningPico);
-      }
-    } else {
-      const inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
-      const readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
-      const writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
-      const outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
-      const reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
-      if (this.full) {
-        if (inputLine !== 0) stamp.input = formatPico(inputLine);
-        if (outputLine !== 0) stamp.output = formatPico(outputLine);
-        if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
-        if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
-        if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
-      }
+    let inputLine: number | bigint = uncached * compiled.input;
+    let readLine: number | bigint = cacheRead * compiled.cacheRead;
+    let writeLine: number | bigint = cacheWrite * compiled.cacheWrite;
+    let outputLine: number | bigint = plainOutput * compiled.output;
+    let reasoningLine: number | bigint = billedReasoning * compiled.reasoning;
+    let total: number | bigint = inputLine + readLine + writeLine + outputLine + reasoningLine;
+    if (!(total <= Number.MAX_SAFE_INTEGER)) {
+      inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
+      readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
+      writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
+      outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
+      reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
       total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
+    }
+    // Components are stamped when non-zero (an absent component is zero), in the full set only.
+    if (this.full) {
+      if (inputLine !== 0) stamp.input = formatPico(inputLine);
+      if (outputLine !== 0) stamp.output = formatPico(outputLine);
+      if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
+      if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
+      if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
     }
     const mask =
       (uncached > 0 ? KIND_BIT.input : 0) |

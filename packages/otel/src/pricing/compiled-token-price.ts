@@ -159,31 +159,22 @@ export function formatPicoNumber(amount: number): string {
   // instead of a floating-point remainder, which is a library call. The digits left are few,
   // and a number below 2^30 converts to text on V8's fast path.
   let places = MONEY_SCALE;
-  let quotient = fraction / 1e6;
-  if (quotient === Math.floor(quotient)) {
-    fraction = quotient;
-    places -= 6;
-  }
-  quotient = fraction / 1e3;
-  if (quotient === Math.floor(quotient)) {
-    fraction = quotient;
-    places -= 3;
-  }
-  quotient = fraction / 100;
-  if (quotient === Math.floor(quotient)) {
-    fraction = quotient;
-    places -= 2;
-  }
-  quotient = fraction / 10;
-  if (quotient === Math.floor(quotient)) {
-    fraction = quotient;
-    places -= 1;
+  for (let i = 0; i < STRIP_DIVISORS.length; i++) {
+    const quotient = fraction / (STRIP_DIVISORS[i] as number);
+    if (quotient === Math.floor(quotient)) {
+      fraction = quotient;
+      places -= STRIP_DIGITS[i] as number;
+    }
   }
   const digits = String(fraction);
   return whole === 0
     ? (FRACTION_PREFIX[places - digits.length] ?? '0.') + digits
     : `${whole}.${ZEROS[places - digits.length] ?? ''}${digits}`;
 }
+
+/** Trailing-zero strip steps of formatPicoNumber: 6, 3, 2 and 1 digits (at most 11 zeros). */
+const STRIP_DIVISORS = [1e6, 1e3, 100, 10] as const;
+const STRIP_DIGITS = [6, 3, 2, 1] as const;
 
 /** "0." followed by n zeros, by n. */
 const FRACTION_PREFIX = ZEROS.map((zeros) => `0.${zeros}`);
