@@ -130,6 +130,7 @@ function row(s: Seed, i: number): SpanCostRow {
     kafkaTopic: 't',
     kafkaPartition: 0,
     kafkaOffset: BigInt(i),
+    kafkaSpanIndex: 0,
     attributeKeys: s.utilization === undefined ? [] : ['costtrace.gpu.utilization'],
     attributeValues: s.utilization === undefined ? [] : [s.utilization],
     rollupOverflow: [],

@@ -127,6 +127,7 @@ function casesOn(backend: Backend): void {
         kafkaTopic: 't',
         kafkaPartition: 0,
         kafkaOffset: BigInt(i),
+        kafkaSpanIndex: 0,
         attributeKeys: [],
         attributeValues: [],
         rollupOverflow: [],

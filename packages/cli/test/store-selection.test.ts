@@ -60,6 +60,7 @@ function row(i: number, route: string, subunits: bigint): SpanCostRow {
     kafkaTopic: 'otlp_spans',
     kafkaPartition: 0,
     kafkaOffset: BigInt(i),
+    kafkaSpanIndex: 0,
     attributeKeys: [],
     attributeValues: [],
     rollupOverflow: [],

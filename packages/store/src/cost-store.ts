@@ -22,6 +22,29 @@ export interface TopSpanRow {
   readonly tokens: number;
 }
 
+/** Which spans of a range of messages are stored (see `CostStore.recoverStoredSpans`). */
+export interface StoredSpans {
+  /** Message offset → indexes (`kafkaSpanIndex`) of the message's spans that are stored. */
+  readonly spans: ReadonlyMap<bigint, ReadonlySet<number>>;
+  /** Rollup rows written so that the rollup equals the stored spans again (0: it already did). */
+  readonly rollupRowsRepaired: number;
+  /**
+   * Rollup keys that hold more than the spans they summarise. A crash cannot cause this (the
+   * rollup is written after the spans); it is reported, never "repaired" downwards.
+   */
+  readonly rollupExcessKeys: readonly string[];
+}
+
+/** One minute where the rollup and the spans disagree. */
+export interface RollupDifference {
+  /** Unix seconds of the minute. */
+  readonly minute: number;
+  /** Span count per the spans and per the rollup. */
+  readonly spans: readonly [bigint, bigint];
+  /** Exact cost_total per the spans and per the rollup, decimal text. */
+  readonly costTotal: readonly [string, string];
+}
+
 /**
  * What the pipeline needs from cost storage, whichever engine holds it: ClickHouse in
  * production, DuckDB in embedded mode. Both implementations answer every query identically to
@@ -35,12 +58,30 @@ export interface CostStore {
   /** Creates or upgrades the schema; idempotent. Returns the versions applied now. */
   migrate(): Promise<number[]>;
   /**
-   * Inserts rows atomically: all or none. With `storedOffsets` this gives exactly-once storage:
-   * the consumer skips messages at or below the highest stored offset of their partition.
+   * Stores rows in atomic units: all rows of a unit are stored or none. ClickHouse commits one unit
+   * per UTC day of the spans' start (one part per table partition; the server writes the parts of
+   * a larger insert one at a time, so a crash could leave some of them), DuckDB one transaction.
+   * After a failed or ambiguous call any subset of the units may be stored, and what derives from
+   * the spans (the rollup) may lag them: the caller asks `recoverStoredSpans`, which finds out
+   * exactly which spans are stored and repairs the rollup, before it inserts the rest.
    */
   insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void>;
-  /** The highest message offset stored per partition of `topic` (partitions without rows absent). */
+  /**
+   * The highest message offset stored per partition of `topic` (partitions without rows absent):
+   * messages above it have no stored span, messages at or below it may have some.
+   */
   storedOffsets(topic: string, partitions?: readonly number[]): Promise<Map<number, bigint>>;
+  /**
+   * Exactly which spans of the messages `fromOffset..toOffset` of one partition are stored, after
+   * making the rollup of the minutes those spans fall in equal to the stored spans again. Only the
+   * partition's owner calls it, with none of that partition's inserts in flight.
+   */
+  recoverStoredSpans(topic: string, partition: number, fromOffset: bigint, toOffset: bigint): Promise<StoredSpans>;
+  /** Minutes where the rollup differs from the spans (empty when they agree), oldest first. */
+  rollupDifferences(range?: {
+    readonly fromUnixSeconds: number;
+    readonly toUnixSeconds: number;
+  }): Promise<RollupDifference[]>;
   /** Appends versioned re-pricing corrections; span rows are never modified. */
   insertCorrections(rows: readonly CostCorrectionRow[]): Promise<void>;
   /** A grouped, filtered, optionally bucketed cost query with exact per-unit costs. */

@@ -1,6 +1,6 @@
 export { ClickHouseStore, MAX_INSERT_ROWS } from './clickhouse/clickhouse-store.js';
 export type { ClickHouseStoreOptions, RetentionPolicy } from './clickhouse/clickhouse-store.js';
-export type { CostStore, TopSpanRow } from './cost-store.js';
+export type { CostStore, RollupDifference, StoredSpans, TopSpanRow } from './cost-store.js';
 export { DuckDbStore } from './duckdb/duckdb-store.js';
 export type { DuckDbStoreOptions } from './duckdb/duckdb-store.js';
 export {
@@ -17,7 +17,14 @@ export {
   renderStatement,
   RETENTION_TABLES,
   ROLLUP_DIMENSIONS,
+  ROLLUP_KEY,
+  ROLLUP_MEASURES,
+  rollupRowSelect,
+  rollupTruthSelect,
 } from './clickhouse/migrations.js';
+export { rollupDelta } from './clickhouse/rollup-repair.js';
+export type { RollupDelta, RollupTextRow } from './clickhouse/rollup-repair.js';
+export { minuteDifferences } from './rollup-check.js';
 export type { Migration } from './clickhouse/migrations.js';
 export {
   COST_CORRECTION_COLUMNS,

@@ -53,6 +53,12 @@ export interface SpanCostRow {
   readonly kafkaTopic: string;
   readonly kafkaPartition: number;
   readonly kafkaOffset: bigint;
+  /**
+   * Position of the span in its Kafka message, counting every span of the message in order
+   * (rejected ones too): with topic, partition and offset, the identity of the row that recovery
+   * checks after a crash.
+   */
+  readonly kafkaSpanIndex: number;
   readonly attributeKeys: readonly string[];
   readonly attributeValues: readonly string[];
   /** Rollup dimensions folded into `__other__` by the cardinality bound (this row keeps the truth). */

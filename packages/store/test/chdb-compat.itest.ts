@@ -80,6 +80,7 @@ function rows(count: number, nowSeconds: number): SpanCostRow[] {
       kafkaTopic: 'otlp_spans',
       kafkaPartition: i % 3,
       kafkaOffset: BigInt(i),
+      kafkaSpanIndex: 0,
       attributeKeys: ['k'],
       attributeValues: [tricky[i % tricky.length]!],
       rollupOverflow: i % 13 === 0 ? ['route', 'tenant'] : [],

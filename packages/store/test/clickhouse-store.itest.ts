@@ -1,10 +1,12 @@
-// ClickHouseStore against the real server from scripts/services.sh: migrations, exact decimals,
-// and strings that try to break out of TSV or SQL literals round-trip unchanged.
+// ClickHouseStore against the real server from scripts/services.sh: migrations (and the rollup
+// rebuilt on upgrade), exact decimals, strings that try to break out of TSV or SQL literals, one
+// part per day of an insert, and the rollup repair after a crash between a span part and its view
+// part.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
-import { ClickHouseStore, MIGRATIONS, stringLiteral } from '../src/index.js';
+import { ClickHouseStore, MIGRATIONS, SPAN_COST_COLUMNS, spanCostTsv, stringLiteral } from '../src/index.js';
 import type { SpanCostRow } from '../src/index.js';
 
 const url = process.env.CLICKHOUSE_URL;
@@ -57,6 +59,7 @@ function row(overrides: Partial<SpanCostRow>): SpanCostRow {
     kafkaTopic: 't',
     kafkaPartition: 0,
     kafkaOffset: 0n,
+    kafkaSpanIndex: 0,
     attributeKeys: [],
     attributeValues: [],
     rollupOverflow: [],
@@ -126,5 +129,144 @@ describe('ClickHouseStore', () => {
     }
     const [count] = await store.select<{ n: string }>(`SELECT count() AS n FROM ${database}.span_costs`);
     assert.equal(Number(count?.n), 4 + hostile.length, 'the table is intact');
+  });
+
+  const DAY = 86_400_000_000_000n;
+  const DAY0 = 1_795_046_400n * 1_000_000_000n; // 2026-11-19T00:00:00Z, the start of a UTC day
+
+  it('writes an insert whose rows cover several days as one part per day', async () => {
+    const parts = async (): Promise<Map<string, number>> =>
+      new Map(
+        (
+          await store.select<{ partition: string; n: string }>(
+            `SELECT partition, count() AS n FROM system.parts WHERE database = ${stringLiteral(database)} ` +
+              `AND table = 'span_costs' AND active GROUP BY partition`,
+          )
+        ).map((r) => [r.partition, Number(r.n)]),
+      );
+    const before = await parts();
+    // Days 20..22 after DAY0, three rows each, interleaved as a batch would hold them.
+    const rows = Array.from({ length: 9 }, (_, i) =>
+      row({
+        spanId: `day${i}`,
+        kafkaTopic: 'days',
+        kafkaOffset: BigInt(i),
+        startTimeUnixNano: DAY0 + BigInt(20 + (i % 3)) * DAY + 5n,
+      }),
+    );
+    await store.insertSpanCosts(rows);
+    const after = await parts();
+    for (const day of ['20261209', '20261210', '20261211']) {
+      assert.equal((after.get(day) ?? 0) - (before.get(day) ?? 0), 1, `one new part for ${day}`);
+    }
+  });
+
+  it('repairs the rollup of spans whose part was committed without the view part, exactly once', async () => {
+    const topic = 'repair';
+    const make = (offset: number, index: number, day: bigint, cost: string): SpanCostRow =>
+      row({
+        spanId: `r${offset}-${index}`,
+        kafkaTopic: topic,
+        kafkaPartition: 5,
+        kafkaOffset: BigInt(offset),
+        kafkaSpanIndex: index,
+        startTimeUnixNano: DAY0 + day * DAY + BigInt(offset) * 60_000_000_000n,
+        inputTokens: 100n,
+        costInput: Money.parse(cost),
+        costTotal: Money.parse(cost),
+      });
+    await store.insertSpanCosts([make(1, 0, 30n, '0.5'), make(1, 1, 30n, '0.25')]);
+    // What a server killed between the span part and the view part leaves: span parts without
+    // their rollup rows (the view detached while they are written), over two days.
+    const lost = [make(2, 0, 30n, '1.000000000001'), make(2, 1, 31n, '2'), make(3, 0, 31n, '3')];
+    await store.command(`DETACH TABLE ${database}.span_costs_1m_mv`);
+    try {
+      await store.insertSpanCosts(lost);
+    } finally {
+      await store.command(`ATTACH TABLE ${database}.span_costs_1m_mv`);
+    }
+    const before = await store.rollupDifferences();
+    assert.equal(before.length, 3, 'three minutes lack their rollup rows');
+    const recovered = await store.recoverStoredSpans(topic, 5, 1n, 3n);
+    assert.deepEqual(
+      recovered.spans,
+      new Map([
+        [1n, new Set([0, 1])],
+        [2n, new Set([0, 1])],
+        [3n, new Set([0])],
+      ]),
+    );
+    assert.equal(recovered.rollupRowsRepaired, 3);
+    assert.deepEqual(recovered.rollupExcessKeys, []);
+    assert.deepEqual(await store.rollupDifferences(), [], 'the rollup equals the spans');
+    const again = await store.recoverStoredSpans(topic, 5, 1n, 3n);
+    assert.equal(again.rollupRowsRepaired, 0, 'a second recovery writes nothing');
+    const [sum] = await store.select<{ spans: string; total: string; tokens: string }>(
+      `SELECT toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total, toString(sum(input_tokens)) AS tokens ` +
+        `FROM ${database}.span_costs_1m WHERE kafka_topic = 'repair'`,
+    );
+    assert.deepEqual(sum, { spans: '5', total: '6.750000000001', tokens: '500' });
+  });
+
+  it('rebuilds an existing rollup with its source partitions from the spans (migrations 6 and 7)', async () => {
+    const old = `${database}_upgrade`;
+    const upgraded = new ClickHouseStore({ url, database: old });
+    try {
+      await upgraded.migrate(MIGRATIONS.filter((m) => m.version <= 4));
+      const rows = Array.from({ length: 12 }, (_, i) =>
+        row({
+          spanId: `u${i}`,
+          kafkaTopic: 'upgrade',
+          kafkaPartition: i % 3,
+          kafkaOffset: BigInt(i),
+          startTimeUnixNano: DAY0 + BigInt(i) * 3_600_000_000_000n,
+          costTotal: Money.parse(`${i}.5`),
+          costInput: Money.parse(`${i}.5`),
+        }),
+      );
+      // Rows as the old schema stores them: without the kafka_span_index field (array fields
+      // hold no raw tab, so a line splits into its fields on tabs).
+      const drop = SPAN_COST_COLUMNS.indexOf('kafka_span_index');
+      const oldLine = (r: SpanCostRow): string =>
+        `${spanCostTsv(r)
+          .slice(0, -1)
+          .split('\t')
+          .filter((_, i) => i !== drop)
+          .join('\t')}\n`;
+      await upgraded.insertTsv(
+        'span_costs',
+        SPAN_COST_COLUMNS.filter((c) => c !== 'kafka_span_index'),
+        Buffer.from(rows.map(oldLine).join('')),
+        rows.length,
+      );
+      assert.deepEqual(await upgraded.migrate(), [5, 6, 7]);
+      assert.deepEqual(await upgraded.rollupDifferences(), []);
+      const bySource = await upgraded.select<{ partition: number; spans: string; total: string }>(
+        `SELECT kafka_partition AS partition, toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total ` +
+          `FROM ${old}.span_costs_1m GROUP BY kafka_partition ORDER BY kafka_partition`,
+      );
+      // Partition p holds rows p, p+3, p+6, p+9: 4 spans costing (4p + 18) + 4 × 0.5.
+      assert.deepEqual(
+        bySource.map((r) => [Number(r.partition), r.spans, Money.parse(r.total).subunits]),
+        [
+          [0, '4', 20n * 10n ** 12n],
+          [1, '4', 24n * 10n ** 12n],
+          [2, '4', 28n * 10n ** 12n],
+        ],
+      );
+      const tables = await upgraded.select<{ name: string }>(
+        `SELECT name FROM system.tables WHERE database = ${stringLiteral(old)} ORDER BY name`,
+      );
+      assert.deepEqual(
+        tables.map((t) => t.name),
+        ['schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv', 'cost_corrections'].sort(),
+      );
+      // New spans reach the rebuilt rollup through the view.
+      await upgraded.insertSpanCosts([row({ spanId: 'new', kafkaTopic: 'upgrade', costTotal: Money.parse('1') })]);
+      assert.deepEqual(await upgraded.rollupDifferences(), []);
+    } finally {
+      await upgraded.command(`DROP DATABASE IF EXISTS ${old}`).catch(() => undefined);
+      await upgraded.close();
+    }
   });
 });

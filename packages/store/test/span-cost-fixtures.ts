@@ -96,6 +96,7 @@ export function fixtureSpanRows(count: number, topic: string, seed = 7): SpanCos
       kafkaTopic: topic,
       kafkaPartition: partition,
       kafkaOffset: offset,
+      kafkaSpanIndex: 0,
       attributeKeys: ['k'],
       attributeValues: ['v'],
       rollupOverflow: i % 13 === 0 ? ['tenant'] : [],

@@ -164,4 +164,24 @@ describe('store conformance: ClickHouse and DuckDB answer alike', () => {
     assert.deepEqual(await duckdb.storedOffsets(TOPIC), await clickhouse.storedOffsets(TOPIC));
     assert.deepEqual(await duckdb.storedOffsets(TOPIC, [2]), await clickhouse.storedOffsets(TOPIC, [2]));
   });
+
+  it('tells exactly which spans of a range of messages are stored, and finds no rollup difference', async () => {
+    // Independent expectation: the fixture rows of partition 1 with offsets 10..40.
+    const expected = new Map<bigint, Set<number>>();
+    for (const r of rows) {
+      if (r.kafkaPartition !== 1 || r.kafkaOffset < 10n || r.kafkaOffset > 40n) continue;
+      let indexes = expected.get(r.kafkaOffset);
+      if (indexes === undefined) expected.set(r.kafkaOffset, (indexes = new Set()));
+      indexes.add(r.kafkaSpanIndex);
+    }
+    assert.equal(expected.size, 31);
+    for (const store of [clickhouse, duckdb] as CostStore[]) {
+      const recovered = await store.recoverStoredSpans(TOPIC, 1, 10n, 40n);
+      assert.deepEqual(recovered.spans, expected, store.kind);
+      assert.equal(recovered.rollupRowsRepaired, 0, `${store.kind}: nothing to repair`);
+      assert.deepEqual(recovered.rollupExcessKeys, []);
+      assert.equal((await store.recoverStoredSpans('other-topic', 1, 0n, 1000n)).spans.size, 0);
+      assert.deepEqual(await store.rollupDifferences(), [], `${store.kind}: the rollup equals the spans`);
+    }
+  });
 });

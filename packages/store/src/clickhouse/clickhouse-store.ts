@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
-import type { CostStore, TopSpanRow } from '../cost-store.js';
+import type { CostStore, RollupDifference, StoredSpans, TopSpanRow } from '../cost-store.js';
+import { minuteDifferences } from '../rollup-check.js';
 import { correctionDeltasSql, costQuerySql, repriceCandidatesSql, topSpansSql } from '../query/clickhouse-cost-sql.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
@@ -12,10 +13,22 @@ import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { repriceCandidateRow } from '../span-repricing-store.js';
 import type { RawRepriceCandidate, RepriceCandidateRow, SpanRepricingStore } from '../span-repricing-store.js';
-import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
+import {
+  MIGRATIONS,
+  renderStatement,
+  RETENTION_TABLES,
+  ROLLUP_KEY,
+  ROLLUP_MEASURES,
+  ROLLUP_MINUTE,
+  rollupRowSelect,
+  rollupTruthSelect,
+} from './migrations.js';
 import type { Migration } from './migrations.js';
 import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
+import { rollupDelta } from './rollup-repair.js';
+import type { RollupTextRow } from './rollup-repair.js';
 import { identifier, stringLiteral, uintLiteral } from './sql-literals.js';
+import { tsvRow } from './tsv.js';
 
 export interface ClickHouseStoreOptions {
   /** HTTP(S) URL of the server, e.g. http://127.0.0.1:8123. */
@@ -33,6 +46,7 @@ export interface ClickHouseStoreOptions {
  * batches stay far below ClickHouse's max_insert_block_size (1,048,576), which inserts also set.
  */
 export const MAX_INSERT_ROWS = 500_000;
+const NANOS_PER_DAY = 86_400_000_000_000n;
 const INSERT_BLOCK_SETTINGS = {
   max_insert_block_size: '1048576',
   min_insert_block_size_rows: '1048576',
@@ -103,8 +117,12 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(migration.version)) continue;
       if (migration.addColumns !== undefined) await this.addMissingColumns(migration.addColumns);
-      for (const statement of migration.statements) {
-        await this.command(renderStatement(statement, db), 'MIGRATION_FAILED');
+      if (migration.doneWhenColumn === undefined) {
+        for (const statement of migration.statements) {
+          await this.command(renderStatement(statement, db), 'MIGRATION_FAILED');
+        }
+      } else {
+        await this.runGuarded(migration.statements, migration.doneWhenColumn);
       }
       await this.command(
         `INSERT INTO ${db}.schema_migrations (version, name) VALUES (${migration.version}, ${stringLiteral(migration.name)})`,
@@ -142,6 +160,37 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     }
   }
 
+  private async hasColumn(table: string, column: string): Promise<boolean> {
+    const rows = await this.select<{ n: string }>(
+      `SELECT count() AS n FROM system.columns WHERE database = ${stringLiteral(this.database)} ` +
+        `AND table = ${stringLiteral(table)} AND name = ${stringLiteral(column)}`,
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  /**
+   * Runs statements that are not idempotent one by one (see `Migration.doneWhenColumn`): skipped
+   * when their effect is in place; after a failure (e.g. a second migrator renamed the table
+   * first) the effect is checked again and the whole list retried, five times at most.
+   */
+  private async runGuarded(
+    statements: readonly string[],
+    done: NonNullable<Migration['doneWhenColumn']>,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (await this.hasColumn(done.table, done.column)) return;
+      try {
+        for (const statement of statements) {
+          await this.command(renderStatement(statement, this.database), 'MIGRATION_FAILED');
+        }
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 200)));
+      }
+    }
+  }
+
   /** Versions of the applied migrations, ascending. */
   async repriceCandidates(query: TopSpansQuery, limit: number): Promise<RepriceCandidateRow[]> {
     const rows = await this.select<RawRepriceCandidate>(
@@ -165,21 +214,30 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
   }
 
   /**
-   * Inserts rows as one request and one block: ClickHouse writes all of them or none, which the
-   * consumer's exactly-once guarantee relies on. The body is sent chunked, so a client killed
-   * mid-request leaves a body without its final chunk, which the server rejects whole.
+   * Inserts rows as one request per UTC day of their start time. ClickHouse writes one part per
+   * table partition (span_costs is partitioned by day) and commits the parts of one insert one
+   * at a time, so only an insert whose rows share a day is all-or-nothing: each of these requests
+   * is one block and one part, and then the rollup's part (the materialized view writes it after
+   * the span part). `recoverStoredSpans` handles everything a crash between two of them leaves.
+   * The body is sent chunked, so a client killed mid-request leaves a body without its final
+   * chunk, which the server rejects whole.
    */
   async insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void> {
     if (rows.length === 0) return;
-    if (rows.length > MAX_INSERT_ROWS) {
-      throw new StoreError(
-        'INSERT_FAILED',
-        `${rows.length} rows exceed the ${MAX_INSERT_ROWS} rows of one atomic insert`,
-      );
+    const days = new Map<bigint, string[]>();
+    for (const row of rows) {
+      const day = row.startTimeUnixNano / NANOS_PER_DAY;
+      let lines = days.get(day);
+      if (lines === undefined) days.set(day, (lines = []));
+      lines.push(spanCostTsv(row));
     }
-    const parts: string[] = new Array<string>(rows.length);
-    for (let i = 0; i < rows.length; i++) parts[i] = spanCostTsv(rows[i]!);
-    await this.insertTsv('span_costs', SPAN_COST_COLUMNS, Buffer.from(parts.join(''), 'utf8'), rows.length);
+    for (const day of [...days.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const lines = days.get(day)!;
+      for (let i = 0; i < lines.length; i += MAX_INSERT_ROWS) {
+        const part = lines.slice(i, i + MAX_INSERT_ROWS);
+        await this.insertTsv('span_costs', SPAN_COST_COLUMNS, Buffer.from(part.join(''), 'utf8'), part.length);
+      }
+    }
   }
 
   /** Inserts prepared TabSeparated text (rows end with a newline) into a table of this database. */
@@ -214,6 +272,107 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
         `WHERE kafka_topic = ${stringLiteral(topic)}${only} GROUP BY kafka_partition`,
     );
     return new Map(rows.map((r) => [Number(r.partition), BigInt(r.offset)]));
+  }
+
+  async recoverStoredSpans(
+    topic: string,
+    partition: number,
+    fromOffset: bigint,
+    toOffset: bigint,
+  ): Promise<StoredSpans> {
+    const source = `kafka_topic = ${stringLiteral(topic)} AND kafka_partition = ${uintLiteral(partition)}`;
+    const found = await this.select<{ offset: string; index: number; minute: string }>(
+      `SELECT toString(kafka_offset) AS offset, kafka_span_index AS index, toString(toUInt32(${ROLLUP_MINUTE})) AS minute ` +
+        `FROM ${this.database}.span_costs WHERE ${source} ` +
+        `AND kafka_offset >= ${uintLiteral(fromOffset)} AND kafka_offset <= ${uintLiteral(toOffset)}`,
+    );
+    const spans = new Map<bigint, Set<number>>();
+    const minutes = new Set<number>();
+    for (const row of found) {
+      const offset = BigInt(row.offset);
+      let indexes = spans.get(offset);
+      if (indexes === undefined) spans.set(offset, (indexes = new Set()));
+      indexes.add(Number(row.index));
+      minutes.add(Number(row.minute));
+    }
+    const { repaired, excess } = await this.repairRollup(
+      source,
+      [...minutes].sort((a, b) => a - b),
+    );
+    return { spans, rollupRowsRepaired: repaired, rollupExcessKeys: excess };
+  }
+
+  /**
+   * Makes the rollup of one source partition equal its spans in the given minutes: reads both,
+   * sums per key and inserts what the rollup lacks, one insert (one part) per month partition.
+   * Exact because the caller owns the source partition: no other writer adds to these keys.
+   */
+  private async repairRollup(
+    source: string,
+    minutes: readonly number[],
+  ): Promise<{ repaired: number; excess: string[] }> {
+    let repaired = 0;
+    const excess: string[] = [];
+    const columns = [...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([column]) => column)];
+    const asText = columns
+      .map((column) =>
+        column === 'minute' ? 'toString(toUInt32(minute)) AS minute' : `toString(${column}) AS ${column}`,
+      )
+      .join(', ');
+    for (let i = 0; i < minutes.length; i += 500) {
+      const chunk = minutes.slice(i, i + 500);
+      const first = chunk[0]!;
+      const last = chunk[chunk.length - 1]!;
+      const list = chunk.map((m) => uintLiteral(m)).join(', ');
+      const truth = await this.select<RollupTextRow>(
+        `SELECT ${asText} FROM (${rollupTruthSelect(
+          this.database,
+          `${source} AND start_time >= toDateTime(${uintLiteral(first)}) AND start_time < toDateTime(${uintLiteral(last + 60)}) ` +
+            `AND intDiv(toUInt32(start_time), 60) * 60 IN (${list})`,
+        )})`,
+      );
+      const held = await this.select<RollupTextRow>(
+        `SELECT ${asText} FROM (SELECT ${ROLLUP_KEY.join(', ')}, ` +
+          ROLLUP_MEASURES.map(([column]) => `sum(${column}) AS ${column}`).join(', ') +
+          ` FROM ${this.database}.span_costs_1m WHERE ${source} ` +
+          `AND minute >= toDateTime(${uintLiteral(first)}) AND minute <= toDateTime(${uintLiteral(last)}) ` +
+          `AND toUInt32(minute) IN (${list}) GROUP BY ${ROLLUP_KEY.join(', ')})`,
+      );
+      const delta = rollupDelta(truth, held);
+      excess.push(...delta.excess);
+      const months = new Map<string, string[]>();
+      for (const row of delta.missing) {
+        const date = new Date(Number(row.minute) * 1000);
+        const month = `${date.getUTCFullYear()}${date.getUTCMonth()}`;
+        let lines = months.get(month);
+        if (lines === undefined) months.set(month, (lines = []));
+        lines.push(tsvRow(columns.map((column) => row[column] ?? '')));
+      }
+      for (const lines of months.values()) {
+        await this.insertTsv('span_costs_1m', columns, Buffer.from(lines.join(''), 'utf8'), lines.length);
+        repaired += lines.length;
+      }
+    }
+    return { repaired, excess };
+  }
+
+  async rollupDifferences(range?: { fromUnixSeconds: number; toUnixSeconds: number }): Promise<RollupDifference[]> {
+    const spanRange =
+      range === undefined
+        ? ''
+        : `start_time >= toDateTime(${uintLiteral(range.fromUnixSeconds)}) AND start_time < toDateTime(${uintLiteral(range.toUnixSeconds)})`;
+    const rollupRange =
+      range === undefined
+        ? ''
+        : ` WHERE minute >= toDateTime(${uintLiteral(range.fromUnixSeconds)}) AND minute < toDateTime(${uintLiteral(range.toUnixSeconds)})`;
+    const sums = ROLLUP_MEASURES.map(([column]) => `toString(sum(${column})) AS ${column}`).join(', ');
+    const truth = await this.select<RollupTextRow>(
+      `SELECT toString(toUInt32(minute)) AS minute, ${sums} FROM (${rollupRowSelect(this.database, spanRange)}) GROUP BY minute`,
+    );
+    const held = await this.select<RollupTextRow>(
+      `SELECT toString(toUInt32(minute)) AS minute, ${sums} FROM ${this.database}.span_costs_1m${rollupRange} GROUP BY minute`,
+    );
+    return minuteDifferences(truth, held);
   }
 
   /** Appends versioned correction rows (re-pricing); span_costs is never modified. */

@@ -16,6 +16,14 @@ export interface Migration {
   readonly addColumns?: { readonly table: string; readonly columns: readonly (readonly [string, string])[] };
   /** Idempotent statements (`IF NOT EXISTS`), run in order. */
   readonly statements: readonly string[];
+  /**
+   * For a migration whose statements are not idempotent one by one (a table rebuilt and swapped
+   * in by RENAME): its statements are skipped when this column already exists, i.e. when the
+   * migration's effect is in place although its record is missing (a migrator that died before
+   * recording it, or a second migrator that started at the same moment). The runner re-checks it
+   * after a failed statement and retries the migration a few times.
+   */
+  readonly doneWhenColumn?: { readonly table: string; readonly column: string };
 }
 
 /** Dimensions of the per-minute rollup, in its ORDER BY order. */
@@ -29,6 +37,82 @@ export const ROLLUP_DIMENSIONS = [
   'team',
   'tenant',
 ] as const;
+
+/**
+ * The rollup's measures: column, type, and the per-span expression over a span_costs row that
+ * the materialized view writes (the rollup sums them).
+ */
+export const ROLLUP_MEASURES: readonly (readonly [column: string, type: string, perSpan: string])[] = [
+  ['spans', 'UInt64', 'toUInt64(1)'],
+  ['requests', 'UInt64', 'toUInt64(is_request)'],
+  ['errors', 'UInt64', 'toUInt64(status_code = 2)'],
+  ['unpriced', 'UInt64', "toUInt64(unpriced_reason != '')"],
+  ['input_tokens', 'UInt64', 'input_tokens'],
+  ['output_tokens', 'UInt64', 'output_tokens'],
+  ['cache_read_tokens', 'UInt64', 'cache_read_tokens'],
+  ['cache_write_tokens', 'UInt64', 'cache_write_tokens'],
+  ['reasoning_tokens', 'UInt64', 'reasoning_tokens'],
+  ['gpu_seconds', 'Decimal(38, 12)', 'gpu_seconds'],
+  ['cost_input', 'Decimal(38, 12)', 'cost_input'],
+  ['cost_output', 'Decimal(38, 12)', 'cost_output'],
+  ['cost_cache_read', 'Decimal(38, 12)', 'cost_cache_read'],
+  ['cost_cache_write', 'Decimal(38, 12)', 'cost_cache_write'],
+  ['cost_reasoning', 'Decimal(38, 12)', 'cost_reasoning'],
+  ['cost_gpu', 'Decimal(38, 12)', 'cost_gpu'],
+  ['cost_compute', 'Decimal(38, 12)', 'cost_compute'],
+  ['cost_total', 'Decimal(38, 12)', 'cost_total'],
+];
+
+/**
+ * The rollup's key after migration 6, in ORDER BY order: the minute, the dimensions, the currency
+ * and the source Kafka partition. The source is part of the key so that the one consumer that owns
+ * a partition can compare the rollup with the spans of that partition and repair a minute after a
+ * crash without racing the other consumers' inserts (see `ClickHouseStore.recoverStoredSpans`).
+ */
+export const ROLLUP_KEY = ['minute', ...ROLLUP_DIMENSIONS, 'currency', 'kafka_topic', 'kafka_partition'] as const;
+
+/** The minute of a span_costs row, as the rollup keys it. */
+export const ROLLUP_MINUTE = "toDateTime(intDiv(toUInt32(start_time), 60) * 60, 'UTC')";
+
+/**
+ * One rollup row per span_costs row: what the materialized view writes, and what the backfill and
+ * the repair aggregate (so that all three fold dimensions and compute measures identically).
+ * `db` is a checked identifier, or `{db}` in migration statements; `where` is built from literals.
+ */
+export function rollupRowSelect(db: string, where = ''): string {
+  return [
+    `SELECT ${ROLLUP_MINUTE} AS minute`,
+    ...ROLLUP_DIMENSIONS.map(folded),
+    'currency',
+    'kafka_topic',
+    'kafka_partition',
+    ...ROLLUP_MEASURES.map(([column, , perSpan]) => `${perSpan} AS ${column}`),
+  ]
+    .join(',\n        ')
+    .concat(`\n      FROM ${db}.span_costs${where === '' ? '' : ` WHERE ${where}`}`);
+}
+
+/** `rollupRowSelect` summed per rollup key: the rollup as the spans say it should be. */
+export function rollupTruthSelect(db: string, where = ''): string {
+  return (
+    `SELECT ${ROLLUP_KEY.join(', ')}, ` +
+    ROLLUP_MEASURES.map(([column]) => `sum(${column}) AS ${column}`).join(', ') +
+    ` FROM (${rollupRowSelect(db, where)}) GROUP BY ${ROLLUP_KEY.join(', ')}`
+  );
+}
+
+function rollupTable(name: string): string {
+  return `CREATE TABLE {db}.${name} (
+        minute DateTime('UTC'),
+        ${ROLLUP_DIMENSIONS.map((d) => `${d} String`).join(',\n        ')},
+        currency String,
+        kafka_topic String,
+        kafka_partition UInt32,
+        ${ROLLUP_MEASURES.map(([column, type]) => `${column} ${type}`).join(',\n        ')}
+      ) ENGINE = SummingMergeTree()
+      PARTITION BY toYYYYMM(minute)
+      ORDER BY (${ROLLUP_KEY.join(', ')})`;
+}
 
 /**
  * A rollup dimension as the materialized view writes it: the true value, or \`__other__\` when the
@@ -206,6 +290,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ENGINE = MergeTree()
       PARTITION BY toYYYYMMDD(start_time)
       ORDER BY (start_time, trace_id, span_id, correction_id)`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'span_costs_kafka_span_index',
+    addColumns: {
+      table: 'span_costs',
+      // The span's position in its Kafka message: (topic, partition, offset, index) identifies a
+      // row, so recovery can tell exactly which spans of a message are stored.
+      columns: [['kafka_span_index', 'UInt32 DEFAULT 0']],
+    },
+    statements: [],
+  },
+  {
+    // The rollup rebuilt with its source Kafka partition in the key (see ROLLUP_KEY), from the
+    // spans themselves (which also corrects any drift the old view left after a crash). Writers
+    // must be stopped while it runs on a database that already holds spans: spans stored between
+    // the backfill and migration 7 would be missing from the rollup.
+    version: 6,
+    name: 'span_costs_1m_by_source',
+    doneWhenColumn: { table: 'span_costs_1m', column: 'kafka_partition' },
+    statements: [
+      'DROP TABLE IF EXISTS {db}.span_costs_1m_mv',
+      'DROP TABLE IF EXISTS {db}.span_costs_1m_next',
+      rollupTable('span_costs_1m_next'),
+      `INSERT INTO {db}.span_costs_1m_next (${[...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([c]) => c)].join(', ')}) ` +
+        rollupTruthSelect('{db}'),
+      'RENAME TABLE {db}.span_costs_1m TO {db}.span_costs_1m_v3, {db}.span_costs_1m_next TO {db}.span_costs_1m',
+    ],
+  },
+  {
+    version: 7,
+    name: 'span_costs_1m_mv_by_source',
+    statements: [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS\n      ${rollupRowSelect('{db}')}`,
+      'DROP TABLE IF EXISTS {db}.span_costs_1m_v3',
     ],
   },
 ];

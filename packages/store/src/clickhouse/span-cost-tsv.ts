@@ -50,6 +50,7 @@ export const SPAN_COST_COLUMNS = [
   'kafka_topic',
   'kafka_partition',
   'kafka_offset',
+  'kafka_span_index',
   'attribute_keys',
   'attribute_values',
   'rollup_overflow',
@@ -78,7 +79,7 @@ export function spanCostTsv(r: SpanCostRow): string {
     `${money(r.costReasoning)}\t${money(r.costGpu)}\t${money(r.costCompute)}\t${money(r.costTotal)}\t` +
     `${tsvString(r.currency)}\t${tsvString(r.pricingVersion)}\t${tsvString(r.pricingSource)}\t` +
     `${tsvStringArray(r.priceIds)}\t${tsvString(r.unpricedReason)}\t` +
-    `${tsvString(r.kafkaTopic)}\t${r.kafkaPartition}\t${r.kafkaOffset}\t` +
+    `${tsvString(r.kafkaTopic)}\t${r.kafkaPartition}\t${r.kafkaOffset}\t${r.kafkaSpanIndex}\t` +
     `${tsvStringArray(r.attributeKeys)}\t${tsvStringArray(r.attributeValues)}\t` +
     `${tsvStringArray(r.rollupOverflow)}\t${tsvStringArray(r.sanitized)}\n`
   );

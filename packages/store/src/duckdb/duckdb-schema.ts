@@ -132,6 +132,12 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'span_costs_kafka_span_index',
+    // The span's position in its Kafka message (see SpanCostRow.kafkaSpanIndex).
+    statements: ['ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS kafka_span_index UINTEGER DEFAULT 0'],
+  },
 ];
 
 /** A rollup dimension as written to span_costs_1m: the value, or `__other__` when folded. */
@@ -144,28 +150,30 @@ function folded(dimension: string): string {
 export function rollupInsertSql(batchId: bigint): string {
   const dims = ROLLUP_DIMENSIONS.map(folded);
   const keys = ['(start_time // 60) * 60', ...dims, 'currency'];
-  const sums = [
-    'count(*)',
-    'sum(is_request)',
-    'sum(CASE WHEN status_code = 2 THEN 1 ELSE 0 END)',
-    "sum(CASE WHEN unpriced_reason != '' THEN 1 ELSE 0 END)",
-    'sum(input_tokens)',
-    'sum(output_tokens)',
-    'sum(cache_read_tokens)',
-    'sum(cache_write_tokens)',
-    'sum(reasoning_tokens)',
-    'sum(gpu_seconds)',
-    'sum(cost_input)',
-    'sum(cost_output)',
-    'sum(cost_cache_read)',
-    'sum(cost_cache_write)',
-    'sum(cost_reasoning)',
-    'sum(cost_gpu)',
-    'sum(cost_compute)',
-    'sum(cost_total)',
-  ];
   return (
-    `INSERT INTO span_costs_1m SELECT ${[...keys, ...sums].join(', ')} FROM span_costs ` +
+    `INSERT INTO span_costs_1m SELECT ${[...keys, ...ROLLUP_SUMS].join(', ')} FROM span_costs ` +
     `WHERE batch_id = ${batchId.toString()} GROUP BY ALL`
   );
 }
+
+/** The rollup's measures summed over span_costs rows, in ROLLUP_MEASURES order. */
+export const ROLLUP_SUMS = [
+  'count(*)',
+  'sum(is_request)',
+  'sum(CASE WHEN status_code = 2 THEN 1 ELSE 0 END)',
+  "sum(CASE WHEN unpriced_reason != '' THEN 1 ELSE 0 END)",
+  'sum(input_tokens)',
+  'sum(output_tokens)',
+  'sum(cache_read_tokens)',
+  'sum(cache_write_tokens)',
+  'sum(reasoning_tokens)',
+  'sum(gpu_seconds)',
+  'sum(cost_input)',
+  'sum(cost_output)',
+  'sum(cost_cache_read)',
+  'sum(cost_cache_write)',
+  'sum(cost_reasoning)',
+  'sum(cost_gpu)',
+  'sum(cost_compute)',
+  'sum(cost_total)',
+] as const;

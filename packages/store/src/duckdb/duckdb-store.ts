@@ -4,7 +4,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Money } from '@costtrace/core';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
-import type { CostStore, TopSpanRow } from '../cost-store.js';
+import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
+import type { CostStore, RollupDifference, StoredSpans, TopSpanRow } from '../cost-store.js';
+import { minuteDifferences } from '../rollup-check.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
@@ -20,7 +22,7 @@ import {
   duckTopSpansSql,
 } from './duckdb-cost-sql.js';
 import { duckDecimal, duckInt, duckString, duckStringList } from './duckdb-literals.js';
-import { DUCKDB_MIGRATIONS, rollupInsertSql } from './duckdb-schema.js';
+import { DUCKDB_MIGRATIONS, ROLLUP_SUMS, rollupInsertSql } from './duckdb-schema.js';
 import type { DuckDbMigration } from './duckdb-schema.js';
 
 export interface DuckDbStoreOptions {
@@ -92,6 +94,7 @@ function spanValues(batchId: bigint, r: SpanCostRow): string {
     duckString(r.kafkaTopic),
     duckInt(r.kafkaPartition),
     duckInt(r.kafkaOffset),
+    duckInt(r.kafkaSpanIndex),
     duckStringList(r.attributeKeys),
     duckStringList(r.attributeValues),
     duckStringList(r.rollupOverflow),
@@ -105,7 +108,7 @@ const SPAN_COLUMNS =
   'feature, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, gpu_type, gpu_count, ' +
   'gpu_seconds, instance_type, cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_gpu, ' +
   'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
-  'kafka_partition, kafka_offset, attribute_keys, attribute_values, rollup_overflow, sanitized';
+  'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized';
 
 function correctionValues(r: CostCorrectionRow): string {
   const delta = r.correctedTotal.subtract(r.previousTotal);
@@ -279,6 +282,46 @@ export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
         `WHERE kafka_topic = ${duckString(topic)}${only} GROUP BY kafka_partition`,
     );
     return new Map(rows.map((r) => [Number(r.partition), BigInt(r.offset)]));
+  }
+
+  /** Span rows and their rollup are written in one transaction: the rollup never needs repair. */
+  async recoverStoredSpans(
+    topic: string,
+    partition: number,
+    fromOffset: bigint,
+    toOffset: bigint,
+  ): Promise<StoredSpans> {
+    const rows = await this.select<{ offset: string; index: string | number }>(
+      `SELECT kafka_offset::VARCHAR AS "offset", kafka_span_index AS "index" FROM span_costs ` +
+        `WHERE kafka_topic = ${duckString(topic)} AND kafka_partition = ${duckInt(partition)} ` +
+        `AND kafka_offset BETWEEN ${duckInt(fromOffset)} AND ${duckInt(toOffset)}`,
+    );
+    const spans = new Map<bigint, Set<number>>();
+    for (const row of rows) {
+      const offset = BigInt(row.offset);
+      let indexes = spans.get(offset);
+      if (indexes === undefined) spans.set(offset, (indexes = new Set()));
+      indexes.add(Number(row.index));
+    }
+    return { spans, rollupRowsRepaired: 0, rollupExcessKeys: [] };
+  }
+
+  async rollupDifferences(range?: { fromUnixSeconds: number; toUnixSeconds: number }): Promise<RollupDifference[]> {
+    const where = (column: string): string =>
+      range === undefined
+        ? ''
+        : ` WHERE ${column} >= ${duckInt(range.fromUnixSeconds)} AND ${column} < ${duckInt(range.toUnixSeconds)}`;
+    const truth = await this.select<Record<string, string>>(
+      `SELECT ((start_time // 60) * 60)::VARCHAR AS minute, ` +
+        ROLLUP_SUMS.map((sum, i) => `(${sum})::VARCHAR AS ${ROLLUP_MEASURES[i]![0]}`).join(', ') +
+        ` FROM span_costs${where('start_time')} GROUP BY 1`,
+    );
+    const held = await this.select<Record<string, string>>(
+      `SELECT minute::VARCHAR AS minute, ` +
+        ROLLUP_MEASURES.map(([column]) => `sum(${column})::VARCHAR AS ${column}`).join(', ') +
+        ` FROM span_costs_1m${where('minute')} GROUP BY 1`,
+    );
+    return minuteDifferences(truth, held);
   }
 
   async insertCorrections(rows: readonly CostCorrectionRow[]): Promise<void> {

@@ -36,11 +36,11 @@ export interface SpanConsumerOptions {
   /** Called synchronously at each stage of a batch; must not throw. */
   readonly onStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
   /**
-   * Called with every row of a batch, in offset order, after ClickHouse stored them and before
-   * their offsets are committed (the budgets hand-off). Retried; deltas are idempotent. Rows of
-   * redelivered messages that were already stored are handed off again too, ahead of the new
-   * ones: a crash between the insert and the hand-off must not lose them for budgets, and when
-   * the hand-off had happened the evaluator drops the repeats by their source offsets.
+   * Called with every row of a batch, in offset and span order, after the store holds them all
+   * and before their offsets are committed (the budgets hand-off). Retried; deltas are
+   * idempotent. Rows that were already stored (a redelivery) are handed off again with the rest:
+   * a crash between the insert and the hand-off must not lose them for budgets, and when the
+   * hand-off had happened the evaluator drops the repeats by their source offsets.
    */
   readonly onRowsStored?: ((rows: readonly SpanCostRow[]) => Promise<void>) | undefined;
 }
@@ -63,12 +63,6 @@ interface DeadLetter {
   readonly spans: number;
 }
 
-/** Rows of consecutive messages, inserted together; `lastOffset` is the last message with rows. */
-interface Chunk {
-  rows: SpanCostRow[];
-  lastOffset: bigint;
-}
-
 function header(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   if (value === undefined) return undefined;
@@ -77,31 +71,45 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
 }
 
 /**
- * Kafka → ClickHouse with exactly-once storage, on any ClickHouse version:
+ * Kafka → ClickHouse with exactly-once storage, on ClickHouse 18.16 and current releases alike.
+ * The argument:
  *
- * 1. Every row carries its message's topic, partition and offset, and each insert is one
- *    request and one block, so ClickHouse stores all of a chunk or none of it. Chunks hold
- *    whole messages in offset order, so "every message at or below the highest stored offset
- *    is stored" holds per partition.
- * 2. When a partition is (re)assigned, and after any failed or ambiguous insert, the consumer
- *    reads that highest stored offset from ClickHouse and skips messages at or below it.
- * 3. Offsets are committed only after ClickHouse acknowledged; the commit is an optimisation
- *    (it saves re-reading), correctness comes from (1) and (2).
+ * 1. Every row carries its message's topic, partition and offset and its span's index in the
+ *    message: that key identifies the row. One consumer owns a partition at a time (each insert
+ *    starts right after a heartbeat and times out well inside the session timeout), so nothing
+ *    else writes that partition's rows while we do.
+ * 2. An insert is not all-or-nothing as a whole: ClickHouse commits one part per table partition
+ *    (per day of start time) one at a time, and the rollup's part after the span part, so a
+ *    server killed mid-insert keeps any prefix of them. The store therefore inserts one day at a
+ *    time (each one part, atomic) and offers `recoverStoredSpans`, which answers exactly which
+ *    keys of a range of messages are stored and first repairs the rollup of the minutes they fall
+ *    in (rollup rows carry their source partition, so the owner compares like with like).
+ * 3. Messages above the highest stored offset of the partition (`storedOffsets`, read on
+ *    assignment and after any failed or ambiguous insert) have no stored row. For a batch reaching
+ *    at or below it, the consumer asks `recoverStoredSpans` for the batch's range and inserts only
+ *    the rows whose keys are missing. Recovery decides from what is stored, never from the highest
+ *    offset alone.
+ * 4. Offsets are committed only after every row of the batch is stored; the commit is an
+ *    optimisation (it saves re-reading), correctness comes from (1)–(3).
  *
- * A process killed at any point therefore re-reads from the committed offset and skips what
- * ClickHouse already has. Each insert starts right after a heartbeat and times out well inside
- * the session timeout, so a consumer cannot still be inserting a partition the group has given
- * to another member. (Residual assumption: the server does not finish an insert whose client
- * already gave up more than session − request timeout later; see README.)
+ * A process killed at any point (or ClickHouse killed mid-insert) therefore re-reads from the
+ * committed offset, finds out exactly what is stored, repairs the rollup and stores the rest.
+ * (Residual assumption: the server does not finish an insert whose client already gave up more
+ * than session − request timeout later; see README.)
  *
- * Undecodable messages and rejected spans go to the dead-letter topic (at least once) before
- * the rows are inserted; they never stop the partition. When ClickHouse is unavailable the
+ * Undecodable messages and rejected spans go to the dead-letter topic (at least once) before any
+ * row of the batch is inserted, so every message at or below a stored offset has been
+ * dead-lettered already; they never stop the partition. When ClickHouse is unavailable the
  * partition is paused without resolving its offsets and resumed once ClickHouse answers.
  */
 export class SpanConsumer {
   private readonly consumer: Consumer;
   private readonly dlqProducer: Producer;
-  /** Highest offset known to be stored, per partition; absent: ask ClickHouse first. */
+  /**
+   * Per partition, the highest offset that may have stored rows from before this consumer's
+   * current run of it (another owner, or an insert of ours that failed); absent: ask the store.
+   * Messages above it have none.
+   */
   private readonly storedUpTo = new Map<number, bigint>();
   private readonly paused = new Map<number, () => void>();
   private probing: Promise<void> | undefined;
@@ -221,81 +229,102 @@ export class SpanConsumer {
     const { logger, metrics } = this.options;
     this.stage('batch-received', partition, 0);
 
+    const first = BigInt(batch.messages[0]!.offset);
+    const lastMessage = BigInt(batch.messages[batch.messages.length - 1]!.offset);
     let storedUpTo: bigint;
+    let stored: ReadonlyMap<bigint, ReadonlySet<number>> = new Map();
     try {
       storedUpTo = await this.storedOffset(partition);
+      if (first <= storedUpTo) {
+        const to = lastMessage < storedUpTo ? lastMessage : storedUpTo;
+        const recovered = await this.options.store.recoverStoredSpans(topic, partition, first, to);
+        stored = recovered.spans;
+        if (recovered.rollupRowsRepaired > 0) metrics.rollupRowsRepaired.inc(recovered.rollupRowsRepaired);
+        if (recovered.rollupExcessKeys.length > 0) {
+          metrics.rollupExcessKeys.inc(recovered.rollupExcessKeys.length);
+          logger.error(
+            {
+              topic,
+              partition,
+              keys: recovered.rollupExcessKeys.slice(0, 5),
+              count: recovered.rollupExcessKeys.length,
+            },
+            'the rollup holds more than the stored spans for these keys; left as is',
+          );
+        }
+        logger.info(
+          {
+            topic,
+            partition,
+            from: first.toString(),
+            to: to.toString(),
+            storedMessages: stored.size,
+            rollupRowsRepaired: recovered.rollupRowsRepaired,
+          },
+          'recovery: checked which spans of redelivered messages are stored',
+        );
+      }
     } catch (err) {
       this.pauseUntilClickHouseAnswers(payload, partition, err);
       return;
     }
 
-    const chunks: Chunk[] = [];
-    let current: Chunk = { rows: [], lastOffset: -1n };
+    const all: SpanCostRow[] = [];
+    const missing: SpanCostRow[] = [];
     const dead: DeadLetter[] = [];
-    const handOffAgain: SpanCostRow[] = [];
     let skipped = 0;
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
-      if (offset <= storedUpTo) {
-        skipped++;
-        // Already stored: not inserted again, but its rows go to the hand-off again (see
-        // onRowsStored). Decoded without counting or dead-lettering a second time.
-        if (this.options.onRowsStored !== undefined) {
-          for (const row of this.messageRows(topic, partition, message, [], true)) handOffAgain.push(row);
-        }
-        continue;
+      // At or below storedUpTo the message was decoded, counted and dead-lettered by the batch
+      // that stored rows there (dead letters go out before any insert): not again.
+      const again = offset <= storedUpTo;
+      const rows = this.messageRows(topic, partition, message, again ? [] : dead, again);
+      const have = stored.get(offset);
+      for (const row of rows) {
+        all.push(row);
+        if (have?.has(row.kafkaSpanIndex) === true) skipped++;
+        else missing.push(row);
       }
-      const rows = this.messageRows(topic, partition, message, dead);
-      if (rows.length === 0) continue;
-      if (current.rows.length > 0 && current.rows.length + rows.length > this.options.maxBatchRows) {
-        chunks.push(current);
-        current = { rows: [], lastOffset: -1n };
-      }
-      for (const row of rows) current.rows.push(row);
-      current.lastOffset = offset;
     }
-    if (current.rows.length > 0) chunks.push(current);
     if (skipped > 0) {
       metrics.duplicatesSkipped.inc(skipped);
       logger.info(
         { topic, partition, skipped, storedUpTo: storedUpTo.toString() },
-        'skipped redelivered messages already in ClickHouse',
+        'skipped redelivered spans already stored',
       );
     }
 
     if (dead.length > 0) await this.deadLetter(topic, partition, dead);
 
-    for (const chunk of chunks) {
+    for (let i = 0; i < missing.length; i += this.options.maxBatchRows) {
+      const chunk = missing.slice(i, i + this.options.maxBatchRows);
       if (!payload.isRunning() && !this.stopRequested) return;
       // A heartbeat right before each insert: the session cannot expire (and the partition move
       // to another member) before this insert has finished or timed out.
       await payload.heartbeat().catch(() => undefined);
-      this.stage('before-insert', partition, chunk.rows.length);
+      this.stage('before-insert', partition, chunk.length);
       const started = process.hrtime.bigint();
       try {
-        const insert = this.options.store.insertSpanCosts(chunk.rows);
-        this.stage('insert-started', partition, chunk.rows.length);
+        const insert = this.options.store.insertSpanCosts(chunk);
+        this.stage('insert-started', partition, chunk.length);
         await insert;
       } catch (err) {
-        // The insert may or may not have been written (a timeout is ambiguous): forget the stored
-        // offset so the retry asks ClickHouse first.
+        // Any subset of the insert may have been stored (a timeout is ambiguous, a server killed
+        // mid-insert keeps some parts): forget what we knew so the retry recovers first.
         this.storedUpTo.delete(partition);
         this.pauseUntilClickHouseAnswers(payload, partition, err);
         return;
       }
       metrics.insertSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      metrics.batchRows.observe(chunk.rows.length);
-      metrics.spansStored.inc(chunk.rows.length);
-      for (const row of chunk.rows) metrics.addCost(row.service, row.currency, row.costTotal.toNumber());
-      this.rowsStored += chunk.rows.length;
-      this.storedUpTo.set(partition, chunk.lastOffset);
-      this.stage('after-insert', partition, chunk.rows.length);
+      metrics.batchRows.observe(chunk.length);
+      metrics.spansStored.inc(chunk.length);
+      for (const row of chunk) metrics.addCost(row.service, row.currency, row.costTotal.toNumber());
+      this.rowsStored += chunk.length;
+      this.stage('after-insert', partition, chunk.length);
       await payload.heartbeat().catch(() => undefined);
     }
 
-    if (this.options.onRowsStored !== undefined) {
-      await this.handOff([...handOffAgain, ...chunks.flatMap((chunk) => chunk.rows)], topic, partition);
-    }
+    if (this.options.onRowsStored !== undefined) await this.handOff(all, topic, partition);
 
     const last = batch.lastOffset();
     payload.resolveOffset(last);
@@ -315,7 +344,7 @@ export class SpanConsumer {
       Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
     );
     await payload.heartbeat().catch(() => undefined);
-    logger.debug({ topic, partition, lastOffset: last, chunks: chunks.length }, 'batch stored and committed');
+    logger.debug({ topic, partition, lastOffset: last, rows: missing.length }, 'batch stored and committed');
   }
 
   /**

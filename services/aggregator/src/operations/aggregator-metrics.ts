@@ -26,6 +26,8 @@ export class AggregatorMetrics {
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
+  readonly rollupRowsRepaired: Counter;
+  readonly rollupExcessKeys: Counter;
   readonly consumerLag: Gauge<'partition'>;
   readonly batchRows: Histogram;
   readonly insertSeconds: Histogram;
@@ -104,8 +106,18 @@ export class AggregatorMetrics {
       registers,
     });
     this.duplicatesSkipped = new Counter({
-      name: 'costtrace_consumer_redelivered_messages_skipped_total',
-      help: 'Redelivered messages skipped because ClickHouse already holds their rows',
+      name: 'costtrace_consumer_redelivered_spans_skipped_total',
+      help: 'Spans of redelivered messages not inserted again because the store already holds them',
+      registers,
+    });
+    this.rollupRowsRepaired = new Counter({
+      name: 'costtrace_consumer_rollup_rows_repaired_total',
+      help: 'Rollup rows written by recovery because a crash left the rollup short of the stored spans',
+      registers,
+    });
+    this.rollupExcessKeys = new Counter({
+      name: 'costtrace_consumer_rollup_excess_keys_total',
+      help: 'Rollup keys found holding more than their spans during recovery (never expected; not rewritten)',
       registers,
     });
     this.consumerLag = new Gauge({

@@ -238,12 +238,15 @@ export function spanCostRows(
   const counted = (reason: SanitizeReason): void => {
     result.sanitized.set(reason, (result.sanitized.get(reason) ?? 0) + 1);
   };
+  // The span's position in the message, rejected spans included: the same on every decode.
+  let messageIndex = 0;
   request.resourceSpans.forEach((resourceSpans, resourceIndex) => {
     const resource = attributeMap(resourceSpans.resource?.attributes ?? []);
     resourceSpans.scopeSpans.forEach((scopeSpans, scopeIndex) => {
       scopeSpans.spans.forEach((span, spanIndex) => {
+        const index = messageIndex++;
         try {
-          const row = spanRow(span, resource, origin, limits, earliest, latest, options, result);
+          const row = spanRow(span, resource, origin, index, limits, earliest, latest, options, result);
           result.rows.push(row);
           // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
           for (const reason of row.sanitized as readonly SanitizeReason[]) counted(reason);
@@ -263,6 +266,7 @@ function spanRow(
   span: Span,
   resource: Map<string, PlainValue>,
   origin: KafkaOrigin,
+  messageIndex: number,
   limits: SpanLimits,
   earliest: bigint,
   latest: bigint,
@@ -475,6 +479,7 @@ function spanRow(
     kafkaTopic: origin.topic,
     kafkaPartition: origin.partition,
     kafkaOffset: origin.offset,
+    kafkaSpanIndex: messageIndex,
     attributeKeys,
     attributeValues,
     rollupOverflow,

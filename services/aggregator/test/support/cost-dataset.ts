@@ -55,6 +55,7 @@ export function costDataset(count: number, nowSeconds: number): SpanCostRow[] {
       kafkaTopic: 'query-test',
       kafkaPartition: 0,
       kafkaOffset: BigInt(i),
+      kafkaSpanIndex: 0,
       attributeKeys: [],
       attributeValues: [],
       rollupOverflow: [],

@@ -61,6 +61,7 @@ export function costRow(
     kafkaTopic: 'otlp_spans',
     kafkaPartition: 0,
     kafkaOffset: offset ?? BigInt(counter),
+    kafkaSpanIndex: 0,
     attributeKeys: [],
     attributeValues: [],
     ...rest,
