@@ -142,9 +142,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A mixed workload: `messages` requests of `spansPerMessage` spans, and the exact expected sum. */
-export function mixedWorkload(messages: number, spansPerMessage: number, seed: number) {
+/**
+ * A mixed workload: `messages` requests of `spansPerMessage` spans, and the exact expected sum.
+ * With `spreadSeconds`, span start times are spread over that many seconds before now (so that
+ * one batch covers several UTC days, as late spans and retried exports do).
+ */
+export function mixedWorkload(messages: number, spansPerMessage: number, seed: number, spreadSeconds = 0) {
   const random = seededRandom(seed);
+  const nowNanos = BigInt(Date.now()) * 1_000_000n;
   const int = (max: number): number => Math.floor(random() * max);
   const requests: ExportTraceServiceRequest[] = [];
   let expected = 0n;
@@ -161,7 +166,9 @@ export function mixedWorkload(messages: number, spansPerMessage: number, seed: n
             ? anthropicUsage(int(5000), int(20_000), int(3000), int(4000), { 'http.route': route })
             : stampedCost(BigInt(int(1_000_000_000)) * 1_000n + BigInt(int(1000)), { 'http.route': route });
       expected += usage.picos;
-      spans.push(span({ name: `call-${m}-${s}`, attributes: usage.attributes }));
+      const startUnixNano =
+        spreadSeconds > 0 ? nowNanos - BigInt(Math.floor(random() * spreadSeconds * 1e9)) : undefined;
+      spans.push(span({ name: `call-${m}-${s}`, attributes: usage.attributes, startUnixNano }));
     }
     requests.push(exportRequest({ 'service.name': `svc-${m % 3}`, 'vcs.ref.head.revision': `c${m % 5}` }, spans));
   }
