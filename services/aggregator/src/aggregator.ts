@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { ClickHouseStore } from '@costtrace/store';
+import { ClickHouseStore, StoreError } from '@costtrace/store';
 import type { CostStore } from '@costtrace/store';
 import { QueryApiServer } from './api/query-api-server.js';
 import type { AggregatorConfig } from './config.js';
@@ -15,6 +15,7 @@ import type { ConsumerStage } from './kafka/span-consumer.js';
 import { SpanProducer } from './kafka/span-producer.js';
 import { AggregatorMetrics } from './operations/aggregator-metrics.js';
 import { pipelineHealth } from './operations/pipeline-health.js';
+import { untilAvailable } from './operations/dependency-wait.js';
 import { ReadinessProbe } from './operations/readiness-probe.js';
 import { RetentionJob } from './operations/retention-job.js';
 import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
@@ -76,6 +77,11 @@ export class Aggregator {
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
   private stopping: Promise<void> | undefined;
+  /** Aborted by stop(): ends a start-up that still waits for ClickHouse or Kafka. */
+  private readonly abort = new AbortController();
+  /** What start-up waits for, while it does (readiness reports it). */
+  private waitingFor: { dependency: string; reason: string } | undefined;
+  private started = false;
 
   constructor(private readonly options: AggregatorOptions) {
     const { config } = options;
@@ -104,7 +110,12 @@ export class Aggregator {
 
   private readonly kafka: Kafka;
 
-  /** Migrates ClickHouse, connects to Kafka, starts consuming and listening. */
+  /**
+   * Starts the API (not ready yet), waits for ClickHouse (migrations) and Kafka with backoff,
+   * however long they are down, then starts budgets, the consumer and the OTLP receivers. A
+   * failure that waiting cannot cure (bad credentials, a broken migration) rejects at once; a
+   * stop requested meanwhile rejects with StartAborted.
+   */
   async start(): Promise<AggregatorAddresses> {
     const { config } = this.options;
     const prices = this.options.prices ?? (await loadPriceSnapshots(config.priceSnapshotFile));
@@ -121,9 +132,35 @@ export class Aggregator {
       audit: config.auditStampedCosts,
       cardinality: new CardinalityLimiter(config.maxDimensionValuesPerHour),
     };
-    await this.store.migrate();
-    await this.kafkaAdmin.connect();
     const addresses: AggregatorAddresses = {};
+    if (this.options.api ?? true) addresses.api = await this.startApi();
+
+    const wait = {
+      logger: this.logger,
+      signal: this.abort.signal,
+      onWaiting: (dependency: string, reason: string) => {
+        this.waitingFor = { dependency, reason: reason.slice(0, 300) };
+      },
+    };
+    await untilAvailable(
+      'ClickHouse',
+      () => this.store.migrate(),
+      (err) => err instanceof StoreError && err.retryable,
+      wait,
+    );
+    // Any Kafka failure at this point is the broker being down or unreachable (the addresses
+    // were validated with the configuration): wait for it.
+    await untilAvailable(
+      'Kafka',
+      async () => {
+        await this.kafkaAdmin.connect();
+        await this.kafkaAdmin.describeCluster();
+      },
+      () => true,
+      wait,
+    );
+    this.waitingFor = undefined;
+
     if (this.options.budgets !== undefined) {
       this.budgetService = new BudgetService({
         config: this.options.budgets,
@@ -200,22 +237,7 @@ export class Aggregator {
       addresses.http = await this.httpReceiver.listen();
       addresses.grpcPort = await this.grpcReceiver.listen();
     }
-    if (this.options.api ?? true) {
-      const probe = new ReadinessProbe(this.store, this.kafkaAdmin, () =>
-        this.options.consume === false ? true : (this.consumer?.isRunning ?? false),
-      );
-      this.apiServer = new QueryApiServer({
-        host: config.apiHost,
-        port: config.apiPort,
-        store: this.store,
-        registry: this.metrics.registry,
-        logger: this.logger,
-        readiness: () => probe.check(),
-        health: async () => pipelineHealth(this.metrics, await probe.check()),
-        routes: budgets === undefined ? undefined : (req, res) => budgets.http(req, res),
-      });
-      addresses.api = await this.apiServer.listen();
-    }
+    this.started = true;
     this.logger.info(
       {
         http: addresses.http ? `${addresses.http.address}:${addresses.http.port}` : undefined,
@@ -230,6 +252,49 @@ export class Aggregator {
     return addresses;
   }
 
+  /**
+   * The query API, metrics, liveness and readiness, listening before the dependencies answer:
+   * readiness says what start-up waits for; budget routes answer 503 until budgets run.
+   */
+  private async startApi(): Promise<AddressInfo> {
+    const { config } = this.options;
+    const probe = new ReadinessProbe(this.store, this.kafkaAdmin, () =>
+      this.options.consume === false ? this.started : (this.consumer?.isRunning ?? false),
+    );
+    const readiness = async (): Promise<{
+      ready: boolean;
+      checks: Record<string, boolean>;
+      waitingFor?: { dependency: string; reason: string };
+    }> => {
+      const result = await probe.check();
+      return this.waitingFor === undefined ? result : { ...result, ready: false, waitingFor: this.waitingFor };
+    };
+    const budgetsConfigured = this.options.budgets !== undefined;
+    this.apiServer = new QueryApiServer({
+      host: config.apiHost,
+      port: config.apiPort,
+      store: this.store,
+      registry: this.metrics.registry,
+      logger: this.logger,
+      readiness,
+      health: async () => pipelineHealth(this.metrics, await probe.check()),
+      routes: !budgetsConfigured
+        ? undefined
+        : async (req, res) => {
+            if (this.budgetService?.isStarted === true) return this.budgetService.http(req, res);
+            if (!/^\/v1\/(budgets|throttles)(\/|$|\?)/.test(req.url ?? '')) return false;
+            res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' });
+            res.end(
+              JSON.stringify({
+                error: { code: 'STARTING', message: 'budgets start once ClickHouse and Kafka answer' },
+              }),
+            );
+            return true;
+          },
+    });
+    return this.apiServer.listen();
+  }
+
   get stats(): { spansAccepted: number; rowsStored: number; deadLettered: number } {
     return {
       spansAccepted: this.spanIngest?.spansAccepted ?? 0,
@@ -242,6 +307,7 @@ export class Aggregator {
    * finish, store and commit its in-flight batch, then disconnect.
    */
   stop(): Promise<void> {
+    this.abort.abort();
     this.stopping ??= (async () => {
       await Promise.all([this.httpReceiver?.close(), this.grpcReceiver?.close()]);
       this.retention?.stop();

@@ -18,6 +18,8 @@ export type { SpanEncoding } from './kafka/span-message-codec.js';
 export { SpanProducer } from './kafka/span-producer.js';
 export { AggregatorMetrics } from './operations/aggregator-metrics.js';
 export { pipelineHealth } from './operations/pipeline-health.js';
+export { DEPENDENCY_RETRY, StartAborted, untilAvailable } from './operations/dependency-wait.js';
+export type { DependencyWaitOptions } from './operations/dependency-wait.js';
 export type { PipelineHealth } from './operations/pipeline-health.js';
 export { createDashboardHandler, DASHBOARD_CSP } from './dashboard/dashboard-handler.js';
 export type { DashboardHandler } from './dashboard/dashboard-handler.js';

@@ -3,6 +3,7 @@ import { Aggregator } from './aggregator.js';
 import { loadBudgetsConfig } from './budgets/budgets-config.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
 import { AGGREGATOR_BUDGETS_SWITCH_ENV, ConfigError, loadConfig } from './config.js';
+import { StartAborted } from './operations/dependency-wait.js';
 
 const bootLogger = pino({ base: { service: 'costtrace-aggregator' } });
 let config;
@@ -37,7 +38,11 @@ process.once('SIGINT', () => shutdown('SIGINT'));
 try {
   await aggregator.start();
 } catch (err) {
-  aggregator.logger.fatal({ err }, 'aggregator failed to start');
-  await aggregator.stop().catch(() => undefined);
-  process.exit(1);
+  // A stop requested while start-up waited for ClickHouse or Kafka: the shutdown handler exits.
+  if (err instanceof StartAborted) process.exitCode = 0;
+  else {
+    aggregator.logger.fatal({ err }, 'aggregator failed to start');
+    await aggregator.stop().catch(() => undefined);
+    process.exit(1);
+  }
 }

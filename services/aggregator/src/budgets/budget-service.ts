@@ -87,6 +87,11 @@ export class BudgetService {
   }
 
   /** The HTTP API handler (mount it in the aggregator's server; it returns false for other paths). */
+  /** Whether `start` has completed (and `stop` not yet begun). */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
   get http(): BudgetsHttpHandler {
     if (this.httpValue === undefined) throw new Error('budget service is not started');
     return this.httpValue;

@@ -31,7 +31,8 @@ function serverBinary(): string {
   throw new Error('clickhouse-server not found: run `bash scripts/services.sh up` once (it installs it)');
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { nextAttemptAt } from '../webhooks/retry-policy.js';
+import type { RetryPolicy } from '../webhooks/retry-policy.js';
+
+/** How long to wait between attempts to reach a dependency at start: 250 ms doubling to 10 s. */
+export const DEPENDENCY_RETRY: RetryPolicy = {
+  initialDelayMs: 250,
+  maxDelayMs: 10_000,
+  maxAgeMs: Number.POSITIVE_INFINITY,
+  jitter: 0.2,
+  maxRetryAfterMs: 0,
+};
+
+/** Thrown by `untilAvailable` when the process is asked to stop while it still waits. */
+export class StartAborted extends Error {
+  override readonly name = 'StartAborted';
+}
+
+export interface DependencyWaitOptions {
+  readonly logger: Logger;
+  /** Aborted when a stop is requested: the wait ends at once with StartAborted. */
+  readonly signal: AbortSignal;
+  /**
+   * Called with the dependency when waiting for it begins (reason "connecting") and with the
+   * reason whenever an attempt failed: readiness reports it.
+   */
+  readonly onWaiting?: ((dependency: string, reason: string) => void) | undefined;
+  readonly policy?: RetryPolicy | undefined;
+}
+
+/**
+ * Runs `attempt` until it succeeds. A failure `retryable` accepts (the dependency is down or
+ * not ready yet) is logged and retried with capped exponential backoff, for as long as it takes;
+ * any other failure (bad credentials, a broken migration) is thrown at once. A stop request ends
+ * the wait immediately (the timer keeps the process alive while it waits: nothing else may).
+ */
+export async function untilAvailable<T>(
+  dependency: string,
+  attempt: () => Promise<T>,
+  retryable: (err: unknown) => boolean,
+  options: DependencyWaitOptions,
+): Promise<T> {
+  const policy = options.policy ?? DEPENDENCY_RETRY;
+  const first = Date.now();
+  options.onWaiting?.(dependency, 'connecting');
+  for (let n = 1; ; n++) {
+    if (options.signal.aborted) throw new StartAborted(`stopped while waiting for ${dependency}`);
+    try {
+      const result = await attempt();
+      if (n > 1) options.logger.info({ dependency, attempts: n }, `${dependency} answers; continuing start-up`);
+      return result;
+    } catch (err) {
+      if (!retryable(err)) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      options.onWaiting?.(dependency, reason);
+      const at = nextAttemptAt(policy, n, first, Date.now(), null) ?? Date.now() + policy.maxDelayMs;
+      const delayMs = Math.max(0, at - Date.now());
+      options.logger.warn(
+        { dependency, attempt: n, retryInMs: delayMs, reason: reason.slice(0, 300) },
+        `waiting for ${dependency}`,
+      );
+      await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+    }
+  }
+}
