@@ -23,6 +23,16 @@ export {
   rollupTruthSelect,
 } from './clickhouse/migrations.js';
 export { rollupDelta } from './clickhouse/rollup-repair.js';
+export {
+  minuteHeldSql,
+  minuteTruthSql,
+  ROLLUP_COLUMNS,
+  rollupHeldByKeySql,
+  rollupTruthByKeySql,
+  sourceCondition,
+  storedSpanKeysSql,
+} from './clickhouse/recovery-sql.js';
+export type { MinuteRange } from './clickhouse/recovery-sql.js';
 export type { RollupDelta, RollupTextRow } from './clickhouse/rollup-repair.js';
 export { minuteDifferences } from './rollup-check.js';
 export type { Migration } from './clickhouse/migrations.js';

@@ -19,6 +19,13 @@ import {
   costQuerySql,
   MIGRATIONS,
   migrationStatements,
+  minuteHeldSql,
+  minuteTruthSql,
+  ROLLUP_KEY,
+  rollupHeldByKeySql,
+  rollupTruthByKeySql,
+  sourceCondition,
+  storedSpanKeysSql,
   parseCostQuery,
   queryParams,
   SPAN_COST_COLUMNS,
@@ -148,6 +155,15 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
     };
     await store.insertCorrections([correction]);
 
+    const source = sourceCondition('otlp_spans', 1);
+    const recoveryMinutes = [
+      ...new Set(
+        data.filter((r) => r.kafkaPartition === 1).map((r) => Number(r.startTimeUnixNano / 60_000_000_000n) * 60),
+      ),
+    ]
+      .sort((a, b) => a - b)
+      .slice(0, 40);
+    const byKey = ROLLUP_KEY.join(', ');
     const q = (params: Record<string, string>) => {
       const parsed = parseCostQuery(queryParams(Object.entries(params)), now);
       assert.ok(parsed.ok, JSON.stringify(parsed));
@@ -172,6 +188,12 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
       top_spans: topSpansSql(database, { filters: [], since: now - 86_400, until: now + 60, limit: 20 }),
       arrays: `SELECT span_id, price_ids, attribute_values, rollup_overflow FROM ${database}.span_costs ORDER BY span_id LIMIT 50`,
       migrations: `SELECT version, name FROM ${database}.schema_migrations ORDER BY version`,
+      // Crash recovery and the rollup check (the same statements the store runs).
+      recovery_stored_keys: `${storedSpanKeysSql(database, 'otlp_spans', 1, 100n, 900n)} ORDER BY offset, index`,
+      recovery_rollup_truth: `SELECT * FROM (${rollupTruthByKeySql(database, source, recoveryMinutes)}) ORDER BY ${byKey}`,
+      recovery_rollup_held: `SELECT * FROM (${rollupHeldByKeySql(database, source, recoveryMinutes)}) ORDER BY ${byKey}`,
+      check_minute_truth: `${minuteTruthSql(database)} ORDER BY minute`,
+      check_minute_held: `${minuteHeldSql(database, { fromUnixSeconds: now - 86_400, toUnixSeconds: now + 3600 })} ORDER BY minute`,
     };
 
     const server: Record<string, unknown[]> = {};
@@ -210,6 +232,12 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
       `ClickHouse server ${(await store.select<{ v: string }>('SELECT version() AS v'))[0]!.v} vs chDB ${chdb.version}`,
     );
 
+    assert.deepEqual(server.recovery_rollup_held, server.recovery_rollup_truth, 'the rollup equals its spans');
+    assert.deepEqual(
+      server.check_minute_held,
+      server.check_minute_truth,
+      'every minute of the rollup equals its spans',
+    );
     for (const name of Object.keys(queries)) {
       assert.ok(server[name]!.length > 0, `${name} returns rows`);
       assert.deepEqual(normalise(chdb.results[name]), normalise(server[name]), `${name}: same result on both engines`);

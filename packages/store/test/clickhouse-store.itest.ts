@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
-import { ClickHouseStore, MIGRATIONS, SPAN_COST_COLUMNS, spanCostTsv, stringLiteral } from '../src/index.js';
+import {
+  ClickHouseStore,
+  MIGRATIONS,
+  ROLLUP_KEY,
+  ROLLUP_MEASURES,
+  SPAN_COST_COLUMNS,
+  spanCostTsv,
+  stringLiteral,
+  tsvRow,
+} from '../src/index.js';
 import type { SpanCostRow } from '../src/index.js';
 
 const url = process.env.CLICKHOUSE_URL;
@@ -206,6 +215,29 @@ describe('ClickHouseStore', () => {
         `FROM ${database}.span_costs_1m WHERE kafka_topic = 'repair'`,
     );
     assert.deepEqual(sum, { spans: '5', total: '6.750000000001', tokens: '500' });
+  });
+
+  it('takes away rollup rows whose spans were never stored, in the minutes about to be inserted', async () => {
+    // What a release that wrote the view's part before the table's would leave when killed
+    // between them: rollup rows for spans that are not there.
+    const minute = Number((DAY0 + 40n * DAY) / 1_000_000_000n);
+    const columns = [...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([c]) => c)];
+    const values: Record<string, string> = {
+      minute: String(minute),
+      kafka_topic: 'excess',
+      kafka_partition: '7',
+      currency: 'USD',
+    };
+    for (const [column] of ROLLUP_MEASURES) values[column] = '0';
+    values.spans = '2';
+    values.cost_total = '4.25';
+    await store.insertTsv('span_costs_1m', columns, Buffer.from(tsvRow(columns.map((c) => values[c] ?? ''))), 1);
+    assert.equal((await store.rollupDifferences()).length, 1);
+    const recovered = await store.recoverStoredSpans('excess', 7, 0n, 10n, [minute]);
+    assert.equal(recovered.spans.size, 0, 'no span of these messages is stored');
+    assert.equal(recovered.rollupExcessKeys.length, 1);
+    assert.equal(recovered.rollupRowsRepaired, 1);
+    assert.deepEqual(await store.rollupDifferences(), []);
   });
 
   it('rebuilds an existing rollup with its source partitions from the spans (migrations 6 and 7)', async () => {

@@ -13,16 +13,17 @@ import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { repriceCandidateRow } from '../span-repricing-store.js';
 import type { RawRepriceCandidate, RepriceCandidateRow, SpanRepricingStore } from '../span-repricing-store.js';
+import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
 import {
-  MIGRATIONS,
-  renderStatement,
-  RETENTION_TABLES,
-  ROLLUP_KEY,
-  ROLLUP_MEASURES,
-  ROLLUP_MINUTE,
-  rollupRowSelect,
-  rollupTruthSelect,
-} from './migrations.js';
+  minuteHeldSql,
+  minuteTruthSql,
+  ROLLUP_COLUMNS,
+  rollupHeldByKeySql,
+  rollupTruthByKeySql,
+  sourceCondition,
+  storedSpanKeysSql,
+} from './recovery-sql.js';
+import type { MinuteRange } from './recovery-sql.js';
 import type { Migration } from './migrations.js';
 import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
 import { rollupDelta } from './rollup-repair.js';
@@ -279,15 +280,13 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     partition: number,
     fromOffset: bigint,
     toOffset: bigint,
+    also: Iterable<number> = [],
   ): Promise<StoredSpans> {
-    const source = `kafka_topic = ${stringLiteral(topic)} AND kafka_partition = ${uintLiteral(partition)}`;
     const found = await this.select<{ offset: string; index: number; minute: string }>(
-      `SELECT toString(kafka_offset) AS offset, kafka_span_index AS index, toString(toUInt32(${ROLLUP_MINUTE})) AS minute ` +
-        `FROM ${this.database}.span_costs WHERE ${source} ` +
-        `AND kafka_offset >= ${uintLiteral(fromOffset)} AND kafka_offset <= ${uintLiteral(toOffset)}`,
+      storedSpanKeysSql(this.database, topic, partition, fromOffset, toOffset),
     );
     const spans = new Map<bigint, Set<number>>();
-    const minutes = new Set<number>();
+    const minutes = new Set<number>(also);
     for (const row of found) {
       const offset = BigInt(row.offset);
       let indexes = spans.get(offset);
@@ -295,16 +294,14 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
       indexes.add(Number(row.index));
       minutes.add(Number(row.minute));
     }
-    const { repaired, excess } = await this.repairRollup(
-      source,
-      [...minutes].sort((a, b) => a - b),
-    );
+    const sorted = [...minutes].sort((a, b) => a - b);
+    const { repaired, excess } = await this.repairRollup(sourceCondition(topic, partition), sorted);
     return { spans, rollupRowsRepaired: repaired, rollupExcessKeys: excess };
   }
 
   /**
    * Makes the rollup of one source partition equal its spans in the given minutes: reads both,
-   * sums per key and inserts what the rollup lacks, one insert (one part) per month partition.
+   * sums per key and inserts the differences, one insert (one part) per month partition.
    * Exact because the caller owns the source partition: no other writer adds to these keys.
    */
   private async repairRollup(
@@ -313,65 +310,31 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
   ): Promise<{ repaired: number; excess: string[] }> {
     let repaired = 0;
     const excess: string[] = [];
-    const columns = [...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([column]) => column)];
-    const asText = columns
-      .map((column) =>
-        column === 'minute' ? 'toString(toUInt32(minute)) AS minute' : `toString(${column}) AS ${column}`,
-      )
-      .join(', ');
     for (let i = 0; i < minutes.length; i += 500) {
       const chunk = minutes.slice(i, i + 500);
-      const first = chunk[0]!;
-      const last = chunk[chunk.length - 1]!;
-      const list = chunk.map((m) => uintLiteral(m)).join(', ');
-      const truth = await this.select<RollupTextRow>(
-        `SELECT ${asText} FROM (${rollupTruthSelect(
-          this.database,
-          `${source} AND start_time >= toDateTime(${uintLiteral(first)}) AND start_time < toDateTime(${uintLiteral(last + 60)}) ` +
-            `AND intDiv(toUInt32(start_time), 60) * 60 IN (${list})`,
-        )})`,
-      );
-      const held = await this.select<RollupTextRow>(
-        `SELECT ${asText} FROM (SELECT ${ROLLUP_KEY.join(', ')}, ` +
-          ROLLUP_MEASURES.map(([column]) => `sum(${column}) AS ${column}`).join(', ') +
-          ` FROM ${this.database}.span_costs_1m WHERE ${source} ` +
-          `AND minute >= toDateTime(${uintLiteral(first)}) AND minute <= toDateTime(${uintLiteral(last)}) ` +
-          `AND toUInt32(minute) IN (${list}) GROUP BY ${ROLLUP_KEY.join(', ')})`,
-      );
+      const truth = await this.select<RollupTextRow>(rollupTruthByKeySql(this.database, source, chunk));
+      const held = await this.select<RollupTextRow>(rollupHeldByKeySql(this.database, source, chunk));
       const delta = rollupDelta(truth, held);
       excess.push(...delta.excess);
       const months = new Map<string, string[]>();
-      for (const row of delta.missing) {
+      for (const row of delta.rows) {
         const date = new Date(Number(row.minute) * 1000);
-        const month = `${date.getUTCFullYear()}${date.getUTCMonth()}`;
+        const month = `${date.getUTCFullYear()}-${date.getUTCMonth()}`;
         let lines = months.get(month);
         if (lines === undefined) months.set(month, (lines = []));
-        lines.push(tsvRow(columns.map((column) => row[column] ?? '')));
+        lines.push(tsvRow(ROLLUP_COLUMNS.map((column) => row[column] ?? '')));
       }
       for (const lines of months.values()) {
-        await this.insertTsv('span_costs_1m', columns, Buffer.from(lines.join(''), 'utf8'), lines.length);
+        await this.insertTsv('span_costs_1m', ROLLUP_COLUMNS, Buffer.from(lines.join(''), 'utf8'), lines.length);
         repaired += lines.length;
       }
     }
     return { repaired, excess };
   }
 
-  async rollupDifferences(range?: { fromUnixSeconds: number; toUnixSeconds: number }): Promise<RollupDifference[]> {
-    const spanRange =
-      range === undefined
-        ? ''
-        : `start_time >= toDateTime(${uintLiteral(range.fromUnixSeconds)}) AND start_time < toDateTime(${uintLiteral(range.toUnixSeconds)})`;
-    const rollupRange =
-      range === undefined
-        ? ''
-        : ` WHERE minute >= toDateTime(${uintLiteral(range.fromUnixSeconds)}) AND minute < toDateTime(${uintLiteral(range.toUnixSeconds)})`;
-    const sums = ROLLUP_MEASURES.map(([column]) => `toString(sum(${column})) AS ${column}`).join(', ');
-    const truth = await this.select<RollupTextRow>(
-      `SELECT toString(toUInt32(minute)) AS minute, ${sums} FROM (${rollupRowSelect(this.database, spanRange)}) GROUP BY minute`,
-    );
-    const held = await this.select<RollupTextRow>(
-      `SELECT toString(toUInt32(minute)) AS minute, ${sums} FROM ${this.database}.span_costs_1m${rollupRange} GROUP BY minute`,
-    );
+  async rollupDifferences(range?: MinuteRange): Promise<RollupDifference[]> {
+    const truth = await this.select<RollupTextRow>(minuteTruthSql(this.database, range));
+    const held = await this.select<RollupTextRow>(minuteHeldSql(this.database, range));
     return minuteDifferences(truth, held);
   }
 

@@ -43,15 +43,16 @@ export const ROLLUP_DIMENSIONS = [
  * the materialized view writes (the rollup sums them).
  */
 export const ROLLUP_MEASURES: readonly (readonly [column: string, type: string, perSpan: string])[] = [
-  ['spans', 'UInt64', 'toUInt64(1)'],
-  ['requests', 'UInt64', 'toUInt64(is_request)'],
-  ['errors', 'UInt64', 'toUInt64(status_code = 2)'],
-  ['unpriced', 'UInt64', "toUInt64(unpriced_reason != '')"],
-  ['input_tokens', 'UInt64', 'input_tokens'],
-  ['output_tokens', 'UInt64', 'output_tokens'],
-  ['cache_read_tokens', 'UInt64', 'cache_read_tokens'],
-  ['cache_write_tokens', 'UInt64', 'cache_write_tokens'],
-  ['reasoning_tokens', 'UInt64', 'reasoning_tokens'],
+  // Signed: a repair may have to take away what a crash left counted without its spans.
+  ['spans', 'Int64', 'toInt64(1)'],
+  ['requests', 'Int64', 'toInt64(is_request)'],
+  ['errors', 'Int64', 'toInt64(status_code = 2)'],
+  ['unpriced', 'Int64', "toInt64(unpriced_reason != '')"],
+  ['input_tokens', 'Int64', 'toInt64(input_tokens)'],
+  ['output_tokens', 'Int64', 'toInt64(output_tokens)'],
+  ['cache_read_tokens', 'Int64', 'toInt64(cache_read_tokens)'],
+  ['cache_write_tokens', 'Int64', 'toInt64(cache_write_tokens)'],
+  ['reasoning_tokens', 'Int64', 'toInt64(reasoning_tokens)'],
   ['gpu_seconds', 'Decimal(38, 12)', 'gpu_seconds'],
   ['cost_input', 'Decimal(38, 12)', 'cost_input'],
   ['cost_output', 'Decimal(38, 12)', 'cost_output'],

@@ -8,11 +8,11 @@ import { ROLLUP_KEY, ROLLUP_MEASURES } from './migrations.js';
  */
 export type RollupTextRow = Readonly<Record<string, string>>;
 
-/** What the rollup lacks, per key, to equal the spans; and the keys where it holds more. */
+/** What to add to the rollup, per key, to make it equal the spans. */
 export interface RollupDelta {
-  /** Rows to add (every measure ≥ 0, at least one > 0), as text in `ROLLUP_KEY` + measure order. */
-  readonly missing: RollupTextRow[];
-  /** Keys where the rollup holds more than the spans in some measure (never expected). */
+  /** Rows to add, as text in `ROLLUP_KEY` + measure order (measures may be negative). */
+  readonly rows: RollupTextRow[];
+  /** Keys where the rollup held more than the spans in some measure (corrected downwards). */
   readonly excess: string[];
 }
 
@@ -28,38 +28,36 @@ function keyOf(row: RollupTextRow): string {
  * Compares the rollup as the spans say it should be (`truth`, one row per key) with what the
  * rollup holds (`rollup`, summed per key) and returns the rows that make them equal. Pure.
  *
- * A crash can only leave the rollup short (ClickHouse writes a materialized view's part after the
- * source table's part, and one consumer owns a source partition), so a negative difference is
- * reported as `excess` and never written back: counts cannot go below zero in a SummingMergeTree.
+ * On ClickHouse 18.16 a crash can only leave the rollup short (the view's part is written after
+ * the table's). The measures are signed, so a rollup holding more (a release that wrote the view
+ * first, or a key the spans no longer have) is corrected too, and reported as `excess`.
  */
 export function rollupDelta(truth: readonly RollupTextRow[], rollup: readonly RollupTextRow[]): RollupDelta {
   const held = new Map<string, RollupTextRow>();
   for (const row of rollup) held.set(keyOf(row), row);
-  const missing: RollupTextRow[] = [];
+  const rows: RollupTextRow[] = [];
   const excess: string[] = [];
-  for (const row of truth) {
-    const key = keyOf(row);
-    const have = held.get(key);
-    held.delete(key);
+  const difference = (key: string, want: RollupTextRow | undefined, have: RollupTextRow | undefined): void => {
+    const keyRow = want ?? have!;
     const out: Record<string, string> = {};
-    for (const column of ROLLUP_KEY) out[column] = row[column] ?? '';
-    let positive = false;
+    for (const column of ROLLUP_KEY) out[column] = keyRow[column] ?? '';
+    let changed = false;
     let negative = false;
     for (const [column, type] of ROLLUP_MEASURES) {
       const scale = scaleOf(type);
-      const diff = parseScaled(row[column] ?? '0', scale) - parseScaled(have?.[column] ?? '0', scale);
-      if (diff > 0n) positive = true;
+      const diff = parseScaled(want?.[column] ?? '0', scale) - parseScaled(have?.[column] ?? '0', scale);
+      if (diff !== 0n) changed = true;
       if (diff < 0n) negative = true;
       out[column] = formatScaled(diff, scale);
     }
     if (negative) excess.push(key);
-    else if (positive) missing.push(out);
+    if (changed) rows.push(out);
+  };
+  for (const row of truth) {
+    const key = keyOf(row);
+    difference(key, row, held.get(key));
+    held.delete(key);
   }
-  // Keys the rollup holds and the spans do not: excess unless every measure is zero.
-  for (const [key, row] of held) {
-    if (ROLLUP_MEASURES.some(([column, type]) => parseScaled(row[column] ?? '0', scaleOf(type)) !== 0n)) {
-      excess.push(key);
-    }
-  }
-  return { missing, excess };
+  for (const [key, row] of held) difference(key, undefined, row);
+  return { rows, excess };
 }

@@ -45,6 +45,8 @@ export interface SpanConsumerOptions {
   readonly onRowsStored?: ((rows: readonly SpanCostRow[]) => Promise<void>) | undefined;
 }
 
+const NANOS_PER_MINUTE = 60_000_000_000n;
+
 /** Dead-letter headers: why, and exactly where the message came from. */
 export const DLQ_HEADERS = {
   reason: 'costtrace.dlq.reason',
@@ -229,62 +231,35 @@ export class SpanConsumer {
     const { logger, metrics } = this.options;
     this.stage('batch-received', partition, 0);
 
-    const first = BigInt(batch.messages[0]!.offset);
-    const lastMessage = BigInt(batch.messages[batch.messages.length - 1]!.offset);
     let storedUpTo: bigint;
-    let stored: ReadonlyMap<bigint, ReadonlySet<number>> = new Map();
     try {
       storedUpTo = await this.storedOffset(partition);
-      if (first <= storedUpTo) {
-        const to = lastMessage < storedUpTo ? lastMessage : storedUpTo;
-        const recovered = await this.options.store.recoverStoredSpans(topic, partition, first, to);
-        stored = recovered.spans;
-        if (recovered.rollupRowsRepaired > 0) metrics.rollupRowsRepaired.inc(recovered.rollupRowsRepaired);
-        if (recovered.rollupExcessKeys.length > 0) {
-          metrics.rollupExcessKeys.inc(recovered.rollupExcessKeys.length);
-          logger.error(
-            {
-              topic,
-              partition,
-              keys: recovered.rollupExcessKeys.slice(0, 5),
-              count: recovered.rollupExcessKeys.length,
-            },
-            'the rollup holds more than the stored spans for these keys; left as is',
-          );
-        }
-        logger.info(
-          {
-            topic,
-            partition,
-            from: first.toString(),
-            to: to.toString(),
-            storedMessages: stored.size,
-            rollupRowsRepaired: recovered.rollupRowsRepaired,
-          },
-          'recovery: checked which spans of redelivered messages are stored',
-        );
-      }
     } catch (err) {
       this.pauseUntilClickHouseAnswers(payload, partition, err);
       return;
     }
 
     const all: SpanCostRow[] = [];
-    const missing: SpanCostRow[] = [];
     const dead: DeadLetter[] = [];
-    let skipped = 0;
     for (const message of batch.messages) {
-      const offset = BigInt(message.offset);
       // At or below storedUpTo the message was decoded, counted and dead-lettered by the batch
       // that stored rows there (dead letters go out before any insert): not again.
-      const again = offset <= storedUpTo;
-      const rows = this.messageRows(topic, partition, message, again ? [] : dead, again);
-      const have = stored.get(offset);
-      for (const row of rows) {
-        all.push(row);
-        if (have?.has(row.kafkaSpanIndex) === true) skipped++;
-        else missing.push(row);
-      }
+      const again = BigInt(message.offset) <= storedUpTo;
+      for (const row of this.messageRows(topic, partition, message, again ? [] : dead, again)) all.push(row);
+    }
+
+    let stored: ReadonlyMap<bigint, ReadonlySet<number>>;
+    try {
+      stored = await this.recover(topic, partition, all, storedUpTo);
+    } catch (err) {
+      this.pauseUntilClickHouseAnswers(payload, partition, err);
+      return;
+    }
+    const missing: SpanCostRow[] = [];
+    let skipped = 0;
+    for (const row of all) {
+      if (stored.get(row.kafkaOffset)?.has(row.kafkaSpanIndex) === true) skipped++;
+      else missing.push(row);
     }
     if (skipped > 0) {
       metrics.duplicatesSkipped.inc(skipped);
@@ -345,6 +320,50 @@ export class SpanConsumer {
     );
     await payload.heartbeat().catch(() => undefined);
     logger.debug({ topic, partition, lastOffset: last, rows: missing.length }, 'batch stored and committed');
+  }
+
+  /**
+   * Which of a batch's rows (in offset order) are stored already. Nothing above `storedUpTo` is;
+   * for the messages at or below it the store answers exactly, after repairing the rollup of the
+   * minutes of those rows (stored or about to be inserted) for this partition.
+   */
+  private async recover(
+    topic: string,
+    partition: number,
+    rows: readonly SpanCostRow[],
+    storedUpTo: bigint,
+  ): Promise<ReadonlyMap<bigint, ReadonlySet<number>>> {
+    const first = rows[0]?.kafkaOffset;
+    if (first === undefined || first > storedUpTo) return new Map();
+    const { logger, metrics } = this.options;
+    let to = first;
+    const minutes = new Set<number>();
+    for (const row of rows) {
+      if (row.kafkaOffset > storedUpTo) break;
+      to = row.kafkaOffset;
+      minutes.add(Number(row.startTimeUnixNano / NANOS_PER_MINUTE) * 60);
+    }
+    const recovered = await this.options.store.recoverStoredSpans(topic, partition, first, to, minutes);
+    if (recovered.rollupRowsRepaired > 0) metrics.rollupRowsRepaired.inc(recovered.rollupRowsRepaired);
+    if (recovered.rollupExcessKeys.length > 0) {
+      metrics.rollupExcessKeys.inc(recovered.rollupExcessKeys.length);
+      logger.warn(
+        { topic, partition, keys: recovered.rollupExcessKeys.slice(0, 5), count: recovered.rollupExcessKeys.length },
+        'the rollup held more than the stored spans for these keys; corrected',
+      );
+    }
+    logger.info(
+      {
+        topic,
+        partition,
+        from: first.toString(),
+        to: to.toString(),
+        storedMessages: recovered.spans.size,
+        rollupRowsRepaired: recovered.rollupRowsRepaired,
+      },
+      'recovery: checked which spans of redelivered messages are stored',
+    );
+    return recovered.spans;
   }
 
   /**

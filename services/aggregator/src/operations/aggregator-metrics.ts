@@ -117,7 +117,7 @@ export class AggregatorMetrics {
     });
     this.rollupExcessKeys = new Counter({
       name: 'costtrace_consumer_rollup_excess_keys_total',
-      help: 'Rollup keys found holding more than their spans during recovery (never expected; not rewritten)',
+      help: 'Rollup keys found holding more than their spans during recovery (not expected on ClickHouse 18.16; corrected)',
       registers,
     });
     this.consumerLag = new Gauge({
