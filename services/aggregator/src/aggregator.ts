@@ -143,7 +143,7 @@ export class Aggregator {
       },
     };
     await untilAvailable(
-      'ClickHouse',
+      this.store.kind === 'clickhouse' ? 'ClickHouse' : 'DuckDB',
       () => this.store.migrate(),
       (err) => err instanceof StoreError && err.retryable,
       wait,

@@ -237,6 +237,11 @@ export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
           }
           done.push(migration.version);
         }
+        // Schema changes go into the database file now, not only the WAL: DuckDB 1.5.6 cannot
+        // replay this schema's DDL from the WAL ("Failure while replaying WAL file ... no default
+        // database set"), so a process killed -9 before the next automatic checkpoint would leave
+        // a store that does not open again. Data inserts replay fine (embedded-crash.test.ts).
+        if (done.length > 0) await c.run('CHECKPOINT');
         return done;
       } catch (cause) {
         throw wrap('MIGRATION_FAILED', 'DuckDB migration failed', cause);
