@@ -207,6 +207,27 @@ export class SpanConsumer {
     }
   }
 
+  /**
+   * A heartbeat before anything is written for a partition. When it fails (the group is
+   * rebalancing, or has already given the partition to another member after this one stalled
+   * past its session), the error ends the batch before the write and kafkajs rejoins: a consumer
+   * that lost its partition never writes to it. When it succeeds the session lasts at least
+   * session timeout − heartbeat interval more, longer than an insert may take (the ClickHouse
+   * request timeout), so the partition cannot move while this insert runs.
+   */
+  private async confirmOwnership(payload: EachBatchPayload): Promise<void> {
+    try {
+      await payload.heartbeat();
+    } catch (err) {
+      this.options.metrics.ownershipLost.inc();
+      this.options.logger.warn(
+        { err, topic: payload.batch.topic, partition: payload.batch.partition },
+        'heartbeat failed before a write: leaving the batch unwritten for the group to reassign',
+      );
+      throw err;
+    }
+  }
+
   private stage(stage: ConsumerStage, partition: number, rows: number): void {
     this.options.onStage?.(stage, { partition, rows });
   }
@@ -248,6 +269,8 @@ export class SpanConsumer {
       for (const row of this.messageRows(topic, partition, message, again ? [] : dead, again)) all.push(row);
     }
 
+    // Still ours? Recovery may write (rollup repairs): see `confirmOwnership`.
+    await this.confirmOwnership(payload);
     let stored: ReadonlyMap<bigint, ReadonlySet<number>>;
     try {
       stored = await this.recover(topic, partition, all, storedUpTo);
@@ -274,9 +297,7 @@ export class SpanConsumer {
     for (let i = 0; i < missing.length; i += this.options.maxBatchRows) {
       const chunk = missing.slice(i, i + this.options.maxBatchRows);
       if (!payload.isRunning() && !this.stopRequested) return;
-      // A heartbeat right before each insert: the session cannot expire (and the partition move
-      // to another member) before this insert has finished or timed out.
-      await payload.heartbeat().catch(() => undefined);
+      await this.confirmOwnership(payload);
       this.stage('before-insert', partition, chunk.length);
       const started = process.hrtime.bigint();
       try {

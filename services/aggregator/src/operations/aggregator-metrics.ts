@@ -27,6 +27,7 @@ export class AggregatorMetrics {
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
   readonly rollupRowsRepaired: Counter;
+  readonly ownershipLost: Counter;
   readonly rollupExcessKeys: Counter;
   readonly consumerLag: Gauge<'partition'>;
   readonly batchRows: Histogram;
@@ -113,6 +114,11 @@ export class AggregatorMetrics {
     this.rollupRowsRepaired = new Counter({
       name: 'costtrace_consumer_rollup_rows_repaired_total',
       help: 'Rollup rows written by recovery because a crash left the rollup short of the stored spans',
+      registers,
+    });
+    this.ownershipLost = new Counter({
+      name: 'costtrace_consumer_batches_abandoned_total',
+      help: 'Batches left unwritten because the heartbeat before a write failed (partition reassigned or rebalancing)',
       registers,
     });
     this.rollupExcessKeys = new Counter({
