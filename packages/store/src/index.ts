@@ -14,6 +14,7 @@ export type { DuckDbMigration } from './duckdb/duckdb-schema.js';
 export {
   migrationStatements,
   MIGRATIONS,
+  rebuildStatements,
   renderStatement,
   RETENTION_TABLES,
   ROLLUP_DIMENSIONS,
@@ -23,6 +24,8 @@ export {
   rollupTruthSelect,
 } from './clickhouse/migrations.js';
 export { rollupDelta } from './clickhouse/rollup-repair.js';
+export { SchemaMigrator } from './clickhouse/schema-migrator.js';
+export type { MigrationSql, SchemaMigratorOptions } from './clickhouse/schema-migrator.js';
 export {
   minuteHeldSql,
   minuteTruthSql,

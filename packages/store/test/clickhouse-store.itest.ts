@@ -9,6 +9,8 @@ import { Money } from '@costtrace/core';
 import {
   ClickHouseStore,
   MIGRATIONS,
+  rebuildStatements,
+  renderStatement,
   ROLLUP_KEY,
   ROLLUP_MEASURES,
   SPAN_COST_COLUMNS,
@@ -240,6 +242,81 @@ describe('ClickHouseStore', () => {
     assert.deepEqual(await store.rollupDifferences(), []);
   });
 
+  it('migrates once when several migrators start on a fresh database at the same moment', async () => {
+    const shared = `${database}_race`;
+    const stores = Array.from({ length: 4 }, () => new ClickHouseStore({ url, database: shared }));
+    try {
+      const applied = await Promise.all(stores.map((s) => s.migrate()));
+      assert.deepEqual(
+        applied.flat().sort((a, b) => a - b),
+        MIGRATIONS.map((m) => m.version),
+        'each migration applied by exactly one of them',
+      );
+      const versions = await stores[0]!.select<{ version: number }>(
+        `SELECT version FROM ${shared}.schema_migrations ORDER BY version`,
+      );
+      assert.deepEqual(
+        versions.map((v) => Number(v.version)),
+        MIGRATIONS.map((m) => m.version),
+        'recorded once each',
+      );
+      const tables = await stores[0]!.select<{ name: string }>(
+        `SELECT name FROM system.tables WHERE database = ${stringLiteral(shared)} ORDER BY name`,
+      );
+      assert.deepEqual(
+        tables.map((t) => t.name),
+        ['cost_corrections', 'schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv'],
+      );
+      await stores[1]!.insertSpanCosts([row({ spanId: 'race', kafkaTopic: 'race', costTotal: Money.parse('2') })]);
+      assert.deepEqual(await stores[2]!.rollupDifferences(), []);
+    } finally {
+      await stores[0]!.command(`DROP DATABASE IF EXISTS ${shared}`).catch(() => undefined);
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('resumes a rollup rebuild whose migrator died between its two renames, taking over its stale lock', async () => {
+    const crashed = `${database}_resume`;
+    const store2 = new ClickHouseStore({ url, database: crashed });
+    try {
+      await store2.migrate(MIGRATIONS.filter((m) => m.version <= 5));
+      const rows = Array.from({ length: 6 }, (_, i) =>
+        row({
+          spanId: `z${i}`,
+          kafkaTopic: 'resume',
+          kafkaPartition: i % 2,
+          kafkaOffset: BigInt(i),
+          costTotal: Money.parse(`${i}.25`),
+        }),
+      );
+      await store2.insertSpanCosts(rows);
+      // Migration 6 as far as its first rename, then the migrator died holding the lock.
+      const six = MIGRATIONS.find((m) => m.version === 6)!;
+      const steps = [...six.statements.map((st) => renderStatement(st, crashed)), ...rebuildStatements(six, crashed)];
+      for (const statement of steps.slice(0, -1)) await store2.command(statement);
+      await store2.command(
+        `CREATE TABLE ${crashed}.schema_migrations_lock ENGINE = Log AS SELECT 'dead' AS holder, now() - 3600 AS at`,
+      );
+      assert.deepEqual(await store2.migrate(), [6, 7]);
+      assert.deepEqual(await store2.rollupDifferences(), []);
+      const [sum] = await store2.select<{ spans: string; total: string }>(
+        `SELECT toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total FROM ${crashed}.span_costs_1m`,
+      );
+      assert.equal(sum!.spans, '6');
+      assert.equal(Money.parse(sum!.total).subunits, Money.parse('16.5').subunits);
+      const tables = await store2.select<{ name: string }>(
+        `SELECT name FROM system.tables WHERE database = ${stringLiteral(crashed)} ORDER BY name`,
+      );
+      assert.deepEqual(
+        tables.map((t) => t.name),
+        ['cost_corrections', 'schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv'],
+      );
+    } finally {
+      await store2.command(`DROP DATABASE IF EXISTS ${crashed}`).catch(() => undefined);
+      await store2.close();
+    }
+  });
+
   it('rebuilds an existing rollup with its source partitions from the spans (migrations 6 and 7)', async () => {
     const old = `${database}_upgrade`;
     const upgraded = new ClickHouseStore({ url, database: old });
@@ -291,7 +368,7 @@ describe('ClickHouseStore', () => {
       );
       assert.deepEqual(
         tables.map((t) => t.name),
-        ['schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv', 'cost_corrections'].sort(),
+        ['cost_corrections', 'schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv'],
       );
       // New spans reach the rebuilt rollup through the view.
       await upgraded.insertSpanCosts([row({ spanId: 'new', kafkaTopic: 'upgrade', costTotal: Money.parse('1') })]);

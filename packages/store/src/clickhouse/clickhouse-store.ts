@@ -13,7 +13,7 @@ import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { repriceCandidateRow } from '../span-repricing-store.js';
 import type { RawRepriceCandidate, RepriceCandidateRow, SpanRepricingStore } from '../span-repricing-store.js';
-import { MIGRATIONS, renderStatement, RETENTION_TABLES } from './migrations.js';
+import { MIGRATIONS, RETENTION_TABLES } from './migrations.js';
 import {
   minuteHeldSql,
   minuteTruthSql,
@@ -27,6 +27,7 @@ import type { MinuteRange } from './recovery-sql.js';
 import type { Migration } from './migrations.js';
 import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
 import { rollupDelta } from './rollup-repair.js';
+import { SchemaMigrator } from './schema-migrator.js';
 import type { RollupTextRow } from './rollup-repair.js';
 import { identifier, stringLiteral, uintLiteral } from './sql-literals.js';
 import { tsvRow } from './tsv.js';
@@ -101,95 +102,12 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     }
   }
 
-  /** Creates the database and applies every pending migration, in order. Idempotent. */
+  /**
+   * Creates the database and applies every pending migration, in order, one migrator at a time
+   * (see `SchemaMigrator`). Idempotent. Returns the versions applied now.
+   */
   async migrate(migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-    const db = this.database;
-    await this.command(`CREATE DATABASE IF NOT EXISTS ${db}`, 'MIGRATION_FAILED');
-    await this.command(
-      `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at DateTime('UTC') DEFAULT now()) ENGINE = MergeTree() ORDER BY version`,
-      'MIGRATION_FAILED',
-    );
-    const applied = new Set(
-      (await this.select<{ version: number }>(`SELECT DISTINCT version FROM ${db}.schema_migrations`)).map((r) =>
-        Number(r.version),
-      ),
-    );
-    const done: number[] = [];
-    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (applied.has(migration.version)) continue;
-      if (migration.addColumns !== undefined) await this.addMissingColumns(migration.addColumns);
-      if (migration.doneWhenColumn === undefined) {
-        for (const statement of migration.statements) {
-          await this.command(renderStatement(statement, db), 'MIGRATION_FAILED');
-        }
-      } else {
-        await this.runGuarded(migration.statements, migration.doneWhenColumn);
-      }
-      await this.command(
-        `INSERT INTO ${db}.schema_migrations (version, name) VALUES (${migration.version}, ${stringLiteral(migration.name)})`,
-        'MIGRATION_FAILED',
-      );
-      done.push(migration.version);
-    }
-    return done;
-  }
-
-  /**
-   * Adds the columns a table lacks. Several aggregator instances may migrate at once: when the
-   * ALTER fails because another one added the columns meanwhile, that is success.
-   */
-  private async addMissingColumns(spec: NonNullable<Migration['addColumns']>): Promise<void> {
-    const db = this.database;
-    const table = identifier(spec.table);
-    const missing = async (): Promise<(readonly [string, string])[]> => {
-      const existing = new Set(
-        (
-          await this.select<{ name: string }>(
-            `SELECT name FROM system.columns WHERE database = ${stringLiteral(db)} AND table = ${stringLiteral(table)}`,
-          )
-        ).map((r) => r.name),
-      );
-      return spec.columns.filter(([name]) => !existing.has(name));
-    };
-    const todo = await missing();
-    if (todo.length === 0) return;
-    const adds = todo.map(([name, type]) => `ADD COLUMN ${identifier(name)} ${type}`).join(', ');
-    try {
-      await this.command(`ALTER TABLE ${db}.${table} ${adds}`, 'MIGRATION_FAILED');
-    } catch (err) {
-      if ((await missing()).length > 0) throw err;
-    }
-  }
-
-  private async hasColumn(table: string, column: string): Promise<boolean> {
-    const rows = await this.select<{ n: string }>(
-      `SELECT count() AS n FROM system.columns WHERE database = ${stringLiteral(this.database)} ` +
-        `AND table = ${stringLiteral(table)} AND name = ${stringLiteral(column)}`,
-    );
-    return Number(rows[0]?.n ?? 0) > 0;
-  }
-
-  /**
-   * Runs statements that are not idempotent one by one (see `Migration.doneWhenColumn`): skipped
-   * when their effect is in place; after a failure (e.g. a second migrator renamed the table
-   * first) the effect is checked again and the whole list retried, five times at most.
-   */
-  private async runGuarded(
-    statements: readonly string[],
-    done: NonNullable<Migration['doneWhenColumn']>,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      if (await this.hasColumn(done.table, done.column)) return;
-      try {
-        for (const statement of statements) {
-          await this.command(renderStatement(statement, this.database), 'MIGRATION_FAILED');
-        }
-        return;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 200)));
-      }
-    }
+    return new SchemaMigrator(this).migrate(migrations);
   }
 
   /** Versions of the applied migrations, ascending. */

@@ -17,13 +17,18 @@ export interface Migration {
   /** Idempotent statements (`IF NOT EXISTS`), run in order. */
   readonly statements: readonly string[];
   /**
-   * For a migration whose statements are not idempotent one by one (a table rebuilt and swapped
-   * in by RENAME): its statements are skipped when this column already exists, i.e. when the
-   * migration's effect is in place although its record is missing (a migrator that died before
-   * recording it, or a second migrator that started at the same moment). The runner re-checks it
-   * after a failed statement and retries the migration a few times.
+   * A table rebuilt in a new shape and swapped in, for a change ALTER cannot make (an ORDER BY).
+   * `create` makes `{db}.<table>_next` and `fill` fills it, after `statements`; the old table is
+   * renamed to `<table>_old` and `_next` to `<table>`. Done when `table` has `column`. RENAME of
+   * two tables is not one step on 18.16, so the runner looks where a migrator that died left off
+   * and resumes from there (see `SchemaMigrator`).
    */
-  readonly doneWhenColumn?: { readonly table: string; readonly column: string };
+  readonly rebuild?: {
+    readonly table: string;
+    readonly column: string;
+    readonly create: string;
+    readonly fill: string;
+  };
 }
 
 /** Dimensions of the per-minute rollup, in its ORDER BY order. */
@@ -311,22 +316,22 @@ export const MIGRATIONS: readonly Migration[] = [
     // the backfill and migration 7 would be missing from the rollup.
     version: 6,
     name: 'span_costs_1m_by_source',
-    doneWhenColumn: { table: 'span_costs_1m', column: 'kafka_partition' },
-    statements: [
-      'DROP TABLE IF EXISTS {db}.span_costs_1m_mv',
-      'DROP TABLE IF EXISTS {db}.span_costs_1m_next',
-      rollupTable('span_costs_1m_next'),
-      `INSERT INTO {db}.span_costs_1m_next (${[...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([c]) => c)].join(', ')}) ` +
+    statements: ['DROP TABLE IF EXISTS {db}.span_costs_1m_mv'],
+    rebuild: {
+      table: 'span_costs_1m',
+      column: 'kafka_partition',
+      create: rollupTable('span_costs_1m_next'),
+      fill:
+        `INSERT INTO {db}.span_costs_1m_next (${[...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([c]) => c)].join(', ')}) ` +
         rollupTruthSelect('{db}'),
-      'RENAME TABLE {db}.span_costs_1m TO {db}.span_costs_1m_v3, {db}.span_costs_1m_next TO {db}.span_costs_1m',
-    ],
+    },
   },
   {
     version: 7,
     name: 'span_costs_1m_mv_by_source',
     statements: [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS\n      ${rollupRowSelect('{db}')}`,
-      'DROP TABLE IF EXISTS {db}.span_costs_1m_v3',
+      'DROP TABLE IF EXISTS {db}.span_costs_1m_old',
     ],
   },
 ];
@@ -357,5 +362,22 @@ export function migrationStatements(migration: Migration, database: string): str
     out.push(`ALTER TABLE ${db}.${identifier(migration.addColumns.table)} ${adds}`);
   }
   for (const statement of migration.statements) out.push(renderStatement(statement, db));
+  out.push(...rebuildStatements(migration, db));
   return out;
+}
+
+/** The statements of a migration's table rebuild from the start (see `Migration.rebuild`). */
+export function rebuildStatements(migration: Migration, database: string): string[] {
+  const spec = migration.rebuild;
+  if (spec === undefined) return [];
+  const db = identifier(database);
+  const table = `${db}.${identifier(spec.table)}`;
+  return [
+    `DROP TABLE IF EXISTS ${table}_next`,
+    renderStatement(spec.create, db),
+    renderStatement(spec.fill, db),
+    `DROP TABLE IF EXISTS ${table}_old`,
+    `RENAME TABLE ${table} TO ${table}_old`,
+    `RENAME TABLE ${table}_next TO ${table}`,
+  ];
 }
