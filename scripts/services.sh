@@ -9,6 +9,21 @@
 # Everything listens on 127.0.0.1 only. Downloads and data live under .cache/ (git-ignored).
 # If KAFKA_BROKERS or CLICKHOUSE_URL is already set, that service is taken as given (for example
 # from `docker compose up`) and nothing is started for it.
+#
+# A second, independent pair (the chaos script's, scripts/chaos.mjs) runs beside the usual one
+# with its own ports and its own run directory, sharing the downloads:
+#   COSTTRACE_RUN_DIR=.cache/chaos-run COSTTRACE_KAFKA_PORT=29092 COSTTRACE_KAFKA_CONTROLLER_PORT=29093 \
+#     COSTTRACE_CLICKHOUSE_HTTP_PORT=28123 COSTTRACE_CLICKHOUSE_TCP_PORT=29000 scripts/services.sh up
+# `down`, `status` and `env` need the same variables to find that pair.
+#
+# Environment (all optional):
+#   COSTTRACE_CACHE_DIR     downloads (Kafka jars under kafka/) and, by default, run data; default .cache
+#   COSTTRACE_RUN_DIR       data, logs and pid files of the started servers (kafka/, clickhouse/);
+#                           default $COSTTRACE_CACHE_DIR/run; a relative path is taken from the
+#                           current directory
+#   COSTTRACE_KAFKA_PORT, COSTTRACE_KAFKA_CONTROLLER_PORT             default 19092, 19093
+#   COSTTRACE_CLICKHOUSE_HTTP_PORT, COSTTRACE_CLICKHOUSE_TCP_PORT     default 18123, 19000
+#   COSTTRACE_KAFKA_VERSION (4.4.0), COSTTRACE_KAFKA_HEAP (512m), COSTTRACE_READY_TIMEOUT_S (120)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,9 +38,13 @@ CLICKHOUSE_HTTP_PORT="${COSTTRACE_CLICKHOUSE_HTTP_PORT:-18123}"
 CLICKHOUSE_TCP_PORT="${COSTTRACE_CLICKHOUSE_TCP_PORT:-19000}"
 READY_TIMEOUT_S="${COSTTRACE_READY_TIMEOUT_S:-120}"
 
+RUN_DIR="${COSTTRACE_RUN_DIR:-$CACHE/run}"
+# Absolute: ClickHouse is started from inside its run directory.
+[[ "$RUN_DIR" == /* ]] || RUN_DIR="$PWD/$RUN_DIR"
+
 KAFKA_HOME="$CACHE/kafka/$KAFKA_VERSION"
-KAFKA_RUN="$CACHE/run/kafka"
-CH_RUN="$CACHE/run/clickhouse"
+KAFKA_RUN="$RUN_DIR/kafka"
+CH_RUN="$RUN_DIR/clickhouse"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() {
