@@ -153,6 +153,9 @@ function casesOn(backend: Backend): void {
     await runMigrate(['--status'], { store, output: status.output });
     assert.equal(status.out.split('\n').filter((l) => l.startsWith('applied')).length, migrations.length);
     await store.insertSpanCosts(rows);
+    const check = capture();
+    assert.equal(await runMigrate(['--check-rollup'], { store, output: check.output }), 0, check.out);
+    assert.match(check.out, /the rollup equals span_costs in every minute/);
   });
 
   it('reports cost by commit with filters, as JSON and CSV', async () => {

@@ -45,7 +45,12 @@ describe('costtrace argument parsing', () => {
   });
 
   it('parses migrate and reprice arguments', () => {
-    assert.deepEqual(parseMigrateArgs(['--status']), { ok: true, value: { statusOnly: true } });
+    assert.deepEqual(parseMigrateArgs(['--status']), { ok: true, value: { statusOnly: true, checkRollup: false } });
+    assert.deepEqual(parseMigrateArgs(['--check-rollup']), {
+      ok: true,
+      value: { statusOnly: false, checkRollup: true },
+    });
+    assert.match((parseMigrateArgs(['--status', '--check-rollup']) as { message: string }).message, /exclude/);
     const r = parseRepriceArgs(['--since', '7d', '--snapshot', 'p.json', '--where', 'model=gpt-4o', '--apply'], NOW);
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.value.apply, true);

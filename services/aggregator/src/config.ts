@@ -142,6 +142,11 @@ export const AGGREGATOR_ENV_VARS: readonly string[] = [
   'KAFKA_BROKERS',
 ];
 
+/** The span consumer's heartbeat interval for a session timeout: a tenth of it, at least 500 ms. */
+export function consumerHeartbeatIntervalMs(sessionTimeoutMs: number): number {
+  return Math.max(500, Math.floor(sessionTimeoutMs / 10));
+}
+
 /** Builds the configuration from `overrides` and the environment (process.env by default). */
 export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env = process.env): AggregatorConfig {
   const brokers =
@@ -188,9 +193,12 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
   const clickhouseTimeoutMs =
     overrides.clickhouseTimeoutMs ??
     integer(env, 'CLICKHOUSE_TIMEOUT_MS', Math.floor(sessionTimeoutMs / 2), 1_000, 300_000);
-  if (clickhouseTimeoutMs >= sessionTimeoutMs) {
+  // The consumer's last heartbeat may be one heartbeat interval old when an insert starts, and the
+  // insert must end before the session could expire (see SpanConsumer.confirmOwnership).
+  const insertWindowMs = sessionTimeoutMs - consumerHeartbeatIntervalMs(sessionTimeoutMs);
+  if (clickhouseTimeoutMs >= insertWindowMs) {
     throw new ConfigError(
-      `CLICKHOUSE_TIMEOUT_MS (${clickhouseTimeoutMs}) must be below COSTTRACE_KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): an insert must end before the group can hand its partition to another consumer`,
+      `CLICKHOUSE_TIMEOUT_MS (${clickhouseTimeoutMs}) must be below ${insertWindowMs} (COSTTRACE_KAFKA_SESSION_TIMEOUT_MS ${sessionTimeoutMs} minus one heartbeat interval): an insert must end before the group can hand its partition to another consumer`,
     );
   }
   const maxRequestBytes =

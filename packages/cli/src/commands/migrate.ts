@@ -3,13 +3,19 @@ import type { ClickHouseStore, DuckDbStore } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
 import type { ArgsResult, CommandOutput } from '../command-args.js';
 
-export const MIGRATE_USAGE = 'costtrace migrate [--status] [--store clickhouse|duckdb:PATH]';
+export const MIGRATE_USAGE = 'costtrace migrate [--status | --check-rollup] [--store clickhouse|duckdb:PATH]';
 
-export function parseMigrateArgs(argv: readonly string[]): ArgsResult<{ statusOnly: boolean }> {
-  const flags = parseFlags(argv, { status: { value: false } });
+export function parseMigrateArgs(argv: readonly string[]): ArgsResult<{ statusOnly: boolean; checkRollup: boolean }> {
+  const flags = parseFlags(argv, { status: { value: false }, 'check-rollup': { value: false } });
   if (!flags.ok) return flags;
-  return { ok: true, value: { statusOnly: flags.value.has('status') } };
+  const statusOnly = flags.value.has('status');
+  const checkRollup = flags.value.has('check-rollup');
+  if (statusOnly && checkRollup) return { ok: false, message: '--status and --check-rollup exclude each other' };
+  return { ok: true, value: { statusOnly, checkRollup } };
 }
+
+/** Differing minutes listed at most; the count is always given. */
+const SHOWN_DIFFERENCES = 20;
 
 /** The schema a store keeps and how to name it in output. */
 function schemaOf(store: ClickHouseStore | DuckDbStore): {
@@ -21,7 +27,11 @@ function schemaOf(store: ClickHouseStore | DuckDbStore): {
     : { migrations: MIGRATIONS, label: `database ${store.database}` };
 }
 
-/** `costtrace migrate`: applies pending migrations of ClickHouse or a DuckDB file (or lists them with --status). */
+/**
+ * `costtrace migrate`: applies pending migrations of ClickHouse or a DuckDB file, lists them with
+ * --status, or with --check-rollup compares every minute of the rollup with the span rows (exit 1
+ * when any differs).
+ */
 export async function runMigrate(
   argv: readonly string[],
   deps: { readonly store: ClickHouseStore | DuckDbStore; readonly output: CommandOutput },
@@ -37,6 +47,26 @@ export async function runMigrate(
     for (const m of migrations)
       deps.output.out(`${applied.has(m.version) ? 'applied' : 'pending'}  ${m.version}  ${m.name}\n`);
     return 0;
+  }
+  if (args.value.checkRollup) {
+    // Every minute of the rollup against the span rows it summarises (every measure compared).
+    const differences = await deps.store.rollupDifferences();
+    if (differences.length === 0) {
+      deps.output.out(`${label}: the rollup equals span_costs in every minute\n`);
+      return 0;
+    }
+    deps.output.out(`${label}: the rollup differs from span_costs in ${differences.length} minute(s)\n`);
+    deps.output.out('minute (UTC)          spans (rows / rollup)  cost_total (rows / rollup)\n');
+    for (const d of differences.slice(0, SHOWN_DIFFERENCES)) {
+      const minute = new Date(d.minute * 1000).toISOString().slice(0, 16).replace('T', ' ');
+      deps.output.out(
+        `${minute}      ${`${d.spans[0]} / ${d.spans[1]}`.padEnd(23)}${d.costTotal[0]} / ${d.costTotal[1]}\n`,
+      );
+    }
+    if (differences.length > SHOWN_DIFFERENCES) {
+      deps.output.out(`… and ${differences.length - SHOWN_DIFFERENCES} more\n`);
+    }
+    return 1;
   }
   const done = await deps.store.migrate();
   deps.output.out(

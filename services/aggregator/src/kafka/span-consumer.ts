@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { StoreError } from '@costtrace/store';
 import type { CostStore, SpanCostRow } from '@costtrace/store';
+import { consumerHeartbeatIntervalMs } from '../config.js';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
 import { selectSpans, spanCostRows, spanCount } from '../otlp/span-rows.js';
 import type { SpanRowOptions } from '../otlp/span-rows.js';
@@ -125,7 +126,7 @@ export class SpanConsumer {
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: options.rebalanceTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      heartbeatInterval: consumerHeartbeatIntervalMs(options.sessionTimeoutMs),
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: Math.max(options.maxBytesPerPartition, 50 * 1024 * 1024),
       maxWaitTimeInMs: 500,
