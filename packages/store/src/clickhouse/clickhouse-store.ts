@@ -43,9 +43,9 @@ export interface ClickHouseStoreOptions {
 }
 
 /**
- * Rows per insert, at most. One insert must stay one block for the exactly-once guarantee
- * (ClickHouse writes a block atomically; a larger insert could be split and half written), so
- * batches stay far below ClickHouse's max_insert_block_size (1,048,576), which inserts also set.
+ * Rows per insert request, at most. A request must stay one block (and, holding one day, one
+ * part) to be all-or-nothing: a larger insert could be split into blocks and half written, so
+ * requests stay far below ClickHouse's max_insert_block_size (1,048,576), which inserts also set.
  */
 export const MAX_INSERT_ROWS = 500_000;
 const NANOS_PER_DAY = 86_400_000_000_000n;
@@ -177,9 +177,8 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
 
   /**
    * The highest Kafka offset stored per partition of `topic` (partitions without rows are absent).
-   * On partition assignment and after an ambiguous insert failure, the consumer skips messages
-   * at or below these offsets: that is what makes redelivery idempotent without
-   * insert_deduplication_token.
+   * On partition assignment and after an ambiguous insert failure, messages above it have no
+   * stored row; for those at or below it the consumer asks `recoverStoredSpans`.
    */
   async storedOffsets(topic: string, partitions?: readonly number[]): Promise<Map<number, bigint>> {
     const only =

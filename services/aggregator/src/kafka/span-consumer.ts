@@ -115,6 +115,12 @@ export class SpanConsumer {
    */
   private readonly storedUpTo = new Map<number, bigint>();
   private readonly paused = new Map<number, () => void>();
+  /**
+   * Per partition, the highest offset this consumer dead-lettered since it was assigned: a batch
+   * retried after a failed insert does not send its dead letters again (they stay at least once
+   * across consumers and restarts).
+   */
+  private readonly deadLetteredUpTo = new Map<number, bigint>();
   private probing: Promise<void> | undefined;
   private running = false;
   private rowsStored = 0;
@@ -141,6 +147,7 @@ export class SpanConsumer {
     // A new generation may have moved partitions: forget what we knew and ask ClickHouse again.
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.storedUpTo.clear();
+      this.deadLetteredUpTo.clear();
       for (const resume of this.paused.values()) resume();
       this.paused.clear();
       this.options.metrics.pausedPartitions.set(0);
@@ -293,7 +300,12 @@ export class SpanConsumer {
       );
     }
 
-    if (dead.length > 0) await this.deadLetter(topic, partition, dead);
+    const sentUpTo = this.deadLetteredUpTo.get(partition) ?? -1n;
+    const unsent = dead.filter((d) => BigInt(d.offset) > sentUpTo);
+    if (unsent.length > 0) {
+      await this.deadLetter(topic, partition, unsent);
+      this.deadLetteredUpTo.set(partition, BigInt(unsent[unsent.length - 1]!.offset));
+    }
 
     for (let i = 0; i < missing.length; i += this.options.maxBatchRows) {
       const chunk = missing.slice(i, i + this.options.maxBatchRows);
