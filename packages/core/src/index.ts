@@ -67,6 +67,20 @@ export type {
   UsageRecord,
 } from './pricing/quote.js';
 export { tokenPriceTableFromSnapshot } from './pricing/token-price-adapter.js';
+export {
+  addPico,
+  compileTokenPrice,
+  formatPico,
+  formatPicoNumber,
+  KIND_BIT,
+  picoToFloat,
+  priceIdsFor,
+  tokenLine,
+} from './pricing/compiled-token-price.js';
+export type { CompiledTokenPrice, TokenPriceIds } from './pricing/compiled-token-price.js';
+export { pricingModelOf, PricingView, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
+export type { PriceSource, SnapshotSource, TokenPriceLookup } from './pricing/pricing-view.js';
+export { BUNDLED_CATALOG_VERSION, bundledPriceSnapshot, bundledPricingView } from './pricing/bundled-catalog.js';
 export { mergeHistory } from './pricing/price-history.js';
 export { CommitShiftDetector, SpendRateDetector } from './budgets/anomaly-detector.js';
 export type {

@@ -10,9 +10,17 @@ export type { DimensionKeys, DimensionName } from './cost-dimensions.js';
 export { detectVcsRevision, VCS_REVISION_ENV_VARS } from './vcs-revision.js';
 export type { DetectedVcsRevision } from './vcs-revision.js';
 export { InstanceShareMeter } from './instance/instance-share-meter.js';
-export { BUNDLED_CATALOG_VERSION, bundledPriceSnapshot, bundledPricingView } from './pricing/bundled-catalog.js';
-export { PricingView, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
-export type { PriceSource, SnapshotSource, TokenPriceLookup } from './pricing/pricing-view.js';
+// The pricer lives in @costtrace/core (one pricer for the SDK, the aggregator and pricing-cache);
+// re-exported here so SDK users keep one import.
+export {
+  BUNDLED_CATALOG_VERSION,
+  bundledPriceSnapshot,
+  bundledPricingView,
+  PricingView,
+  REFERENCE_PROVIDER,
+  StaticPriceSource,
+} from '@costtrace/core';
+export type { PriceSource, SnapshotSource, TokenPriceLookup } from '@costtrace/core';
 export { CostSdkError } from './sdk-error.js';
 export type { CostSdkErrorCode } from './sdk-error.js';
 export { migShare, migSlicesFor, recordGpuUsage, withGpu } from './gpu/gpu-usage.js';

@@ -22,10 +22,19 @@ import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dim
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
 import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
 import { InstanceShareMeter } from './instance/instance-share-meter.js';
-import { addPico, formatPico, KIND_BIT, picoToFloat, priceIdsFor, tokenLine } from './pricing/compiled-token-price.js';
-import { bundledPricingView } from './pricing/bundled-catalog.js';
-import { pricingModelOf, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
-import type { PriceSource, PricingView } from './pricing/pricing-view.js';
+import {
+  addPico,
+  bundledPricingView,
+  formatPico,
+  KIND_BIT,
+  picoToFloat,
+  priceIdsFor,
+  pricingModelOf,
+  REFERENCE_PROVIDER,
+  StaticPriceSource,
+  tokenLine,
+} from '@costtrace/core';
+import type { PriceSource, PricingView } from '@costtrace/core';
 import { invalidOption } from './sdk-error.js';
 import { detectVcsRevision } from './vcs-revision.js';
 

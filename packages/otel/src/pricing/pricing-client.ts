@@ -3,15 +3,12 @@ import type { DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelCredentials, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import { PriceSnapshot } from '@costtrace/core';
-import type { Override, Price } from '@costtrace/core';
+import { bundledPricingView, PriceSnapshot, PricingView } from '@costtrace/core';
+import type { Override, Price, PriceSource } from '@costtrace/core';
 import { PricingServiceClient } from '@costtrace/proto';
 import type { WatchPricesResponse } from '@costtrace/proto';
 import { CostSdkError, invalidOption } from '../sdk-error.js';
-import { bundledPricingView } from './bundled-catalog.js';
 import { overrideFromMessage, priceFromMessage, timestampMillis } from './price-messages.js';
-import { PricingView } from './pricing-view.js';
-import type { PriceSource } from './pricing-view.js';
 
 export interface PricingClientOptions {
   /**

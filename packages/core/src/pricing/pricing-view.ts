@@ -1,5 +1,10 @@
-import { convertUnitPrice, findOverride, PricingError, quoteUsage } from '@costtrace/core';
-import type { Price, PriceSnapshot, PricingModel, Quote, UsageKind } from '@costtrace/core';
+import { findOverride } from './overrides.js';
+import { convertUnitPrice } from './price.js';
+import type { Price, PricingModel, UsageKind } from './price.js';
+import type { PriceSnapshot } from './price-snapshot.js';
+import { PricingError } from './pricing-error.js';
+import { quoteUsage } from './quote.js';
+import type { Quote } from './quote.js';
 import { compileTokenPrice } from './compiled-token-price.js';
 import type { CompiledTokenPrice } from './compiled-token-price.js';
 

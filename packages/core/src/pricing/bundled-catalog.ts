@@ -1,5 +1,7 @@
-import { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION, PriceSnapshot, priceFromRecord } from '@costtrace/core';
-import type { PriceRecord } from '@costtrace/core';
+import { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION } from '../bundled-token-prices.js';
+import { priceFromRecord } from './price.js';
+import type { PriceRecord } from './price.js';
+import { PriceSnapshot } from './price-snapshot.js';
 import { PricingView, REFERENCE_PROVIDER } from './pricing-view.js';
 
 /** Version stamped on spans priced from the bundled catalog. */

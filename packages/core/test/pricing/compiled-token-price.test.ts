@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatPico, formatPicoNumber, picoToFloat } from '../src/pricing/compiled-token-price.js';
+import { formatPico, formatPicoNumber, picoToFloat } from '../../src/pricing/compiled-token-price.js';
 
 /** Independent decimal formatting of pico-units with bigint and string operations only. */
 function expected(pico: bigint): string {

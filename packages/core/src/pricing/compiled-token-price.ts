@@ -1,5 +1,6 @@
-import { divideRoundHalfEven, formatScaled, MONEY_SCALE } from '@costtrace/core';
-import type { TokenPrice } from '@costtrace/core';
+import { formatScaled, MONEY_SCALE } from '../money.js';
+import { divideRoundHalfEven } from '../rounding.js';
+import type { TokenPrice } from '../token-price-table.js';
 
 /** Price id behind each token kind (a kind without its own price cites the one it falls back to). */
 export interface TokenPriceIds {
