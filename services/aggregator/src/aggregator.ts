@@ -125,7 +125,8 @@ export class Aggregator {
       maxTokensPerSpan: config.maxTokensPerSpan,
       maxAttributeValueLength: config.maxAttributeValueLength,
     };
-    const ingestRows: SpanRowOptions = { prices, limits };
+    // Ingest only decides accept or reject (pricing never rejects): the consumer prices.
+    const ingestRows: SpanRowOptions = { prices, limits, price: false };
     const consumerRows: SpanRowOptions = {
       prices,
       limits,

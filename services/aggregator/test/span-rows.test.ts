@@ -83,6 +83,37 @@ describe('span rows: pricing, validation, sanitising', () => {
     assert.deepEqual(Object.fromEntries(result.sanitized), { missing_service_name: 1, attribute_truncated: 1 });
   });
 
+  it('validates without pricing exactly as it validates when pricing (ingest)', () => {
+    const ok = openAiUsage(10, 0, 10).attributes;
+    const stamped = stampedCost(5_000_000n);
+    const spans = [
+      span({ name: 'a', attributes: openAiUsage(48_213, 40_960, 1_021).attributes, startUnixNano: NOW_NS }),
+      span({ name: 'b', attributes: anthropicUsage(25, 18_000, 0, 1_337).attributes, startUnixNano: NOW_NS }),
+      span({ name: 'c', attributes: stamped.attributes, startUnixNano: NOW_NS }),
+      span({ name: 'unknown', attributes: { ...ok, 'gen_ai.request.model': 'no-such-model' }, startUnixNano: NOW_NS }),
+      span({ name: 'neg', attributes: { ...ok, 'gen_ai.usage.input_tokens': -1 }, startUnixNano: NOW_NS }),
+      span({ name: 'cost', attributes: { 'cost.total': '-1' }, startUnixNano: NOW_NS }),
+      span({ name: 'old', attributes: ok, startUnixNano: NOW_NS - 8n * 86_400_000_000_000n }),
+      span({ name: 'gpu', attributes: { 'costtrace.gpu.seconds': -2.5 }, startUnixNano: NOW_NS }),
+    ];
+    const request = exportRequest({ 'service.name': 's' }, spans);
+    const priced = spanCostRows(request, origin, NOW_MS, { prices });
+    const checked = spanCostRows(request, origin, NOW_MS, { prices, price: false });
+    assert.deepEqual(checked.rejected, priced.rejected, 'the same spans rejected for the same reasons');
+    assert.deepEqual(
+      checked.rows.map((r) => r.spanName),
+      priced.rows.map((r) => r.spanName),
+    );
+    assert.equal(priced.rejected.length, 4);
+    assert.equal(checked.pricedHere, 0);
+    assert.equal(checked.unpriced, 0);
+    assert.deepEqual(
+      checked.rows.map((r) => r.costTotal.subunits),
+      [0n, 0n, stamped.picos, 0n],
+      'stamped costs are still read (and checked); nothing is priced',
+    );
+  });
+
   it('audits stamped costs against a recomputation', () => {
     const usage = openAiUsage(1000, 0, 1000);
     const stamped = { ...usage.attributes, 'cost.total': '1.0', 'cost.currency': 'USD' };

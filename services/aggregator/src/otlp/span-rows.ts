@@ -1,5 +1,5 @@
 import { CostAttr, DimensionAttr, GenAiAttr, Money, MoneyError, priceGenAiUsage } from '@costtrace/core';
-import type { TokenPriceTable } from '@costtrace/core';
+import type { SpanPricing, TokenPriceTable } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { Span_SpanKind } from '@costtrace/proto';
@@ -78,6 +78,12 @@ export interface SpanRowOptions {
   /** Recompute stamped costs too and report differences (the stamped cost is kept). */
   readonly audit?: boolean | undefined;
   readonly cardinality?: CardinalityLimiter | undefined;
+  /**
+   * false: validate only. Spans are accepted or rejected exactly as when pricing (pricing never
+   * rejects), but unstamped spans get no cost: ingest checks spans before it produces them and
+   * discards the rows, and the consumer prices. Default true.
+   */
+  readonly price?: boolean | undefined;
 }
 
 export interface RejectedSpan {
@@ -262,6 +268,9 @@ export function spanCostRows(
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** What a span's pricing is when validating only (`SpanRowOptions.price` false). */
+const NOT_PRICED: SpanPricing = { kind: 'not-applicable' };
+
 function spanRow(
   span: Span,
   resource: Map<string, PlainValue>,
@@ -322,7 +331,7 @@ function spanRow(
     note('missing_service_name');
   }
 
-  const table: TokenPriceTable = options.prices.at(start);
+  const pricing = options.price ?? true;
   let costs: Pick<
     SpanCostRow,
     | 'costInput'
@@ -361,7 +370,8 @@ function spanRow(
       priceIds: Array.isArray(ids) ? ids.map(displayString) : [],
       unpricedReason: '',
     };
-    if (options.audit) {
+    if (options.audit === true && pricing) {
+      const table: TokenPriceTable = options.prices.at(start);
       const recomputed = priceGenAiUsage(get, table);
       if (recomputed.kind === 'priced' && !recomputed.cost.total.equals(costs.costTotal)) {
         result.auditDifferences.push({
@@ -374,8 +384,9 @@ function spanRow(
       }
     }
   } else {
-    const priced = priceGenAiUsage(get, table);
-    if (priced.kind === 'priced') {
+    const table: TokenPriceTable | undefined = pricing ? options.prices.at(start) : undefined;
+    const priced = table === undefined ? NOT_PRICED : priceGenAiUsage(get, table);
+    if (priced.kind === 'priced' && table !== undefined) {
       result.pricedHere++;
       costs = {
         costInput: priced.cost.input,
@@ -393,7 +404,7 @@ function spanRow(
         unpricedReason: '',
       };
     } else {
-      const reason = priced.kind === 'unpriced' ? priced.reason : dim(CostAttr.unpricedReason);
+      const reason = !pricing ? '' : priced.kind === 'unpriced' ? priced.reason : dim(CostAttr.unpricedReason);
       if (reason !== '') result.unpriced++;
       costs = {
         costInput: ZERO,

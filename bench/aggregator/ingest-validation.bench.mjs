@@ -1,0 +1,97 @@
+// Ingest: what checking an export request costs when it prices every span (as ingest did, only
+// to throw the rows away) against validating only (`SpanRowOptions.price: false`, what ingest
+// does now; the consumer prices). Both run in one process, interleaved round by round, on the
+// same decoded requests of unstamped token spans (the case where pricing work happens).
+//   node bench/aggregator/ingest-validation.bench.mjs [spans=200000] [spans per request=100]
+import { randomBytes } from 'node:crypto';
+import { PriceSnapshots, spanCostRows } from '@costtrace/aggregator';
+
+const SPANS = Number(process.argv[2] ?? 200_000);
+const PER_REQUEST = Number(process.argv[3] ?? 100);
+const ROUNDS = 15;
+
+const attr = (key, value) => ({
+  key,
+  value: typeof value === 'string' ? { stringValue: value } : { intValue: BigInt(value) },
+});
+
+function request(r) {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const spans = [];
+  for (let s = 0; s < PER_REQUEST; s++) {
+    const i = r * PER_REQUEST + s;
+    const openai = i % 2 === 0;
+    spans.push({
+      traceId: randomBytes(16),
+      spanId: randomBytes(8),
+      traceState: '',
+      parentSpanId: i % 4 === 0 ? Buffer.alloc(0) : randomBytes(8),
+      flags: 0,
+      name: openai ? 'chat gpt-4o-mini' : 'chat claude-sonnet-4',
+      kind: i % 4 === 0 ? 2 : 3,
+      startTimeUnixNano: now,
+      endTimeUnixNano: now + 250_000_000n,
+      attributes: [
+        attr('gen_ai.provider.name', openai ? 'openai' : 'anthropic'),
+        attr('gen_ai.request.model', openai ? 'gpt-4o-mini' : 'claude-sonnet-4'),
+        attr('gen_ai.usage.input_tokens', 1000 + (i % 5000)),
+        attr('gen_ai.usage.output_tokens', 100 + (i % 700)),
+        attr('gen_ai.usage.cache_read.input_tokens', i % 500),
+        attr('http.route', `/v1/route/${i % 20}`),
+        attr('costtrace.tenant', `tenant-${i % 50}`),
+      ],
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+      status: undefined,
+    });
+  }
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [attr('service.name', `svc-${r % 4}`)], droppedAttributesCount: 0, entityRefs: [] },
+        schemaUrl: '',
+        scopeSpans: [{ scope: undefined, schemaUrl: '', spans }],
+      },
+    ],
+  };
+}
+
+const requests = Array.from({ length: Math.ceil(SPANS / PER_REQUEST) }, (_, r) => request(r));
+const prices = PriceSnapshots.bundled();
+const origin = { topic: '', partition: 0, offset: 0n };
+const variants = {
+  'price every span (before)': { prices },
+  'validate only (now)': { prices, price: false },
+};
+
+function run(options) {
+  const started = process.hrtime.bigint();
+  let rows = 0;
+  for (const r of requests) rows += spanCostRows(r, origin, Date.now(), options).rows.length;
+  const ns = Number(process.hrtime.bigint() - started);
+  if (rows !== requests.length * PER_REQUEST) throw new Error(`expected every span accepted, got ${rows}`);
+  return ns / rows;
+}
+
+const samples = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+for (const options of Object.values(variants)) run(options); // warm-up
+for (let round = 0; round < ROUNDS; round++) {
+  const names = Object.keys(variants);
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(round + k) % names.length];
+    samples[name].push(run(variants[name]));
+  }
+}
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const before = median(samples['price every span (before)']);
+console.log(
+  `bench/aggregator ingest validation: ${requests.length * PER_REQUEST} spans, ${ROUNDS} interleaved rounds, medians`,
+);
+for (const [name, values] of Object.entries(samples)) {
+  const ns = median(values);
+  console.log(`  ${name.padEnd(28)} ${ns.toFixed(0).padStart(6)} ns/span  ${(ns / before).toFixed(2)}x`);
+}
+console.log(`  reproduce: node bench/aggregator/ingest-validation.bench.mjs ${SPANS} ${PER_REQUEST}`);
