@@ -56,5 +56,11 @@ export const DimensionAttr = {
   feature: 'costtrace.feature',
 } as const;
 
+/**
+ * Marks a span whose usage attributes sum up its children's: never priced, by the SDK or the
+ * aggregator, so one model call is charged once (see README, double counting).
+ */
+export const ROLLUP_ATTRIBUTE = 'costtrace.usage.rollup';
+
 export type UnpricedReason =
   'no_usage' | 'unknown_model' | 'unknown_provider' | 'invalid_usage' | 'currency_mismatch' | 'internal_error';

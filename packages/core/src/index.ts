@@ -1,4 +1,4 @@
-export { CostAttr, DimensionAttr, GenAiAttr } from './attributes.js';
+export { CostAttr, DimensionAttr, GenAiAttr, ROLLUP_ATTRIBUTE } from './attributes.js';
 export type { UnpricedReason } from './attributes.js';
 export { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION } from './bundled-token-prices.js';
 export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER_UNIT } from './money.js';

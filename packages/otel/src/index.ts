@@ -1,4 +1,4 @@
-export { CostSpanProcessor, ROLLUP_ATTRIBUTE } from './span-cost-processor.js';
+export { CostSpanProcessor } from './span-cost-processor.js';
 export type {
   CostSpanProcessorOptions,
   CostSpanProcessorStats,
@@ -18,6 +18,7 @@ export {
   bundledPricingView,
   PricingView,
   REFERENCE_PROVIDER,
+  ROLLUP_ATTRIBUTE,
   StaticPriceSource,
 } from '@costtrace/core';
 export type { PriceSource, SnapshotSource, TokenPriceLookup } from '@costtrace/core';

@@ -9,32 +9,30 @@ import type {
 } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
+  addPico,
+  bundledPricingView,
   defaultInputTokenRule,
   DimensionAttr,
   divideRoundHalfEven,
+  formatPico,
   GenAiAttr,
   GpuAttr,
   InstanceAttr,
-  parseScaled,
-} from '@costtrace/core';
-import type { InputTokenRule, PricingModel, Quote } from '@costtrace/core';
-import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dimensions.js';
-import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
-import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
-import { InstanceShareMeter } from './instance/instance-share-meter.js';
-import {
-  addPico,
-  bundledPricingView,
-  formatPico,
   KIND_BIT,
+  parseScaled,
   picoToFloat,
   priceIdsFor,
   pricingModelOf,
   REFERENCE_PROVIDER,
+  ROLLUP_ATTRIBUTE,
   StaticPriceSource,
   tokenLine,
 } from '@costtrace/core';
-import type { PriceSource, PricingView } from '@costtrace/core';
+import type { InputTokenRule, PriceSource, PricingModel, PricingView, Quote } from '@costtrace/core';
+import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dimensions.js';
+import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
+import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
+import { InstanceShareMeter } from './instance/instance-share-meter.js';
 import { invalidOption } from './sdk-error.js';
 import { detectVcsRevision } from './vcs-revision.js';
 
@@ -48,9 +46,6 @@ export type SpanUnpricedReason =
   | 'unknown_instance'
   | 'currency_mismatch'
   | 'internal_error';
-
-/** Marks a span whose usage attributes sum up its children's (see README, double counting). */
-export const ROLLUP_ATTRIBUTE = 'costtrace.usage.rollup';
 
 export interface InstanceCostOptions {
   /** Instance type; default: resource `host.type`. */

@@ -27,7 +27,6 @@ export { CardinalityLimiter, OTHER_VALUE } from './otlp/cardinality-limiter.js';
 export { decodeOtlpJson, exportRequestFromJson, exportRequestToJson, OtlpJsonError } from './otlp/otlp-json.js';
 export {
   DEFAULT_SPAN_LIMITS,
-  GpuAttr,
   REJECT_REASONS,
   SANITIZE_REASONS,
   selectSpans,

@@ -114,6 +114,33 @@ describe('span rows: pricing, validation, sanitising', () => {
     );
   });
 
+  it('never prices a roll-up span (its children carry the usage) and reads the instance type from host.type', () => {
+    const call = openAiUsage(1000, 0, 500);
+    const request = exportRequest({ 'service.name': 's', 'host.type': 'g6.xlarge' }, [
+      span({
+        name: 'rollup',
+        attributes: { ...call.attributes, 'costtrace.usage.rollup': true },
+        startUnixNano: NOW_NS,
+      }),
+      span({ name: 'call', attributes: call.attributes, startUnixNano: NOW_NS, parent: true }),
+    ]);
+    const result = spanCostRows(request, origin, NOW_MS, { prices });
+    assert.deepEqual(
+      result.rows.map((r) => [r.spanName, r.costTotal.subunits, r.unpricedReason]),
+      [
+        ['rollup', 0n, ''],
+        ['call', call.picos, ''],
+      ],
+      'the model call is charged once',
+    );
+    assert.equal(result.pricedHere, 1);
+    assert.equal(result.unpriced, 0);
+    assert.deepEqual(
+      result.rows.map((r) => r.instanceType),
+      ['g6.xlarge', 'g6.xlarge'],
+    );
+  });
+
   it('audits stamped costs against a recomputation', () => {
     const usage = openAiUsage(1000, 0, 1000);
     const stamped = { ...usage.attributes, 'cost.total': '1.0', 'cost.currency': 'USD' };

@@ -1,4 +1,14 @@
-import { CostAttr, DimensionAttr, GenAiAttr, Money, MoneyError, priceGenAiUsage } from '@costtrace/core';
+import {
+  CostAttr,
+  DimensionAttr,
+  GenAiAttr,
+  GpuAttr,
+  InstanceAttr,
+  Money,
+  MoneyError,
+  priceGenAiUsage,
+  ROLLUP_ATTRIBUTE,
+} from '@costtrace/core';
 import type { SpanPricing, TokenPriceTable } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
@@ -15,15 +25,6 @@ export interface KafkaOrigin {
   readonly partition: number;
   readonly offset: bigint;
 }
-
-/** GPU and instance attributes (costtrace namespace; no semantic convention exists yet). */
-export const GpuAttr = {
-  type: 'costtrace.gpu.type',
-  count: 'costtrace.gpu.count',
-  /** GPU-seconds occupied by the span (count × seconds), a decimal string or number. */
-  seconds: 'costtrace.gpu.seconds',
-  instanceType: 'costtrace.instance.type',
-} as const;
 
 /** Why a span was rejected (not stored, sent to the dead-letter topic). */
 export const REJECT_REASONS = [
@@ -121,7 +122,10 @@ const COLUMN_KEYS = new Set<string>([
   ...Object.values(CostAttr),
   ...Object.values(GenAiAttr),
   ...Object.values(DimensionAttr),
-  ...Object.values(GpuAttr),
+  GpuAttr.type,
+  GpuAttr.count,
+  GpuAttr.seconds,
+  InstanceAttr.type,
   'deployment.environment',
 ]);
 const TOKEN_KEYS = [
@@ -331,7 +335,8 @@ function spanRow(
     note('missing_service_name');
   }
 
-  const pricing = options.price ?? true;
+  // A roll-up span repeats its children's usage: never priced here either (the SDK skips it too).
+  const pricing = (options.price ?? true) && own.get(ROLLUP_ATTRIBUTE) !== true;
   let costs: Pick<
     SpanCostRow,
     | 'costInput'
@@ -485,7 +490,8 @@ function spanRow(
     gpuType: dim(GpuAttr.type),
     gpuCount: gpu.count,
     gpuSeconds: gpu.seconds,
-    instanceType: dim(GpuAttr.instanceType),
+    // The resource's semconv host.type, as the SDK reads it.
+    instanceType: dim(InstanceAttr.type),
     ...costs,
     kafkaTopic: origin.topic,
     kafkaPartition: origin.partition,
