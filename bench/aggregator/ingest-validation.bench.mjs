@@ -1,65 +1,17 @@
 // Ingest: what checking an export request costs when it prices every span (as ingest did, only
 // to throw the rows away) against validating only (`SpanRowOptions.price: false`, what ingest
 // does now; the consumer prices). Both run in one process, interleaved round by round, on the
-// same decoded requests of unstamped token spans (the case where pricing work happens).
+// same decoded requests of unstamped token spans (the case where pricing work happens), the
+// workload of kafka-to-clickhouse.bench.mjs.
 //   node bench/aggregator/ingest-validation.bench.mjs [spans=200000] [spans per request=100]
-import { randomBytes } from 'node:crypto';
 import { PriceSnapshots, spanCostRows } from '@costtrace/aggregator';
+import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const SPANS = Number(process.argv[2] ?? 200_000);
 const PER_REQUEST = Number(process.argv[3] ?? 100);
 const ROUNDS = 15;
 
-const attr = (key, value) => ({
-  key,
-  value: typeof value === 'string' ? { stringValue: value } : { intValue: BigInt(value) },
-});
-
-function request(r) {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const spans = [];
-  for (let s = 0; s < PER_REQUEST; s++) {
-    const i = r * PER_REQUEST + s;
-    const openai = i % 2 === 0;
-    spans.push({
-      traceId: randomBytes(16),
-      spanId: randomBytes(8),
-      traceState: '',
-      parentSpanId: i % 4 === 0 ? Buffer.alloc(0) : randomBytes(8),
-      flags: 0,
-      name: openai ? 'chat gpt-4o-mini' : 'chat claude-sonnet-4',
-      kind: i % 4 === 0 ? 2 : 3,
-      startTimeUnixNano: now,
-      endTimeUnixNano: now + 250_000_000n,
-      attributes: [
-        attr('gen_ai.provider.name', openai ? 'openai' : 'anthropic'),
-        attr('gen_ai.request.model', openai ? 'gpt-4o-mini' : 'claude-sonnet-4'),
-        attr('gen_ai.usage.input_tokens', 1000 + (i % 5000)),
-        attr('gen_ai.usage.output_tokens', 100 + (i % 700)),
-        attr('gen_ai.usage.cache_read.input_tokens', i % 500),
-        attr('http.route', `/v1/route/${i % 20}`),
-        attr('costtrace.tenant', `tenant-${i % 50}`),
-      ],
-      droppedAttributesCount: 0,
-      events: [],
-      droppedEventsCount: 0,
-      links: [],
-      droppedLinksCount: 0,
-      status: undefined,
-    });
-  }
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [attr('service.name', `svc-${r % 4}`)], droppedAttributesCount: 0, entityRefs: [] },
-        schemaUrl: '',
-        scopeSpans: [{ scope: undefined, schemaUrl: '', spans }],
-      },
-    ],
-  };
-}
-
-const requests = Array.from({ length: Math.ceil(SPANS / PER_REQUEST) }, (_, r) => request(r));
+const requests = Array.from({ length: Math.ceil(SPANS / PER_REQUEST) }, (_, r) => tokenSpanRequest(r, PER_REQUEST));
 const prices = PriceSnapshots.bundled();
 const origin = { topic: '', partition: 0, offset: 0n };
 const variants = {

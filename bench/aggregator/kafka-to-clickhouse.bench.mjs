@@ -8,7 +8,7 @@
 // Prints spans/s for each, the ratios, and the peak RSS of this process. BENCH_TRACE=1 also prints
 // the consumer's batch stages with timestamps; BENCH_MAX_BYTES_PER_PARTITION sets the fetch size.
 import { Buffer } from 'node:buffer';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { clearInterval, setInterval } from 'node:timers';
 import { Readable } from 'node:stream';
 import kafkajs from 'kafkajs';
@@ -16,6 +16,7 @@ import { createClient } from '@clickhouse/client';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { ClickHouseStore, SPAN_COST_COLUMNS, spanCostTsv } from '@costtrace/store';
 import { Aggregator, loadConfig, PriceSnapshots, spanCostRows } from '@costtrace/aggregator';
+import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const SPANS = Number(process.argv[2] ?? 300_000);
 const PER_MESSAGE = Number(process.argv[3] ?? 100);
@@ -26,63 +27,8 @@ const topic = `bench_${id}`;
 const database = `ct_bench_${id}`;
 const kafka = new kafkajs.Kafka({ clientId: 'costtrace-bench', brokers, logLevel: kafkajs.logLevel.NOTHING });
 
-const attr = (key, value) => ({
-  key,
-  value: typeof value === 'string' ? { stringValue: value } : { intValue: BigInt(value) },
-});
 function message(m) {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const spans = [];
-  for (let s = 0; s < PER_MESSAGE; s++) {
-    const i = m * PER_MESSAGE + s;
-    const openai = i % 2 === 0;
-    spans.push({
-      traceId: randomBytes(16),
-      spanId: randomBytes(8),
-      traceState: '',
-      parentSpanId: i % 4 === 0 ? Buffer.alloc(0) : randomBytes(8),
-      flags: 0,
-      name: openai ? 'chat gpt-4o-mini' : 'chat claude-sonnet-4',
-      kind: i % 4 === 0 ? 2 : 3,
-      startTimeUnixNano: now,
-      endTimeUnixNano: now + 250_000_000n,
-      attributes: [
-        attr('gen_ai.provider.name', openai ? 'openai' : 'anthropic'),
-        attr('gen_ai.request.model', openai ? 'gpt-4o-mini' : 'claude-sonnet-4'),
-        attr('gen_ai.usage.input_tokens', 1000 + (i % 5000)),
-        attr('gen_ai.usage.output_tokens', 100 + (i % 700)),
-        attr('gen_ai.usage.cache_read.input_tokens', i % 500),
-        attr('http.route', `/v1/route/${i % 20}`),
-        attr('costtrace.tenant', `tenant-${i % 50}`),
-        attr('http.response.status_code', 200),
-      ],
-      droppedAttributesCount: 0,
-      events: [],
-      droppedEventsCount: 0,
-      links: [],
-      droppedLinksCount: 0,
-      status: undefined,
-    });
-  }
-  return Buffer.from(
-    ExportTraceServiceRequest.encode({
-      resourceSpans: [
-        {
-          resource: {
-            attributes: [
-              attr('service.name', `svc-${m % 4}`),
-              attr('vcs.ref.head.revision', 'abc1234'),
-              attr('deployment.environment.name', 'prod'),
-            ],
-            droppedAttributesCount: 0,
-            entityRefs: [],
-          },
-          schemaUrl: '',
-          scopeSpans: [{ scope: undefined, schemaUrl: '', spans }],
-        },
-      ],
-    }).finish(),
-  );
+  return Buffer.from(ExportTraceServiceRequest.encode(tokenSpanRequest(m, PER_MESSAGE)).finish());
 }
 
 let peakRss = 0;
