@@ -110,7 +110,6 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     return new SchemaMigrator(this).migrate(migrations);
   }
 
-  /** Versions of the applied migrations, ascending. */
   async repriceCandidates(query: TopSpansQuery, limit: number): Promise<RepriceCandidateRow[]> {
     const rows = await this.select<RawRepriceCandidate>(
       `${repriceCandidatesSql(this.database, query)} LIMIT ${uintLiteral(limit)}`,
@@ -125,6 +124,7 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     return new Map(rows.map((r) => [`${r.trace_id}/${r.span_id}`, r.delta]));
   }
 
+  /** Versions of the applied migrations, ascending. */
   async appliedMigrations(): Promise<number[]> {
     const rows = await this.select<{ version: number }>(
       `SELECT DISTINCT version FROM ${this.database}.schema_migrations ORDER BY version`,
