@@ -16,7 +16,11 @@ interface ProducerRecord {
   messages: { key?: Buffer | string | null; value: Buffer | string | null; partition?: number; headers?: never }[];
 }
 
-const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
+const EVENTS = {
+  GROUP_JOIN: 'consumer.group_join',
+  CRASH: 'consumer.crash',
+  REBALANCING: 'consumer.rebalancing',
+} as const;
 const RETRY_MS = 500;
 
 function batchOf(topic: string, partition: number, messages: KafkaMessage[], highWatermark: number): Batch {

@@ -122,6 +122,8 @@ export class SpanConsumer {
    */
   private readonly deadLetteredUpTo = new Map<number, bigint>();
   private probing: Promise<void> | undefined;
+  /** Bumped whenever the group is (re)joined or rejoining: see `confirmOwnership`. */
+  private generation = 0;
   private running = false;
   private rowsStored = 0;
   private deadLettered = 0;
@@ -145,7 +147,12 @@ export class SpanConsumer {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     // A new generation may have moved partitions: forget what we knew and ask ClickHouse again.
+    // Any (re)join may move partitions: batches that began before it must not write any more.
+    this.consumer.on(this.consumer.events.REBALANCING, () => {
+      this.generation++;
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.generation++;
       this.storedUpTo.clear();
       this.deadLetteredUpTo.clear();
       for (const resume of this.paused.values()) resume();
@@ -154,6 +161,7 @@ export class SpanConsumer {
       options.logger.info({ topic: options.topic, assignment: event.payload.memberAssignment }, 'partitions assigned');
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.generation++;
       options.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'Kafka consumer crashed');
     });
   }
@@ -223,9 +231,18 @@ export class SpanConsumer {
    * session timeout − heartbeat interval more, longer than an insert may take (the ClickHouse
    * request timeout), so the partition cannot move while this insert runs.
    */
-  private async confirmOwnership(payload: EachBatchPayload): Promise<void> {
+  private async confirmOwnership(payload: EachBatchPayload, generation: number): Promise<void> {
     try {
+      // Another partition's worker may have seen the rebalance first (kafkajs consumes several
+      // partitions at once and rejoins as soon as one of them fails): this batch began in a
+      // membership that no longer holds, so it must not write.
+      if (this.generation !== generation) {
+        throw new Error('the group was rejoined since this batch began; its partition may have moved');
+      }
       await payload.heartbeat();
+      if (this.generation !== generation) {
+        throw new Error('the group was rejoined since this batch began; its partition may have moved');
+      }
     } catch (err) {
       this.options.metrics.ownershipLost.inc();
       this.options.logger.warn(
@@ -258,6 +275,7 @@ export class SpanConsumer {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
     const { logger, metrics } = this.options;
+    const generation = this.generation;
     this.stage('batch-received', partition, 0);
 
     let storedUpTo: bigint;
@@ -278,7 +296,7 @@ export class SpanConsumer {
     }
 
     // Still ours? Recovery may write (rollup repairs): see `confirmOwnership`.
-    await this.confirmOwnership(payload);
+    await this.confirmOwnership(payload, generation);
     let stored: ReadonlyMap<bigint, ReadonlySet<number>>;
     try {
       stored = await this.recover(topic, partition, all, storedUpTo);
@@ -310,7 +328,7 @@ export class SpanConsumer {
     for (let i = 0; i < missing.length; i += this.options.maxBatchRows) {
       const chunk = missing.slice(i, i + this.options.maxBatchRows);
       if (!payload.isRunning() && !this.stopRequested) return;
-      await this.confirmOwnership(payload);
+      await this.confirmOwnership(payload, generation);
       this.stage('before-insert', partition, chunk.length);
       const started = process.hrtime.bigint();
       try {
