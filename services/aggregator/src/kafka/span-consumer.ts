@@ -236,13 +236,14 @@ export class SpanConsumer {
       // Another partition's worker may have seen the rebalance first (kafkajs consumes several
       // partitions at once and rejoins as soon as one of them fails): this batch began in a
       // membership that no longer holds, so it must not write.
-      if (this.generation !== generation) {
-        throw new Error('the group was rejoined since this batch began; its partition may have moved');
-      }
+      const current = (): void => {
+        if (this.generation !== generation) {
+          throw new Error('the group was rejoined since this batch began; its partition may have moved');
+        }
+      };
+      current();
       await payload.heartbeat();
-      if (this.generation !== generation) {
-        throw new Error('the group was rejoined since this batch began; its partition may have moved');
-      }
+      current();
     } catch (err) {
       this.options.metrics.ownershipLost.inc();
       this.options.logger.warn(
