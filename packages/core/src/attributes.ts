@@ -62,5 +62,13 @@ export const DimensionAttr = {
  */
 export const ROLLUP_ATTRIBUTE = 'costtrace.usage.rollup';
 
+/** Why a span (or one component of it) has no cost, as stamped in `cost.unpriced_reason`. */
 export type UnpricedReason =
-  'no_usage' | 'unknown_model' | 'unknown_provider' | 'invalid_usage' | 'currency_mismatch' | 'internal_error';
+  | 'no_usage'
+  | 'unknown_model'
+  | 'unknown_provider'
+  | 'invalid_usage'
+  | 'unknown_gpu'
+  | 'unknown_instance'
+  | 'currency_mismatch'
+  | 'internal_error';

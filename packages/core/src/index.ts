@@ -1,16 +1,9 @@
 export { CostAttr, DimensionAttr, GenAiAttr, ROLLUP_ATTRIBUTE } from './attributes.js';
 export type { UnpricedReason } from './attributes.js';
-export { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION } from './bundled-token-prices.js';
 export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER_UNIT } from './money.js';
 export type { MoneyErrorCode } from './money.js';
 export { divideRoundHalfEven } from './rounding.js';
 export { GpuAttr, InstanceAttr } from './resource-usage-attributes.js';
-export { costAttributes, priceGenAiUsage } from './span-pricing.js';
-export type { AttributeLookup, PricingProvenance, SpanPricing, SpanPricingOptions } from './span-pricing.js';
-export { priceTokens } from './token-cost.js';
-export type { TokenCost } from './token-cost.js';
-export { TokenPriceTable, tokenPriceFromRecord } from './token-price-table.js';
-export type { TokenPrice, TokenPriceRecord } from './token-price-table.js';
 export { defaultInputTokenRule, toBillableTokens, UsageError } from './token-usage.js';
 export type { BillableTokens, InputTokenRule, ReportedTokenUsage } from './token-usage.js';
 export { closestNames, editDistance } from './pricing/closest-names.js';
@@ -66,7 +59,6 @@ export type {
   StorageUsage,
   UsageRecord,
 } from './pricing/quote.js';
-export { tokenPriceTableFromSnapshot } from './pricing/token-price-adapter.js';
 export {
   addPico,
   compileTokenPrice,
@@ -77,8 +69,21 @@ export {
   priceIdsFor,
   tokenLine,
 } from './pricing/compiled-token-price.js';
-export type { CompiledTokenPrice, TokenPriceIds } from './pricing/compiled-token-price.js';
-export { pricingModelOf, PricingView, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
+export type { CompiledTokenPrice, TokenPrice, TokenPriceIds } from './pricing/compiled-token-price.js';
+export { PricingView, REFERENCE_PROVIDER, StaticPriceSource } from './pricing/pricing-view.js';
+export {
+  INVALID_COUNT,
+  pricingModelOf,
+  readSpanUsage,
+  secondsToNanos,
+  SpanUsage,
+  tokenCount,
+} from './pricing/span-usage.js';
+export type { AttributeBag } from './pricing/span-usage.js';
+export { SpanCost, SpanPricer } from './pricing/span-pricer.js';
+export { SNAPSHOT_DOCUMENT_FORMAT, snapshotDocument, viewFromDocument } from './pricing/snapshot-document.js';
+export type { SnapshotDocument } from './pricing/snapshot-document.js';
+export type { Pico, SpanPricerOptions } from './pricing/span-pricer.js';
 export type { PriceSource, SnapshotSource, TokenPriceLookup } from './pricing/pricing-view.js';
 export { BUNDLED_CATALOG_VERSION, bundledPriceSnapshot, bundledPricingView } from './pricing/bundled-catalog.js';
 export { mergeHistory } from './pricing/price-history.js';

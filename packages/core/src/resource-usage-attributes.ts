@@ -34,6 +34,15 @@ export const InstanceAttr = {
   type: 'host.type',
   cloudProvider: 'cloud.provider',
   cloudRegion: 'cloud.region',
-  /** Instance-seconds this span was charged after the concurrency share (a double, seconds). */
+  /**
+   * Pricing model of the host (resource attribute): "on_demand" (default), "spot", "reserved",
+   * "committed", "internal".
+   */
+  pricingModel: 'costtrace.instance.pricing_model',
+  /**
+   * Instance-seconds charged to this span after the concurrency share: a double, or an exact
+   * decimal string with at most 9 fraction digits. The SDK stamps it; a service without the SDK
+   * may write it, and the aggregator then prices it like the SDK.
+   */
   shareSeconds: 'costtrace.instance.share_seconds',
 } as const;

@@ -39,7 +39,6 @@ export {
 export type { ComputeApp, GpuInfo, MigDeviceInfo } from './gpu/nvidia-smi-parser.js';
 export { PricingClient } from './pricing/pricing-client.js';
 export type { PricingClientOptions, PricingClientStats } from './pricing/pricing-client.js';
-export { overrideFromMessage, priceFromMessage } from './pricing/price-messages.js';
 export { createThrottleGuard, defaultRequestDimensions, ThrottleGuard } from './throttle/throttle-guard.js';
 export type {
   DegradeContext,

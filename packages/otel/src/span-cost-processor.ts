@@ -9,26 +9,19 @@ import type {
 } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  addPico,
   bundledPricingView,
-  defaultInputTokenRule,
   DimensionAttr,
   divideRoundHalfEven,
   formatPico,
-  GenAiAttr,
-  GpuAttr,
-  InstanceAttr,
-  KIND_BIT,
-  parseScaled,
   picoToFloat,
-  priceIdsFor,
-  pricingModelOf,
-  REFERENCE_PROVIDER,
+  readSpanUsage,
   ROLLUP_ATTRIBUTE,
+  SpanCost,
+  SpanPricer,
+  SpanUsage,
   StaticPriceSource,
-  tokenLine,
 } from '@costtrace/core';
-import type { InputTokenRule, PriceSource, PricingModel, PricingView, Quote } from '@costtrace/core';
+import type { InputTokenRule, Pico, PriceSource, PricingModel, UnpricedReason } from '@costtrace/core';
 import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dimensions.js';
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
 import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
@@ -37,15 +30,7 @@ import { invalidOption } from './sdk-error.js';
 import { detectVcsRevision } from './vcs-revision.js';
 
 /** Why a span (or one component of it) has no cost. Stamped as `cost.unpriced_reason`. */
-export type SpanUnpricedReason =
-  | 'no_usage'
-  | 'unknown_model'
-  | 'unknown_provider'
-  | 'invalid_usage'
-  | 'unknown_gpu'
-  | 'unknown_instance'
-  | 'currency_mismatch'
-  | 'internal_error';
+export type SpanUnpricedReason = UnpricedReason;
 
 export interface InstanceCostOptions {
   /** Instance type; default: resource `host.type`. */
@@ -131,12 +116,6 @@ interface ResourceDimensions {
   readonly hasEnvironment: boolean;
 }
 
-interface Priced {
-  readonly pico: number | bigint;
-  readonly currency: string;
-  readonly ids: readonly string[];
-}
-
 const PRICED_ATTRS: Attributes = Object.freeze({ outcome: 'priced' });
 const EMPTY_START: StartContext | undefined = undefined;
 
@@ -148,8 +127,9 @@ const EMPTY_START: StartContext | undefined = undefined;
  */
 export class CostSpanProcessor implements SpanProcessor {
   private readonly prices: PriceSource;
-  private readonly inputTokenRules: Readonly<Record<string, InputTokenRule>> | undefined;
-  private readonly selfHosted: ReadonlySet<string>;
+  private readonly pricer: SpanPricer;
+  private readonly usage = new SpanUsage();
+  private readonly cost = new SpanCost();
   private readonly full: boolean;
   private readonly dimensions: readonly ResolvedDimension[];
   private readonly vcsRevision: string | undefined;
@@ -164,8 +144,6 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly logger: DiagLogger;
   private readonly meterProvider: MeterProvider | undefined;
   private metricsRegistered = false;
-  private lastRuleProvider: string | undefined;
-  private lastRule: InputTokenRule = 'input-includes-cache';
 
   private readonly starts = new WeakMap<Span, StartContext>();
   private readonly stamp = new CostStamp();
@@ -198,14 +176,16 @@ export class CostSpanProcessor implements SpanProcessor {
         }
       }
     }
-    this.inputTokenRules = options.inputTokenRules;
     if (
       options.selfHostedProviders !== undefined &&
       (!Array.isArray(options.selfHostedProviders) || options.selfHostedProviders.some((p) => typeof p !== 'string'))
     ) {
       throw invalidOption('selfHostedProviders', 'must be an array of provider names', 'e.g. ["self-hosted", "vllm"]');
     }
-    this.selfHosted = new Set(options.selfHostedProviders ?? []);
+    this.pricer = new SpanPricer({
+      inputTokenRules: options.inputTokenRules,
+      selfHostedProviders: options.selfHostedProviders,
+    });
     const attributeSet = options.attributeSet ?? 'full';
     if (attributeSet !== 'full' && attributeSet !== 'compact') {
       throw invalidOption('attributeSet', `is ${JSON.stringify(attributeSet)}`, "use 'full' or 'compact'");
@@ -291,243 +271,64 @@ export class CostSpanProcessor implements SpanProcessor {
       return;
     }
     const view = this.prices.current();
-    const end = span.endTime;
-    const at = end[0] * 1000 + end[1] / 1e6;
-    let pico: number | bigint = 0;
-    let currency: string | undefined;
-    let reason: SpanUnpricedReason | undefined;
-    let priceIds: readonly string[] | undefined;
-    let applicable = false;
+    // Priced with the prices in effect when the span started, as the aggregator prices it.
+    const start = span.startTime;
+    const at = start[0] * 1000 + start[1] / 1e6;
+    // Instance time (opt-in): the span's share, rounded half to even to 1 ns (core's resolution).
+    const attoseconds = this.endInstance(span);
+    const instanceNanos =
+      attoseconds === undefined ? undefined : divideRoundHalfEven(attoseconds, ATTOSECONDS_PER_NANOSECOND);
+    const usage = readSpanUsage(own, this.resourceDimensions(span.resource).attributes, this.usage, instanceNanos);
+    if (instanceNanos !== undefined) {
+      const opts = this.instance?.options;
+      if (opts !== undefined) {
+        usage.instanceType = opts.instanceType ?? usage.instanceType;
+        usage.cloudProvider = opts.cloudProvider ?? usage.cloudProvider;
+        usage.region = opts.region ?? usage.region;
+        usage.instancePricingModel = opts.pricingModel ?? usage.instancePricingModel;
+      }
+    }
+    const cost = this.pricer.price(view, usage, at, this.cost);
+    if (!cost.applicable) return;
     const stamp = this.stamp;
     stamp.reset();
-
-    // Tokens.
-    const inputTokens = own[GenAiAttr.inputTokens];
-    const outputTokens = own[GenAiAttr.outputTokens];
-    const model = stringValue(own[GenAiAttr.responseModel]) ?? stringValue(own[GenAiAttr.requestModel]);
-    const tokenProvider = stringValue(own[GenAiAttr.providerName]) ?? stringValue(own[GenAiAttr.system]);
-    const selfHosted = tokenProvider !== undefined && this.selfHosted.size !== 0 && this.selfHosted.has(tokenProvider);
-    if (!selfHosted && (inputTokens !== undefined || outputTokens !== undefined || model !== undefined)) {
-      applicable = true;
-      const tokens = this.priceTokens(stamp, own, view, at, tokenProvider, model, inputTokens, outputTokens);
-      if (typeof tokens === 'string') reason = tokens;
-      else {
-        pico = tokens.pico;
-        currency = tokens.currency;
-        priceIds = tokens.ids;
-      }
-    }
-
-    // GPU time.
-    const gpuSeconds = own[GpuAttr.seconds];
-    if (gpuSeconds !== undefined) {
-      applicable = true;
-      const gpu = this.priceGpu(own, this.resourceDimensions(span.resource).attributes, view, at, gpuSeconds);
-      if (typeof gpu === 'string') reason ??= gpu;
-      else if (currency !== undefined && gpu.currency !== currency) reason ??= 'currency_mismatch';
-      else {
-        if (this.full) stamp.gpu = formatPico(gpu.pico);
-        pico = addPico(pico, gpu.pico);
-        currency = gpu.currency;
-        priceIds = priceIds === undefined ? gpu.ids : [...priceIds, ...gpu.ids];
-      }
-    }
-
-    // Instance time (opt-in).
-    const instance = this.endInstance(span);
-    if (instance !== undefined) {
-      applicable = true;
-      const compute = this.priceInstance(this.resourceDimensions(span.resource).attributes, view, at, instance);
-      if (typeof compute === 'string') reason ??= compute;
-      else if (currency !== undefined && compute.currency !== currency) reason ??= 'currency_mismatch';
-      else {
-        if (this.full) {
-          stamp.compute = formatPico(compute.pico);
-          stamp.shareSeconds = Number(instance) / 1e18;
-        }
-        pico = addPico(pico, compute.pico);
-        currency = compute.currency;
-        priceIds = priceIds === undefined ? compute.ids : [...priceIds, ...compute.ids];
-      }
-    }
-
-    if (!applicable) return;
-    if (currency !== undefined && priceIds !== undefined) {
+    const reason = cost.reason;
+    if (cost.priced) {
+      const pico = cost.total;
       stamp.total = formatPico(pico);
-      if (this.full) stamp.totalFloat = picoToFloat(pico);
-      stamp.currency = currency;
+      if (this.full) {
+        stamp.totalFloat = picoToFloat(pico);
+        // Components are stamped when non-zero (an absent component is zero); GPU and compute when priced.
+        stamp.input = component(cost.input);
+        stamp.output = component(cost.output);
+        stamp.cacheRead = component(cost.cacheRead);
+        stamp.cacheWrite = component(cost.cacheWrite);
+        stamp.reasoning = component(cost.reasoning);
+        if (cost.gpu !== undefined) stamp.gpu = formatPico(cost.gpu);
+        if (cost.compute !== undefined) {
+          stamp.compute = formatPico(cost.compute);
+          // The nanoseconds priced, in seconds, so a reader of the span (the aggregator) prices the same.
+          if (instanceNanos !== undefined) stamp.shareSeconds = Number(instanceNanos) / 1e9;
+        }
+      }
+      stamp.currency = cost.currency;
       stamp.version = view.version;
       // The stale flag only when it is news (a stale snapshot); compact also stamps the source
       // only when it is news (the bundled fallback catalog).
       if (this.full || view.source !== 'pricing-cache') stamp.source = view.source;
       if (view.stale) stamp.stale = true;
-      stamp.priceIds = priceIds;
+      stamp.priceIds = cost.ids;
     }
     if (reason !== undefined) stamp.reason = reason;
     writeCostAttributes(span, stamp);
     // Counted once the attributes are on the span (a write that throws is counted as an error).
     if (stamp.total !== undefined) this.priced += 1;
     if (reason !== undefined) {
-      if (currency === undefined) this.unpriced += 1;
+      if (!cost.priced) this.unpriced += 1;
       this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
     }
     if (!this.metricsRegistered) this.registerMetrics();
     this.stampDimensions(span, own);
-  }
-
-  private inputRule(provider: string): InputTokenRule {
-    // Remembers the last provider's rule: traffic is mostly one provider at a time.
-    if (provider === this.lastRuleProvider) return this.lastRule;
-    const rule = this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
-    this.lastRuleProvider = provider;
-    this.lastRule = rule;
-    return rule;
-  }
-
-  private priceTokens(
-    stamp: CostStamp,
-    own: Attributes,
-    view: PricingView,
-    at: number,
-    provider: string | undefined,
-    model: string | undefined,
-    inputValue: AttributeValue | undefined,
-    outputValue: AttributeValue | undefined,
-  ): SpanUnpricedReason | Priced {
-    if (inputValue === undefined && outputValue === undefined) return 'no_usage';
-    if (model === undefined) return 'unknown_model';
-    if (provider === undefined) return 'unknown_provider';
-    const lookup = view.tokenPrice(provider, model, at);
-    if (lookup.kind === 'unknown_model' || lookup.kind === 'unknown_provider') return lookup.kind;
-    const input = tokenCount(inputValue);
-    const output = tokenCount(outputValue);
-    const cacheRead = tokenCount(own[GenAiAttr.cacheReadInputTokens]);
-    const cacheWrite = tokenCount(own[GenAiAttr.cacheCreationInputTokens]);
-    const reasoning = tokenCount(own[GenAiAttr.reasoningOutputTokens]);
-    if (input < 0 || output < 0 || cacheRead < 0 || cacheWrite < 0 || reasoning < 0) return 'invalid_usage';
-    // The per-provider input rule makes token kinds disjoint, so nothing is billed twice or missed.
-    const rule = this.inputRule(provider);
-    const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
-    if (uncached < 0 || reasoning > output) return 'invalid_usage';
-    if (lookup.kind === 'quote') {
-      return this.quoteTokens(stamp, view, at, provider, model, rule, {
-        input,
-        output,
-        cacheRead,
-        cacheWrite,
-        reasoning,
-      });
-    }
-    const compiled = lookup.price;
-    const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;
-    const billedReasoning = compiled.reasoningSeparate ? reasoning : 0;
-    // Fast path: each line is tokens × integer pico-units per token. Every operand is a
-    // non-negative integer, so while the sum stays at or below 2^53 - 1 every product and partial
-    // sum is below it too and exact in doubles (a NaN per-token price, meaning "not an integer",
-    // fails the comparison). Otherwise the bigint lines, rounded half to even once each.
-    let inputLine: number | bigint = uncached * compiled.input;
-    let readLine: number | bigint = cacheRead * compiled.cacheRead;
-    let writeLine: number | bigint = cacheWrite * compiled.cacheWrite;
-    let outputLine: number | bigint = plainOutput * compiled.output;
-    let reasoningLine: number | bigint = billedReasoning * compiled.reasoning;
-    let total: number | bigint = inputLine + readLine + writeLine + outputLine + reasoningLine;
-    if (!(total <= Number.MAX_SAFE_INTEGER)) {
-      inputLine = tokenLine(uncached, compiled.input, compiled.inputPerMillion);
-      readLine = tokenLine(cacheRead, compiled.cacheRead, compiled.cacheReadPerMillion);
-      writeLine = tokenLine(cacheWrite, compiled.cacheWrite, compiled.cacheWritePerMillion);
-      outputLine = tokenLine(plainOutput, compiled.output, compiled.outputPerMillion);
-      reasoningLine = tokenLine(billedReasoning, compiled.reasoning, compiled.reasoningPerMillion);
-      total = addPico(addPico(addPico(inputLine, readLine), addPico(writeLine, outputLine)), reasoningLine);
-    }
-    // Components are stamped when non-zero (an absent component is zero), in the full set only.
-    if (this.full) {
-      if (inputLine !== 0) stamp.input = formatPico(inputLine);
-      if (outputLine !== 0) stamp.output = formatPico(outputLine);
-      if (readLine !== 0) stamp.cacheRead = formatPico(readLine);
-      if (writeLine !== 0) stamp.cacheWrite = formatPico(writeLine);
-      if (reasoningLine !== 0) stamp.reasoning = formatPico(reasoningLine);
-    }
-    const mask =
-      (uncached > 0 ? KIND_BIT.input : 0) |
-      (cacheRead > 0 ? KIND_BIT.cacheRead : 0) |
-      (cacheWrite > 0 ? KIND_BIT.cacheWrite : 0) |
-      (plainOutput > 0 ? KIND_BIT.output : 0) |
-      (billedReasoning > 0 ? KIND_BIT.reasoning : 0);
-    return {
-      pico: total,
-      currency: compiled.currency,
-      ids: priceIdsFor(compiled, mask === 0 ? KIND_BIT.input : mask),
-    };
-  }
-
-  /** Models with overrides or long-context tiers: core's quote (effective cost, after overrides). */
-  private quoteTokens(
-    stamp: CostStamp,
-    view: PricingView,
-    at: number,
-    provider: string,
-    model: string,
-    rule: InputTokenRule,
-    t: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number },
-  ): SpanUnpricedReason | Priced {
-    const result = view.quote({
-      at,
-      models: [
-        {
-          provider,
-          model,
-          inputTokenRule: rule,
-          inputTokens: BigInt(t.input),
-          outputTokens: BigInt(t.output),
-          cacheReadTokens: BigInt(t.cacheRead),
-          cacheWriteTokens: BigInt(t.cacheWrite),
-          reasoningTokens: BigInt(t.reasoning),
-        },
-      ],
-    });
-    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_model' : 'invalid_usage';
-    const byKind: Record<string, bigint> = {};
-    for (const line of result.quote.lines) {
-      byKind[line.kind] = (byKind[line.kind] ?? 0n) + line.effectiveCost.subunits;
-    }
-    if (this.full) {
-      const component = (amount: bigint | undefined): string | undefined =>
-        amount === undefined || amount === 0n ? undefined : formatPico(amount);
-      stamp.input = component(byKind.input_tokens);
-      stamp.output = component(byKind.output_tokens);
-      stamp.cacheRead = component(byKind.cache_read_tokens);
-      stamp.cacheWrite = component(byKind.cache_write_tokens);
-      stamp.reasoning = component(byKind.reasoning_tokens);
-    }
-    return quoted(result.quote);
-  }
-
-  private priceGpu(
-    own: Attributes,
-    resource: Attributes,
-    view: PricingView,
-    at: number,
-    secondsValue: AttributeValue,
-  ): SpanUnpricedReason | Priced {
-    const nanos = secondsToNanos(secondsValue);
-    if (nanos === undefined) return 'invalid_usage';
-    const gpuType = stringValue(own[GpuAttr.type]);
-    if (gpuType === undefined) return 'unknown_gpu';
-    const provider = stringValue(own[GpuAttr.provider]) ?? stringValue(resource[InstanceAttr.cloudProvider]);
-    const usage = {
-      gpuType,
-      gpuCount: 1,
-      seconds: nanos,
-      region: stringValue(resource[InstanceAttr.cloudRegion]),
-      pricingModel: pricingModelOf(own[GpuAttr.pricingModel]),
-    };
-    let result = view.quote({ at, gpus: [{ ...usage, provider }] });
-    if ('error' in result && provider !== undefined && provider !== REFERENCE_PROVIDER) {
-      // The named provider has no rate for this GPU type: fall back to the reference rate.
-      result = view.quote({ at, gpus: [{ ...usage, provider: REFERENCE_PROVIDER }] });
-    }
-    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_gpu' : 'invalid_usage';
-    return quoted(result.quote);
   }
 
   private endInstance(span: Span): bigint | undefined {
@@ -537,33 +338,6 @@ export class CostSpanProcessor implements SpanProcessor {
     if (mark === undefined) return undefined;
     this.instanceMarks.delete(span);
     return instance.meter.end(mark);
-  }
-
-  private priceInstance(
-    resource: Attributes,
-    view: PricingView,
-    at: number,
-    attoseconds: bigint,
-  ): SpanUnpricedReason | Priced {
-    const opts = this.instance?.options ?? {};
-    const type = opts.instanceType ?? stringValue(resource[InstanceAttr.type]);
-    const provider = opts.cloudProvider ?? stringValue(resource[InstanceAttr.cloudProvider]);
-    if (type === undefined || provider === undefined) return 'unknown_instance';
-    const result = view.quote({
-      at,
-      instances: [
-        {
-          provider,
-          instanceType: type,
-          region: opts.region ?? stringValue(resource[InstanceAttr.cloudRegion]),
-          // core quantities have nanosecond resolution: the share is rounded half to even to 1 ns.
-          seconds: divideRoundHalfEven(attoseconds, ATTOSECONDS_PER_NANOSECOND),
-          pricingModel: opts.pricingModel,
-        },
-      ],
-    });
-    if ('error' in result) return result.error.code === 'NOT_FOUND' ? 'unknown_instance' : 'invalid_usage';
-    return quoted(result.quote);
   }
 
   private stampDimensions(span: Span, own: Attributes): void {
@@ -668,44 +442,9 @@ export class CostSpanProcessor implements SpanProcessor {
 
 const ROUTE_KEYS: readonly string[] = [DimensionAttr.httpRoute];
 
-function stringValue(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-/** A token count: absent is 0; anything but a non-negative safe integer is -1 (invalid). */
-function tokenCount(value: AttributeValue | undefined): number {
-  if (value === undefined) return 0;
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : -1;
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
-  return -1;
-}
-
-/** Seconds (double, or exact decimal string with ≤ 9 decimals) to integer nanoseconds. */
-function secondsToNanos(value: AttributeValue): bigint | undefined {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return undefined;
-    return BigInt(Math.round(value * 1e9));
-  }
-  if (typeof value === 'string') {
-    try {
-      const nanos = parseScaled(value, 9);
-      return nanos < 0n ? undefined : nanos;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+/** A token component as stamped: absent when zero. */
+function component(amount: Pico): string | undefined {
+  return amount === 0 || amount === 0n ? undefined : formatPico(amount);
 }
 
 const ATTOSECONDS_PER_NANOSECOND = 1_000_000_000n;
-
-/** Effective cost of a core quote, with the ids of the prices and overrides it used. */
-function quoted(quote: Quote): Priced {
-  const ids: string[] = [];
-  for (const line of quote.lines) {
-    if (!ids.includes(line.priceId)) ids.push(line.priceId);
-    if (line.effectivePriceId !== line.priceId && !ids.includes(line.effectivePriceId)) ids.push(line.effectivePriceId);
-    for (const o of line.overrides) if (!ids.includes(o.id)) ids.push(o.id);
-  }
-  return { pico: quote.effectiveCost.subunits, currency: quote.effectiveCost.currency, ids };
-}

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { credentials } from '@grpc/grpc-js';
 import type { Admin, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -20,12 +22,13 @@ import { ReadinessProbe } from './operations/readiness-probe.js';
 import { RetentionJob } from './operations/retention-job.js';
 import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
 import type { SpanRowOptions } from './otlp/span-rows.js';
-import { loadPriceSnapshots } from './pricing/price-snapshots.js';
+import { PricingFollower } from './pricing/pricing-follower.js';
 import { ClickHouseBudgetStore } from './budgets/budget-store.js';
 import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
-import type { PriceSnapshots } from './pricing/price-snapshots.js';
+import { SpanPricer } from '@costtrace/core';
+import type { PriceSource } from '@costtrace/core';
 
 export interface AggregatorOptions {
   readonly config: AggregatorConfig;
@@ -36,8 +39,11 @@ export interface AggregatorOptions {
   readonly consume?: boolean | undefined;
   /** Run the query API / metrics server (default true). */
   readonly api?: boolean | undefined;
-  /** Price snapshots; default: loaded from config.priceSnapshotFile or the bundled table. */
-  readonly prices?: PriceSnapshots | undefined;
+  /**
+   * Prices for unstamped spans; default: a PricingFollower on config (pricing-cache, the kept
+   * snapshot, a snapshot file or the bundled catalog).
+   */
+  readonly prices?: PriceSource | undefined;
   /**
    * Budgets, throttles and webhooks (cost_deltas → evaluator → signed webhooks, /v1/budgets and
    * /v1/throttles on the API server). Off when absent; `main` turns it on unless COSTTRACE_BUDGETS=off.
@@ -76,6 +82,7 @@ export class Aggregator {
   private apiServer: QueryApiServer | undefined;
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
+  private pricing: PricingFollower | undefined;
   private stopping: Promise<void> | undefined;
   /** Aborted by stop(): ends a start-up that still waits for ClickHouse or Kafka. */
   private readonly abort = new AbortController();
@@ -118,7 +125,11 @@ export class Aggregator {
    */
   async start(): Promise<AggregatorAddresses> {
     const { config } = this.options;
-    const prices = this.options.prices ?? (await loadPriceSnapshots(config.priceSnapshotFile));
+    const prices = this.options.prices ?? (this.pricing = await this.openPricing());
+    const pricer = new SpanPricer({
+      selfHostedProviders: config.selfHostedProviders,
+      inputTokenRules: config.inputTokenRules,
+    });
     const limits = {
       maxAgeSeconds: config.maxSpanAgeSeconds,
       maxFutureSeconds: config.maxSpanFutureSeconds,
@@ -129,6 +140,7 @@ export class Aggregator {
     const ingestRows: SpanRowOptions = { prices, limits, price: false };
     const consumerRows: SpanRowOptions = {
       prices,
+      pricer,
       limits,
       audit: config.auditStampedCosts,
       cardinality: new CardinalityLimiter(config.maxDimensionValuesPerHour),
@@ -246,11 +258,42 @@ export class Aggregator {
         api: addresses.api ? `${addresses.api.address}:${addresses.api.port}` : undefined,
         topic: config.spansTopic,
         store: this.store instanceof ClickHouseStore ? this.store.database : this.store.kind,
-        prices: prices.versions,
+        prices: { version: prices.current().version, source: this.pricing?.status().source ?? 'options' },
       },
       'aggregator started',
     );
     return addresses;
+  }
+
+  /** The prices of config: pricing-cache followed, with the last snapshot kept on disk. */
+  private async openPricing(): Promise<PricingFollower> {
+    const { config } = this.options;
+    let channel;
+    if (config.pricingTls) {
+      let ca: Buffer | undefined;
+      if (config.pricingTlsCaFile !== undefined) {
+        try {
+          ca = await readFile(config.pricingTlsCaFile);
+        } catch (err) {
+          throw new Error(
+            `COSTTRACE_PRICING_TLS_CA_FILE=${config.pricingTlsCaFile} cannot be read (${(err as Error).message}): point it at pricing-cache's CA certificate (PEM)`,
+            { cause: err },
+          );
+        }
+      }
+      channel = credentials.createSsl(ca);
+    }
+    const follower = await PricingFollower.open({
+      address: config.pricingAddress,
+      credentials: channel,
+      token: config.pricingToken,
+      stateFile: config.pricingStateFile,
+      snapshotFile: config.priceSnapshotFile,
+      logger: this.logger.child({ component: 'pricing' }),
+      onRetroactiveChange: (count) => this.metrics.pricingRetroactiveChanges.inc(count),
+    });
+    this.metrics.bridgePricing(() => follower.status());
+    return follower;
   }
 
   /**
@@ -314,6 +357,7 @@ export class Aggregator {
       this.retention?.stop();
       await this.consumer?.stop();
       await this.budgetService?.stop();
+      await this.pricing?.close();
       await this.producer.disconnect().catch(() => undefined);
       await this.apiServer?.close();
       await this.kafkaAdmin.disconnect().catch(() => undefined);

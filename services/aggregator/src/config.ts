@@ -50,8 +50,25 @@ export interface AggregatorConfig {
   readonly maxAttributeValueLength: number;
   /** Recompute stamped costs and report differences. */
   readonly auditStampedCosts: boolean;
-  /** JSON file of price snapshots (see README); absent: the bundled prices. */
+  /**
+   * A fixed price snapshot document (`costtrace.price-snapshot.v1`) to price from instead of
+   * pricing-cache, for air-gapped set-ups; absent: pricing-cache, or the bundled catalog.
+   */
   readonly priceSnapshotFile: string | undefined;
+  /** pricing-cache's gRPC address (host:port), followed over its watch stream. */
+  readonly pricingAddress: string | undefined;
+  /** Bearer token for pricing-cache. */
+  readonly pricingToken: string | undefined;
+  /** TLS to pricing-cache (system roots, or pricingTlsCaFile). */
+  readonly pricingTls: boolean;
+  /** PEM file of the CA that signed pricing-cache's certificate (implies TLS). */
+  readonly pricingTlsCaFile: string | undefined;
+  /** Where the last snapshot from pricing-cache is kept across restarts; undefined: not kept. */
+  readonly pricingStateFile: string | undefined;
+  /** Providers whose models run on your own GPUs: tokens recorded, not billed (as in the SDK). */
+  readonly selfHostedProviders: readonly string[];
+  /** Per-provider input-token rule, as in the SDK (provider → rule). */
+  readonly inputTokenRules: Readonly<Record<string, 'input-includes-cache' | 'input-excludes-cache'>>;
   readonly retentionSpanDays: number;
   readonly retentionRollupDays: number;
   /** How often the retention job runs; 0 disables it. */
@@ -134,10 +151,17 @@ export const AGGREGATOR_ENV_VARS: readonly string[] = [
   'COSTTRACE_MAX_SPAN_AGE_SECONDS',
   'COSTTRACE_MAX_SPAN_FUTURE_SECONDS',
   'COSTTRACE_MAX_TOKENS_PER_SPAN',
+  'COSTTRACE_INPUT_TOKEN_RULES',
   'COSTTRACE_PRICE_SNAPSHOT_FILE',
+  'COSTTRACE_PRICING_ADDRESS',
+  'COSTTRACE_PRICING_STATE_FILE',
+  'COSTTRACE_PRICING_TLS',
+  'COSTTRACE_PRICING_TLS_CA_FILE',
+  'COSTTRACE_PRICING_TOKEN',
   'COSTTRACE_RETENTION_INTERVAL_SECONDS',
   'COSTTRACE_RETENTION_ROLLUP_DAYS',
   'COSTTRACE_RETENTION_SPAN_DAYS',
+  'COSTTRACE_SELF_HOSTED_PROVIDERS',
   'COSTTRACE_SPANS_TOPIC',
   'KAFKA_BROKERS',
 ];
@@ -219,7 +243,9 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
       `COSTTRACE_MAX_SPAN_AGE_SECONDS (${maxSpanAgeSeconds}) must be shorter than COSTTRACE_RETENTION_SPAN_DAYS (${retentionSpanDays} days): accepted spans would land in partitions the retention job drops`,
     );
   }
+  const pricing = pricingConfig(overrides, env);
   return {
+    ...pricing,
     kafkaBrokers: brokers,
     kafkaClientId: overrides.kafkaClientId ?? env.COSTTRACE_KAFKA_CLIENT_ID ?? 'costtrace-aggregator',
     spansTopic,
@@ -261,12 +287,96 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     maxAttributeValueLength:
       overrides.maxAttributeValueLength ?? integer(env, 'COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH', 256, 16, 65_536),
     auditStampedCosts: overrides.auditStampedCosts ?? boolean(env, 'COSTTRACE_AUDIT_STAMPED_COSTS', false),
-    priceSnapshotFile: overrides.priceSnapshotFile ?? (env.COSTTRACE_PRICE_SNAPSHOT_FILE || undefined),
     retentionSpanDays,
     retentionRollupDays:
       overrides.retentionRollupDays ?? integer(env, 'COSTTRACE_RETENTION_ROLLUP_DAYS', 400, 1, 36_500),
     retentionIntervalSeconds:
       overrides.retentionIntervalSeconds ?? integer(env, 'COSTTRACE_RETENTION_INTERVAL_SECONDS', 3600, 0, 86_400 * 7),
     logLevel: logLevel as AggregatorConfig['logLevel'],
+  };
+}
+
+/** Default place of the kept price snapshot, relative to the working directory. */
+export const DEFAULT_PRICING_STATE_FILE = '.costtrace/price-snapshot.json';
+
+type PricingConfig = Pick<
+  AggregatorConfig,
+  | 'priceSnapshotFile'
+  | 'pricingAddress'
+  | 'pricingToken'
+  | 'pricingTls'
+  | 'pricingTlsCaFile'
+  | 'pricingStateFile'
+  | 'selfHostedProviders'
+  | 'inputTokenRules'
+>;
+
+function pricingConfig(overrides: Partial<AggregatorConfig>, env: Env): PricingConfig {
+  const priceSnapshotFile = overrides.priceSnapshotFile ?? (env.COSTTRACE_PRICE_SNAPSHOT_FILE || undefined);
+  const pricingAddress = overrides.pricingAddress ?? (env.COSTTRACE_PRICING_ADDRESS?.trim() || undefined);
+  if (pricingAddress !== undefined && !/^[^:\s/]+:\d{1,5}$/.test(pricingAddress)) {
+    throw new ConfigError(
+      `COSTTRACE_PRICING_ADDRESS=${JSON.stringify(pricingAddress)} is invalid: use host:port, e.g. pricing-cache:50051`,
+    );
+  }
+  if (pricingAddress !== undefined && priceSnapshotFile !== undefined) {
+    throw new ConfigError(
+      'COSTTRACE_PRICING_ADDRESS and COSTTRACE_PRICE_SNAPSHOT_FILE are both set: follow pricing-cache or price from a fixed file, not both',
+    );
+  }
+  const pricingToken = overrides.pricingToken ?? (env.COSTTRACE_PRICING_TOKEN || undefined);
+  const pricingTlsCaFile = overrides.pricingTlsCaFile ?? (env.COSTTRACE_PRICING_TLS_CA_FILE || undefined);
+  const pricingTls =
+    overrides.pricingTls ?? (boolean(env, 'COSTTRACE_PRICING_TLS', false) || pricingTlsCaFile !== undefined);
+  if (pricingAddress === undefined) {
+    for (const [name, set] of [
+      ['COSTTRACE_PRICING_TOKEN', pricingToken !== undefined],
+      ['COSTTRACE_PRICING_TLS', pricingTls],
+    ] as const) {
+      if (set)
+        throw new ConfigError(`${name} is set without COSTTRACE_PRICING_ADDRESS: set the address of pricing-cache`);
+    }
+  }
+  const stateRaw = overrides.pricingStateFile ?? env.COSTTRACE_PRICING_STATE_FILE;
+  const pricingStateFile =
+    pricingAddress === undefined
+      ? undefined
+      : stateRaw === undefined
+        ? DEFAULT_PRICING_STATE_FILE
+        : stateRaw || undefined;
+  const selfHostedProviders =
+    overrides.selfHostedProviders ??
+    (env.COSTTRACE_SELF_HOSTED_PROVIDERS ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0);
+  let inputTokenRules = overrides.inputTokenRules;
+  if (inputTokenRules === undefined) {
+    const rules: Record<string, 'input-includes-cache' | 'input-excludes-cache'> = {};
+    for (const entry of (env.COSTTRACE_INPUT_TOKEN_RULES ?? '').split(',')) {
+      if (entry.trim() === '') continue;
+      const [provider, rule] = entry.split('=').map((part) => part.trim());
+      if (
+        provider === undefined ||
+        provider === '' ||
+        (rule !== 'input-includes-cache' && rule !== 'input-excludes-cache')
+      ) {
+        throw new ConfigError(
+          `COSTTRACE_INPUT_TOKEN_RULES entry ${JSON.stringify(entry)} is invalid: use provider=input-includes-cache or provider=input-excludes-cache`,
+        );
+      }
+      rules[provider] = rule;
+    }
+    inputTokenRules = rules;
+  }
+  return {
+    priceSnapshotFile,
+    pricingAddress,
+    pricingToken,
+    pricingTls,
+    pricingTlsCaFile,
+    pricingStateFile,
+    selfHostedProviders,
+    inputTokenRules,
   };
 }

@@ -26,6 +26,7 @@ export type { DashboardHandler } from './dashboard/dashboard-handler.js';
 export { CardinalityLimiter, OTHER_VALUE } from './otlp/cardinality-limiter.js';
 export { decodeOtlpJson, exportRequestFromJson, exportRequestToJson, OtlpJsonError } from './otlp/otlp-json.js';
 export {
+  AGGREGATOR_SOURCE_PREFIX,
   DEFAULT_SPAN_LIMITS,
   REJECT_REASONS,
   SANITIZE_REASONS,
@@ -43,15 +44,8 @@ export type {
   SpanRowOptions,
   SpanRowsResult,
 } from './otlp/span-rows.js';
-export {
-  bundledTable,
-  loadPriceSnapshots,
-  PriceFileError,
-  PriceSnapshots,
-  readPriceSnapshotFile,
-  tableFromSnapshot,
-} from './pricing/price-snapshots.js';
-export type { PriceSnapshotRecord } from './pricing/price-snapshots.js';
+export { PricingFollower, readPriceSnapshotFile } from './pricing/pricing-follower.js';
+export type { PricingFollowerOptions, PricingFollowerStatus } from './pricing/pricing-follower.js';
 export { repriceSpans } from './reprice/span-repricer.js';
 export type { RepriceLine, RepriceOptions, RepriceReport } from './reprice/span-repricer.js';
 export { BudgetCatalog } from './budgets/budget-catalog.js';

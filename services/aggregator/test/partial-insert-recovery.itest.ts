@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { ClickHouseStore } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
-import { loadPriceSnapshots, spanCostRows } from '../src/index.js';
+import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
+import { spanCostRows } from '../src/index.js';
 import { startAggregator } from './support/aggregator-harness.js';
 import { mixedWorkload } from './support/otlp-fixtures.js';
 import {
@@ -53,8 +54,8 @@ describe('recovery from a ClickHouse insert cut at every part boundary', () => {
   });
 
   /** The rows the consumer makes of the three messages at offsets 0..2 of partition 0 of `topic`. */
-  async function consumerRows(topic: string): Promise<SpanCostRow[][]> {
-    const prices = await loadPriceSnapshots(undefined);
+  function consumerRows(topic: string): SpanCostRow[][] {
+    const prices = new StaticPriceSource(bundledPricingView());
     const days = new Map<bigint, SpanCostRow[]>();
     messages.forEach((_, offset) => {
       const result = spanCostRows(workload.requests[offset]!, { topic, partition: 0, offset: BigInt(offset) }, now, {
@@ -97,7 +98,7 @@ describe('recovery from a ClickHouse insert cut at every part boundary', () => {
     await producer.send({ topic, acks: -1, messages: messages.map((value) => ({ value })) });
     await producer.disconnect();
 
-    const days = await consumerRows(topic);
+    const days = consumerRows(topic);
     assert.ok(days.length >= 3, `the batch covers ${days.length} UTC days`);
     const stored = await prefix(days);
     const where = `kafka_topic = '${topic}'`;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CardinalityLimiter,
-  PriceSnapshots,
   spanCostRows,
   splitRequest,
   spanCount,
@@ -12,13 +11,13 @@ import {
   ConfigError,
 } from '../src/index.js';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
-import { TokenPriceTable, tokenPriceFromRecord } from '@costtrace/core';
+import { bundledPricingView, PriceSnapshot, priceFromRecord, PricingView, StaticPriceSource } from '@costtrace/core';
 import { anthropicUsage, exportRequest, openAiUsage, span, stampedCost } from './support/otlp-fixtures.js';
 
 const NOW_MS = 1_795_400_000_000;
 const NOW_NS = BigInt(NOW_MS) * 1_000_000n;
 const origin = { topic: 't', partition: 1, offset: 42n };
-const prices = PriceSnapshots.bundled();
+const prices = new StaticPriceSource(bundledPricingView());
 
 describe('span rows: pricing, validation, sanitising', () => {
   it('prices unpriced spans exactly, keeps stamped costs, marks requests', () => {
@@ -42,7 +41,7 @@ describe('span rows: pricing, validation, sanitising', () => {
     );
     assert.deepEqual(
       result.rows.map((r) => r.pricingSource),
-      ['aggregator', 'aggregator', ''],
+      ['aggregator:bundled', 'aggregator:bundled', ''],
     );
     assert.equal(result.pricedHere, 2);
     assert.equal(result.rows[0]!.commit, 'abc');
@@ -155,37 +154,44 @@ describe('span rows: pricing, validation, sanitising', () => {
     assert.equal(result.auditDifferences[0]!.recomputed, '0.00075');
   });
 
-  it('prices with the snapshot in effect at the span start', () => {
-    const table = (version: string, input: string) =>
-      new TokenPriceTable(version, [
-        tokenPriceFromRecord({
-          id: version,
-          provider: 'openai',
-          model: 'gpt-4o-mini',
-          currency: 'USD',
-          inputPerMillion: input,
-          outputPerMillion: '0',
-        }),
-      ]);
-    const snapshots = new PriceSnapshots([
-      { effectiveFromUnixNano: 0n, table: table('v1', '1') },
-      { effectiveFromUnixNano: NOW_NS, table: table('v2', '2') },
-    ]);
+  it('prices with the prices in effect at the span start', () => {
+    const price = (kind: string, amount: string, effectiveFrom: string) =>
+      priceFromRecord({
+        provider: 'openai',
+        resourceType: 'model',
+        sku: 'gpt-4o-mini',
+        kind,
+        unit: '1m_tokens',
+        amount,
+        effectiveFrom,
+        source: 'test',
+      });
+    const changeAt = new Date(NOW_MS).toISOString();
+    const snapshot = new PriceSnapshot(
+      7n,
+      [
+        price('input_tokens', '1', '2026-01-01'),
+        price('output_tokens', '0', '2026-01-01'),
+        price('input_tokens', '2', changeAt),
+      ],
+      [],
+      NOW_MS,
+    );
     const attrs = openAiUsage(1_000_000, 0, 0).attributes;
     const result = spanCostRows(
       exportRequest({ 'service.name': 's' }, [
-        span({ name: 'before', attributes: attrs, startUnixNano: NOW_NS - 1n }),
+        span({ name: 'before', attributes: attrs, startUnixNano: NOW_NS - 1_000n }),
         span({ name: 'after', attributes: attrs, startUnixNano: NOW_NS }),
       ]),
       origin,
       NOW_MS,
-      { prices: snapshots },
+      { prices: new StaticPriceSource(new PricingView(snapshot, 'pricing-cache', false)) },
     );
     assert.deepEqual(
-      result.rows.map((r) => [r.pricingVersion, r.costTotal.toDecimalString()]),
+      result.rows.map((r) => [r.pricingVersion, r.pricingSource, r.costTotal.toDecimalString(), r.priceIds]),
       [
-        ['v1', '1'],
-        ['v2', '2'],
+        ['pcache-7', 'aggregator:pricing-cache', '1', ['openai/gpt-4o-mini/global/input_tokens@2026-01-01']],
+        ['pcache-7', 'aggregator:pricing-cache', '2', [`openai/gpt-4o-mini/global/input_tokens@${changeAt}`]],
       ],
     );
   });

@@ -142,7 +142,7 @@ describe('walking skeleton: SDK → OTLP/HTTP → Kafka → aggregator → Click
     });
     const rawCalls = [openAiCall(10, 5_000, 1_000, 200), anthropicCall(10, 100, 0, 0, 100)].map((c) => ({
       ...c,
-      source: 'aggregator',
+      source: 'aggregator:bundled',
     }));
     for (const call of rawCalls) raw.getTracer('raw').startSpan(call.name, { attributes: call.attrs }).end();
     await raw.shutdown();

@@ -4,22 +4,6 @@ export { BearerAuth } from './grpc/bearer-auth.js';
 export { GRPC_STATUS, toServiceError } from './grpc/grpc-errors.js';
 export { PricingApi } from './grpc/pricing-api.js';
 export { PricingServiceHandlers } from './grpc/pricing-service.js';
-export {
-  formatQuantity,
-  moneyFromWire,
-  moneyToWire,
-  overrideToWire,
-  priceFromWire,
-  priceToWire,
-  priceUnits,
-  pricingModels,
-  quoteToWire,
-  resourceTypes,
-  serviceTiers,
-  timestampFromWire,
-  timestampToWire,
-  usageKinds,
-} from './grpc/wire.js';
 export { PricingMetrics } from './metrics.js';
 export { PRICING_SERVICE_NAME, PricingCache } from './pricing-cache.js';
 export type { PricingCacheOptions } from './pricing-cache.js';

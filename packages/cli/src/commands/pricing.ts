@@ -15,7 +15,7 @@ import {
   serviceTiers,
   timestampToWire,
   usageKinds,
-} from '@costtrace/pricing-cache';
+} from '@costtrace/proto/pricing';
 import {
   GetPriceResponse,
   ListPricesRequest,

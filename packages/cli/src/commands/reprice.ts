@@ -1,6 +1,6 @@
-import { readPriceSnapshotFile, repriceSpans, tableFromSnapshot } from '@costtrace/aggregator';
+import { readPriceSnapshotFile, repriceSpans } from '@costtrace/aggregator';
 import type { RepriceReport } from '@costtrace/aggregator';
-import type { TokenPriceTable } from '@costtrace/core';
+import type { PricingView } from '@costtrace/core';
 import { parseTopSpansQuery } from '@costtrace/store';
 import type { SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
@@ -9,8 +9,9 @@ import { renderRows } from '../table-format.js';
 
 export const REPRICE_USAGE = `costtrace reprice --since 7d --snapshot prices.json [--until time] [--where dim=value]...
                   [--apply] [--reason text] [--format table|json] [--store clickhouse|duckdb:PATH]
-  The snapshot file is {"version": "...", "prices": [TokenPriceRecord...]} (or an array of them:
-  the last is used). Without --apply only the difference is reported.`;
+  The snapshot file is a costtrace price snapshot document ("format": "costtrace.price-snapshot.v1"),
+  e.g. the one the aggregator keeps (COSTTRACE_PRICING_STATE_FILE). Spans are priced at their start
+  time, as the aggregator prices them. Without --apply only the difference is reported.`;
 
 export interface RepriceArgs {
   readonly query: TopSpansQuery;
@@ -80,7 +81,7 @@ export async function runReprice(
     readonly store: SpanRepricingStore;
     readonly output: CommandOutput;
     readonly nowSeconds?: number;
-    readonly loadTable?: (path: string) => Promise<TokenPriceTable>;
+    readonly loadView?: (path: string) => Promise<PricingView>;
   },
 ): Promise<number> {
   const args = parseRepriceArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
@@ -88,22 +89,17 @@ export async function runReprice(
     deps.output.err(`costtrace reprice: ${args.message}\nusage: ${REPRICE_USAGE}\n`);
     return 2;
   }
-  const load =
-    deps.loadTable ??
-    (async (path: string) => {
-      const records = await readPriceSnapshotFile(path);
-      return tableFromSnapshot(records[records.length - 1]!, path);
-    });
-  let table: TokenPriceTable;
+  const load = deps.loadView ?? readPriceSnapshotFile;
+  let view: PricingView;
   try {
-    table = await load(args.value.snapshotPath);
+    view = await load(args.value.snapshotPath);
   } catch (err) {
     deps.output.err(`costtrace reprice: ${(err as Error).message}\n`);
     return 2;
   }
   const report = await repriceSpans(deps.store, {
     query: args.value.query,
-    table,
+    view,
     apply: args.value.apply,
     reason: args.value.reason,
   });

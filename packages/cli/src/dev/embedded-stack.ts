@@ -108,6 +108,9 @@ export class EmbeddedStack {
           grpcPort: 0,
           apiPort: 0,
           retentionIntervalSeconds: 0,
+          // Unstamped spans are priced from the same pricing-cache the demo's SDK follows.
+          pricingAddress: pricing,
+          pricingStateFile: join(this.dataDir, 'aggregator-price-snapshot.json'),
         },
         {},
       ),

@@ -1,13 +1,34 @@
-import { BUNDLED_TOKEN_PRICES, BUNDLED_TOKEN_PRICES_VERSION } from '../bundled-token-prices.js';
 import { priceFromRecord } from './price.js';
 import type { PriceRecord } from './price.js';
 import { PriceSnapshot } from './price-snapshot.js';
 import { PricingView, REFERENCE_PROVIDER } from './pricing-view.js';
 
 /** Version stamped on spans priced from the bundled catalog. */
-export const BUNDLED_CATALOG_VERSION = BUNDLED_TOKEN_PRICES_VERSION;
+export const BUNDLED_CATALOG_VERSION = 'bundled-2026-11-01';
 
 const EFFECTIVE_FROM = '2026-11-01';
+
+/**
+ * Token list prices of common hosted models, USD per 1M tokens, from the providers' public
+ * pricing pages (openai.com/api/pricing, anthropic.com/pricing), gathered 2026-11-01:
+ * provider, model, model revision, input, cache read, cache write, output. An absent cache
+ * price bills those tokens as uncached input.
+ */
+const MODEL_RATES: readonly (readonly [
+  string,
+  string,
+  string,
+  string,
+  string | undefined,
+  string | undefined,
+  string,
+])[] = [
+  ['openai', 'gpt-4o', '2024-08-06', '2.50', '1.25', undefined, '10.00'],
+  ['openai', 'gpt-4o-mini', '2024-07-18', '0.15', '0.075', undefined, '0.60'],
+  ['openai', 'o3-mini', '2025-01-31', '1.10', '0.55', undefined, '4.40'],
+  ['anthropic', 'claude-sonnet-4', '2025-05-14', '3.00', '0.30', '3.75', '15.00'],
+  ['anthropic', 'claude-3-5-haiku', '2024-10-22', '0.80', '0.08', '1.00', '4.00'],
+];
 
 /**
  * Per-GPU-hour reference rates (provider "reference"), used when a span names a GPU type but no
@@ -53,26 +74,25 @@ const INSTANCE_RATES: readonly (readonly [string, string, string, string])[] = [
 
 function bundledRecords(): PriceRecord[] {
   const records: PriceRecord[] = [];
-  for (const t of BUNDLED_TOKEN_PRICES) {
+  for (const [provider, model, revision, input, cacheRead, cacheWrite, output] of MODEL_RATES) {
     const kinds: [string, string | undefined][] = [
-      ['input_tokens', t.inputPerMillion],
-      ['output_tokens', t.outputPerMillion],
-      ['cache_read_tokens', t.cacheReadPerMillion],
-      ['cache_write_tokens', t.cacheWritePerMillion],
-      ['reasoning_tokens', t.reasoningPerMillion],
+      ['input_tokens', input],
+      ['output_tokens', output],
+      ['cache_read_tokens', cacheRead],
+      ['cache_write_tokens', cacheWrite],
     ];
     for (const [kind, amount] of kinds) {
       if (amount === undefined) continue;
       records.push({
-        provider: t.provider,
+        provider,
         resourceType: 'model',
-        sku: t.model,
+        sku: model,
         kind,
         unit: '1m_tokens',
         amount,
-        currency: t.currency,
+        currency: 'USD',
         effectiveFrom: EFFECTIVE_FROM,
-        source: `bundled: ${t.provider} public pricing page (${t.id})`,
+        source: `bundled: ${provider} public pricing page (${provider}/${model}@${revision})`,
       });
     }
   }

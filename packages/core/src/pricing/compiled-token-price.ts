@@ -1,6 +1,23 @@
 import { formatScaled, MONEY_SCALE } from '../money.js';
 import { divideRoundHalfEven } from '../rounding.js';
-import type { TokenPrice } from '../token-price-table.js';
+import type { Money } from '../money.js';
+
+/** A model's token prices, each an amount per one million tokens, as compileTokenPrice takes them. */
+export interface TokenPrice {
+  /** Id of the input price (the model's first price). */
+  readonly id: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly currency: string;
+  readonly inputPerMillion: Money;
+  readonly outputPerMillion: Money;
+  /** Absent: cache reads are billed as uncached input. */
+  readonly cacheReadPerMillion?: Money | undefined;
+  /** Absent: cache writes are billed as uncached input. */
+  readonly cacheWritePerMillion?: Money | undefined;
+  /** Absent: reasoning tokens are billed as output tokens. */
+  readonly reasoningPerMillion?: Money | undefined;
+}
 
 /** Price id behind each token kind (a kind without its own price cites the one it falls back to). */
 export interface TokenPriceIds {

@@ -1,6 +1,6 @@
 import { findOverride } from './overrides.js';
 import { convertUnitPrice } from './price.js';
-import type { Price, PricingModel, UsageKind } from './price.js';
+import type { Price, UsageKind } from './price.js';
 import type { PriceSnapshot } from './price-snapshot.js';
 import { PricingError } from './pricing-error.js';
 import { quoteUsage } from './quote.js';
@@ -197,15 +197,4 @@ export class StaticPriceSource implements PriceSource {
   current(): PricingView {
     return this.view;
   }
-}
-
-/** Parses a pricing model name from an attribute; undefined for anything unknown. */
-export function pricingModelOf(value: unknown): PricingModel | undefined {
-  return value === 'on_demand' ||
-    value === 'spot' ||
-    value === 'reserved' ||
-    value === 'committed' ||
-    value === 'internal'
-    ? value
-    : undefined;
 }

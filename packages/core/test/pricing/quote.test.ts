@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  Money,
   overrideFromRecord,
   ownedGpuHourlyRate,
   parseQuantity,
   PriceSnapshot,
   PricingError,
   quoteUsage,
-  tokenPriceTableFromSnapshot,
 } from '../../src/index.js';
 import type { OverrideRecord } from '../../src/index.js';
 import { DAY, samplePrices, T0 } from './fixtures.js';
@@ -294,16 +292,5 @@ describe('quoteUsage: bad input', () => {
         }),
       (err: unknown) => err instanceof PricingError && err.code === 'INVALID_ARGUMENT',
     );
-  });
-});
-
-describe('tokenPriceTableFromSnapshot', () => {
-  it('gives the existing TokenPriceTable the prices valid at the time', () => {
-    const before = tokenPriceTableFromSnapshot(snapshot(), T0);
-    const after = tokenPriceTableFromSnapshot(snapshot(), T0 + DAY);
-    assert.equal(before.find('openai', 'gpt-x')?.inputPerMillion.toDecimalString(), '2.5');
-    assert.equal(after.find('openai', 'gpt-x')?.inputPerMillion.toDecimalString(), '2');
-    assert.equal(before.find('openai', 'gpt-x')?.cacheReadPerMillion?.equals(Money.parse('1.25')), true);
-    assert.equal(before.version, 'pcache-7');
   });
 });

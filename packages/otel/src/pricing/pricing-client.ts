@@ -1,14 +1,34 @@
 import { context, diag } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelCredentials, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { bundledPricingView, PriceSnapshot, PricingView } from '@costtrace/core';
 import type { Override, Price, PriceSource } from '@costtrace/core';
 import { PricingServiceClient } from '@costtrace/proto';
-import type { WatchPricesResponse } from '@costtrace/proto';
+import type { OverrideMessage, PriceMessage, WatchPricesResponse } from '@costtrace/proto';
+import { overrideFromWire, priceFromWire, timestampFromWire } from '@costtrace/proto/pricing';
 import { CostSdkError, invalidOption } from '../sdk-error.js';
-import { overrideFromMessage, priceFromMessage, timestampMillis } from './price-messages.js';
+
+/**
+ * Decodes part of a message from pricing-cache with the shared wire mapping; its PricingError
+ * (naming the field) becomes the SDK's CostSdkError PRICING_PROTOCOL, so the update is rejected.
+ */
+function fromPricingCache<T>(what: string, id: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CostSdkError('PRICING_PROTOCOL', `pricing-cache sent an invalid ${what} ${id}: ${reason}`, {
+      cause: err,
+    });
+  }
+}
+
+const priceFromPricingCache = (m: PriceMessage): Price => fromPricingCache('price', m.id, () => priceFromWire(m));
+const overrideFromPricingCache = (m: OverrideMessage): Override =>
+  fromPricingCache('override', m.id, () => overrideFromWire(m));
 
 export interface PricingClientOptions {
   /**
@@ -16,8 +36,15 @@ export interface PricingClientOptions {
    * neither, the client serves the bundled catalog only and never connects.
    */
   readonly address?: string | undefined;
-  /** Default: insecure (plaintext), for a sidecar or in-cluster service. */
+  /**
+   * Default: TLS when env COSTTRACE_PRICING_TLS=true or COSTTRACE_PRICING_TLS_CA_FILE names a CA
+   * certificate (PEM); otherwise insecure (plaintext), for a sidecar or in-cluster service.
+   */
   readonly credentials?: ChannelCredentials | undefined;
+  /** Bearer token pricing-cache expects (`authorization: Bearer …`). Default: env COSTTRACE_PRICING_TOKEN. */
+  readonly token?: string | undefined;
+  /** Called with each snapshot from pricing-cache once it is in use (e.g. to keep it on disk). */
+  readonly onSnapshot?: ((view: PricingView) => void) | undefined;
   /**
    * A snapshot is marked stale when nothing (not even a heartbeat) arrived for this long, or
    * when pricing-cache says its sources are stale. Default 60 000 ms.
@@ -90,6 +117,8 @@ export class PricingClient implements PriceSource {
   private lastError: string | undefined;
   private warnedDown = false;
   private readonly waiters: (() => void)[] = [];
+  private readonly metadata: Metadata;
+  private readonly onSnapshot: ((view: PricingView) => void) | undefined;
 
   constructor(options: PricingClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -112,7 +141,14 @@ export class PricingClient implements PriceSource {
     }
     if (!(jitter >= 0 && jitter < 1)) throw invalidOption('backoff.jitter', `is ${jitter}`, 'use a fraction in [0, 1)');
     this.address = address;
-    this.creds = options.credentials ?? credentials.createInsecure();
+    this.creds = options.credentials ?? channelCredentials(env);
+    const token = options.token ?? (env.COSTTRACE_PRICING_TOKEN || undefined);
+    if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) {
+      throw invalidOption('token', 'contains spaces or control characters', 'pass the bearer token as issued');
+    }
+    this.metadata = new Metadata();
+    if (token !== undefined) this.metadata.set('authorization', `Bearer ${token}`);
+    this.onSnapshot = options.onSnapshot;
     this.staleAfterMs = staleAfterMs;
     this.initialMs = initialMs;
     this.maxMs = maxMs;
@@ -176,7 +212,7 @@ export class PricingClient implements PriceSource {
     const client = this.client;
     this.pending = undefined;
     const call = context.with(suppressTracing(context.active()), () =>
-      client.watchPrices({ fromVersion: this.version }),
+      client.watchPrices({ fromVersion: this.version }, this.metadata),
     );
     this.call = call;
     call.on('data', (message: WatchPricesResponse) => {
@@ -245,8 +281,10 @@ export class PricingClient implements PriceSource {
           next: 0,
           count,
           prices: [],
-          overrides: chunk.overrides.map(overrideFromMessage),
-          builtAt: timestampMillis(chunk.builtAt) ?? Date.now(),
+          overrides: chunk.overrides.map(overrideFromPricingCache),
+          builtAt: fromPricingCache('snapshot', `${message.version}`, () =>
+            timestampFromWire(chunk.builtAt, 'snapshot.built_at', Date.now()),
+          ),
         };
       }
       const pending = this.pending;
@@ -262,7 +300,7 @@ export class PricingClient implements PriceSource {
           `snapshot chunk ${chunk.chunkIndex}/${count} of version ${message.version} out of order`,
         );
       }
-      for (const price of chunk.prices) pending.prices.push(priceFromMessage(price));
+      for (const price of chunk.prices) pending.prices.push(priceFromPricingCache(price));
       pending.next += 1;
       if (pending.next < pending.count) return; // apply once the last chunk is in
       this.pending = undefined;
@@ -288,9 +326,9 @@ export class PricingClient implements PriceSource {
       const removed = new Set(changes.removedPriceIds);
       const byId = new Map<string, Price>();
       for (const p of base.prices) if (!removed.has(p.id)) byId.set(p.id, p);
-      for (const p of changes.upserted.map(priceFromMessage)) byId.set(p.id, p);
+      for (const p of changes.upserted.map(priceFromPricingCache)) byId.set(p.id, p);
       const overrides: readonly Override[] = changes.overridesChanged
-        ? changes.overrides.map(overrideFromMessage)
+        ? changes.overrides.map(overrideFromPricingCache)
         : base.overrides;
       this.install(new PriceSnapshot(message.version, [...byId.values()], overrides, Date.now()), message.version);
     } else if (message.version !== this.version && this.snapshot !== undefined) {
@@ -309,6 +347,13 @@ export class PricingClient implements PriceSource {
     this.view = new PricingView(snapshot, 'pricing-cache', this.isStale());
     this.updates += 1;
     for (const wake of this.waiters.splice(0)) wake();
+    if (this.onSnapshot !== undefined) {
+      try {
+        this.onSnapshot(this.view);
+      } catch (err) {
+        this.logger.warn('costtrace: PricingClient onSnapshot callback failed', err);
+      }
+    }
   }
 
   private isStale(): boolean {
@@ -332,4 +377,25 @@ export class PricingClient implements PriceSource {
     this.client?.close();
     return Promise.resolve();
   }
+}
+
+/** Channel credentials from the environment: TLS (system roots or a CA file) or plaintext. */
+function channelCredentials(env: NodeJS.ProcessEnv): ChannelCredentials {
+  const caFile = env.COSTTRACE_PRICING_TLS_CA_FILE?.trim() || undefined;
+  const tls = env.COSTTRACE_PRICING_TLS?.trim();
+  if (tls !== undefined && tls !== '' && tls !== 'true' && tls !== 'false') {
+    throw invalidOption('COSTTRACE_PRICING_TLS', `is ${JSON.stringify(tls)}`, 'use true or false');
+  }
+  if (caFile === undefined) return tls === 'true' ? credentials.createSsl() : credentials.createInsecure();
+  let ca: Buffer;
+  try {
+    ca = readFileSync(caFile);
+  } catch (err) {
+    throw invalidOption(
+      'COSTTRACE_PRICING_TLS_CA_FILE',
+      `cannot be read (${(err as Error).message})`,
+      "point it at pricing-cache's CA certificate (PEM)",
+    );
+  }
+  return credentials.createSsl(ca);
 }

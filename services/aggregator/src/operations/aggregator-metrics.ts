@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What the pricing gauges read (the aggregator's PricingFollower). */
+export interface PricingState {
+  readonly version: string;
+  readonly source: string;
+  readonly stale: boolean;
+  readonly connected: boolean;
+}
+
 /** Counters a WebhookDispatcher keeps. */
 export interface WebhookDeliveryCounts {
   readonly delivered: number;
@@ -23,6 +31,8 @@ export class AggregatorMetrics {
   readonly spansSanitized: Counter<'reason'>;
   readonly spansPricedHere: Counter;
   readonly spansUnpriced: Counter;
+  readonly pricingSeconds: Counter;
+  readonly pricingRetroactiveChanges: Counter;
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
@@ -93,6 +103,16 @@ export class AggregatorMetrics {
     this.spansUnpriced = new Counter({
       name: 'costtrace_consumer_spans_unpriced_total',
       help: 'Spans with model usage that could not be priced (stored with cost 0 and a reason)',
+      registers,
+    });
+    this.pricingSeconds = new Counter({
+      name: 'costtrace_consumer_pricing_seconds_total',
+      help: 'Time the consumer spent pricing spans that arrived without cost attributes (divide by costtrace_consumer_spans_priced_total for the time per span)',
+      registers,
+    });
+    this.pricingRetroactiveChanges = new Counter({
+      name: 'costtrace_pricing_retroactive_changes_total',
+      help: 'Price or override changes from pricing-cache that took effect before they arrived: stored rows keep their cost until `costtrace reprice` applies them',
       registers,
     });
     this.auditDifferences = new Counter({
@@ -177,6 +197,41 @@ export class AggregatorMetrics {
    * Exports the webhook dispatcher's counters (read at scrape time) as
    * costtrace_webhook_deliveries_total{outcome=delivered|failed_attempt|dead}.
    */
+  /**
+   * Gauges of the prices in use, read at scrape time: `costtrace_pricing_snapshot_info{version,
+   * source}` (1), `costtrace_pricing_snapshot_stale` and `costtrace_pricing_connected`.
+   */
+  bridgePricing(read: () => PricingState): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'costtrace_pricing_snapshot_info',
+      help: 'The price snapshot the aggregator prices with (version, and where it came from: pricing-cache, state-file, snapshot-file, bundled)',
+      labelNames: ['version', 'source'],
+      registers,
+      collect() {
+        const state = read();
+        this.reset();
+        this.set({ version: state.version, source: state.source }, 1);
+      },
+    });
+    new Gauge({
+      name: 'costtrace_pricing_snapshot_stale',
+      help: '1 when the price snapshot is stale (pricing-cache silent or its sources stale)',
+      registers,
+      collect() {
+        this.set(read().stale ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'costtrace_pricing_connected',
+      help: '1 while the watch stream to pricing-cache is open',
+      registers,
+      collect() {
+        this.set(read().connected ? 1 : 0);
+      },
+    });
+  }
+
   bridgeWebhookDeliveries(source: () => WebhookDeliveryCounts | undefined): void {
     if (this.registry.getSingleMetric('costtrace_webhook_deliveries_total') !== undefined) return;
     new Counter({

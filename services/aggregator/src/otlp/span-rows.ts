@@ -6,15 +6,16 @@ import {
   InstanceAttr,
   Money,
   MoneyError,
-  priceGenAiUsage,
-  ROLLUP_ATTRIBUTE,
+  readSpanUsage,
+  SpanCost,
+  SpanPricer,
+  SpanUsage,
 } from '@costtrace/core';
-import type { SpanPricing, TokenPriceTable } from '@costtrace/core';
+import type { Pico, PriceSource, PricingView } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { Span_SpanKind } from '@costtrace/proto';
 import type { ExportTraceServiceRequest, Span } from '@costtrace/proto';
-import type { PriceSnapshots } from '../pricing/price-snapshots.js';
 import type { CardinalityLimiter } from './cardinality-limiter.js';
 import { attributeMap, displayString } from './otlp-attributes.js';
 import type { PlainValue } from './otlp-attributes.js';
@@ -73,8 +74,13 @@ export const DEFAULT_SPAN_LIMITS: SpanLimits = {
 };
 
 export interface SpanRowOptions {
-  /** Prices for spans that arrive without cost attributes (services without the SDK). */
-  readonly prices: PriceSnapshots;
+  /**
+   * Prices for spans that arrive without cost attributes (services without the SDK): the
+   * current snapshot, read once per request.
+   */
+  readonly prices: PriceSource;
+  /** The span pricer (input-token rules, self-hosted providers); default core's defaults. */
+  readonly pricer?: SpanPricer | undefined;
   readonly limits?: Partial<SpanLimits> | undefined;
   /** Recompute stamped costs too and report differences (the stamped cost is kept). */
   readonly audit?: boolean | undefined;
@@ -109,8 +115,10 @@ export interface SpanRowsResult {
   readonly sanitized: Map<SanitizeReason, number>;
   /** Rows priced here (they arrived without cost attributes and had usage to price). */
   readonly pricedHere: number;
-  /** Rows with usage that could not be priced. */
+  /** Rows with usage that could not be priced (in full or in part). */
   readonly unpriced: number;
+  /** Nanoseconds spent pricing the rows priced here (the consumer's pricing time). */
+  readonly pricingNanos: bigint;
   readonly auditDifferences: AuditDifference[];
 }
 
@@ -243,8 +251,18 @@ export function spanCostRows(
     sanitized: new Map(),
     pricedHere: 0,
     unpriced: 0,
+    pricingNanos: 0n,
     auditDifferences: [],
   };
+  const pricing: Pricing | undefined =
+    options.price === false
+      ? undefined
+      : {
+          view: options.prices.current(),
+          pricer: options.pricer ?? DEFAULT_PRICER,
+          usage: new SpanUsage(),
+          cost: new SpanCost(),
+        };
   const counted = (reason: SanitizeReason): void => {
     result.sanitized.set(reason, (result.sanitized.get(reason) ?? 0) + 1);
   };
@@ -256,7 +274,7 @@ export function spanCostRows(
       scopeSpans.spans.forEach((span, spanIndex) => {
         const index = messageIndex++;
         try {
-          const row = spanRow(span, resource, origin, index, limits, earliest, latest, options, result);
+          const row = spanRow(span, resource, origin, index, limits, earliest, latest, options, pricing, result);
           result.rows.push(row);
           // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
           for (const reason of row.sanitized as readonly SanitizeReason[]) counted(reason);
@@ -272,8 +290,24 @@ export function spanCostRows(
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** What a span's pricing is when validating only (`SpanRowOptions.price` false). */
-const NOT_PRICED: SpanPricing = { kind: 'not-applicable' };
+/** What prices the spans of one request: one snapshot, and a usage and cost record reused per span. */
+interface Pricing {
+  readonly view: PricingView;
+  readonly pricer: SpanPricer;
+  readonly usage: SpanUsage;
+  readonly cost: SpanCost;
+}
+
+const DEFAULT_PRICER = new SpanPricer();
+
+/** Epoch milliseconds of a span start, computed as the SDK computes it from its [s, ns] time. */
+function startMillis(unixNano: bigint): number {
+  return Number(unixNano / NANOS) * 1000 + Number(unixNano % NANOS) / 1e6;
+}
+
+function money(pico: Pico | undefined, currency: string): Money {
+  return pico === undefined || pico === 0 ? Money.zero(currency) : Money.fromSubunits(BigInt(pico), currency);
+}
 
 function spanRow(
   span: Span,
@@ -284,6 +318,7 @@ function spanRow(
   earliest: bigint,
   latest: bigint,
   options: SpanRowOptions,
+  pricing: Pricing | undefined,
   result: Mutable<SpanRowsResult>,
 ): SpanCostRow {
   if (span.traceId.length !== 16 || isZeroId(span.traceId)) {
@@ -322,12 +357,17 @@ function spanRow(
     return text.slice(0, limits.maxDimensionLength);
   };
 
-  const inputTokens = tokenCount(GenAiAttr.inputTokens, get(TOKEN_KEYS[0]), limits.maxTokensPerSpan);
-  const outputTokens = tokenCount(GenAiAttr.outputTokens, get(TOKEN_KEYS[1]), limits.maxTokensPerSpan);
-  const cacheReadTokens = tokenCount(GenAiAttr.cacheReadInputTokens, get(TOKEN_KEYS[2]), limits.maxTokensPerSpan);
-  const cacheWriteTokens = tokenCount(GenAiAttr.cacheCreationInputTokens, get(TOKEN_KEYS[3]), limits.maxTokensPerSpan);
-  const reasoningTokens = tokenCount(GenAiAttr.reasoningOutputTokens, get(TOKEN_KEYS[4]), limits.maxTokensPerSpan);
-  const gpu = { seconds: gpuSeconds(get(GpuAttr.seconds)), count: gpuCount(get(GpuAttr.count)) };
+  // Usage is the span's own (as core's usage reader reads it); the resource describes the host.
+  const inputTokens = tokenCount(GenAiAttr.inputTokens, own.get(TOKEN_KEYS[0]), limits.maxTokensPerSpan);
+  const outputTokens = tokenCount(GenAiAttr.outputTokens, own.get(TOKEN_KEYS[1]), limits.maxTokensPerSpan);
+  const cacheReadTokens = tokenCount(GenAiAttr.cacheReadInputTokens, own.get(TOKEN_KEYS[2]), limits.maxTokensPerSpan);
+  const cacheWriteTokens = tokenCount(
+    GenAiAttr.cacheCreationInputTokens,
+    own.get(TOKEN_KEYS[3]),
+    limits.maxTokensPerSpan,
+  );
+  const reasoningTokens = tokenCount(GenAiAttr.reasoningOutputTokens, own.get(TOKEN_KEYS[4]), limits.maxTokensPerSpan);
+  const gpu = { seconds: gpuSeconds(own.get(GpuAttr.seconds)), count: gpuCount(own.get(GpuAttr.count)) };
 
   let service = dim(DimensionAttr.serviceName);
   if (service === '') {
@@ -335,8 +375,6 @@ function spanRow(
     note('missing_service_name');
   }
 
-  // A roll-up span repeats its children's usage: never priced here either (the SDK skips it too).
-  const pricing = (options.price ?? true) && own.get(ROLLUP_ATTRIBUTE) !== true;
   let costs: Pick<
     SpanCostRow,
     | 'costInput'
@@ -373,43 +411,44 @@ function spanRow(
       pricingVersion: dim(CostAttr.pricingVersion),
       pricingSource: dim(CostAttr.pricingSource),
       priceIds: Array.isArray(ids) ? ids.map(displayString) : [],
-      unpricedReason: '',
+      unpricedReason: dim(CostAttr.unpricedReason),
     };
-    if (options.audit === true && pricing) {
-      const table: TokenPriceTable = options.prices.at(start);
-      const recomputed = priceGenAiUsage(get, table);
-      if (recomputed.kind === 'priced' && !recomputed.cost.total.equals(costs.costTotal)) {
+    if (options.audit === true && pricing !== undefined) {
+      const cost = priceSpan(pricing, own, resource, start, result);
+      if (cost.priced && cost.currency === currency && !money(cost.total, currency).equals(costs.costTotal)) {
         result.auditDifferences.push({
           traceId: hex(span.traceId),
           spanId: hex(span.spanId),
           stamped: costs.costTotal.toDecimalString(),
-          recomputed: recomputed.cost.total.toDecimalString(),
-          pricingVersion: table.version,
+          recomputed: money(cost.total, currency).toDecimalString(),
+          pricingVersion: pricing.view.version,
         });
       }
     }
   } else {
-    const table: TokenPriceTable | undefined = pricing ? options.prices.at(start) : undefined;
-    const priced = table === undefined ? NOT_PRICED : priceGenAiUsage(get, table);
-    if (priced.kind === 'priced' && table !== undefined) {
-      result.pricedHere++;
+    const cost = pricing === undefined ? undefined : priceSpan(pricing, own, resource, start, result);
+    if (cost !== undefined && cost.applicable && pricing !== undefined) {
+      if (cost.priced) result.pricedHere++;
+      if (cost.reason !== undefined) result.unpriced++;
+      const currency = cost.currency ?? 'USD';
       costs = {
-        costInput: priced.cost.input,
-        costOutput: priced.cost.output,
-        costCacheRead: priced.cost.cacheRead,
-        costCacheWrite: priced.cost.cacheWrite,
-        costReasoning: priced.cost.reasoning,
-        costGpu: ZERO,
-        costCompute: ZERO,
-        costTotal: priced.cost.total,
-        currency: priced.cost.total.currency,
-        pricingVersion: table.version,
-        pricingSource: 'aggregator',
-        priceIds: [priced.cost.priceId],
-        unpricedReason: '',
+        costInput: money(cost.input, currency),
+        costOutput: money(cost.output, currency),
+        costCacheRead: money(cost.cacheRead, currency),
+        costCacheWrite: money(cost.cacheWrite, currency),
+        costReasoning: money(cost.reasoning, currency),
+        costGpu: money(cost.gpu, currency),
+        costCompute: money(cost.compute, currency),
+        costTotal: money(cost.total, currency),
+        currency,
+        pricingVersion: cost.priced ? pricing.view.version : '',
+        pricingSource: cost.priced ? `${AGGREGATOR_SOURCE_PREFIX}${pricing.view.source}` : '',
+        priceIds: cost.ids === undefined ? [] : [...cost.ids],
+        unpricedReason: cost.reason ?? '',
       };
     } else {
-      const reason = !pricing ? '' : priced.kind === 'unpriced' ? priced.reason : dim(CostAttr.unpricedReason);
+      // Nothing to price, or validating only: a reason the span carries is kept.
+      const reason = pricing === undefined ? '' : dim(CostAttr.unpricedReason);
       if (reason !== '') result.unpriced++;
       costs = {
         costInput: ZERO,
@@ -502,6 +541,24 @@ function spanRow(
     rollupOverflow,
     sanitized,
   };
+}
+
+/** `pricing_source` of a row the aggregator priced: this prefix and the snapshot's source. */
+export const AGGREGATOR_SOURCE_PREFIX = 'aggregator:';
+
+/** Prices one span with core's usage reader and pricer, at its start time. */
+function priceSpan(
+  pricing: Pricing,
+  own: ReadonlyMap<string, PlainValue>,
+  resource: ReadonlyMap<string, PlainValue>,
+  start: bigint,
+  result: Mutable<SpanRowsResult>,
+): SpanCost {
+  const began = process.hrtime.bigint();
+  const usage = readSpanUsage(own, resource, pricing.usage);
+  const cost = pricing.pricer.price(pricing.view, usage, startMillis(start), pricing.cost);
+  result.pricingNanos += process.hrtime.bigint() - began;
+  return cost;
 }
 
 /** The spans of `request` named by `picks`, with their resource and scope, as a new request. */

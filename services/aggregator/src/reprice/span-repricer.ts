@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Money, priceGenAiUsage, GenAiAttr } from '@costtrace/core';
-import type { TokenPriceTable } from '@costtrace/core';
+import { GenAiAttr, Money, readSpanUsage, SpanCost, SpanPricer, SpanUsage } from '@costtrace/core';
+import type { PricingView } from '@costtrace/core';
 import type { CostCorrectionRow, SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 
 export interface RepriceLine {
@@ -32,7 +32,10 @@ export interface RepriceReport {
 
 export interface RepriceOptions {
   readonly query: TopSpansQuery;
-  readonly table: TokenPriceTable;
+  /** The prices to apply (a snapshot document, or pricing-cache's current snapshot). */
+  readonly view: PricingView;
+  /** The pricer (input-token rules, self-hosted providers); default core's defaults. */
+  readonly pricer?: SpanPricer | undefined;
   /** Write correction rows; without it, only report. */
   readonly apply: boolean;
   readonly reason?: string;
@@ -45,8 +48,10 @@ const parse = (text: string, currency: string): Money => Money.parse(text, curre
 
 /**
  * What the spans of a range would cost under another price snapshot, against their current
- * figures (original cost plus corrections already applied). Token components are repriced;
- * GPU and compute components stay. With `apply`, one correction row per changed span is written
+ * figures (original cost plus corrections already applied), priced by core's pricer at each
+ * span's start time. Token components are repriced from the stored usage; GPU and compute
+ * components stay as stored (a row keeps no GPU provider, region or pricing model to reprice
+ * them with). With `apply`, one correction row per changed span is written
  * under one correction id: span_costs is never modified, so every earlier figure stays auditable.
  */
 export async function repriceSpans(store: SpanRepricingStore, options: RepriceOptions): Promise<RepriceReport> {
@@ -61,7 +66,12 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     { model: string; provider: string; spans: number; changed: number; current: bigint; repriced: bigint }
   >();
   const corrections: CostCorrectionRow[] = [];
-  const correctionId = `reprice-${options.table.version}-${randomUUID().slice(0, 8)}`;
+  const version = options.view.version;
+  const correctionId = `reprice-${version}-${randomUUID().slice(0, 8)}`;
+  const pricer = options.pricer ?? new SpanPricer();
+  const usage = new SpanUsage();
+  const cost = new SpanCost();
+  const noResource = new Map<string, unknown>();
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   let unpriceable = 0;
   let totalCurrent = 0n;
@@ -73,16 +83,16 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     const current = parse(row.costTotal, currency).add(
       delta === undefined ? Money.zero(currency) : parse(delta, currency),
     );
-    const attributes: Record<string, unknown> = {
-      [GenAiAttr.providerName]: row.provider,
-      [GenAiAttr.requestModel]: row.model,
-      [GenAiAttr.inputTokens]: row.inputTokens,
-      [GenAiAttr.outputTokens]: row.outputTokens,
-      [GenAiAttr.cacheReadInputTokens]: row.cacheReadTokens || undefined,
-      [GenAiAttr.cacheCreationInputTokens]: row.cacheWriteTokens || undefined,
-      [GenAiAttr.reasoningOutputTokens]: row.reasoningTokens || undefined,
-    };
-    const priced = priceGenAiUsage((key) => attributes[key], options.table);
+    const attributes = new Map<string, unknown>([
+      [GenAiAttr.providerName, row.provider || undefined],
+      [GenAiAttr.requestModel, row.model || undefined],
+      [GenAiAttr.inputTokens, row.inputTokens || undefined],
+      [GenAiAttr.outputTokens, row.outputTokens || undefined],
+      [GenAiAttr.cacheReadInputTokens, row.cacheReadTokens || undefined],
+      [GenAiAttr.cacheCreationInputTokens, row.cacheWriteTokens || undefined],
+      [GenAiAttr.reasoningOutputTokens, row.reasoningTokens || undefined],
+    ]);
+    pricer.price(options.view, readSpanUsage(attributes, noResource, usage), row.startTimeUnixSeconds * 1000, cost);
     const key = `${row.provider}/${row.model}`;
     const line = byModel.get(key) ?? {
       model: row.model,
@@ -95,14 +105,16 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     byModel.set(key, line);
     line.spans++;
     line.current += current.subunits;
-    if (priced.kind !== 'priced' || priced.cost.total.currency !== currency) {
+    if (!cost.priced || cost.reason !== undefined || cost.currency !== currency) {
       unpriceable++;
       line.repriced += current.subunits;
       totalCurrent += current.subunits;
       totalRepriced += current.subunits;
       continue;
     }
-    const repriced = priced.cost.total.add(parse(row.costGpu, currency)).add(parse(row.costCompute, currency));
+    const repriced = Money.fromSubunits(BigInt(cost.total), currency)
+      .add(parse(row.costGpu, currency))
+      .add(parse(row.costCompute, currency));
     line.repriced += repriced.subunits;
     totalCurrent += current.subunits;
     totalRepriced += repriced.subunits;
@@ -111,9 +123,9 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     changed++;
     corrections.push({
       correctionId,
-      snapshotVersion: options.table.version,
+      snapshotVersion: version,
       appliedAtUnixSeconds: now,
-      reason: options.reason ?? `reprice with ${options.table.version}`,
+      reason: options.reason ?? `reprice with ${version}`,
       startTimeUnixSeconds: row.startTimeUnixSeconds,
       traceId: row.traceId,
       spanId: row.spanId,
@@ -140,7 +152,7 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     }
   }
   return {
-    snapshotVersion: options.table.version,
+    snapshotVersion: version,
     spans: candidates.length,
     changed,
     unpriceable,

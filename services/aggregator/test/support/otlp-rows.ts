@@ -2,10 +2,11 @@
 // benchmarks uses it (one place to follow changes of spanCostRows).
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import type { SpanCostRow } from '@costtrace/store';
-import { PriceSnapshots, spanCostRows } from '../../src/index.js';
+import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
+import { spanCostRows } from '../../src/index.js';
 import type { SpanMessageOrigin } from '../../src/index.js';
 
-const prices = PriceSnapshots.bundled();
+const prices = new StaticPriceSource(bundledPricingView());
 
 export function otlpRows(value: Buffer, origin: SpanMessageOrigin): SpanCostRow[] {
   return spanCostRows(ExportTraceServiceRequest.decode(value), origin, Date.now(), { prices }).rows;

@@ -16,7 +16,6 @@ import type {
   QuoteRequest,
   QuoteResponse,
 } from '@costtrace/proto';
-import type { PriceStore } from '../price-store.js';
 import {
   appliedToWire,
   inputTokenRule,
@@ -29,7 +28,8 @@ import {
   serviceTiers,
   timestampFromWire,
   usageKinds,
-} from './wire.js';
+} from '@costtrace/proto/pricing';
+import type { PriceStore } from '../price-store.js';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
