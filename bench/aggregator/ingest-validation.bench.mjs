@@ -4,7 +4,8 @@
 // same decoded requests of unstamped token spans (the case where pricing work happens), the
 // workload of kafka-to-clickhouse.bench.mjs.
 //   node bench/aggregator/ingest-validation.bench.mjs [spans=200000] [spans per request=100]
-import { PriceSnapshots, spanCostRows } from '@costtrace/aggregator';
+import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
+import { spanCostRows } from '@costtrace/aggregator';
 import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const SPANS = Number(process.argv[2] ?? 200_000);
@@ -12,7 +13,7 @@ const PER_REQUEST = Number(process.argv[3] ?? 100);
 const ROUNDS = 15;
 
 const requests = Array.from({ length: Math.ceil(SPANS / PER_REQUEST) }, (_, r) => tokenSpanRequest(r, PER_REQUEST));
-const prices = PriceSnapshots.bundled();
+const prices = new StaticPriceSource(bundledPricingView());
 const origin = { topic: '', partition: 0, offset: 0n };
 const variants = {
   'price every span (before)': { prices },

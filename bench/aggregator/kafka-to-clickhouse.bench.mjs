@@ -15,7 +15,8 @@ import kafkajs from 'kafkajs';
 import { createClient } from '@clickhouse/client';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { ClickHouseStore, SPAN_COST_COLUMNS, spanCostTsv } from '@costtrace/store';
-import { Aggregator, loadConfig, PriceSnapshots, spanCostRows } from '@costtrace/aggregator';
+import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
+import { Aggregator, loadConfig, spanCostRows } from '@costtrace/aggregator';
 import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const SPANS = Number(process.argv[2] ?? 300_000);
@@ -88,7 +89,7 @@ await raw.disconnect();
 // 2. Raw @clickhouse/client insertion of the same rows (prepared TSV, 100k rows per insert).
 const store = new ClickHouseStore({ url: clickhouseUrl, database });
 await store.migrate();
-const prices = PriceSnapshots.bundled();
+const prices = new StaticPriceSource(bundledPricingView());
 const tsvChunks = [];
 let chunk = [];
 for (let m = 0; m < values.length; m++) {
@@ -159,6 +160,8 @@ const e2eSeconds = await time(async () => {
   }
 });
 const steadySeconds = Number(process.hrtime.bigint() - firstRowAt) / 1e9;
+const pricingSeconds = (await aggregator.metrics.pricingSeconds.get()).values[0]?.value ?? 0;
+const pricedSpans = (await aggregator.metrics.spansPricedHere.get()).values[0]?.value ?? 0;
 await aggregator.stop();
 clearInterval(sampler);
 
@@ -178,6 +181,11 @@ console.log(
 console.log(
   `ratios: end-to-end / raw consume = ${(rawSeconds / e2eSeconds).toFixed(2)}, end-to-end / raw insert = ${(insertSeconds / e2eSeconds).toFixed(2)}`,
 );
+if (pricedSpans > 0) {
+  console.log(
+    `consumer pricing time:          ${((pricingSeconds * 1e9) / pricedSpans).toFixed(0)} ns/span (${pricedSpans} spans priced by the consumer)`,
+  );
+}
 console.log(`peak RSS of this process: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
 console.log(
   `reproduce: KAFKA_BROKERS=${brokers.join(',')} CLICKHOUSE_URL=<url> node bench/aggregator/kafka-to-clickhouse.bench.mjs ${SPANS} ${PER_MESSAGE}`,

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
+import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { ClickHouseStore } from '@costtrace/store';
 import {
@@ -22,7 +23,6 @@ import {
   generateSecret,
   loadBudgetsConfig,
   loadConfig,
-  PriceSnapshots,
   SpanDeltaRelay,
   spanCostRows,
 } from '@costtrace/aggregator';
@@ -44,7 +44,7 @@ const names = {
   db: `ct_bench_${id}`,
 };
 const logger = pino({ level: 'warn' });
-const prices = PriceSnapshots.bundled();
+const prices = new StaticPriceSource(bundledPricingView());
 const kafka = new kafkajs.Kafka({ clientId: 'bench', brokers, logLevel: kafkajs.logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();

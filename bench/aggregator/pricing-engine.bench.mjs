@@ -1,0 +1,110 @@
+// Issue 13 (one pricing engine): the aggregator end to end, Kafka → decode/validate/price →
+// ClickHouse, before and after, in one run. "Before" is a build of a baseline commit (default
+// d04af85, the last commit with the aggregator's token-only price table) in a git worktree under
+// .cache/; "after" is this checkout. Each round runs kafka-to-clickhouse.bench.mjs of the baseline
+// and of this checkout, in alternating order, on the same Kafka and ClickHouse; the medians are
+// compared, with each run's raw-insert rate beside it (what the machine did at that moment).
+//
+//   npm run build && KAFKA_BROKERS=127.0.0.1:19092 CLICKHOUSE_URL=http://127.0.0.1:18123 \
+//     node bench/aggregator/pricing-engine.bench.mjs [baseline=d04af85] [spans=200000] [rounds=3]
+//
+// Also prints the consumer's pricing time per span (costtrace_consumer_pricing_seconds_total over
+// costtrace_consumer_spans_priced_total of this checkout's runs).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const baseline = process.argv[2] ?? 'd04af85';
+const SPANS = Number(process.argv[3] ?? 200_000);
+const ROUNDS = Number(process.argv[4] ?? 3);
+
+function run(command, args, cwd, env = process.env) {
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed:\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** A built worktree of the baseline commit, sharing this checkout's third-party node_modules. */
+function baselineTree() {
+  const sha = run('git', ['rev-parse', '--short=12', `${baseline}^{commit}`], root).trim();
+  const dir = join(root, '.cache', 'bench-baseline', sha);
+  if (!existsSync(join(dir, '.git'))) {
+    mkdirSync(join(root, '.cache', 'bench-baseline'), { recursive: true });
+    run('git', ['worktree', 'add', '--force', '--detach', dir, sha], root);
+  }
+  const modules = join(dir, 'node_modules');
+  if (!existsSync(modules)) {
+    // Third-party packages are links into this checkout's node_modules; the workspace's own
+    // packages (@costtrace/*) are links to the baseline's, so the baseline runs its own code.
+    mkdirSync(join(modules, '@costtrace'), { recursive: true });
+    for (const entry of readdirSync(join(root, 'node_modules'))) {
+      if (entry === '@costtrace') continue;
+      symlinkSync(join(root, 'node_modules', entry), join(modules, entry));
+    }
+    for (const workspace of ['packages', 'services']) {
+      for (const name of readdirSync(join(dir, workspace))) {
+        if (existsSync(join(dir, workspace, name, 'package.json'))) {
+          symlinkSync(join(dir, workspace, name), join(modules, '@costtrace', name));
+        }
+      }
+    }
+  }
+  if (!existsSync(join(dir, 'services', 'aggregator', 'dist'))) {
+    console.log(`building baseline ${sha} in ${dir} …`);
+    run(process.execPath, ['scripts/generate-proto.mjs'], dir);
+    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.json'], dir);
+  }
+  return { sha, dir };
+}
+
+function figure(text, label) {
+  const match = new RegExp(`${label}:?\\s+([\\d,]+) spans/s`).exec(text);
+  if (match === null) throw new Error(`no "${label}" in the output:\n${text}`);
+  return Number(match[1].replaceAll(',', ''));
+}
+
+function measure(dir) {
+  const out = run(process.execPath, ['bench/aggregator/kafka-to-clickhouse.bench.mjs', String(SPANS), '100'], dir);
+  const pricing = /consumer pricing time:\s+([\d.]+) ns\/span/.exec(out);
+  return {
+    e2e: figure(out, 'aggregator end to end'),
+    steady: figure(out, 'aggregator after the first insert'),
+    insert: figure(out, 'raw @clickhouse/client insert'),
+    pricingNs: pricing === null ? undefined : Number(pricing[1]),
+  };
+}
+
+const tree = baselineTree();
+const current = run('git', ['rev-parse', '--short=12', 'HEAD'], root).trim();
+const samples = { before: [], after: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
+  for (const which of order) {
+    const m = measure(which === 'before' ? tree.dir : root);
+    samples[which].push(m);
+    console.log(
+      `round ${round + 1} ${which.padEnd(6)} end to end ${m.e2e.toLocaleString('en')} spans/s, after the first insert ${m.steady.toLocaleString('en')} spans/s, raw insert ${m.insert.toLocaleString('en')} spans/s${m.pricingNs === undefined ? '' : `, pricing ${m.pricingNs.toFixed(0)} ns/span`}`,
+    );
+  }
+}
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const summary = (which, key) => median(samples[which].map((m) => m[key]));
+console.log(`\nbench/aggregator pricing engine: ${SPANS} unstamped token spans per run, ${ROUNDS} rounds, medians`);
+console.log(`  before (${tree.sha}, token-only price table) and after (${current}, core's SpanPricer)`);
+for (const key of ['e2e', 'steady', 'insert']) {
+  const before = summary('before', key);
+  const after = summary('after', key);
+  const label = { e2e: 'end to end', steady: 'after the first insert', insert: 'raw insert (reference)' }[key];
+  console.log(
+    `  ${label.padEnd(24)} before ${before.toLocaleString('en').padStart(8)}  after ${after.toLocaleString('en').padStart(8)} spans/s  after/before ${(after / before).toFixed(2)}x`,
+  );
+}
+const pricing = samples.after.map((m) => m.pricingNs).filter((v) => v !== undefined);
+if (pricing.length > 0) console.log(`  consumer pricing time (after): ${median(pricing).toFixed(0)} ns/span`);
+console.log(
+  `  reproduce: KAFKA_BROKERS=<brokers> CLICKHOUSE_URL=<url> node bench/aggregator/pricing-engine.bench.mjs ${baseline} ${SPANS} ${ROUNDS}`,
+);
