@@ -93,7 +93,8 @@ describe('the aggregator follows pricing-cache for spans without the SDK', { tim
           inputTokens: 0n,
           ...request,
         },
-        (err: ServiceError | null, res?: GetPriceResponse) => (err || !res ? reject(err) : resolve(res)),
+        (err: ServiceError | null, res?: GetPriceResponse) =>
+          err || !res ? reject(err ?? new Error('GetPrice answered nothing')) : resolve(res),
       ),
     );
 
@@ -196,13 +197,13 @@ describe('the aggregator follows pricing-cache for spans without the SDK', { tim
     assert.ok(row);
     const rate = await getPrice({ provider: 'reference', sku: 'h100-80gb', kind: UsageKindEnum.USAGE_KIND_GPU_TIME });
     assert.equal(rate.price?.unit, PriceUnitEnum.PRICE_UNIT_GPU_HOUR, 'a per-GPU-hour rate');
-    const perHourPico = decimalToPicos(rate.price!.amount!.amount);
+    const perHourPico = decimalToPicos(rate.price.amount!.amount);
     // 5400.25 GPU-seconds = 5_400_250_000_000 ns at perHour / 3600 s, rounded half to even once.
     const expected = roundHalfEven(perHourPico * 5_400_250_000_000n, 3_600n * 1_000_000_000n);
     assert.ok(expected > 10n * PICO, 'a rate of dollars per hour');
     assert.equal(decimalToPicos(row.gpu), expected);
     assert.equal(decimalToPicos(row.cost), expected);
-    assert.deepEqual(row.ids, [rate.price!.id]);
+    assert.deepEqual(row.ids, [rate.price.id]);
     assert.equal(row.source, 'aggregator:pricing-cache');
     assert.equal(row.version, await pricingVersionInUse());
     assert.equal(row.reason, '');
