@@ -23,6 +23,7 @@ import { RetentionJob } from './operations/retention-job.js';
 import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
 import type { SpanRowOptions } from './otlp/span-rows.js';
 import { PricingFollower } from './pricing/pricing-follower.js';
+import type { PricingFollowerStatus } from './pricing/pricing-follower.js';
 import { ClickHouseBudgetStore } from './budgets/budget-store.js';
 import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
@@ -305,12 +306,16 @@ export class Aggregator {
     const probe = new ReadinessProbe(this.store, this.kafkaAdmin, () =>
       this.options.consume === false ? this.started : (this.consumer?.isRunning ?? false),
     );
+    // Pricing is reported, never a reason to be unready: without pricing-cache the aggregator
+    // prices from the kept snapshot (or the bundled catalog) and says which.
     const readiness = async (): Promise<{
       ready: boolean;
       checks: Record<string, boolean>;
       waitingFor?: { dependency: string; reason: string };
+      pricing?: PricingFollowerStatus;
     }> => {
-      const result = await probe.check();
+      const probed = await probe.check();
+      const result = this.pricing === undefined ? probed : { ...probed, pricing: this.pricing.status() };
       return this.waitingFor === undefined ? result : { ...result, ready: false, waitingFor: this.waitingFor };
     };
     const budgetsConfigured = this.options.budgets !== undefined;

@@ -44,7 +44,7 @@ export type {
   SpanRowOptions,
   SpanRowsResult,
 } from './otlp/span-rows.js';
-export { PricingFollower, readPriceSnapshotFile } from './pricing/pricing-follower.js';
+export { PricingFollower, readPriceSnapshotFile, retroactiveChanges } from './pricing/pricing-follower.js';
 export type { PricingFollowerOptions, PricingFollowerStatus } from './pricing/pricing-follower.js';
 export { repriceSpans } from './reprice/span-repricer.js';
 export type { RepriceLine, RepriceOptions, RepriceReport } from './reprice/span-repricer.js';

@@ -167,23 +167,7 @@ export class PricingFollower implements PriceSource {
 
   /** Price or override changes of `after` that take effect before now: counted and logged. */
   private countRetroactive(before: PricingView, after: PricingView, now: number): void {
-    // The first snapshot from pricing-cache replaces the bundled catalog: not a change to report.
-    if (before.source !== 'pricing-cache') return;
-    let earliest = Number.POSITIVE_INFINITY;
-    let count = 0;
-    const note = (effectiveFrom: number): void => {
-      if (effectiveFrom >= now) return;
-      count++;
-      earliest = Math.min(earliest, effectiveFrom);
-    };
-    const diff = diffSnapshots(before.snapshot, after.snapshot);
-    for (const price of diff.upserted) note(price.effectiveFrom);
-    if (diff.overridesChanged) {
-      const known = new Set(before.snapshot.overrides.map((o) => JSON.stringify(overrideToRecord(o))));
-      for (const o of after.snapshot.overrides) {
-        if (!known.has(JSON.stringify(overrideToRecord(o)))) note(o.effectiveFrom);
-      }
-    }
+    const { count, earliest } = retroactiveChanges(before, after, now);
     if (count === 0) return;
     this.retroactive += count;
     this.options.onRetroactiveChange?.(count);
@@ -213,6 +197,35 @@ export class PricingFollower implements PriceSource {
       this.options.logger.error({ err, stateFile: path }, 'pricing: cannot keep the price snapshot');
     }
   }
+}
+
+/**
+ * The prices and overrides of `after` that are new or changed against `before` and take effect
+ * before `now` (epoch ms): spans already priced before `after` arrived may have been priced
+ * differently. The first snapshot from pricing-cache after the bundled catalog is no change.
+ */
+export function retroactiveChanges(
+  before: PricingView,
+  after: PricingView,
+  now: number,
+): { readonly count: number; readonly earliest: number } {
+  if (before.source !== 'pricing-cache') return { count: 0, earliest: Number.POSITIVE_INFINITY };
+  let earliest = Number.POSITIVE_INFINITY;
+  let count = 0;
+  const note = (effectiveFrom: number): void => {
+    if (effectiveFrom >= now) return;
+    count++;
+    earliest = Math.min(earliest, effectiveFrom);
+  };
+  const diff = diffSnapshots(before.snapshot, after.snapshot);
+  for (const price of diff.upserted) note(price.effectiveFrom);
+  if (diff.overridesChanged) {
+    const known = new Set(before.snapshot.overrides.map((o) => JSON.stringify(overrideToRecord(o))));
+    for (const o of after.snapshot.overrides) {
+      if (!known.has(JSON.stringify(overrideToRecord(o)))) note(o.effectiveFrom);
+    }
+  }
+  return { count, earliest };
 }
 
 /** A snapshot document from disk (`costtrace reprice --snapshot`, COSTTRACE_PRICE_SNAPSHOT_FILE). */
