@@ -160,8 +160,6 @@ const e2eSeconds = await time(async () => {
   }
 });
 const steadySeconds = Number(process.hrtime.bigint() - firstRowAt) / 1e9;
-const pricingSeconds = (await aggregator.metrics.pricingSeconds.get()).values[0]?.value ?? 0;
-const pricedSpans = (await aggregator.metrics.spansPricedHere.get()).values[0]?.value ?? 0;
 await aggregator.stop();
 clearInterval(sampler);
 
@@ -181,11 +179,6 @@ console.log(
 console.log(
   `ratios: end-to-end / raw consume = ${(rawSeconds / e2eSeconds).toFixed(2)}, end-to-end / raw insert = ${(insertSeconds / e2eSeconds).toFixed(2)}`,
 );
-if (pricedSpans > 0) {
-  console.log(
-    `consumer pricing time:          ${((pricingSeconds * 1e9) / pricedSpans).toFixed(0)} ns/span (${pricedSpans} spans priced by the consumer)`,
-  );
-}
 console.log(`peak RSS of this process: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
 console.log(
   `reproduce: KAFKA_BROKERS=${brokers.join(',')} CLICKHOUSE_URL=<url> node bench/aggregator/kafka-to-clickhouse.bench.mjs ${SPANS} ${PER_MESSAGE}`,

@@ -8,12 +8,17 @@
 //   npm run build && KAFKA_BROKERS=127.0.0.1:19092 CLICKHOUSE_URL=http://127.0.0.1:18123 \
 //     node bench/aggregator/pricing-engine.bench.mjs [baseline=d04af85] [spans=200000] [rounds=3]
 //
-// Also prints the consumer's pricing time per span (costtrace_consumer_pricing_seconds_total over
-// costtrace_consumer_spans_priced_total of this checkout's runs).
+// First, in this one process, the consumer's row builder (decode → validate → price → row) of the
+// baseline and of this checkout on the same decoded requests, interleaved round by round, and this
+// checkout's row builder without pricing (`price: false`): the difference is the consumer's
+// pricing time per span.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
+import { spanCostRows } from '@costtrace/aggregator';
+import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const baseline = process.argv[2] ?? 'd04af85';
@@ -69,17 +74,58 @@ function figure(text, label) {
 
 function measure(dir) {
   const out = run(process.execPath, ['bench/aggregator/kafka-to-clickhouse.bench.mjs', String(SPANS), '100'], dir);
-  const pricing = /consumer pricing time:\s+([\d.]+) ns\/span/.exec(out);
   return {
     e2e: figure(out, 'aggregator end to end'),
     steady: figure(out, 'aggregator after the first insert'),
     insert: figure(out, 'raw @clickhouse/client insert'),
-    pricingNs: pricing === null ? undefined : Number(pricing[1]),
   };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** ns per span of the row builders, in this process, interleaved (no Kafka, no ClickHouse). */
+async function rowBuilders(dir) {
+  const old = await import(pathToFileURL(join(dir, 'services/aggregator/dist/src/index.js')).href);
+  const requests = Array.from({ length: 1000 }, (_, r) => tokenSpanRequest(r, 100));
+  const origin = { topic: '', partition: 0, offset: 0n };
+  const prices = new StaticPriceSource(bundledPricingView());
+  const variants = {
+    before: () => {
+      const oldPrices = old.PriceSnapshots.bundled();
+      return (r) => old.spanCostRows(r, origin, Date.now(), { prices: oldPrices });
+    },
+    after: () => (r) => spanCostRows(r, origin, Date.now(), { prices }),
+    'after, validate only': () => (r) => spanCostRows(r, origin, Date.now(), { prices, price: false }),
+  };
+  const builders = Object.fromEntries(Object.entries(variants).map(([name, make]) => [name, make()]));
+  const samples = Object.fromEntries(Object.keys(builders).map((name) => [name, []]));
+  const names = Object.keys(builders);
+  for (let round = 0; round < 16; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length];
+      const started = process.hrtime.bigint();
+      let rows = 0;
+      for (const r of requests) rows += builders[name](r).rows.length;
+      if (rows !== requests.length * 100) throw new Error(`${name}: expected every span accepted, got ${rows}`);
+      if (round > 0) samples[name].push(Number(process.hrtime.bigint() - started) / rows);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
 }
 
 const tree = baselineTree();
 const current = run('git', ['rev-parse', '--short=12', 'HEAD'], root).trim();
+const builders = await rowBuilders(tree.dir);
+console.log(`row builder, 100,000 unstamped token spans, 15 interleaved rounds, medians (ns/span):`);
+for (const [name, ns] of Object.entries(builders)) {
+  console.log(`  ${name.padEnd(22)} ${ns.toFixed(0).padStart(6)}  ${(ns / builders.before).toFixed(2)}x of before`);
+}
+console.log(
+  `  consumer pricing time (after): ${(builders.after - builders['after, validate only']).toFixed(0)} ns/span`,
+);
+// ROUNDS=0 (or no Kafka and ClickHouse at hand): the row builders only.
+if (ROUNDS === 0) process.exit(0);
+
 const samples = { before: [], after: [] };
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
@@ -87,11 +133,10 @@ for (let round = 0; round < ROUNDS; round++) {
     const m = measure(which === 'before' ? tree.dir : root);
     samples[which].push(m);
     console.log(
-      `round ${round + 1} ${which.padEnd(6)} end to end ${m.e2e.toLocaleString('en')} spans/s, after the first insert ${m.steady.toLocaleString('en')} spans/s, raw insert ${m.insert.toLocaleString('en')} spans/s${m.pricingNs === undefined ? '' : `, pricing ${m.pricingNs.toFixed(0)} ns/span`}`,
+      `round ${round + 1} ${which.padEnd(6)} end to end ${m.e2e.toLocaleString('en')} spans/s, after the first insert ${m.steady.toLocaleString('en')} spans/s, raw insert ${m.insert.toLocaleString('en')} spans/s`,
     );
   }
 }
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const summary = (which, key) => median(samples[which].map((m) => m[key]));
 console.log(`\nbench/aggregator pricing engine: ${SPANS} unstamped token spans per run, ${ROUNDS} rounds, medians`);
 console.log(`  before (${tree.sha}, token-only price table) and after (${current}, core's SpanPricer)`);
@@ -103,8 +148,9 @@ for (const key of ['e2e', 'steady', 'insert']) {
     `  ${label.padEnd(24)} before ${before.toLocaleString('en').padStart(8)}  after ${after.toLocaleString('en').padStart(8)} spans/s  after/before ${(after / before).toFixed(2)}x`,
   );
 }
-const pricing = samples.after.map((m) => m.pricingNs).filter((v) => v !== undefined);
-if (pricing.length > 0) console.log(`  consumer pricing time (after): ${median(pricing).toFixed(0)} ns/span`);
+console.log(
+  `  row builder              before ${builders.before.toFixed(0).padStart(8)}  after ${builders.after.toFixed(0).padStart(8)} ns/span  after/before ${(builders.after / builders.before).toFixed(2)}x; pricing ${(builders.after - builders['after, validate only']).toFixed(0)} ns/span`,
+);
 console.log(
   `  reproduce: KAFKA_BROKERS=<brokers> CLICKHOUSE_URL=<url> node bench/aggregator/pricing-engine.bench.mjs ${baseline} ${SPANS} ${ROUNDS}`,
 );

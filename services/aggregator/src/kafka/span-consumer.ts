@@ -461,7 +461,6 @@ export class SpanConsumer {
     metrics.spansConsumed.inc(spans);
     for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
     if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
-    if (result.pricingNanos > 0n) metrics.pricingSeconds.inc(Number(result.pricingNanos) / 1e9);
     if (result.unpriced > 0) metrics.spansUnpriced.inc(result.unpriced);
     for (const diff of result.auditDifferences) {
       metrics.auditDifferences.inc();

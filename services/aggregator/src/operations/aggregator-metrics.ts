@@ -31,7 +31,6 @@ export class AggregatorMetrics {
   readonly spansSanitized: Counter<'reason'>;
   readonly spansPricedHere: Counter;
   readonly spansUnpriced: Counter;
-  readonly pricingSeconds: Counter;
   readonly pricingRetroactiveChanges: Counter;
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
@@ -103,11 +102,6 @@ export class AggregatorMetrics {
     this.spansUnpriced = new Counter({
       name: 'costtrace_consumer_spans_unpriced_total',
       help: 'Spans with model usage that could not be priced (stored with cost 0 and a reason)',
-      registers,
-    });
-    this.pricingSeconds = new Counter({
-      name: 'costtrace_consumer_pricing_seconds_total',
-      help: 'Time the consumer spent pricing spans that arrived without cost attributes (divide by costtrace_consumer_spans_priced_total for the time per span)',
       registers,
     });
     this.pricingRetroactiveChanges = new Counter({

@@ -117,8 +117,6 @@ export interface SpanRowsResult {
   readonly pricedHere: number;
   /** Rows with usage that could not be priced (in full or in part). */
   readonly unpriced: number;
-  /** Nanoseconds spent pricing the rows priced here (the consumer's pricing time). */
-  readonly pricingNanos: bigint;
   readonly auditDifferences: AuditDifference[];
 }
 
@@ -251,7 +249,6 @@ export function spanCostRows(
     sanitized: new Map(),
     pricedHere: 0,
     unpriced: 0,
-    pricingNanos: 0n,
     auditDifferences: [],
   };
   const pricing: Pricing | undefined =
@@ -305,8 +302,10 @@ function startMillis(unixNano: bigint): number {
   return Number(unixNano / NANOS) * 1000 + Number(unixNano % NANOS) / 1e6;
 }
 
+/** A component as Money; zero in USD (most components of most spans) is one shared object. */
 function money(pico: Pico | undefined, currency: string): Money {
-  return pico === undefined || pico === 0 ? Money.zero(currency) : Money.fromSubunits(BigInt(pico), currency);
+  if (pico === undefined || pico === 0 || pico === 0n) return currency === 'USD' ? ZERO : Money.zero(currency);
+  return Money.fromSubunits(BigInt(pico), currency);
 }
 
 function spanRow(
@@ -414,7 +413,7 @@ function spanRow(
       unpricedReason: dim(CostAttr.unpricedReason),
     };
     if (options.audit === true && pricing !== undefined) {
-      const cost = priceSpan(pricing, own, resource, start, result);
+      const cost = priceSpan(pricing, own, resource, start);
       if (cost.priced && cost.currency === currency && !money(cost.total, currency).equals(costs.costTotal)) {
         result.auditDifferences.push({
           traceId: hex(span.traceId),
@@ -426,7 +425,7 @@ function spanRow(
       }
     }
   } else {
-    const cost = pricing === undefined ? undefined : priceSpan(pricing, own, resource, start, result);
+    const cost = pricing === undefined ? undefined : priceSpan(pricing, own, resource, start);
     if (cost !== undefined && cost.applicable && pricing !== undefined) {
       if (cost.priced) result.pricedHere++;
       if (cost.reason !== undefined) result.unpriced++;
@@ -552,13 +551,9 @@ function priceSpan(
   own: ReadonlyMap<string, PlainValue>,
   resource: ReadonlyMap<string, PlainValue>,
   start: bigint,
-  result: Mutable<SpanRowsResult>,
 ): SpanCost {
-  const began = process.hrtime.bigint();
   const usage = readSpanUsage(own, resource, pricing.usage);
-  const cost = pricing.pricer.price(pricing.view, usage, startMillis(start), pricing.cost);
-  result.pricingNanos += process.hrtime.bigint() - began;
-  return cost;
+  return pricing.pricer.price(pricing.view, usage, startMillis(start), pricing.cost);
 }
 
 /** The spans of `request` named by `picks`, with their resource and scope, as a new request. */
