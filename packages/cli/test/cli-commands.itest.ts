@@ -77,10 +77,18 @@ function casesOn(backend: Backend): void {
       const old = BigInt(input - cached) * OLD.input + BigInt(cached) * OLD.cacheRead + BigInt(output) * OLD.output;
       const repriced =
         BigInt(input - cached) * NEW.input + BigInt(cached) * NEW.cacheRead + BigInt(output) * NEW.output;
-      const gpu = i % 10 === 0 ? 1_000_000n : 0n;
+      // GPU time: kept as stored on rows that do not record what priced it (stored before
+      // migration 8); priced again on rows that do: an hour of an H100 at the snapshot's
+      // reference rate of 2.50 per GPU-hour instead of the stored 6.88.
+      const recorded = i % 10 === 5;
+      const gpu = i % 10 === 0 ? 1_000_000n : recorded ? 6_880_000_000_000n : 0n;
+      const newGpu = recorded ? 2_500_000_000_000n : gpu;
       oldTotal += old + gpu;
-      newTotal += repriced + gpu;
-      deltas.set(`${i.toString(16).padStart(32, '0')}/${(i + 1).toString(16).padStart(16, '0')}`, repriced - old);
+      newTotal += repriced + newGpu;
+      deltas.set(
+        `${i.toString(16).padStart(32, '0')}/${(i + 1).toString(16).padStart(16, '0')}`,
+        repriced + newGpu - (old + gpu),
+      );
       const start = BigInt(now - 600 + i) * 1_000_000_000n;
       const money = (p: bigint) => Money.fromSubunits(p);
       rows.push({
@@ -107,10 +115,11 @@ function casesOn(backend: Backend): void {
         cacheReadTokens: BigInt(cached),
         cacheWriteTokens: 0n,
         reasoningTokens: 0n,
-        gpuType: '',
-        gpuCount: 0,
-        gpuSeconds: '0',
+        gpuType: recorded ? 'h100-80gb' : '',
+        gpuCount: recorded ? 1 : 0,
+        gpuSeconds: recorded ? '3600' : '0',
         instanceType: '',
+        ...(recorded ? { usageComplete: true } : {}),
         costInput: money(old),
         costOutput: Money.zero(),
         costCacheRead: Money.zero(),
@@ -193,18 +202,39 @@ function casesOn(backend: Backend): void {
     writeFileSync(
       snapshot,
       JSON.stringify({
+        format: 'costtrace.price-snapshot.v1',
         version: 'negotiated-2026-11',
+        snapshotVersion: '11',
+        source: 'pricing-cache',
+        builtAt: '2026-11-30T00:00:00Z',
         prices: [
-          {
-            id: 'openai/gpt-4o-mini@neg',
+          ['input_tokens', '0.20'],
+          ['cache_read_tokens', '0.10'],
+          ['output_tokens', '0.80'],
+        ]
+          .map(([kind, amount]) => ({
             provider: 'openai',
-            model: 'gpt-4o-mini',
-            currency: 'USD',
-            inputPerMillion: '0.20',
-            cacheReadPerMillion: '0.10',
-            outputPerMillion: '0.80',
-          },
-        ],
+            resourceType: 'model',
+            sku: 'gpt-4o-mini',
+            kind,
+            unit: '1m_tokens',
+            amount,
+            effectiveFrom: '2026-01-01',
+            source: 'negotiated',
+          }))
+          .concat([
+            {
+              provider: 'reference',
+              resourceType: 'gpu',
+              sku: 'h100-80gb',
+              kind: 'gpu_time',
+              unit: 'gpu_hour',
+              amount: '2.50',
+              effectiveFrom: '2026-01-01',
+              source: 'internal rate',
+            },
+          ]),
+        overrides: [],
       }),
     );
     const dry = capture();

@@ -37,6 +37,20 @@ export interface SpanCostRow {
   /** Exact decimal string of GPU-seconds (count × occupied seconds). */
   readonly gpuSeconds: string;
   readonly instanceType: string;
+  /**
+   * What the pricer read besides the columns above (migration 8), so `costtrace reprice` can
+   * price GPU and instance time again: the GPU's provider and pricing model, the host's cloud
+   * provider, region and pricing model, and the instance-seconds charged to the span (exact
+   * decimal). Absent: empty (0 for the seconds).
+   */
+  readonly gpuProvider?: string | undefined;
+  readonly gpuPricingModel?: string | undefined;
+  readonly cloudProvider?: string | undefined;
+  readonly cloudRegion?: string | undefined;
+  readonly instancePricingModel?: string | undefined;
+  readonly instanceSeconds?: string | undefined;
+  /** The row records every usage field above (rows stored before migration 8 do not). */
+  readonly usageComplete?: boolean | undefined;
   readonly costInput: Money;
   readonly costOutput: Money;
   readonly costCacheRead: Money;

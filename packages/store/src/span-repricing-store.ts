@@ -26,6 +26,19 @@ export interface RepriceCandidateRow extends Pick<
   readonly cacheReadTokens: number;
   readonly cacheWriteTokens: number;
   readonly reasoningTokens: number;
+  /** The span's start, to the nanosecond (prices are chosen by it). */
+  readonly startTimeUnixNano: bigint;
+  /** What prices GPU and instance time (see SpanCostRow); meaningful when usageComplete. */
+  readonly gpuType: string;
+  readonly gpuSeconds: string;
+  readonly gpuProvider: string;
+  readonly gpuPricingModel: string;
+  readonly cloudProvider: string;
+  readonly cloudRegion: string;
+  readonly instanceType: string;
+  readonly instancePricingModel: string;
+  readonly instanceSeconds: string;
+  readonly usageComplete: boolean;
   readonly costGpu: string;
   readonly costCompute: string;
   readonly costTotal: string;
@@ -52,6 +65,7 @@ export interface RawRepriceCandidate {
   trace_id: string;
   span_id: string;
   start_unix: string | number;
+  start_nanos: string;
   service: string;
   environment: string;
   route: string;
@@ -66,6 +80,16 @@ export interface RawRepriceCandidate {
   cache_read_tokens: string | number;
   cache_write_tokens: string | number;
   reasoning_tokens: string | number;
+  gpu_type: string;
+  gpu_seconds: string;
+  gpu_provider: string;
+  gpu_pricing_model: string;
+  cloud_provider: string;
+  cloud_region: string;
+  instance_type: string;
+  instance_pricing_model: string;
+  instance_seconds: string;
+  usage_complete: string | number;
   cost_gpu: string;
   cost_compute: string;
   cost_total: string;
@@ -76,6 +100,7 @@ export function repriceCandidateRow(r: RawRepriceCandidate): RepriceCandidateRow
     traceId: r.trace_id,
     spanId: r.span_id,
     startTimeUnixSeconds: Number(r.start_unix),
+    startTimeUnixNano: BigInt(r.start_nanos),
     service: r.service,
     environment: r.environment,
     route: r.route,
@@ -90,6 +115,16 @@ export function repriceCandidateRow(r: RawRepriceCandidate): RepriceCandidateRow
     cacheReadTokens: Number(r.cache_read_tokens),
     cacheWriteTokens: Number(r.cache_write_tokens),
     reasoningTokens: Number(r.reasoning_tokens),
+    gpuType: r.gpu_type,
+    gpuSeconds: r.gpu_seconds,
+    gpuProvider: r.gpu_provider,
+    gpuPricingModel: r.gpu_pricing_model,
+    cloudProvider: r.cloud_provider,
+    cloudRegion: r.cloud_region,
+    instanceType: r.instance_type,
+    instancePricingModel: r.instance_pricing_model,
+    instanceSeconds: r.instance_seconds,
+    usageComplete: Number(r.usage_complete) === 1,
     costGpu: r.cost_gpu,
     costCompute: r.cost_compute,
     costTotal: r.cost_total,

@@ -24,6 +24,24 @@ const url = process.env.CLICKHOUSE_URL;
 if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
 const database = `ct_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
+/** Migration 8's columns: not there yet in a database migrated to an older version. */
+const PRICING_USAGE_COLUMNS = MIGRATIONS.find((m) => m.version === 8)!.addColumns!.columns.map(([name]) => name);
+
+/**
+ * `rows` as TabSeparated lines and their column list without `without`: rows as a schema that
+ * lacks those columns stores them (array fields hold no raw tab, so a line splits on tabs).
+ */
+function olderSchemaTsv(rows: readonly SpanCostRow[], without: readonly string[]): { columns: string[]; tsv: Buffer } {
+  const keep = SPAN_COST_COLUMNS.map((c) => !without.includes(c));
+  const line = (r: SpanCostRow): string =>
+    `${spanCostTsv(r)
+      .slice(0, -1)
+      .split('\t')
+      .filter((_, i) => keep[i])
+      .join('\t')}\n`;
+  return { columns: SPAN_COST_COLUMNS.filter((c) => !without.includes(c)), tsv: Buffer.from(rows.map(line).join('')) };
+}
+
 function row(overrides: Partial<SpanCostRow>): SpanCostRow {
   const zero = Money.zero();
   return {
@@ -289,7 +307,8 @@ describe('ClickHouseStore', () => {
           costTotal: Money.parse(`${i}.25`),
         }),
       );
-      await store2.insertSpanCosts(rows);
+      const older = olderSchemaTsv(rows, PRICING_USAGE_COLUMNS);
+      await store2.insertTsv('span_costs', older.columns, older.tsv, rows.length);
       // Migration 6 as far as its first rename, then the migrator died holding the lock.
       const six = MIGRATIONS.find((m) => m.version === 6)!;
       const steps = [...six.statements.map((st) => renderStatement(st, crashed)), ...rebuildStatements(six, crashed)];
@@ -297,7 +316,7 @@ describe('ClickHouseStore', () => {
       await store2.command(
         `CREATE TABLE ${crashed}.schema_migrations_lock ENGINE = Log AS SELECT 'dead' AS holder, now() - 3600 AS at`,
       );
-      assert.deepEqual(await store2.migrate(), [6, 7]);
+      assert.deepEqual(await store2.migrate(), [6, 7, 8]);
       assert.deepEqual(await store2.rollupDifferences(), []);
       const [sum] = await store2.select<{ spans: string; total: string }>(
         `SELECT toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total FROM ${crashed}.span_costs_1m`,
@@ -333,22 +352,10 @@ describe('ClickHouseStore', () => {
           costInput: Money.parse(`${i}.5`),
         }),
       );
-      // Rows as the old schema stores them: without the kafka_span_index field (array fields
-      // hold no raw tab, so a line splits into its fields on tabs).
-      const drop = SPAN_COST_COLUMNS.indexOf('kafka_span_index');
-      const oldLine = (r: SpanCostRow): string =>
-        `${spanCostTsv(r)
-          .slice(0, -1)
-          .split('\t')
-          .filter((_, i) => i !== drop)
-          .join('\t')}\n`;
-      await upgraded.insertTsv(
-        'span_costs',
-        SPAN_COST_COLUMNS.filter((c) => c !== 'kafka_span_index'),
-        Buffer.from(rows.map(oldLine).join('')),
-        rows.length,
-      );
-      assert.deepEqual(await upgraded.migrate(), [5, 6, 7]);
+      // Rows as the old schema stores them: without kafka_span_index and migration 8's columns.
+      const older = olderSchemaTsv(rows, ['kafka_span_index', ...PRICING_USAGE_COLUMNS]);
+      await upgraded.insertTsv('span_costs', older.columns, older.tsv, rows.length);
+      assert.deepEqual(await upgraded.migrate(), [5, 6, 7, 8]);
       assert.deepEqual(await upgraded.rollupDifferences(), []);
       const bySource = await upgraded.select<{ partition: number; spans: string; total: string }>(
         `SELECT kafka_partition AS partition, toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total ` +

@@ -140,6 +140,49 @@ describe('span rows: pricing, validation, sanitising', () => {
     );
   });
 
+  it('prices GPU and instance time without the SDK and records what priced them', () => {
+    const request = exportRequest(
+      {
+        'service.name': 'trainer',
+        'host.type': 'g6.xlarge',
+        'cloud.provider': 'aws',
+        'cloud.region': 'us-east-1',
+        'costtrace.instance.pricing_model': 'on_demand',
+      },
+      [
+        span({
+          name: 'epoch',
+          attributes: {
+            'costtrace.gpu.seconds': 1.5,
+            'costtrace.gpu.type': 'l4',
+            'costtrace.gpu.count': 1,
+            'costtrace.gpu.pricing_model': 'on_demand',
+            'costtrace.instance.share_seconds': '1800',
+          },
+          startUnixNano: NOW_NS,
+        }),
+      ],
+    );
+    const [row] = spanCostRows(request, origin, NOW_MS, { prices }).rows;
+    assert.ok(row);
+    // 1.5 s of an L4 at the reference 0.8048 per hour (aws has no L4 GPU rate of its own in the
+    // bundled catalog): 0.8048e12 × 1.5 / 3600 = 335333333.33… → 335333333 pico.
+    assert.equal(row.costGpu.subunits, 335_333_333n);
+    // 1800 s of a g6.xlarge at 0.8048 per hour = 0.4024.
+    assert.equal(row.costCompute.toDecimalString(), '0.4024');
+    assert.equal(row.costTotal.subunits, 335_333_333n + 402_400_000_000n);
+    assert.deepEqual(row.priceIds, [
+      'reference/l4/global/gpu_time@2026-11-01',
+      'aws/g6.xlarge/us-east-1/instance_time@2026-11-01',
+    ]);
+    assert.deepEqual(
+      [row.gpuSeconds, row.gpuProvider, row.gpuPricingModel, row.cloudProvider, row.cloudRegion, row.instanceSeconds],
+      ['1.5', 'aws', 'on_demand', 'aws', 'us-east-1', '1800'],
+    );
+    assert.equal(row.instancePricingModel, 'on_demand');
+    assert.equal(row.usageComplete, true);
+  });
+
   it('audits stamped costs against a recomputation', () => {
     const usage = openAiUsage(1000, 0, 1000);
     const stamped = { ...usage.attributes, 'cost.total': '1.0', 'cost.currency': 'USD' };

@@ -334,6 +334,25 @@ export const MIGRATIONS: readonly Migration[] = [
       'DROP TABLE IF EXISTS {db}.span_costs_1m_old',
     ],
   },
+  {
+    version: 8,
+    name: 'span_costs_pricing_usage',
+    addColumns: {
+      table: 'span_costs',
+      // What the pricer read beyond the usage columns (see SpanCostRow.gpuProvider…), so a
+      // re-pricing run prices GPU and instance time as the consumer did.
+      columns: [
+        ['gpu_provider', "String DEFAULT ''"],
+        ['gpu_pricing_model', "String DEFAULT ''"],
+        ['cloud_provider', "String DEFAULT ''"],
+        ['cloud_region', "String DEFAULT ''"],
+        ['instance_pricing_model', "String DEFAULT ''"],
+        ['instance_seconds', 'Decimal(38, 12) DEFAULT 0'],
+        ['usage_complete', 'UInt8 DEFAULT 0'],
+      ],
+    },
+    statements: [],
+  },
 ];
 
 /** Tables under the partition-drop retention job, with their partition key's granularity. */

@@ -55,6 +55,13 @@ export const SPAN_COST_COLUMNS = [
   'attribute_values',
   'rollup_overflow',
   'sanitized',
+  'gpu_provider',
+  'gpu_pricing_model',
+  'cloud_provider',
+  'cloud_region',
+  'instance_pricing_model',
+  'instance_seconds',
+  'usage_complete',
 ] as const;
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -81,7 +88,10 @@ export function spanCostTsv(r: SpanCostRow): string {
     `${tsvStringArray(r.priceIds)}\t${tsvString(r.unpricedReason)}\t` +
     `${tsvString(r.kafkaTopic)}\t${r.kafkaPartition}\t${r.kafkaOffset}\t${r.kafkaSpanIndex}\t` +
     `${tsvStringArray(r.attributeKeys)}\t${tsvStringArray(r.attributeValues)}\t` +
-    `${tsvStringArray(r.rollupOverflow)}\t${tsvStringArray(r.sanitized)}\n`
+    `${tsvStringArray(r.rollupOverflow)}\t${tsvStringArray(r.sanitized)}\t` +
+    `${tsvString(r.gpuProvider ?? '')}\t${tsvString(r.gpuPricingModel ?? '')}\t${tsvString(r.cloudProvider ?? '')}\t` +
+    `${tsvString(r.cloudRegion ?? '')}\t${tsvString(r.instancePricingModel ?? '')}\t${r.instanceSeconds ?? '0'}\t` +
+    `${r.usageComplete === true ? 1 : 0}\n`
   );
 }
 

@@ -1,4 +1,4 @@
-import { usesRollup } from '../query/clickhouse-cost-sql.js';
+import { REPRICEABLE, usesRollup } from '../query/clickhouse-cost-sql.js';
 import type { CostQuery, DimensionFilter, TopSpansQuery } from '../query/cost-query.js';
 import { duckInt, duckString } from './duckdb-literals.js';
 
@@ -81,14 +81,16 @@ export function duckTopSpansSql(query: TopSpansQuery): string {
 /** The spans a re-pricing run may correct: the same rows and order as `repriceCandidatesSql`. */
 export function duckRepriceCandidatesSql(query: TopSpansQuery, limit: number): string {
   return (
-    `SELECT trace_id, span_id, start_time::VARCHAR AS start_unix, ` +
+    `SELECT trace_id, span_id, start_time::VARCHAR AS start_unix, start_time_unix_nano::VARCHAR AS start_nanos, ` +
     `service, environment, route, "commit" AS "commit", model, provider, team, tenant, currency, ` +
     `input_tokens::VARCHAR AS input_tokens, output_tokens::VARCHAR AS output_tokens, ` +
     `cache_read_tokens::VARCHAR AS cache_read_tokens, cache_write_tokens::VARCHAR AS cache_write_tokens, ` +
     `reasoning_tokens::VARCHAR AS reasoning_tokens, ` +
+    `gpu_type, gpu_seconds::VARCHAR AS gpu_seconds, gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, ` +
+    `instance_type, instance_pricing_model, instance_seconds::VARCHAR AS instance_seconds, usage_complete, ` +
     `cost_gpu::VARCHAR AS cost_gpu, cost_compute::VARCHAR AS cost_compute, cost_total::VARCHAR AS cost_total ` +
     `FROM span_costs WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} ` +
-    `AND model != '' AND (input_tokens + output_tokens) > 0 ORDER BY start_time, trace_id, span_id ` +
+    `AND ${REPRICEABLE} ORDER BY start_time, trace_id, span_id ` +
     `LIMIT ${duckInt(limit)}`
   );
 }

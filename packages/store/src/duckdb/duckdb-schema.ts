@@ -138,6 +138,20 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
     // The span's position in its Kafka message (see SpanCostRow.kafkaSpanIndex).
     statements: ['ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS kafka_span_index UINTEGER DEFAULT 0'],
   },
+  {
+    version: 5,
+    name: 'span_costs_pricing_usage',
+    // What the pricer read beyond the usage columns (as ClickHouse migration 8).
+    statements: [
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS gpu_provider VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS gpu_pricing_model VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS cloud_provider VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS cloud_region VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS instance_pricing_model VARCHAR DEFAULT ''",
+      `ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS instance_seconds ${MONEY} DEFAULT 0`,
+      'ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS usage_complete UTINYINT DEFAULT 0',
+    ],
+  },
 ];
 
 /** A rollup dimension as written to span_costs_1m: the value, or `__other__` when folded. */

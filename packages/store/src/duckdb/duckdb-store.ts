@@ -99,6 +99,13 @@ function spanValues(batchId: bigint, r: SpanCostRow): string {
     duckStringList(r.attributeValues),
     duckStringList(r.rollupOverflow),
     duckStringList(r.sanitized),
+    duckString(r.gpuProvider ?? ''),
+    duckString(r.gpuPricingModel ?? ''),
+    duckString(r.cloudProvider ?? ''),
+    duckString(r.cloudRegion ?? ''),
+    duckString(r.instancePricingModel ?? ''),
+    duckDecimal(r.instanceSeconds ?? '0'),
+    r.usageComplete === true ? '1' : '0',
   ].join(', ')})`;
 }
 
@@ -108,7 +115,8 @@ const SPAN_COLUMNS =
   'feature, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, gpu_type, gpu_count, ' +
   'gpu_seconds, instance_type, cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_gpu, ' +
   'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
-  'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized';
+  'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized, ' +
+  'gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, instance_pricing_model, instance_seconds, usage_complete';
 
 function correctionValues(r: CostCorrectionRow): string {
   const delta = r.correctedTotal.subtract(r.previousTotal);

@@ -1,6 +1,7 @@
 import {
   CostAttr,
   DimensionAttr,
+  formatScaled,
   GenAiAttr,
   GpuAttr,
   InstanceAttr,
@@ -349,6 +350,11 @@ function spanRow(
     const value = own.get(key);
     return value === undefined ? resource.get(key) : value;
   };
+  const cut = (text: string): string => {
+    if (text.length <= limits.maxDimensionLength) return text;
+    note('attribute_truncated');
+    return text.slice(0, limits.maxDimensionLength);
+  };
   const dim = (key: string): string => {
     const text = displayString(get(key));
     if (text.length <= limits.maxDimensionLength) return text;
@@ -390,6 +396,8 @@ function spanRow(
     | 'priceIds'
     | 'unpricedReason'
   >;
+  // What the pricer reads (also for stamped spans: the row records it for `costtrace reprice`).
+  const usage = pricing === undefined ? undefined : readSpanUsage(own, resource, pricing.usage);
   const stamped = get(CostAttr.total);
   if (stamped !== undefined) {
     const currency = dim(CostAttr.currency) || 'USD';
@@ -413,7 +421,7 @@ function spanRow(
       unpricedReason: dim(CostAttr.unpricedReason),
     };
     if (options.audit === true && pricing !== undefined) {
-      const cost = priceSpan(pricing, own, resource, start);
+      const cost = priceSpan(pricing, start);
       if (cost.priced && cost.currency === currency && !money(cost.total, currency).equals(costs.costTotal)) {
         result.auditDifferences.push({
           traceId: hex(span.traceId),
@@ -425,7 +433,7 @@ function spanRow(
       }
     }
   } else {
-    const cost = pricing === undefined ? undefined : priceSpan(pricing, own, resource, start);
+    const cost = pricing === undefined ? undefined : priceSpan(pricing, start);
     if (cost !== undefined && cost.applicable && pricing !== undefined) {
       if (cost.priced) result.pricedHere++;
       if (cost.reason !== undefined) result.unpriced++;
@@ -527,9 +535,21 @@ function spanRow(
     reasoningTokens,
     gpuType: dim(GpuAttr.type),
     gpuCount: gpu.count,
-    gpuSeconds: gpu.seconds,
+    // The GPU-seconds priced (to the nanosecond) when the pricer could read them.
+    gpuSeconds: usage?.gpuNanos === undefined ? gpu.seconds : formatScaled(usage.gpuNanos, 9),
     // The resource's semconv host.type, as the SDK reads it.
     instanceType: dim(InstanceAttr.type),
+    ...(usage === undefined
+      ? {}
+      : {
+          gpuProvider: cut(usage.gpuProvider ?? ''),
+          gpuPricingModel: usage.gpuPricingModel ?? '',
+          cloudProvider: cut(usage.cloudProvider ?? ''),
+          cloudRegion: cut(usage.region ?? ''),
+          instancePricingModel: usage.instancePricingModel ?? '',
+          instanceSeconds: usage.instanceNanos === undefined ? '0' : formatScaled(usage.instanceNanos, 9),
+          usageComplete: true,
+        }),
     ...costs,
     kafkaTopic: origin.topic,
     kafkaPartition: origin.partition,
@@ -545,15 +565,9 @@ function spanRow(
 /** `pricing_source` of a row the aggregator priced: this prefix and the snapshot's source. */
 export const AGGREGATOR_SOURCE_PREFIX = 'aggregator:';
 
-/** Prices one span with core's usage reader and pricer, at its start time. */
-function priceSpan(
-  pricing: Pricing,
-  own: ReadonlyMap<string, PlainValue>,
-  resource: ReadonlyMap<string, PlainValue>,
-  start: bigint,
-): SpanCost {
-  const usage = readSpanUsage(own, resource, pricing.usage);
-  return pricing.pricer.price(pricing.view, usage, startMillis(start), pricing.cost);
+/** Prices the span whose usage `pricing.usage` holds, at its start time, with core's pricer. */
+function priceSpan(pricing: Pricing, start: bigint): SpanCost {
+  return pricing.pricer.price(pricing.view, pricing.usage, startMillis(start), pricing.cost);
 }
 
 /** The spans of `request` named by `picks`, with their resource and scope, as a new request. */

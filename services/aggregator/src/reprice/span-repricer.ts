@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { GenAiAttr, Money, readSpanUsage, SpanCost, SpanPricer, SpanUsage } from '@costtrace/core';
+import {
+  GenAiAttr,
+  GpuAttr,
+  InstanceAttr,
+  Money,
+  readSpanUsage,
+  SpanCost,
+  SpanPricer,
+  SpanUsage,
+} from '@costtrace/core';
 import type { PricingView } from '@costtrace/core';
 import type { CostCorrectionRow, SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 
@@ -45,6 +54,13 @@ export interface RepriceOptions {
 }
 
 const parse = (text: string, currency: string): Money => Money.parse(text, currency);
+const isPositive = (decimal: string): boolean => /[1-9]/.test(decimal);
+const NANOS = 1_000_000_000n;
+
+/** Epoch milliseconds of a span start, as the consumer computes it (see span-rows.ts). */
+function startMillis(unixNano: bigint): number {
+  return Number(unixNano / NANOS) * 1000 + Number(unixNano % NANOS) / 1e6;
+}
 
 /**
  * What the spans of a range would cost under another price snapshot, against their current
@@ -71,7 +87,6 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
   const pricer = options.pricer ?? new SpanPricer();
   const usage = new SpanUsage();
   const cost = new SpanCost();
-  const noResource = new Map<string, unknown>();
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   let unpriceable = 0;
   let totalCurrent = 0n;
@@ -83,16 +98,37 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     const current = parse(row.costTotal, currency).add(
       delta === undefined ? Money.zero(currency) : parse(delta, currency),
     );
-    const attributes = new Map<string, unknown>([
-      [GenAiAttr.providerName, row.provider || undefined],
-      [GenAiAttr.requestModel, row.model || undefined],
-      [GenAiAttr.inputTokens, row.inputTokens || undefined],
-      [GenAiAttr.outputTokens, row.outputTokens || undefined],
-      [GenAiAttr.cacheReadInputTokens, row.cacheReadTokens || undefined],
-      [GenAiAttr.cacheCreationInputTokens, row.cacheWriteTokens || undefined],
-      [GenAiAttr.reasoningOutputTokens, row.reasoningTokens || undefined],
-    ]);
-    pricer.price(options.view, readSpanUsage(attributes, noResource, usage), row.startTimeUnixSeconds * 1000, cost);
+    const original = parse(row.costTotal, currency);
+    const storedGpu = parse(row.costGpu, currency);
+    const storedCompute = parse(row.costCompute, currency);
+    // Tokens the row did not bill (a self-hosted model's) stay unbilled.
+    const billedTokens = original.subunits - storedGpu.subunits - storedCompute.subunits !== 0n;
+    const hasTokens = row.model !== '' && row.inputTokens + row.outputTokens > 0 && billedTokens;
+    const attributes = new Map<string, unknown>();
+    const resource = new Map<string, unknown>();
+    if (hasTokens) {
+      attributes.set(GenAiAttr.providerName, row.provider || undefined);
+      attributes.set(GenAiAttr.requestModel, row.model);
+      attributes.set(GenAiAttr.inputTokens, row.inputTokens);
+      attributes.set(GenAiAttr.outputTokens, row.outputTokens);
+      if (row.cacheReadTokens > 0) attributes.set(GenAiAttr.cacheReadInputTokens, row.cacheReadTokens);
+      if (row.cacheWriteTokens > 0) attributes.set(GenAiAttr.cacheCreationInputTokens, row.cacheWriteTokens);
+      if (row.reasoningTokens > 0) attributes.set(GenAiAttr.reasoningOutputTokens, row.reasoningTokens);
+    }
+    // GPU and instance time are priced again only from rows that record what priced them.
+    const full = row.usageComplete;
+    if (full && isPositive(row.gpuSeconds)) {
+      attributes.set(GpuAttr.seconds, row.gpuSeconds);
+      if (row.gpuType !== '') attributes.set(GpuAttr.type, row.gpuType);
+      if (row.gpuProvider !== '') attributes.set(GpuAttr.provider, row.gpuProvider);
+      if (row.gpuPricingModel !== '') attributes.set(GpuAttr.pricingModel, row.gpuPricingModel);
+    }
+    if (full && isPositive(row.instanceSeconds)) attributes.set(InstanceAttr.shareSeconds, row.instanceSeconds);
+    if (row.cloudProvider !== '') resource.set(InstanceAttr.cloudProvider, row.cloudProvider);
+    if (row.cloudRegion !== '') resource.set(InstanceAttr.cloudRegion, row.cloudRegion);
+    if (row.instanceType !== '') resource.set(InstanceAttr.type, row.instanceType);
+    if (row.instancePricingModel !== '') resource.set(InstanceAttr.pricingModel, row.instancePricingModel);
+    pricer.price(options.view, readSpanUsage(attributes, resource, usage), startMillis(row.startTimeUnixNano), cost);
     const key = `${row.provider}/${row.model}`;
     const line = byModel.get(key) ?? {
       model: row.model,
@@ -105,16 +141,16 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     byModel.set(key, line);
     line.spans++;
     line.current += current.subunits;
-    if (!cost.priced || cost.reason !== undefined || cost.currency !== currency) {
+    if ((!cost.priced && cost.applicable) || cost.reason !== undefined || (cost.priced && cost.currency !== currency)) {
       unpriceable++;
       line.repriced += current.subunits;
       totalCurrent += current.subunits;
       totalRepriced += current.subunits;
       continue;
     }
-    const repriced = Money.fromSubunits(BigInt(cost.total), currency)
-      .add(parse(row.costGpu, currency))
-      .add(parse(row.costCompute, currency));
+    let repriced = Money.fromSubunits(BigInt(cost.total), currency);
+    if (!(full && isPositive(row.gpuSeconds))) repriced = repriced.add(storedGpu);
+    if (!(full && isPositive(row.instanceSeconds))) repriced = repriced.add(storedCompute);
     line.repriced += repriced.subunits;
     totalCurrent += current.subunits;
     totalRepriced += repriced.subunits;
