@@ -84,6 +84,8 @@ export class Aggregator {
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
   private pricing: PricingFollower | undefined;
+  /** The admin client is connected: readiness may ask Kafka (see ReadinessProbe). */
+  private kafkaConnected = false;
   private stopping: Promise<void> | undefined;
   /** Aborted by stop(): ends a start-up that still waits for ClickHouse or Kafka. */
   private readonly abort = new AbortController();
@@ -167,12 +169,20 @@ export class Aggregator {
     await untilAvailable(
       'Kafka',
       async () => {
-        await this.kafkaAdmin.connect();
-        await this.kafkaAdmin.describeCluster();
+        try {
+          await this.kafkaAdmin.connect();
+          await this.kafkaAdmin.describeCluster();
+        } catch (err) {
+          // Nothing of a failed attempt stays open: kafkajs keeps (and may reopen) connections of
+          // a client that is not disconnected, and the next attempt connects afresh.
+          await this.kafkaAdmin.disconnect().catch(() => undefined);
+          throw err;
+        }
       },
       () => true,
       wait,
     );
+    this.kafkaConnected = true;
     this.waitingFor = undefined;
 
     if (this.options.budgets !== undefined) {
@@ -303,8 +313,11 @@ export class Aggregator {
    */
   private async startApi(): Promise<AddressInfo> {
     const { config } = this.options;
-    const probe = new ReadinessProbe(this.store, this.kafkaAdmin, () =>
-      this.options.consume === false ? this.started : (this.consumer?.isRunning ?? false),
+    const probe = new ReadinessProbe(
+      this.store,
+      this.kafkaAdmin,
+      () => (this.options.consume === false ? this.started : (this.consumer?.isRunning ?? false)),
+      () => this.kafkaConnected,
     );
     // Pricing is reported, never a reason to be unready: without pricing-cache the aggregator
     // prices from the kept snapshot (or the bundled catalog) and says which.
@@ -365,6 +378,7 @@ export class Aggregator {
       await this.pricing?.close();
       await this.producer.disconnect().catch(() => undefined);
       await this.apiServer?.close();
+      this.kafkaConnected = false;
       await this.kafkaAdmin.disconnect().catch(() => undefined);
       await this.store.close();
       this.logger.info('aggregator stopped');

@@ -3,7 +3,10 @@ import type { CostStore } from '@costtrace/store';
 
 /**
  * Readiness: ClickHouse answers a ping, Kafka answers a metadata request, the consumer runs.
- * Results are cached briefly so that frequent probes do not load either service.
+ * Results are cached briefly so that frequent probes do not load either service. Kafka is asked
+ * only while the admin client is connected (`kafkaConnected`): a metadata request on a client
+ * that is not, or no longer, connected makes kafkajs connect and retry in the background, and a
+ * connection it opens after the client was disconnected stays open.
  */
 export class ReadinessProbe {
   private cached: { at: number; value: { ready: boolean; checks: Record<string, boolean> } } | undefined;
@@ -12,6 +15,7 @@ export class ReadinessProbe {
     private readonly store: CostStore,
     private readonly admin: Admin,
     private readonly consumerRunning: () => boolean,
+    private readonly kafkaConnected: () => boolean,
     private readonly cacheMs = 2_000,
   ) {}
 
@@ -21,9 +25,11 @@ export class ReadinessProbe {
       Promise.race([p, new Promise<T>((_r, reject) => setTimeout(() => reject(new Error('timeout')), 3_000).unref())]);
     const [clickhouse, kafka] = await Promise.all([
       timeout(this.store.ping()).catch(() => false),
-      timeout(this.admin.describeCluster())
-        .then(() => true)
-        .catch(() => false),
+      this.kafkaConnected()
+        ? timeout(this.admin.describeCluster())
+            .then(() => true)
+            .catch(() => false)
+        : false,
     ]);
     const checks = { clickhouse, kafka, consumer: this.consumerRunning() };
     const value = { ready: clickhouse && kafka && checks.consumer, checks };

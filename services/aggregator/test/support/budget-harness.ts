@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { ClickHouseStore } from '@costtrace/store';
 import { BudgetService, ClickHouseBudgetStore, loadBudgetsConfig } from '../../src/index.js';
 import type { BudgetsConfig, RetryPolicy } from '../../src/index.js';
-import { testKafka } from './live-services.js';
+import { createTopicsWithLeaders, testKafka } from './live-services.js';
 
 export interface BudgetTopics {
   readonly deltas: string;
@@ -24,14 +24,11 @@ export async function createBudgetTopics(kafka: Kafka, topics: BudgetTopics, par
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: topics.deltas, numPartitions: partitions },
-        { topic: topics.deltasDlq, numPartitions: 1 },
-        { topic: topics.throttles, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      ],
-    });
+    await createTopicsWithLeaders(admin, [
+      { topic: topics.deltas, numPartitions: partitions },
+      { topic: topics.deltasDlq, numPartitions: 1 },
+      { topic: topics.throttles, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ]);
   } finally {
     await admin.disconnect();
   }

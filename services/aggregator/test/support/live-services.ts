@@ -2,7 +2,7 @@
 // scripts/services.sh (or given by KAFKA_BROKERS / CLICKHOUSE_URL). Unit tests never import this.
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 export function liveServices(): { kafkaBrokers: string[]; clickhouseUrl: string } {
   const brokers = process.env.KAFKA_BROKERS;
@@ -34,12 +34,40 @@ export async function createTopics(kafka: Kafka, topics: string[], partitions = 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-      waitForLeaders: true,
-    });
+    await createTopicsWithLeaders(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: partitions })),
+    );
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Creates topics and waits (30 s at most) until every partition has a leader. kafkajs's own
+ * `waitForLeaders` gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers for a moment
+ * after the creation; this waits through it.
+ */
+export async function createTopicsWithLeaders(
+  admin: Admin,
+  topics: Parameters<Admin['createTopics']>[0]['topics'],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      const ready =
+        found.length === names.length &&
+        found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (err) {
+      if (!(err instanceof Error && (err as { retriable?: boolean }).retriable === true)) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
