@@ -81,14 +81,15 @@ export interface RawRepriceCandidate {
   cache_write_tokens: string | number;
   reasoning_tokens: string | number;
   gpu_type: string;
-  gpu_seconds: string;
+  /** Aliased: a ClickHouse alias named like its column would shadow it in WHERE. */
+  gpu_seconds_text: string;
   gpu_provider: string;
   gpu_pricing_model: string;
   cloud_provider: string;
   cloud_region: string;
   instance_type: string;
   instance_pricing_model: string;
-  instance_seconds: string;
+  instance_seconds_text: string;
   usage_complete: string | number;
   cost_gpu: string;
   cost_compute: string;
@@ -116,14 +117,14 @@ export function repriceCandidateRow(r: RawRepriceCandidate): RepriceCandidateRow
     cacheWriteTokens: Number(r.cache_write_tokens),
     reasoningTokens: Number(r.reasoning_tokens),
     gpuType: r.gpu_type,
-    gpuSeconds: r.gpu_seconds,
+    gpuSeconds: r.gpu_seconds_text,
     gpuProvider: r.gpu_provider,
     gpuPricingModel: r.gpu_pricing_model,
     cloudProvider: r.cloud_provider,
     cloudRegion: r.cloud_region,
     instanceType: r.instance_type,
     instancePricingModel: r.instance_pricing_model,
-    instanceSeconds: r.instance_seconds,
+    instanceSeconds: r.instance_seconds_text,
     usageComplete: Number(r.usage_complete) === 1,
     costGpu: r.cost_gpu,
     costCompute: r.cost_compute,

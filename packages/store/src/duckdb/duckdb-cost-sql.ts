@@ -86,8 +86,8 @@ export function duckRepriceCandidatesSql(query: TopSpansQuery, limit: number): s
     `input_tokens::VARCHAR AS input_tokens, output_tokens::VARCHAR AS output_tokens, ` +
     `cache_read_tokens::VARCHAR AS cache_read_tokens, cache_write_tokens::VARCHAR AS cache_write_tokens, ` +
     `reasoning_tokens::VARCHAR AS reasoning_tokens, ` +
-    `gpu_type, gpu_seconds::VARCHAR AS gpu_seconds, gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, ` +
-    `instance_type, instance_pricing_model, instance_seconds::VARCHAR AS instance_seconds, usage_complete, ` +
+    `gpu_type, gpu_seconds::VARCHAR AS gpu_seconds_text, gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, ` +
+    `instance_type, instance_pricing_model, instance_seconds::VARCHAR AS instance_seconds_text, usage_complete, ` +
     `cost_gpu::VARCHAR AS cost_gpu, cost_compute::VARCHAR AS cost_compute, cost_total::VARCHAR AS cost_total ` +
     `FROM span_costs WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} ` +
     `AND ${REPRICEABLE} ORDER BY start_time, trace_id, span_id ` +

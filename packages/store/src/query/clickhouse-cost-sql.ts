@@ -92,8 +92,8 @@ export function repriceCandidatesSql(db: string, query: TopSpansQuery): string {
     `SELECT trace_id, span_id, toUInt32(start_time) AS start_unix, toString(start_time_unix_nano) AS start_nanos, ` +
     `service, environment, route, commit, model, provider, team, tenant, currency, ` +
     `input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, ` +
-    `gpu_type, toString(gpu_seconds) AS gpu_seconds, gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, ` +
-    `instance_type, instance_pricing_model, toString(instance_seconds) AS instance_seconds, usage_complete, ` +
+    `gpu_type, toString(gpu_seconds) AS gpu_seconds_text, gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, ` +
+    `instance_type, instance_pricing_model, toString(instance_seconds) AS instance_seconds_text, usage_complete, ` +
     `toString(cost_gpu) AS cost_gpu, toString(cost_compute) AS cost_compute, toString(cost_total) AS cost_total ` +
     `FROM ${database}.span_costs WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} ` +
     `AND ${REPRICEABLE} ORDER BY start_time, trace_id, span_id`
