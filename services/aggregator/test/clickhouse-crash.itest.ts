@@ -17,6 +17,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -85,7 +86,7 @@ describe('exactly-once storage when the ClickHouse server is killed -9 mid-inser
       },
     );
 
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     let spans = 0;
     let expected = 0n;

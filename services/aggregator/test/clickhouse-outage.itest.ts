@@ -15,6 +15,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -73,7 +74,7 @@ describe('ClickHouse outage and graceful shutdown', () => {
         { ingest: false },
       );
       const api = `http://127.0.0.1:${harness.addresses.api!.port}`;
-      const producer = kafka.producer();
+      const producer = exactProducer(kafka);
       await producer.connect();
       let spans = 0;
       let expected = 0n;
@@ -153,7 +154,7 @@ describe('ClickHouse outage and graceful shutdown', () => {
     const before = Number(
       (await store.select<{ n: number }>(`SELECT count() AS n FROM ${names.database}.span_costs`))[0]?.n,
     );
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     const w = mixedWorkload(300, 10, 99);
     await producer.send({

@@ -13,6 +13,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -73,7 +74,7 @@ describe('dead-letter topic and span validation', () => {
       span({ name: 'ok-json', attributes: jsonGood.attributes }),
     ]);
 
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     const sent = [
       { name: 'truncated protobuf', value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) },

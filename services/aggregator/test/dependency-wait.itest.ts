@@ -18,6 +18,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -115,7 +116,7 @@ describe('start-up while ClickHouse and Kafka are down', () => {
       );
 
       const { requests, expectedPicos, spans } = mixedWorkload(6, 5, 77);
-      const producer = kafka.producer();
+      const producer = exactProducer(kafka);
       await producer.connect();
       await producer.send({
         topic: names.topic,

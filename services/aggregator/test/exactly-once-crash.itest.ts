@@ -16,6 +16,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -100,7 +101,7 @@ describe('exactly-once storage when consumers are killed -9', () => {
 
   it('stores every span exactly once with the exact total', { timeout: 300_000 }, async () => {
     // Spans keep arriving during the whole crash phase, so every new consumer finds work.
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     const workload = { spans: 0, expectedPicos: 0n };
     let wave = 0;

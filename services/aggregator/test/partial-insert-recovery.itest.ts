@@ -20,6 +20,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -93,7 +94,7 @@ describe('recovery from a ClickHouse insert cut at every part boundary', () => {
     const topic = `${names.topic}_${topics.length}`;
     topics.push(topic);
     await createTopics(kafka, [topic], 1);
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: messages.map((value) => ({ value })) });
     await producer.disconnect();

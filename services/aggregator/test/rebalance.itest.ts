@@ -16,6 +16,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -105,7 +106,7 @@ describe('rebalance mid-run: one aggregator joins, one stops gracefully', () => 
   }
 
   it('stores every span exactly once with the exact total', { timeout: 240_000 }, async () => {
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     const workload = { spans: 0, expectedPicos: 0n };
     let wave = 0;
@@ -160,6 +161,14 @@ describe('rebalance mid-run: one aggregator joins, one stops gracefully', () => 
       `SELECT count() AS rows, uniqExact(trace_id, span_id) AS spans, toString(sum(cost_total)) AS total FROM ${names.database}.span_costs`,
     );
     assert.ok(workload.spans > 500, `a real workload (${workload.spans} spans)`);
+    if (Number(stats!.rows) !== workload.spans) {
+      // What a failure looks like: spans stored twice, and from which messages.
+      const twice = await store.select<Record<string, unknown>>(
+        `SELECT trace_id, span_id, groupArray(kafka_partition) AS partitions, groupArray(kafka_offset) AS offsets ` +
+          `FROM ${names.database}.span_costs GROUP BY trace_id, span_id HAVING count() > 1 LIMIT 5`,
+      );
+      console.log(`spans stored more than once: ${JSON.stringify(twice)}`);
+    }
     assert.equal(Number(stats!.rows), workload.spans, 'exactly one row per span (nothing duplicated)');
     assert.equal(Number(stats!.spans), workload.spans, 'every span present (nothing lost)');
     assert.equal(decimalToPicos(stats!.total), workload.expectedPicos, 'exact sum');

@@ -20,6 +20,7 @@ import {
   createTopics,
   decimalToPicos,
   deleteTopics,
+  exactProducer,
   liveServices,
   testKafka,
   uniqueNames,
@@ -77,7 +78,7 @@ describe('budgets: span consumer killed between the insert and the budgets hand-
 
   it('counts the stored-but-not-handed-off rows for budgets after the restart', { timeout: 180_000 }, async () => {
     const { requests, expectedPicos, spans } = mixedWorkload(12, 5, 4242);
-    const producer = kafka.producer();
+    const producer = exactProducer(kafka);
     await producer.connect();
     await producer.send({
       topic: names.topic,

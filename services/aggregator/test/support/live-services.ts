@@ -2,7 +2,7 @@
 // scripts/services.sh (or given by KAFKA_BROKERS / CLICKHOUSE_URL). Unit tests never import this.
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 
 export function liveServices(): { kafkaBrokers: string[]; clickhouseUrl: string } {
   const brokers = process.env.KAFKA_BROKERS;
@@ -24,6 +24,15 @@ export function uniqueNames(prefix: string): { topic: string; dlqTopic: string; 
     groupId: `${prefix}-group-${id}`,
     database: `ct_${prefix}_${id}`,
   };
+}
+
+/**
+ * A producer whose retries never write a message twice (idempotent, one request in flight): the
+ * tests count stored rows per produced span, and a plain producer's retry after a timeout on a
+ * busy machine would put a message in the topic twice.
+ */
+export function exactProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 }
 
 export function testKafka(brokers: string[]): Kafka {
