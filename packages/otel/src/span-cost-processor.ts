@@ -21,7 +21,14 @@ import {
   SpanUsage,
   StaticPriceSource,
 } from '@costtrace/core';
-import type { InputTokenRule, Pico, PriceSource, PricingModel, UnpricedReason } from '@costtrace/core';
+import type {
+  InputTokenRule,
+  Pico,
+  PriceSource,
+  PricingModel,
+  UnpricedReason,
+  UsageReaderOptions,
+} from '@costtrace/core';
 import { inheritedDimension, resolveDimensionKeys, TARGET_SET } from './cost-dimensions.js';
 import type { DimensionKeys, ResolvedDimension, StartContext } from './cost-dimensions.js';
 import { CostStamp, writeCostAttributes } from './cost-attribute-writer.js';
@@ -59,6 +66,13 @@ export interface CostSpanProcessorOptions {
   readonly prices?: PriceSource | undefined;
   /** Per-provider rule for whether reported input tokens include cache tokens (README). */
   readonly inputTokenRules?: Readonly<Record<string, InputTokenRule>> | undefined;
+  /**
+   * Per-emitter rule (instrumentation scope name → rule), before the per-provider one and the
+   * built-in emitter table (README, "Instrumentation libraries").
+   */
+  readonly emitterInputRules?: Readonly<Record<string, InputTokenRule>> | undefined;
+  /** Provider names as your instrumentations write them (lower-case) → the names prices use. */
+  readonly providerAliases?: Readonly<Record<string, string>> | undefined;
   /** Keys team / tenant / feature are read from (span, ancestors, resource, baggage). */
   readonly dimensions?: DimensionKeys | undefined;
   /**
@@ -129,6 +143,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly prices: PriceSource;
   private readonly pricer: SpanPricer;
   private readonly usage = new SpanUsage();
+  private readonly readerOptions: UsageReaderOptions;
   private readonly cost = new SpanCost();
   private readonly full: boolean;
   private readonly dimensions: readonly ResolvedDimension[];
@@ -182,6 +197,28 @@ export class CostSpanProcessor implements SpanProcessor {
     ) {
       throw invalidOption('selfHostedProviders', 'must be an array of provider names', 'e.g. ["self-hosted", "vllm"]');
     }
+    for (const [name, rules] of [
+      ['emitterInputRules', options.emitterInputRules],
+      ['providerAliases', options.providerAliases],
+    ] as const) {
+      if (rules === undefined) continue;
+      for (const [key, value] of Object.entries(rules)) {
+        const ok =
+          name === 'providerAliases'
+            ? typeof value === 'string' && value !== ''
+            : value === 'input-includes-cache' || value === 'input-excludes-cache';
+        if (!ok) {
+          throw invalidOption(
+            `${name}.${key}`,
+            `is ${JSON.stringify(value)}`,
+            name === 'providerAliases'
+              ? 'map to a provider name, e.g. "openai"'
+              : "use 'input-includes-cache' or 'input-excludes-cache'",
+          );
+        }
+      }
+    }
+    this.readerOptions = { emitterInputRules: options.emitterInputRules, providerAliases: options.providerAliases };
     this.pricer = new SpanPricer({
       inputTokenRules: options.inputTokenRules,
       selfHostedProviders: options.selfHostedProviders,
@@ -278,7 +315,14 @@ export class CostSpanProcessor implements SpanProcessor {
     const attoseconds = this.endInstance(span);
     const instanceNanos =
       attoseconds === undefined ? undefined : divideRoundHalfEven(attoseconds, ATTOSECONDS_PER_NANOSECOND);
-    const usage = readSpanUsage(own, this.resourceDimensions(span.resource).attributes, this.usage, instanceNanos);
+    const usage = readSpanUsage(
+      own,
+      this.resourceDimensions(span.resource).attributes,
+      this.usage,
+      instanceNanos,
+      span.instrumentationScope,
+      this.readerOptions,
+    );
     if (instanceNanos !== undefined) {
       const opts = this.instance?.options;
       if (opts !== undefined) {

@@ -309,6 +309,58 @@ describe('CostSpanProcessor: tokens', () => {
   });
 });
 
+describe('CostSpanProcessor: instrumentation dialects', () => {
+  it('reads the emitter from the span’s instrumentation scope (OpenInference JS: input without the cache)', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new CostSpanProcessor({ env: {} }), new SimpleSpanProcessor(exporter)],
+    });
+    const attributes = {
+      'llm.provider': 'anthropic',
+      'llm.model_name': 'claude-sonnet-4-20250514',
+      'llm.token_count.completion': 7,
+    };
+    // The same counts from two emitters that disagree on what the prompt count holds.
+    provider
+      .getTracer('@arizeai/openinference-instrumentation-anthropic', '0.1.21')
+      .startSpan('js')
+      .setAttributes({ ...attributes, 'llm.token_count.prompt': 10 })
+      .end();
+    provider
+      .getTracer('openinference.instrumentation.anthropic', '1.1.2')
+      .startSpan('python')
+      .setAttributes({
+        ...attributes,
+        'llm.token_count.prompt': 5010,
+        'llm.token_count.prompt_details.cache_read': 3000,
+        'llm.token_count.prompt_details.cache_write': 2000,
+      })
+      .end();
+    await provider.forceFlush();
+    const [js, python] = exporter.getFinishedSpans();
+    // JS: 10 × 3 + 7 × 15 per 1M; Python: 10 × 3 + 2000 × 3.75 + 3000 × 0.30 + 7 × 15 per 1M.
+    assert.equal(js?.attributes['cost.total'], '0.000135');
+    assert.equal(python?.attributes['cost.total'], '0.008535');
+  });
+
+  it('takes configured provider aliases and emitter rules, and refuses bad ones', async () => {
+    const { run } = setup({
+      providerAliases: { 'my-gateway': 'openai' },
+    });
+    const span = await run({
+      'gen_ai.system': 'my-gateway',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 0,
+    });
+    assert.equal(span.attributes['cost.total'], '0.00015');
+    assert.throws(
+      () => new CostSpanProcessor({ env: {}, emitterInputRules: { x: 'sometimes' as never } }),
+      /emitterInputRules\.x/,
+    );
+  });
+});
+
 describe('CostSpanProcessor: compact attribute set', () => {
   it('stamps total, currency, version and price ids; source and stale only when they are news', async () => {
     const usage = {

@@ -139,11 +139,13 @@ export class Aggregator {
       maxTokensPerSpan: config.maxTokensPerSpan,
       maxAttributeValueLength: config.maxAttributeValueLength,
     };
+    const usageReader = { emitterInputRules: config.emitterInputRules, providerAliases: config.providerAliases };
     // Ingest only decides accept or reject (pricing never rejects): the consumer prices.
-    const ingestRows: SpanRowOptions = { prices, limits, price: false };
+    const ingestRows: SpanRowOptions = { prices, limits, price: false, usageReader };
     const consumerRows: SpanRowOptions = {
       prices,
       pricer,
+      usageReader,
       limits,
       audit: config.auditStampedCosts,
       cardinality: new CardinalityLimiter(config.maxDimensionValuesPerHour),

@@ -69,6 +69,10 @@ export interface AggregatorConfig {
   readonly selfHostedProviders: readonly string[];
   /** Per-provider input-token rule, as in the SDK (provider → rule). */
   readonly inputTokenRules: Readonly<Record<string, 'input-includes-cache' | 'input-excludes-cache'>>;
+  /** Per-emitter input-token rule (instrumentation scope name → rule), as in the SDK. */
+  readonly emitterInputRules: Readonly<Record<string, 'input-includes-cache' | 'input-excludes-cache'>>;
+  /** Provider names as emitted (lower-case) → the names prices use, as in the SDK. */
+  readonly providerAliases: Readonly<Record<string, string>>;
   readonly retentionSpanDays: number;
   readonly retentionRollupDays: number;
   /** How often the retention job runs; 0 disables it. */
@@ -131,6 +135,7 @@ export const AGGREGATOR_ENV_VARS: readonly string[] = [
   'COSTTRACE_AUDIT_STAMPED_COSTS',
   'COSTTRACE_CONSUMER_GROUP',
   'COSTTRACE_DLQ_TOPIC',
+  'COSTTRACE_EMITTER_INPUT_RULES',
   'COSTTRACE_GRPC_HOST',
   'COSTTRACE_GRPC_PORT',
   'COSTTRACE_HTTP_HOST',
@@ -153,6 +158,7 @@ export const AGGREGATOR_ENV_VARS: readonly string[] = [
   'COSTTRACE_MAX_TOKENS_PER_SPAN',
   'COSTTRACE_INPUT_TOKEN_RULES',
   'COSTTRACE_PRICE_SNAPSHOT_FILE',
+  'COSTTRACE_PROVIDER_ALIASES',
   'COSTTRACE_PRICING_ADDRESS',
   'COSTTRACE_PRICING_STATE_FILE',
   'COSTTRACE_PRICING_TLS',
@@ -309,7 +315,36 @@ type PricingConfig = Pick<
   | 'pricingStateFile'
   | 'selfHostedProviders'
   | 'inputTokenRules'
+  | 'emitterInputRules'
+  | 'providerAliases'
 >;
+
+type InputRule = 'input-includes-cache' | 'input-excludes-cache';
+
+/** `key=value,key=value` of an environment variable, each pair checked by `accept`. */
+function pairs<V extends string>(
+  env: Env,
+  name: string,
+  accept: (value: string) => value is V,
+  example: string,
+): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const entry of (env[name] ?? '').split(',')) {
+    if (entry.trim() === '') continue;
+    const at = entry.indexOf('=');
+    const key = entry.slice(0, Math.max(at, 0)).trim();
+    const value = entry.slice(at + 1).trim();
+    if (at <= 0 || key === '' || !accept(value)) {
+      throw new ConfigError(`${name} entry ${JSON.stringify(entry)} is invalid: use ${example}`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+const isInputRule = (value: string): value is InputRule =>
+  value === 'input-includes-cache' || value === 'input-excludes-cache';
+const isName = (value: string): value is string => /^[A-Za-z0-9._-]{1,100}$/.test(value);
 
 function pricingConfig(overrides: Partial<AggregatorConfig>, env: Env): PricingConfig {
   const priceSnapshotFile = overrides.priceSnapshotFile ?? (env.COSTTRACE_PRICE_SNAPSHOT_FILE || undefined);
@@ -350,25 +385,28 @@ function pricingConfig(overrides: Partial<AggregatorConfig>, env: Env): PricingC
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p.length > 0);
-  let inputTokenRules = overrides.inputTokenRules;
-  if (inputTokenRules === undefined) {
-    const rules: Record<string, 'input-includes-cache' | 'input-excludes-cache'> = {};
-    for (const entry of (env.COSTTRACE_INPUT_TOKEN_RULES ?? '').split(',')) {
-      if (entry.trim() === '') continue;
-      const [provider, rule] = entry.split('=').map((part) => part.trim());
-      if (
-        provider === undefined ||
-        provider === '' ||
-        (rule !== 'input-includes-cache' && rule !== 'input-excludes-cache')
-      ) {
-        throw new ConfigError(
-          `COSTTRACE_INPUT_TOKEN_RULES entry ${JSON.stringify(entry)} is invalid: use provider=input-includes-cache or provider=input-excludes-cache`,
-        );
-      }
-      rules[provider] = rule;
-    }
-    inputTokenRules = rules;
-  }
+  const inputTokenRules =
+    overrides.inputTokenRules ??
+    pairs(
+      env,
+      'COSTTRACE_INPUT_TOKEN_RULES',
+      isInputRule,
+      'provider=input-includes-cache or provider=input-excludes-cache',
+    );
+  const emitterInputRules =
+    overrides.emitterInputRules ??
+    pairs(
+      env,
+      'COSTTRACE_EMITTER_INPUT_RULES',
+      isInputRule,
+      'instrumentation-scope=input-includes-cache or …=input-excludes-cache',
+    );
+  const providerAliases = Object.fromEntries(
+    Object.entries(
+      overrides.providerAliases ??
+        pairs(env, 'COSTTRACE_PROVIDER_ALIASES', isName, 'emitted-name=provider, e.g. my-gateway=openai'),
+    ).map(([key, value]) => [key.toLowerCase(), value]),
+  );
   return {
     priceSnapshotFile,
     pricingAddress,
@@ -378,5 +416,7 @@ function pricingConfig(overrides: Partial<AggregatorConfig>, env: Env): PricingC
     pricingStateFile,
     selfHostedProviders,
     inputTokenRules,
+    emitterInputRules,
+    providerAliases,
   };
 }

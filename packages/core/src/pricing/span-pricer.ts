@@ -87,6 +87,7 @@ export class SpanPricer {
   private readonly selfHosted: ReadonlySet<string>;
   private lastRuleProvider: string | undefined;
   private lastRule: InputTokenRule = 'input-includes-cache';
+  private lastRuleConfigured = false;
 
   constructor(options: SpanPricerOptions = {}) {
     if (options.inputTokenRules !== undefined) {
@@ -166,13 +167,25 @@ export class SpanPricer {
     return out;
   }
 
-  private inputRule(provider: string): InputTokenRule {
+  /**
+   * Whether `usage.inputTokens` includes cache tokens. In order: the rule configured for the
+   * emitter (instrumentation scope), the rule configured for the provider, the built-in emitter
+   * table (only for providers whose API reports input without the cache, e.g. Anthropic: every
+   * emitter reports OpenAI's input with the cache), the provider's default.
+   */
+  private inputRule(provider: string, usage: SpanUsage): InputTokenRule {
+    if (usage.userEmitterInputRule !== undefined) return usage.userEmitterInputRule;
     // Remembers the last provider's rule: traffic is mostly one provider at a time.
-    if (provider === this.lastRuleProvider) return this.lastRule;
-    const rule = this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
-    this.lastRuleProvider = provider;
-    this.lastRule = rule;
-    return rule;
+    let rule: InputTokenRule;
+    if (provider === this.lastRuleProvider) rule = this.lastRule;
+    else {
+      rule = this.inputTokenRules?.[provider] ?? defaultInputTokenRule(provider);
+      this.lastRuleProvider = provider;
+      this.lastRule = rule;
+      this.lastRuleConfigured = this.inputTokenRules?.[provider] !== undefined;
+    }
+    if (this.lastRuleConfigured || rule !== 'input-excludes-cache') return rule;
+    return usage.emitterInputRule ?? rule;
   }
 
   private priceTokens(out: SpanCost, view: PricingView, usage: SpanUsage, at: number): UnpricedReason | Priced {
@@ -198,7 +211,7 @@ export class SpanPricer {
       return 'invalid_usage';
     }
     // The per-provider input rule makes token kinds disjoint, so nothing is billed twice or missed.
-    const rule = this.inputRule(provider);
+    const rule = this.inputRule(provider, usage);
     const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
     if (uncached < 0 || reasoning > output) return 'invalid_usage';
     if (lookup.kind === 'quote') return quoteTokens(out, view, at, provider, model, rule, usage);

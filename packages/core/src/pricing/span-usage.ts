@@ -1,7 +1,9 @@
 import { GenAiAttr, ROLLUP_ATTRIBUTE } from '../attributes.js';
 import { parseScaled } from '../money.js';
 import { GpuAttr, InstanceAttr } from '../resource-usage-attributes.js';
+import type { InputTokenRule } from '../token-usage.js';
 import type { PricingModel } from './price.js';
+import { emitterRule, normalizeProvider, USAGE_KEYS } from './usage-dialects.js';
 
 /**
  * Attributes as OpenTelemetry JS holds them (a plain object) or as a decoded OTLP message gives
@@ -11,6 +13,37 @@ export type AttributeBag = { readonly [key: string]: unknown } | ReadonlyMap<str
 
 function read(bag: AttributeBag, key: string): unknown {
   return bag instanceof Map ? bag.get(key) : (bag as { readonly [key: string]: unknown })[key];
+}
+
+/** The key `readFirst` last found a value under (undefined when none). */
+let foundKey: string | undefined;
+
+/** The value of the first of `keys` present on `bag` (see USAGE_KEYS for the order). */
+function readFirst(bag: AttributeBag, keys: readonly string[]): unknown {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = read(bag, key);
+    if (value !== undefined) {
+      foundKey = key;
+      return value;
+    }
+  }
+  foundKey = undefined;
+  return undefined;
+}
+
+/** The instrumentation scope that emitted a span (its tracer's name and version). */
+export interface EmitterScope {
+  readonly name: string;
+  readonly version?: string | undefined;
+}
+
+/** What the reader takes from configuration (the SDK's and the aggregator's options). */
+export interface UsageReaderOptions {
+  /** Provider names as emitted (lower-case) → the name prices use, before the built-in table. */
+  readonly providerAliases?: Readonly<Record<string, string>> | undefined;
+  /** Instrumentation scope name → input-token rule, before the built-in emitter table. */
+  readonly emitterInputRules?: Readonly<Record<string, InputTokenRule>> | undefined;
 }
 
 /** A token count of the reader: absent is 0; anything but a non-negative safe integer is -1 (invalid). */
@@ -28,10 +61,25 @@ export const INVALID_COUNT = -1;
 export class SpanUsage {
   /** The span sums up its children's usage (ROLLUP_ATTRIBUTE): priced nowhere. */
   rollup = false;
-  /** `gen_ai.provider.name`, else the older `gen_ai.system`. */
+  /**
+   * The provider, normalised to the names prices use (`openai.chat` → openai, `aws.bedrock` →
+   * bedrock; see normalizeProvider): `gen_ai.provider.name`, else the older `gen_ai.system`, else
+   * OpenInference's `llm.provider` / `llm.system`, else the AI SDK's `ai.model.provider`.
+   */
   provider: string | undefined = undefined;
-  /** `gen_ai.response.model`, else `gen_ai.request.model`. */
+  /** The response model, else the request model, in any dialect (USAGE_KEYS.model). */
   model: string | undefined = undefined;
+  /** The emitter's instrumentation scope name, when known. */
+  scope: string | undefined = undefined;
+  /** The input-token rule configured for this emitter's scope (UsageReaderOptions.emitterInputRules). */
+  userEmitterInputRule: InputTokenRule | undefined = undefined;
+  /**
+   * How this emitter counts input tokens for providers whose API reports them without the cache
+   * (the built-in emitter table, EMITTER_RULES). Undefined: not known.
+   */
+  emitterInputRule: InputTokenRule | undefined = undefined;
+  /** The emitter is known to write no cached-token count (the cost is then an upper bound). */
+  cacheUnreported = false;
   /** The span reports input or output tokens. */
   hasTokens = false;
   /** As reported: input per the provider's input rule, output including reasoning. INVALID_COUNT when unusable. */
@@ -72,18 +120,51 @@ export function readSpanUsage(
   resource: AttributeBag,
   into: SpanUsage = new SpanUsage(),
   instanceNanos?: bigint,
+  scope?: EmitterScope,
+  options?: UsageReaderOptions,
 ): SpanUsage {
   into.rollup = read(span, ROLLUP_ATTRIBUTE) === true;
-  into.model = text(read(span, GenAiAttr.responseModel)) ?? text(read(span, GenAiAttr.requestModel));
-  into.provider = text(read(span, GenAiAttr.providerName)) ?? text(read(span, GenAiAttr.system));
-  const input = read(span, GenAiAttr.inputTokens);
-  const output = read(span, GenAiAttr.outputTokens);
+  // The current GenAI names first: most spans of most emitters have them, and then the
+  // other dialects are not read at all.
+  into.model =
+    text(read(span, GenAiAttr.responseModel)) ??
+    text(read(span, GenAiAttr.requestModel)) ??
+    text(readFirst(span, USAGE_KEYS.model));
+  const provider = text(read(span, GenAiAttr.providerName)) ?? text(readFirst(span, USAGE_KEYS.provider));
+  into.provider = provider === undefined ? undefined : normalizeProvider(provider, options?.providerAliases);
+  let input = read(span, GenAiAttr.inputTokens);
+  let inputKey: string | undefined = GenAiAttr.inputTokens;
+  if (input === undefined) {
+    input = readFirst(span, USAGE_KEYS.input);
+    inputKey = foundKey;
+  }
+  const output = read(span, GenAiAttr.outputTokens) ?? readFirst(span, USAGE_KEYS.output);
   into.hasTokens = input !== undefined || output !== undefined;
   into.inputTokens = tokenCount(input);
   into.outputTokens = tokenCount(output);
-  into.cacheReadTokens = tokenCount(read(span, GenAiAttr.cacheReadInputTokens));
-  into.cacheWriteTokens = tokenCount(read(span, GenAiAttr.cacheCreationInputTokens));
-  into.reasoningTokens = tokenCount(read(span, GenAiAttr.reasoningOutputTokens));
+  if (into.hasTokens) {
+    const cacheRead = readFirst(span, USAGE_KEYS.cacheRead);
+    into.cacheReadTokens = tokenCount(cacheRead);
+    into.cacheWriteTokens = tokenCount(readFirst(span, USAGE_KEYS.cacheWrite));
+    into.reasoningTokens = tokenCount(readFirst(span, USAGE_KEYS.reasoning));
+    const name = scope?.name;
+    into.scope = name;
+    const rule = emitterRule(name);
+    into.userEmitterInputRule = name === undefined ? undefined : options?.emitterInputRules?.[name];
+    into.emitterInputRule =
+      rule === undefined
+        ? undefined
+        : ((inputKey === undefined ? undefined : rule.byInputKey?.[inputKey]) ?? rule.inputRule);
+    into.cacheUnreported = rule?.noCachedTokens === true && cacheRead === undefined;
+  } else {
+    into.cacheReadTokens = 0;
+    into.cacheWriteTokens = 0;
+    into.reasoningTokens = 0;
+    into.scope = scope?.name;
+    into.userEmitterInputRule = undefined;
+    into.emitterInputRule = undefined;
+    into.cacheUnreported = false;
+  }
 
   const gpuSeconds = read(span, GpuAttr.seconds);
   into.hasGpu = gpuSeconds !== undefined;

@@ -12,7 +12,7 @@ import {
   SpanPricer,
   SpanUsage,
 } from '@costtrace/core';
-import type { Pico, PriceSource, PricingView } from '@costtrace/core';
+import type { EmitterScope, Pico, PriceSource, PricingView, UsageReaderOptions } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { Span_SpanKind } from '@costtrace/proto';
@@ -82,6 +82,8 @@ export interface SpanRowOptions {
   readonly prices: PriceSource;
   /** The span pricer (input-token rules, self-hosted providers); default core's defaults. */
   readonly pricer?: SpanPricer | undefined;
+  /** Provider aliases and per-emitter input-token rules for the usage reader. */
+  readonly usageReader?: UsageReaderOptions | undefined;
   readonly limits?: Partial<SpanLimits> | undefined;
   /** Recompute stamped costs too and report differences (the stamped cost is kept). */
   readonly audit?: boolean | undefined;
@@ -252,13 +254,16 @@ export function spanCostRows(
     unpriced: 0,
     auditDifferences: [],
   };
+  // Usage is read (and its counts checked) whether or not the spans are priced, so ingest
+  // accepts and rejects exactly as the consumer does.
+  const usageRecord = new SpanUsage();
   const pricing: Pricing | undefined =
     options.price === false
       ? undefined
       : {
           view: options.prices.current(),
           pricer: options.pricer ?? DEFAULT_PRICER,
-          usage: new SpanUsage(),
+          usage: usageRecord,
           cost: new SpanCost(),
         };
   const counted = (reason: SanitizeReason): void => {
@@ -269,10 +274,25 @@ export function spanCostRows(
   request.resourceSpans.forEach((resourceSpans, resourceIndex) => {
     const resource = attributeMap(resourceSpans.resource?.attributes ?? []);
     resourceSpans.scopeSpans.forEach((scopeSpans, scopeIndex) => {
+      const scope: EmitterScope | undefined =
+        scopeSpans.scope === undefined ? undefined : { name: scopeSpans.scope.name, version: scopeSpans.scope.version };
       scopeSpans.spans.forEach((span, spanIndex) => {
         const index = messageIndex++;
         try {
-          const row = spanRow(span, resource, origin, index, limits, earliest, latest, options, pricing, result);
+          const row = spanRow(
+            span,
+            resource,
+            scope,
+            origin,
+            index,
+            limits,
+            earliest,
+            latest,
+            options,
+            usageRecord,
+            pricing,
+            result,
+          );
           result.rows.push(row);
           // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
           for (const reason of row.sanitized as readonly SanitizeReason[]) counted(reason);
@@ -312,12 +332,14 @@ function money(pico: Pico | undefined, currency: string): Money {
 function spanRow(
   span: Span,
   resource: Map<string, PlainValue>,
+  scope: EmitterScope | undefined,
   origin: KafkaOrigin,
   messageIndex: number,
   limits: SpanLimits,
   earliest: bigint,
   latest: bigint,
   options: SpanRowOptions,
+  usageRecord: SpanUsage,
   pricing: Pricing | undefined,
   result: Mutable<SpanRowsResult>,
 ): SpanCostRow {
@@ -397,7 +419,19 @@ function spanRow(
     | 'unpricedReason'
   >;
   // What the pricer reads (also for stamped spans: the row records it for `costtrace reprice`).
-  const usage = pricing === undefined ? undefined : readSpanUsage(own, resource, pricing.usage);
+  const usage = readSpanUsage(own, resource, usageRecord, undefined, scope, options.usageReader);
+  // Counts read in the other dialects get the same bound as the standard keys checked above.
+  for (const [what, count] of [
+    ['input', usage.inputTokens],
+    ['output', usage.outputTokens],
+    ['cache read', usage.cacheReadTokens],
+    ['cache write', usage.cacheWriteTokens],
+    ['reasoning', usage.reasoningTokens],
+  ] as const) {
+    if (count > limits.maxTokensPerSpan) {
+      throw new Rejection('invalid_token_count', `${what} tokens ${count} exceed ${limits.maxTokensPerSpan} per span`);
+    }
+  }
   const stamped = get(CostAttr.total);
   if (stamped !== undefined) {
     const currency = dim(CostAttr.currency) || 'USD';
@@ -503,8 +537,9 @@ function spanRow(
     environment: dim(DimensionAttr.environment) || dim('deployment.environment'),
     route: dim(DimensionAttr.httpRoute),
     commit: dim(DimensionAttr.vcsRevision),
-    model: dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
-    provider: dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
+    // As the usage reader reads them (any dialect; the provider normalised), else as written.
+    model: cut(usage?.model ?? '') || dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
+    provider: cut(usage?.provider ?? '') || dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
     team: dim(DimensionAttr.team),
     tenant: dim(DimensionAttr.tenant),
   };
@@ -528,18 +563,19 @@ function spanRow(
     isRequest: span.kind === Span_SpanKind.SPAN_KIND_SERVER || span.parentSpanId.length === 0,
     ...dimensions,
     feature: dim(DimensionAttr.feature),
-    inputTokens,
-    outputTokens,
-    cacheReadTokens,
-    cacheWriteTokens,
-    reasoningTokens,
+    // The counts the pricer used, read in any dialect (the standard keys were validated above).
+    inputTokens: usageCount(usage?.inputTokens, inputTokens),
+    outputTokens: usageCount(usage?.outputTokens, outputTokens),
+    cacheReadTokens: usageCount(usage?.cacheReadTokens, cacheReadTokens),
+    cacheWriteTokens: usageCount(usage?.cacheWriteTokens, cacheWriteTokens),
+    reasoningTokens: usageCount(usage?.reasoningTokens, reasoningTokens),
     gpuType: dim(GpuAttr.type),
     gpuCount: gpu.count,
     // The GPU-seconds priced (to the nanosecond) when the pricer could read them.
     gpuSeconds: usage?.gpuNanos === undefined ? gpu.seconds : formatScaled(usage.gpuNanos, 9),
     // The resource's semconv host.type, as the SDK reads it.
     instanceType: dim(InstanceAttr.type),
-    ...(usage === undefined
+    ...(pricing === undefined
       ? {}
       : {
           gpuProvider: cut(usage.gpuProvider ?? ''),
@@ -564,6 +600,11 @@ function spanRow(
 
 /** `pricing_source` of a row the aggregator priced: this prefix and the snapshot's source. */
 export const AGGREGATOR_SOURCE_PREFIX = 'aggregator:';
+
+/** A count of the usage reader when it is one (INVALID_COUNT is not), else the validated one. */
+function usageCount(read: number | undefined, validated: bigint): bigint {
+  return read === undefined || read < 0 ? validated : BigInt(read);
+}
 
 /** Prices the span whose usage `pricing.usage` holds, at its start time, with core's pricer. */
 function priceSpan(pricing: Pricing, start: bigint): SpanCost {

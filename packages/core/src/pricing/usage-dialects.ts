@@ -1,0 +1,220 @@
+import type { InputTokenRule } from '../token-usage.js';
+
+/**
+ * The attribute dialects real LLM instrumentations write, read by `readSpanUsage`. Each list is
+ * in order of preference: the OpenTelemetry GenAI conventions (current, then deprecated names),
+ * OpenLLMetry / Traceloop, OpenInference (`llm.*`), the Vercel AI SDK (`ai.*`) and OpenLIT. The
+ * first key present on the span wins. Sources (read at the commits named in the README's emitter
+ * table): semantic-conventions(-genai) registry, opentelemetry-js-contrib instrumentation-openai,
+ * opentelemetry-python-contrib openai-v2, opentelemetry-python-genai anthropic, openllmetry(-js),
+ * openinference semconv, vercel/ai packages/otel, openlit sdk/python and sdk/typescript.
+ */
+export const USAGE_KEYS = {
+  provider: ['gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system', 'ai.model.provider'],
+  model: [
+    'gen_ai.response.model',
+    'gen_ai.request.model',
+    'llm.response.model_name',
+    'llm.model_name',
+    'llm.request.model_name',
+    'ai.response.model',
+    'ai.model.id',
+  ],
+  input: [
+    'gen_ai.usage.input_tokens',
+    'gen_ai.usage.prompt_tokens',
+    'llm.token_count.prompt',
+    'ai.usage.inputTokens',
+    'ai.usage.promptTokens',
+  ],
+  output: [
+    'gen_ai.usage.output_tokens',
+    'gen_ai.usage.completion_tokens',
+    'llm.token_count.completion',
+    'ai.usage.outputTokens',
+    'ai.usage.completionTokens',
+  ],
+  cacheRead: [
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cache_read_input_tokens',
+    'llm.token_count.prompt_details.cache_read',
+    'ai.usage.inputTokenDetails.cacheReadTokens',
+    'ai.usage.cachedInputTokens',
+    'gen_ai.usage.prompt_tokens_details.cached_tokens',
+  ],
+  cacheWrite: [
+    'gen_ai.usage.cache_write.input_tokens',
+    'gen_ai.usage.cache_creation.input_tokens',
+    'gen_ai.usage.cache_creation_input_tokens',
+    'llm.token_count.prompt_details.cache_write',
+    'ai.usage.inputTokenDetails.cacheWriteTokens',
+    'gen_ai.usage.prompt_tokens_details.cache_creation_tokens',
+  ],
+  reasoning: [
+    'gen_ai.usage.reasoning.output_tokens',
+    'gen_ai.usage.reasoning_tokens',
+    'llm.usage.reasoning_tokens',
+    'llm.token_count.completion_details.reasoning',
+    'ai.usage.reasoningTokens',
+    'ai.usage.outputTokenDetails.reasoningTokens',
+    'gen_ai.usage.completion_tokens_details.reasoning_tokens',
+  ],
+} as const;
+
+/** Every key the reader may read for usage, model or provider (e.g. to keep them out of extra attributes). */
+export const ALL_USAGE_KEYS: readonly string[] = Object.values(USAGE_KEYS).flat();
+
+/**
+ * Provider names as emitters write them → the name prices use (pricing-cache's catalogs: openai,
+ * anthropic, google, bedrock, azure, mistral, xai, …). Lower-cased before lookup; a name
+ * with an API suffix (`openai.chat`, `anthropic.messages`, `google.vertex.chat`) is looked up
+ * whole first, then by its prefixes.
+ */
+const PROVIDER_NAMES: Readonly<Record<string, string>> = {
+  openai: 'openai',
+  'azure.ai.openai': 'azure',
+  'az.ai.openai': 'azure',
+  azure: 'azure',
+  'azure-openai': 'azure',
+  anthropic: 'anthropic',
+  'anthropic-aws': 'bedrock',
+  'bedrock.anthropic': 'bedrock',
+  'googlevertex.anthropic': 'google',
+  'aws.bedrock': 'bedrock',
+  aws: 'bedrock',
+  'amazon-bedrock': 'bedrock',
+  bedrock: 'bedrock',
+  'gcp.vertex_ai': 'google',
+  vertex_ai: 'google',
+  vertexai: 'google',
+  'google.vertex': 'google',
+  'google-vertex': 'google',
+  'gcp.gemini': 'google',
+  gemini: 'google',
+  'gcp.gen_ai': 'google',
+  'google.generative-ai': 'google',
+  google: 'google',
+  mistral_ai: 'mistral',
+  mistralai: 'mistral',
+  mistral: 'mistral',
+  x_ai: 'xai',
+  xai: 'xai',
+  deepseek: 'deepseek',
+  groq: 'groq',
+  together_ai: 'together',
+  together: 'together',
+  fireworks_ai: 'fireworks',
+  fireworks: 'fireworks',
+  perplexity: 'perplexity',
+  cohere: 'cohere',
+  'ibm.watsonx.ai': 'watsonx',
+  watsonx: 'watsonx',
+};
+
+/** API suffixes the Vercel AI SDK appends to provider names (`openai.chat`, `anthropic.messages`). */
+const API_SUFFIX =
+  /\.(chat|responses|completion|completions|embedding|embeddings|image|transcription|speech|messages|generative-ai)$/;
+
+/**
+ * The provider name prices use for `raw` as an emitter wrote it. `aliases` (user configuration,
+ * lower-case keys) come first; unknown names pass through lower-cased.
+ */
+export function normalizeProvider(raw: string, aliases?: Readonly<Record<string, string>>): string {
+  const name = raw.trim().toLowerCase();
+  const aliased = aliases?.[name];
+  if (aliased !== undefined) return aliased;
+  let candidate = name;
+  for (;;) {
+    const known = PROVIDER_NAMES[candidate];
+    if (known !== undefined) return known;
+    const stripped = API_SUFFIX.test(candidate) ? candidate.replace(API_SUFFIX, '') : undefined;
+    const dot = candidate.lastIndexOf('.');
+    const next = stripped ?? (dot > 0 ? candidate.slice(0, dot) : undefined);
+    if (next === undefined || next === candidate) return name;
+    candidate = next;
+  }
+}
+
+/**
+ * How an emitter counts input tokens for providers whose API reports them without the cache
+ * (Anthropic): per instrumentation scope name, and for some by which key the count was read
+ * from (an emitter that changed its rule also changed its key). Absent: the provider's default.
+ */
+export interface EmitterRule {
+  /** Instrumentation scope name, exactly. */
+  readonly scope: string;
+  /** Input rule for Anthropic-style providers; `byInputKey` first when it names the key read. */
+  readonly inputRule: InputTokenRule;
+  readonly byInputKey?: Readonly<Record<string, InputTokenRule>>;
+  /** The emitter writes no cached-token count for OpenAI-style providers (cost is an upper bound). */
+  readonly noCachedTokens?: boolean;
+  readonly note: string;
+}
+
+export const EMITTER_RULES: readonly EmitterRule[] = [
+  {
+    scope: '@opentelemetry/instrumentation-openai',
+    inputRule: 'input-includes-cache',
+    noCachedTokens: true,
+    note: 'OpenTelemetry JS openai instrumentation 0.19: no cached-token count',
+  },
+  {
+    scope: 'opentelemetry.instrumentation.openai_v2',
+    inputRule: 'input-includes-cache',
+    noCachedTokens: true,
+    note: 'OpenTelemetry Python openai-v2: no cached-token count',
+  },
+  {
+    scope: 'opentelemetry.instrumentation.genai.anthropic',
+    inputRule: 'input-includes-cache',
+    note: 'OpenTelemetry Python genai anthropic: input + cache_creation + cache_read',
+  },
+  {
+    scope: 'opentelemetry.instrumentation.anthropic',
+    inputRule: 'input-includes-cache',
+    note: 'OpenLLMetry Python ≥ 0.47: input_tokens = prompt + cache_read + cache_creation',
+  },
+  {
+    scope: '@traceloop/instrumentation-anthropic',
+    inputRule: 'input-includes-cache',
+    byInputKey: { 'gen_ai.usage.prompt_tokens': 'input-excludes-cache' },
+    note: 'OpenLLMetry JS: gen_ai.usage.input_tokens includes cache (2026-06); older gen_ai.usage.prompt_tokens did not',
+  },
+  {
+    scope: 'openinference.instrumentation.anthropic',
+    inputRule: 'input-includes-cache',
+    note: 'OpenInference Python: prompt = input + cache_creation + cache_read',
+  },
+  {
+    scope: '@arizeai/openinference-instrumentation-anthropic',
+    inputRule: 'input-excludes-cache',
+    note: 'OpenInference JS: prompt = usage.input_tokens (cache not included, not reported)',
+  },
+  {
+    scope: 'openlit.instrumentation.anthropic',
+    inputRule: 'input-excludes-cache',
+    note: 'OpenLIT Python: input_tokens exclusive of cache',
+  },
+  {
+    scope: '@openlit/instrumentation-anthropic',
+    inputRule: 'input-excludes-cache',
+    note: 'OpenLIT TypeScript: input_tokens = usage.input_tokens',
+  },
+  {
+    scope: 'gen_ai',
+    inputRule: 'input-includes-cache',
+    note: 'Vercel AI SDK 7 OpenTelemetry integration: input includes cache',
+  },
+  {
+    scope: 'ai',
+    inputRule: 'input-includes-cache',
+    byInputKey: { 'ai.usage.promptTokens': 'input-excludes-cache' },
+    note: 'Vercel AI SDK (scope "ai"): v6+ include cache in input; v4/v5 generateText (ai.usage.promptTokens) did not',
+  },
+];
+
+const RULES_BY_SCOPE = new Map(EMITTER_RULES.map((r) => [r.scope, r]));
+
+export function emitterRule(scope: string | undefined): EmitterRule | undefined {
+  return scope === undefined ? undefined : RULES_BY_SCOPE.get(scope);
+}
