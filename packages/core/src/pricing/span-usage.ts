@@ -3,7 +3,7 @@ import { parseScaled } from '../money.js';
 import { GpuAttr, InstanceAttr } from '../resource-usage-attributes.js';
 import type { InputTokenRule } from '../token-usage.js';
 import type { PricingModel } from './price.js';
-import { emitterRule, normalizeProvider, USAGE_KEYS } from './usage-dialects.js';
+import { emitterRule, GENAI_USAGE_KEYS, normalizeProvider, USAGE_KEYS } from './usage-dialects.js';
 
 /**
  * Attributes as OpenTelemetry JS holds them (a plain object) or as a decoded OTLP message gives
@@ -143,10 +143,11 @@ export function readSpanUsage(
   into.inputTokens = tokenCount(input);
   into.outputTokens = tokenCount(output);
   if (into.hasTokens) {
-    const cacheRead = readFirst(span, USAGE_KEYS.cacheRead);
+    const keys = inputKey === GenAiAttr.inputTokens ? GENAI_USAGE_KEYS : USAGE_KEYS;
+    const cacheRead = readFirst(span, keys.cacheRead);
     into.cacheReadTokens = tokenCount(cacheRead);
-    into.cacheWriteTokens = tokenCount(readFirst(span, USAGE_KEYS.cacheWrite));
-    into.reasoningTokens = tokenCount(readFirst(span, USAGE_KEYS.reasoning));
+    into.cacheWriteTokens = tokenCount(readFirst(span, keys.cacheWrite));
+    into.reasoningTokens = tokenCount(readFirst(span, keys.reasoning));
     const name = scope?.name;
     into.scope = name;
     const rule = emitterRule(name);

@@ -61,6 +61,31 @@ export const USAGE_KEYS = {
   ],
 } as const;
 
+/**
+ * The keys of spans whose input count is the current `gen_ai.usage.input_tokens` (most spans of
+ * most emitters): the GenAI names and the variants emitters that use it write (OpenLLMetry and
+ * OpenLIT `reasoning_tokens`, OpenLIT's older `prompt_tokens_details`, the `cache_write` rename,
+ * the AI SDK 7's opt-in reasoning detail). The reader looks no further for them.
+ */
+export const GENAI_USAGE_KEYS = {
+  cacheRead: [
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cache_read_input_tokens',
+    'gen_ai.usage.prompt_tokens_details.cached_tokens',
+  ],
+  cacheWrite: [
+    'gen_ai.usage.cache_write.input_tokens',
+    'gen_ai.usage.cache_creation.input_tokens',
+    'gen_ai.usage.cache_creation_input_tokens',
+    'gen_ai.usage.prompt_tokens_details.cache_creation_tokens',
+  ],
+  reasoning: [
+    'gen_ai.usage.reasoning.output_tokens',
+    'gen_ai.usage.reasoning_tokens',
+    'ai.usage.outputTokenDetails.reasoningTokens',
+  ],
+} as const;
+
 /** Every key the reader may read for usage, model or provider (e.g. to keep them out of extra attributes). */
 export const ALL_USAGE_KEYS: readonly string[] = Object.values(USAGE_KEYS).flat();
 
