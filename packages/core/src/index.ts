@@ -80,7 +80,15 @@ export {
   tokenCount,
 } from './pricing/span-usage.js';
 export type { AttributeBag, EmitterScope, UsageReaderOptions } from './pricing/span-usage.js';
-export { ALL_USAGE_KEYS, EMITTER_RULES, emitterRule, normalizeProvider, USAGE_KEYS } from './pricing/usage-dialects.js';
+export {
+  ALL_USAGE_KEYS,
+  EMITTED_COST_CURRENCY_KEY,
+  EMITTED_COST_KEYS,
+  EMITTER_RULES,
+  emitterRule,
+  normalizeProvider,
+  USAGE_KEYS,
+} from './pricing/usage-dialects.js';
 export type { EmitterRule } from './pricing/usage-dialects.js';
 export { SpanCost, SpanPricer } from './pricing/span-pricer.js';
 export { SNAPSHOT_DOCUMENT_FORMAT, snapshotDocument, viewFromDocument } from './pricing/snapshot-document.js';

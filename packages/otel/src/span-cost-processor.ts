@@ -12,6 +12,8 @@ import {
   bundledPricingView,
   DimensionAttr,
   divideRoundHalfEven,
+  EMITTED_COST_CURRENCY_KEY,
+  EMITTED_COST_KEYS,
   formatPico,
   picoToFloat,
   readSpanUsage,
@@ -73,6 +75,12 @@ export interface CostSpanProcessorOptions {
   readonly emitterInputRules?: Readonly<Record<string, InputTokenRule>> | undefined;
   /** Provider names as your instrumentations write them (lower-case) → the names prices use. */
   readonly providerAliases?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Also write the proposed GenAI cost attributes `gen_ai.usage.cost.amount` (a double) and
+   * `gen_ai.usage.cost.currency` on priced model-call spans that have none (semantic-conventions-genai
+   * #443). Off by default; `cost.total` stays the exact figure.
+   */
+  readonly writeGenAiCost?: boolean | undefined;
   /** Keys team / tenant / feature are read from (span, ancestors, resource, baggage). */
   readonly dimensions?: DimensionKeys | undefined;
   /**
@@ -144,6 +152,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly pricer: SpanPricer;
   private readonly usage = new SpanUsage();
   private readonly readerOptions: UsageReaderOptions;
+  private readonly writeGenAiCost: boolean;
   private readonly cost = new SpanCost();
   private readonly full: boolean;
   private readonly dimensions: readonly ResolvedDimension[];
@@ -219,6 +228,7 @@ export class CostSpanProcessor implements SpanProcessor {
       }
     }
     this.readerOptions = { emitterInputRules: options.emitterInputRules, providerAliases: options.providerAliases };
+    this.writeGenAiCost = options.writeGenAiCost === true;
     this.pricer = new SpanPricer({
       inputTokenRules: options.inputTokenRules,
       selfHostedProviders: options.selfHostedProviders,
@@ -365,6 +375,10 @@ export class CostSpanProcessor implements SpanProcessor {
     }
     if (reason !== undefined) stamp.reason = reason;
     writeCostAttributes(span, stamp);
+    if (this.writeGenAiCost && cost.priced && usage.hasTokens && own[GENAI_COST_AMOUNT] === undefined) {
+      span.setAttribute(GENAI_COST_AMOUNT, picoToFloat(cost.total));
+      span.setAttribute(EMITTED_COST_CURRENCY_KEY, cost.currency ?? 'USD');
+    }
     // Counted once the attributes are on the span (a write that throws is counted as an error).
     if (stamp.total !== undefined) this.priced += 1;
     if (reason !== undefined) {
@@ -492,3 +506,6 @@ function component(amount: Pico): string | undefined {
 }
 
 const ATTOSECONDS_PER_NANOSECOND = 1_000_000_000n;
+
+/** The proposed GenAI cost attribute (EMITTED_COST_KEYS[0]). */
+const GENAI_COST_AMOUNT = EMITTED_COST_KEYS[0];

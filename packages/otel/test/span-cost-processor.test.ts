@@ -343,6 +343,24 @@ describe('CostSpanProcessor: instrumentation dialects', () => {
     assert.equal(python?.attributes['cost.total'], '0.008535');
   });
 
+  it('writes the proposed gen_ai.usage.cost.* only when asked, and never over another tool’s', async () => {
+    const call = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 0,
+    };
+    const off = await setup().run(call);
+    assert.equal(off.attributes['gen_ai.usage.cost.amount'], undefined);
+    const { run } = setup({ writeGenAiCost: true });
+    const on = await run(call);
+    assert.equal(on.attributes['gen_ai.usage.cost.amount'], 0.00015);
+    assert.equal(on.attributes['gen_ai.usage.cost.currency'], 'USD');
+    const theirs = await run({ ...call, 'gen_ai.usage.cost.amount': 1 });
+    assert.equal(theirs.attributes['gen_ai.usage.cost.amount'], 1);
+    assert.equal(theirs.attributes['cost.total'], '0.00015');
+  });
+
   it('takes configured provider aliases and emitter rules, and refuses bad ones', async () => {
     const { run } = setup({
       providerAliases: { 'my-gateway': 'openai' },

@@ -36,6 +36,7 @@ export {
 } from './otlp/span-rows.js';
 export type {
   AuditDifference,
+  EmittedCostComparison,
   KafkaOrigin,
   RejectedSpan,
   RejectReason,

@@ -183,6 +183,31 @@ describe('span rows: pricing, validation, sanitising', () => {
     assert.equal(row.usageComplete, true);
   });
 
+  it('compares a cost another tool wrote with its own, and never adds it', () => {
+    const call = anthropicUsage(25, 18_000, 0, 1_337);
+    const ours = Number(call.picos) / 1e12;
+    const result = spanCostRows(
+      exportRequest({ 'service.name': 's' }, [
+        span({ name: 'same', attributes: { ...call.attributes, 'gen_ai.usage.cost': ours }, startUnixNano: NOW_NS }),
+        span({ name: 'other', attributes: { ...call.attributes, 'llm.cost.total': ours * 2 }, startUnixNano: NOW_NS }),
+      ]),
+      origin,
+      NOW_MS,
+      { prices },
+    );
+    assert.deepEqual(
+      result.rows.map((r) => r.costTotal.subunits),
+      [call.picos, call.picos],
+    );
+    assert.deepEqual(
+      result.emittedCosts.map((c) => [c.key, c.agrees]),
+      [
+        ['gen_ai.usage.cost', true],
+        ['llm.cost.total', false],
+      ],
+    );
+  });
+
   it('audits stamped costs against a recomputation', () => {
     const usage = openAiUsage(1000, 0, 1000);
     const stamped = { ...usage.attributes, 'cost.total': '1.0', 'cost.currency': 'USD' };

@@ -3,7 +3,14 @@ import { parseScaled } from '../money.js';
 import { GpuAttr, InstanceAttr } from '../resource-usage-attributes.js';
 import type { InputTokenRule } from '../token-usage.js';
 import type { PricingModel } from './price.js';
-import { emitterRule, GENAI_USAGE_KEYS, normalizeProvider, USAGE_KEYS } from './usage-dialects.js';
+import {
+  EMITTED_COST_CURRENCY_KEY,
+  EMITTED_COST_KEYS,
+  emitterRule,
+  GENAI_USAGE_KEYS,
+  normalizeProvider,
+  USAGE_KEYS,
+} from './usage-dialects.js';
 
 /**
  * Attributes as OpenTelemetry JS holds them (a plain object) or as a decoded OTLP message gives
@@ -80,6 +87,11 @@ export class SpanUsage {
   emitterInputRule: InputTokenRule | undefined = undefined;
   /** The emitter is known to write no cached-token count (the cost is then an upper bound). */
   cacheUnreported = false;
+  /**
+   * A cost another tool put on the span (EMITTED_COST_KEYS), as it wrote it: for comparison
+   * only, never added to costtrace's cost. Read on spans with token usage.
+   */
+  emittedCost: { readonly amount: number; readonly currency: string; readonly key: string } | undefined = undefined;
   /** The span reports input or output tokens. */
   hasTokens = false;
   /** As reported: input per the provider's input rule, output including reasoning. INVALID_COUNT when unusable. */
@@ -157,7 +169,14 @@ export function readSpanUsage(
         ? undefined
         : ((inputKey === undefined ? undefined : rule.byInputKey?.[inputKey]) ?? rule.inputRule);
     into.cacheUnreported = rule?.noCachedTokens === true && cacheRead === undefined;
+    const emitted = readFirst(span, EMITTED_COST_KEYS);
+    const amount = typeof emitted === 'string' ? Number(emitted) : emitted;
+    into.emittedCost =
+      typeof amount === 'number' && Number.isFinite(amount) && amount >= 0 && foundKey !== undefined
+        ? { amount, currency: text(read(span, EMITTED_COST_CURRENCY_KEY)) ?? 'USD', key: foundKey }
+        : undefined;
   } else {
+    into.emittedCost = undefined;
     into.cacheReadTokens = 0;
     into.cacheWriteTokens = 0;
     into.reasoningTokens = 0;

@@ -86,6 +86,15 @@ export const GENAI_USAGE_KEYS = {
   ],
 } as const;
 
+/**
+ * Costs other tools put on spans (USD unless a currency key says otherwise): OpenLIT's
+ * `gen_ai.usage.cost`, OpenInference's `llm.cost.total`, and the proposed GenAI
+ * `gen_ai.usage.cost.amount` with `gen_ai.usage.cost.currency` (semantic-conventions-genai #443).
+ * Read for comparison only: costtrace never adds them to its own cost.
+ */
+export const EMITTED_COST_KEYS = ['gen_ai.usage.cost.amount', 'gen_ai.usage.cost', 'llm.cost.total'] as const;
+export const EMITTED_COST_CURRENCY_KEY = 'gen_ai.usage.cost.currency';
+
 /** Every key the reader may read for usage, model or provider (e.g. to keep them out of extra attributes). */
 export const ALL_USAGE_KEYS: readonly string[] = Object.values(USAGE_KEYS).flat();
 

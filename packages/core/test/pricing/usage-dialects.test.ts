@@ -222,6 +222,24 @@ describe('usage dialects: other keys and provider names', () => {
     assert.equal(normalizeProvider('My-Proxy', { 'my-proxy': 'openai' }), 'openai');
   });
 
+  it('reads costs other tools wrote for comparison, never adding them', () => {
+    const span = {
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 7,
+    };
+    for (const [extra, key, currency] of [
+      [{ 'gen_ai.usage.cost': 0.25 }, 'gen_ai.usage.cost', 'USD'],
+      [{ 'llm.cost.total': '0.25' }, 'llm.cost.total', 'USD'],
+      [{ 'gen_ai.usage.cost.amount': 0.25, 'gen_ai.usage.cost.currency': 'EUR' }, 'gen_ai.usage.cost.amount', 'EUR'],
+    ] as const) {
+      const { cost, usage } = priced({ name: 'openlit.instrumentation.anthropic' }, { ...span, ...extra });
+      assert.deepEqual(usage.emittedCost, { amount: 0.25, currency, key });
+      assert.equal(formatPico(cost.total), '0.000135', 'costtrace prices the usage; the emitted cost is not added');
+    }
+  });
+
   it('gives a model without usable usage a reason', () => {
     assert.equal(priced(undefined, { 'llm.model_name': 'gpt-4o', 'llm.provider': 'openai' }).cost.reason, 'no_usage');
   });

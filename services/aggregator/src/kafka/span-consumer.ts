@@ -461,6 +461,15 @@ export class SpanConsumer {
     metrics.spansConsumed.inc(spans);
     for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
     if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
+    for (const compared of result.emittedCosts) {
+      metrics.emittedCosts.inc({ key: compared.key, outcome: compared.agrees ? 'agrees' : 'differs' });
+      if (!compared.agrees) {
+        logger.debug(
+          { topic, partition, offset: message.offset, ...compared },
+          'another tool’s cost on the span differs',
+        );
+      }
+    }
     if (result.unpriced > 0) metrics.spansUnpriced.inc(result.unpriced);
     for (const diff of result.auditDifferences) {
       metrics.auditDifferences.inc();

@@ -32,6 +32,7 @@ export class AggregatorMetrics {
   readonly spansPricedHere: Counter;
   readonly spansUnpriced: Counter;
   readonly pricingRetroactiveChanges: Counter;
+  readonly emittedCosts: Counter<'key' | 'outcome'>;
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
@@ -102,6 +103,12 @@ export class AggregatorMetrics {
     this.spansUnpriced = new Counter({
       name: 'costtrace_consumer_spans_unpriced_total',
       help: 'Spans with model usage that could not be priced (stored with cost 0 and a reason)',
+      registers,
+    });
+    this.emittedCosts = new Counter({
+      name: 'costtrace_consumer_emitted_costs_total',
+      help: 'Spans that carried a cost written by another tool (gen_ai.usage.cost, llm.cost.total, gen_ai.usage.cost.amount), by whether it agrees with costtrace’s within 0.5 % (compared only, never added)',
+      labelNames: ['key', 'outcome'],
       registers,
     });
     this.pricingRetroactiveChanges = new Counter({

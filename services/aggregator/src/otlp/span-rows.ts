@@ -112,6 +112,17 @@ export interface AuditDifference {
   readonly pricingVersion: string;
 }
 
+/** A cost another tool put on a span, compared with costtrace's (see SpanUsage.emittedCost). */
+export interface EmittedCostComparison {
+  readonly key: string;
+  /** Within 0.5 % (the tools write floats and price lists of their own). */
+  readonly agrees: boolean;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly emitted: number;
+  readonly costtrace: string;
+}
+
 export interface SpanRowsResult {
   readonly rows: SpanCostRow[];
   readonly rejected: RejectedSpan[];
@@ -121,6 +132,8 @@ export interface SpanRowsResult {
   /** Rows with usage that could not be priced (in full or in part). */
   readonly unpriced: number;
   readonly auditDifferences: AuditDifference[];
+  /** Spans that carried another tool's cost, compared with costtrace's (never added to it). */
+  readonly emittedCosts: EmittedCostComparison[];
 }
 
 const ZERO = Money.zero('USD');
@@ -253,6 +266,7 @@ export function spanCostRows(
     pricedHere: 0,
     unpriced: 0,
     auditDifferences: [],
+    emittedCosts: [],
   };
   // Usage is read (and its counts checked) whether or not the spans are priced, so ingest
   // accepts and rejects exactly as the consumer does.
@@ -506,6 +520,22 @@ function spanRow(
         priceIds: [],
         unpricedReason: reason,
       };
+    }
+  }
+
+  // Another tool's cost on the span: compared, never added.
+  const emitted = usage.emittedCost;
+  if (emitted !== undefined && pricing !== undefined && costs.costTotal.subunits > 0n) {
+    if (emitted.currency === costs.currency) {
+      const ours = costs.costTotal.toNumber();
+      result.emittedCosts.push({
+        key: emitted.key,
+        agrees: Math.abs(emitted.amount - ours) <= Math.max(ours * 0.005, 1e-9),
+        traceId: hex(span.traceId),
+        spanId: hex(span.spanId),
+        emitted: emitted.amount,
+        costtrace: costs.costTotal.toDecimalString(),
+      });
     }
   }
 
