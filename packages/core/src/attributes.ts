@@ -29,6 +29,11 @@ export const CostAttr = {
   pricingStale: 'cost.pricing.stale',
   /** Set instead of a cost when the span could not be priced; see UnpricedReason. */
   unpricedReason: 'cost.unpriced_reason',
+  /**
+   * True when the cost is an upper bound: the emitter reports no cached-token count for a
+   * provider that caches prompts, so cached input was billed at the uncached price.
+   */
+  upperBound: 'cost.upper_bound',
 } as const;
 
 /** OpenTelemetry GenAI semantic conventions (gen_ai.*). */

@@ -10,6 +10,7 @@ import type {
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   bundledPricingView,
+  CostAttr,
   DimensionAttr,
   divideRoundHalfEven,
   EMITTED_COST_CURRENCY_KEY,
@@ -375,6 +376,7 @@ export class CostSpanProcessor implements SpanProcessor {
     }
     if (reason !== undefined) stamp.reason = reason;
     writeCostAttributes(span, stamp);
+    if (cost.upperBound && cost.priced) span.setAttribute(CostAttr.upperBound, true);
     if (this.writeGenAiCost && cost.priced && usage.hasTokens && own[GENAI_COST_AMOUNT] === undefined) {
       span.setAttribute(GENAI_COST_AMOUNT, picoToFloat(cost.total));
       span.setAttribute(EMITTED_COST_CURRENCY_KEY, cost.currency ?? 'USD');

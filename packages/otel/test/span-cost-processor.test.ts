@@ -361,6 +361,25 @@ describe('CostSpanProcessor: instrumentation dialects', () => {
     assert.equal(theirs.attributes['cost.total'], '0.00015');
   });
 
+  it('says when a cost is an upper bound (an emitter that reports no cached tokens)', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new CostSpanProcessor({ env: {} }), new SimpleSpanProcessor(exporter)],
+    });
+    const call = {
+      'gen_ai.system': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 10,
+    };
+    provider.getTracer('@opentelemetry/instrumentation-openai', '0.19.0').startSpan('otel').setAttributes(call).end();
+    provider.getTracer('@traceloop/instrumentation-openai').startSpan('traceloop').setAttributes(call).end();
+    await provider.forceFlush();
+    const [otel, traceloop] = exporter.getFinishedSpans();
+    assert.equal(otel?.attributes['cost.upper_bound'], true);
+    assert.equal(traceloop?.attributes['cost.upper_bound'], undefined);
+  });
+
   it('takes configured provider aliases and emitter rules, and refuses bad ones', async () => {
     const { run } = setup({
       providerAliases: { 'my-gateway': 'openai' },

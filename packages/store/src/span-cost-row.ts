@@ -51,6 +51,8 @@ export interface SpanCostRow {
   readonly instanceSeconds?: string | undefined;
   /** The row records every usage field above (rows stored before migration 8 do not). */
   readonly usageComplete?: boolean | undefined;
+  /** The cost is an upper bound (`cost.upper_bound`: the emitter reports no cached tokens). */
+  readonly costUpperBound?: boolean | undefined;
   readonly costInput: Money;
   readonly costOutput: Money;
   readonly costCacheRead: Money;

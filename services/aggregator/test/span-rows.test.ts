@@ -183,6 +183,53 @@ describe('span rows: pricing, validation, sanitising', () => {
     assert.equal(row.usageComplete, true);
   });
 
+  it('marks costs that are upper bounds, priced here or stamped', () => {
+    // What OpenTelemetry's openai instrumentation writes: no cached-token count at all.
+    const call = {
+      'gen_ai.system': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 10,
+    };
+    const request: ExportTraceServiceRequest = {
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [{ key: 'service.name', value: { stringValue: 's' } }],
+            droppedAttributesCount: 0,
+            entityRefs: [],
+          },
+          schemaUrl: '',
+          scopeSpans: [
+            {
+              scope: {
+                name: '@opentelemetry/instrumentation-openai',
+                version: '0.19.0',
+                attributes: [],
+                droppedAttributesCount: 0,
+              },
+              schemaUrl: '',
+              spans: [
+                span({ name: 'unstamped', attributes: call, startUnixNano: NOW_NS }),
+                span({
+                  name: 'stamped',
+                  attributes: { ...call, 'cost.total': '0.1', 'cost.upper_bound': true },
+                  startUnixNano: NOW_NS,
+                }),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const result = spanCostRows(request, origin, NOW_MS, { prices });
+    assert.deepEqual(
+      result.rows.map((r) => r.costUpperBound),
+      [true, true],
+    );
+    assert.equal(result.upperBound, 2);
+  });
+
   it('compares a cost another tool wrote with its own, and never adds it', () => {
     const call = anthropicUsage(25, 18_000, 0, 1_337);
     const ours = Number(call.picos) / 1e12;

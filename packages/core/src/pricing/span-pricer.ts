@@ -26,6 +26,11 @@ export class SpanCost {
   ids: readonly string[] | undefined = undefined;
   /** The first component that could not be priced (the others still are). */
   reason: UnpricedReason | undefined = undefined;
+  /**
+   * The token cost is an upper bound: the emitter writes no cached-token count (see
+   * EMITTER_RULES), so cached input, if any, was billed at the uncached price.
+   */
+  upperBound = false;
   input: Pico = 0;
   output: Pico = 0;
   cacheRead: Pico = 0;
@@ -41,6 +46,7 @@ export class SpanCost {
     this.currency = undefined;
     this.ids = undefined;
     this.reason = undefined;
+    this.upperBound = false;
     this.input = 0;
     this.output = 0;
     this.cacheRead = 0;
@@ -214,6 +220,7 @@ export class SpanPricer {
     const rule = this.inputRule(provider, usage);
     const uncached = rule === 'input-includes-cache' ? input - cacheRead - cacheWrite : input;
     if (uncached < 0 || reasoning > output) return 'invalid_usage';
+    out.upperBound = usage.cacheUnreported && input > 0;
     if (lookup.kind === 'quote') return quoteTokens(out, view, at, provider, model, rule, usage);
     const compiled = lookup.price;
     const plainOutput = compiled.reasoningSeparate ? output - reasoning : output;

@@ -180,7 +180,19 @@ describe('usage dialects: other keys and provider names', () => {
       },
     );
     assert.equal(usage.cacheUnreported, true);
+    assert.equal(cost.upperBound, true);
     assert.equal(formatPico(cost.total), '0.006');
+    const counted = priced(
+      { name: '@opentelemetry/instrumentation-openai' },
+      {
+        'gen_ai.system': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.cache_read.input_tokens': 1000,
+        'gen_ai.usage.output_tokens': 300,
+      },
+    );
+    assert.equal(counted.cost.upperBound, false, 'a cached count, when there is one, makes it exact');
   });
 
   it('reads reasoning in its names', () => {

@@ -340,7 +340,8 @@ export const MIGRATIONS: readonly Migration[] = [
     addColumns: {
       table: 'span_costs',
       // What the pricer read beyond the usage columns (see SpanCostRow.gpuProvider…), so a
-      // re-pricing run prices GPU and instance time as the consumer did.
+      // re-pricing run prices GPU and instance time as the consumer did; and whether the cost is
+      // an upper bound (SpanCostRow.costUpperBound).
       columns: [
         ['gpu_provider', "String DEFAULT ''"],
         ['gpu_pricing_model', "String DEFAULT ''"],
@@ -349,6 +350,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ['instance_pricing_model', "String DEFAULT ''"],
         ['instance_seconds', 'Decimal(38, 12) DEFAULT 0'],
         ['usage_complete', 'UInt8 DEFAULT 0'],
+        ['cost_upper_bound', 'UInt8 DEFAULT 0'],
       ],
     },
     statements: [],

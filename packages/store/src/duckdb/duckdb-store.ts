@@ -106,6 +106,7 @@ function spanValues(batchId: bigint, r: SpanCostRow): string {
     duckString(r.instancePricingModel ?? ''),
     duckDecimal(r.instanceSeconds ?? '0'),
     r.usageComplete === true ? '1' : '0',
+    r.costUpperBound === true ? '1' : '0',
   ].join(', ')})`;
 }
 
@@ -116,7 +117,8 @@ const SPAN_COLUMNS =
   'gpu_seconds, instance_type, cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_gpu, ' +
   'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
   'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized, ' +
-  'gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, instance_pricing_model, instance_seconds, usage_complete';
+  'gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, instance_pricing_model, instance_seconds, usage_complete, ' +
+  'cost_upper_bound';
 
 function correctionValues(r: CostCorrectionRow): string {
   const delta = r.correctedTotal.subtract(r.previousTotal);

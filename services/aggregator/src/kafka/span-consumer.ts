@@ -461,6 +461,7 @@ export class SpanConsumer {
     metrics.spansConsumed.inc(spans);
     for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
     if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
+    if (result.upperBound > 0) metrics.upperBoundSpans.inc(result.upperBound);
     for (const compared of result.emittedCosts) {
       metrics.emittedCosts.inc({ key: compared.key, outcome: compared.agrees ? 'agrees' : 'differs' });
       if (!compared.agrees) {

@@ -33,6 +33,7 @@ export class AggregatorMetrics {
   readonly spansUnpriced: Counter;
   readonly pricingRetroactiveChanges: Counter;
   readonly emittedCosts: Counter<'key' | 'outcome'>;
+  readonly upperBoundSpans: Counter;
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
@@ -103,6 +104,11 @@ export class AggregatorMetrics {
     this.spansUnpriced = new Counter({
       name: 'costtrace_consumer_spans_unpriced_total',
       help: 'Spans with model usage that could not be priced (stored with cost 0 and a reason)',
+      registers,
+    });
+    this.upperBoundSpans = new Counter({
+      name: 'costtrace_consumer_upper_bound_spans_total',
+      help: 'Spans whose cost is an upper bound (cost.upper_bound: the instrumentation reports no cached-token count, so cached input was billed as uncached)',
       registers,
     });
     this.emittedCosts = new Counter({

@@ -131,6 +131,8 @@ export interface SpanRowsResult {
   readonly pricedHere: number;
   /** Rows with usage that could not be priced (in full or in part). */
   readonly unpriced: number;
+  /** Rows whose cost is an upper bound (cached input not reported by the emitter). */
+  readonly upperBound: number;
   readonly auditDifferences: AuditDifference[];
   /** Spans that carried another tool's cost, compared with costtrace's (never added to it). */
   readonly emittedCosts: EmittedCostComparison[];
@@ -265,6 +267,7 @@ export function spanCostRows(
     sanitized: new Map(),
     pricedHere: 0,
     unpriced: 0,
+    upperBound: 0,
     auditDifferences: [],
     emittedCosts: [],
   };
@@ -416,6 +419,8 @@ function spanRow(
     note('missing_service_name');
   }
 
+  // The cost is an upper bound: as the SDK stamped it, or as the pricer here says.
+  let upperBound = false;
   let costs: Pick<
     SpanCostRow,
     | 'costInput'
@@ -453,6 +458,7 @@ function spanRow(
       throw new Rejection('invalid_cost', `${CostAttr.currency} is not an ISO 4217 code`);
     for (const key of COST_KEYS) if (get(key) !== undefined) stampedMoney(key, get(key), currency);
     const ids = get(CostAttr.pricingPriceIds);
+    upperBound = get(CostAttr.upperBound) === true;
     costs = {
       costInput: stampedMoney(CostAttr.inputTokens, get(CostAttr.inputTokens), currency),
       costOutput: stampedMoney(CostAttr.outputTokens, get(CostAttr.outputTokens), currency),
@@ -485,6 +491,7 @@ function spanRow(
     if (cost !== undefined && cost.applicable && pricing !== undefined) {
       if (cost.priced) result.pricedHere++;
       if (cost.reason !== undefined) result.unpriced++;
+      upperBound = cost.priced && cost.upperBound;
       const currency = cost.currency ?? 'USD';
       costs = {
         costInput: money(cost.input, currency),
@@ -523,6 +530,7 @@ function spanRow(
     }
   }
 
+  if (upperBound && pricing !== undefined) result.upperBound++;
   // Another tool's cost on the span: compared, never added.
   const emitted = usage.emittedCost;
   if (emitted !== undefined && pricing !== undefined && costs.costTotal.subunits > 0n) {
@@ -615,6 +623,7 @@ function spanRow(
           instancePricingModel: usage.instancePricingModel ?? '',
           instanceSeconds: usage.instanceNanos === undefined ? '0' : formatScaled(usage.instanceNanos, 9),
           usageComplete: true,
+          costUpperBound: upperBound,
         }),
     ...costs,
     kafkaTopic: origin.topic,
