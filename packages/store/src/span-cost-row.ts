@@ -53,6 +53,8 @@ export interface SpanCostRow {
   readonly usageComplete?: boolean | undefined;
   /** The cost is an upper bound (`cost.upper_bound`: the emitter reports no cached tokens). */
   readonly costUpperBound?: boolean | undefined;
+  /** The instrumentation scope that emitted the span (name, and `@version` when it has one). */
+  readonly emitter?: string | undefined;
   readonly costInput: Money;
   readonly costOutput: Money;
   readonly costCacheRead: Money;

@@ -228,6 +228,11 @@ describe('span rows: pricing, validation, sanitising', () => {
       [true, true],
     );
     assert.equal(result.upperBound, 2);
+    assert.deepEqual(
+      result.rows.map((r) => r.emitter),
+      ['@opentelemetry/instrumentation-openai@0.19.0', '@opentelemetry/instrumentation-openai@0.19.0'],
+      'the emitting instrumentation is recorded',
+    );
   });
 
   it('compares a cost another tool wrote with its own, and never adds it', () => {

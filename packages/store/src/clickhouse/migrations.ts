@@ -341,7 +341,7 @@ export const MIGRATIONS: readonly Migration[] = [
       table: 'span_costs',
       // What the pricer read beyond the usage columns (see SpanCostRow.gpuProvider…), so a
       // re-pricing run prices GPU and instance time as the consumer did; and whether the cost is
-      // an upper bound (SpanCostRow.costUpperBound).
+      // an upper bound (SpanCostRow.costUpperBound), and which instrumentation emitted the span.
       columns: [
         ['gpu_provider', "String DEFAULT ''"],
         ['gpu_pricing_model', "String DEFAULT ''"],
@@ -351,6 +351,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ['instance_seconds', 'Decimal(38, 12) DEFAULT 0'],
         ['usage_complete', 'UInt8 DEFAULT 0'],
         ['cost_upper_bound', 'UInt8 DEFAULT 0'],
+        ['emitter', "String DEFAULT ''"],
       ],
     },
     statements: [],

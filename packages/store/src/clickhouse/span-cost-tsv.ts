@@ -63,6 +63,7 @@ export const SPAN_COST_COLUMNS = [
   'instance_seconds',
   'usage_complete',
   'cost_upper_bound',
+  'emitter',
 ] as const;
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -92,7 +93,8 @@ export function spanCostTsv(r: SpanCostRow): string {
     `${tsvStringArray(r.rollupOverflow)}\t${tsvStringArray(r.sanitized)}\t` +
     `${tsvString(r.gpuProvider ?? '')}\t${tsvString(r.gpuPricingModel ?? '')}\t${tsvString(r.cloudProvider ?? '')}\t` +
     `${tsvString(r.cloudRegion ?? '')}\t${tsvString(r.instancePricingModel ?? '')}\t${r.instanceSeconds ?? '0'}\t` +
-    `${r.usageComplete === true ? 1 : 0}\t${r.costUpperBound === true ? 1 : 0}\n`
+    `${r.usageComplete === true ? 1 : 0}\t${r.costUpperBound === true ? 1 : 0}\t` +
+    `${tsvString(r.emitter ?? '')}\n`
   );
 }
 

@@ -151,6 +151,7 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
       `ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS instance_seconds ${MONEY} DEFAULT 0`,
       'ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS usage_complete UTINYINT DEFAULT 0',
       'ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS cost_upper_bound UTINYINT DEFAULT 0',
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS emitter VARCHAR DEFAULT ''",
     ],
   },
 ];

@@ -107,6 +107,7 @@ function spanValues(batchId: bigint, r: SpanCostRow): string {
     duckDecimal(r.instanceSeconds ?? '0'),
     r.usageComplete === true ? '1' : '0',
     r.costUpperBound === true ? '1' : '0',
+    duckString(r.emitter ?? ''),
   ].join(', ')})`;
 }
 
@@ -118,7 +119,7 @@ const SPAN_COLUMNS =
   'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
   'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized, ' +
   'gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, instance_pricing_model, instance_seconds, usage_complete, ' +
-  'cost_upper_bound';
+  'cost_upper_bound, emitter';
 
 function correctionValues(r: CostCorrectionRow): string {
   const delta = r.correctedTotal.subtract(r.previousTotal);

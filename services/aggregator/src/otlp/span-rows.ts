@@ -624,6 +624,13 @@ function spanRow(
           instanceSeconds: usage.instanceNanos === undefined ? '0' : formatScaled(usage.instanceNanos, 9),
           usageComplete: true,
           costUpperBound: upperBound,
+          emitter: cut(
+            scope === undefined || scope.name === ''
+              ? ''
+              : scope.version
+                ? `${scope.name}@${scope.version}`
+                : scope.name,
+          ),
         }),
     ...costs,
     kafkaTopic: origin.topic,
