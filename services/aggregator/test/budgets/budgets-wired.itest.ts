@@ -121,11 +121,20 @@ budgets:
     const first = receiver.received.find((w) => (JSON.parse(w.body) as { type: string }).type === 'throttle.engaged')!;
     assert.ok(await independentVerify(first.headers, first.body, secret), 'signature verified independently');
 
-    const res = await fetch(`${api}/v1/throttles`);
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as {
-      throttles: { budgetId: string; scope: Record<string, string>; action: string }[];
-    };
+    // The throttle set follows the compacted throttles topic: it may show the engagement a moment
+    // after the webhook went out.
+    type ThrottleSet = { throttles: { budgetId: string; scope: Record<string, string>; action: string }[] };
+    let body: ThrottleSet = { throttles: [] };
+    await until(
+      'the throttle on /v1/throttles',
+      async () => {
+        const res = await fetch(`${api}/v1/throttles`);
+        assert.equal(res.status, 200);
+        body = (await res.json()) as ThrottleSet;
+        return body.throttles.some((t) => t.budgetId === 'tenant-hour');
+      },
+      10_000,
+    );
     const throttle = body.throttles.find((t) => t.budgetId === 'tenant-hour');
     assert.ok(throttle, JSON.stringify(body));
     assert.equal(throttle.scope.tenant, 'acme');
