@@ -78,6 +78,7 @@ export {
   secondsToNanos,
   SpanUsage,
   tokenCount,
+  unixNanoToMillis,
 } from './pricing/span-usage.js';
 export type { AttributeBag, EmitterScope, UsageReaderOptions } from './pricing/span-usage.js';
 export {

@@ -265,3 +265,11 @@ export function pricingModelOf(value: unknown): PricingModel | undefined {
     ? value
     : undefined;
 }
+
+/**
+ * Epoch milliseconds of a span time in nanoseconds, computed as the SDK computes it from its
+ * [seconds, nanoseconds] time, so every pricer of a span picks the same prices for it.
+ */
+export function unixNanoToMillis(unixNano: bigint): number {
+  return Number(unixNano / NANOS_PER_SECOND) * 1000 + Number(unixNano % NANOS_PER_SECOND) / 1e6;
+}

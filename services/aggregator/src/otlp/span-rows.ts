@@ -11,6 +11,7 @@ import {
   SpanCost,
   SpanPricer,
   SpanUsage,
+  unixNanoToMillis,
 } from '@costtrace/core';
 import type { EmitterScope, Pico, PriceSource, PricingView, UsageReaderOptions } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
@@ -335,11 +336,6 @@ interface Pricing {
 
 const DEFAULT_PRICER = new SpanPricer();
 
-/** Epoch milliseconds of a span start, computed as the SDK computes it from its [s, ns] time. */
-function startMillis(unixNano: bigint): number {
-  return Number(unixNano / NANOS) * 1000 + Number(unixNano % NANOS) / 1e6;
-}
-
 /** A component as Money; zero in USD (most components of most spans) is one shared object. */
 function money(pico: Pico | undefined, currency: string): Money {
   if (pico === undefined || pico === 0 || pico === 0n) return currency === 'USD' ? ZERO : Money.zero(currency);
@@ -576,8 +572,8 @@ function spanRow(
     route: dim(DimensionAttr.httpRoute),
     commit: dim(DimensionAttr.vcsRevision),
     // As the usage reader reads them (any dialect; the provider normalised), else as written.
-    model: cut(usage?.model ?? '') || dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
-    provider: cut(usage?.provider ?? '') || dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
+    model: cut(usage.model ?? '') || dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
+    provider: cut(usage.provider ?? '') || dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
     team: dim(DimensionAttr.team),
     tenant: dim(DimensionAttr.tenant),
   };
@@ -602,15 +598,15 @@ function spanRow(
     ...dimensions,
     feature: dim(DimensionAttr.feature),
     // The counts the pricer used, read in any dialect (the standard keys were validated above).
-    inputTokens: usageCount(usage?.inputTokens, inputTokens),
-    outputTokens: usageCount(usage?.outputTokens, outputTokens),
-    cacheReadTokens: usageCount(usage?.cacheReadTokens, cacheReadTokens),
-    cacheWriteTokens: usageCount(usage?.cacheWriteTokens, cacheWriteTokens),
-    reasoningTokens: usageCount(usage?.reasoningTokens, reasoningTokens),
+    inputTokens: usageCount(usage.inputTokens, inputTokens),
+    outputTokens: usageCount(usage.outputTokens, outputTokens),
+    cacheReadTokens: usageCount(usage.cacheReadTokens, cacheReadTokens),
+    cacheWriteTokens: usageCount(usage.cacheWriteTokens, cacheWriteTokens),
+    reasoningTokens: usageCount(usage.reasoningTokens, reasoningTokens),
     gpuType: dim(GpuAttr.type),
     gpuCount: gpu.count,
     // The GPU-seconds priced (to the nanosecond) when the pricer could read them.
-    gpuSeconds: usage?.gpuNanos === undefined ? gpu.seconds : formatScaled(usage.gpuNanos, 9),
+    gpuSeconds: usage.gpuNanos === undefined ? gpu.seconds : formatScaled(usage.gpuNanos, 9),
     // The resource's semconv host.type, as the SDK reads it.
     instanceType: dim(InstanceAttr.type),
     ...(pricing === undefined
@@ -648,13 +644,13 @@ function spanRow(
 export const AGGREGATOR_SOURCE_PREFIX = 'aggregator:';
 
 /** A count of the usage reader when it is one (INVALID_COUNT is not), else the validated one. */
-function usageCount(read: number | undefined, validated: bigint): bigint {
-  return read === undefined || read < 0 ? validated : BigInt(read);
+function usageCount(read: number, validated: bigint): bigint {
+  return read < 0 ? validated : BigInt(read);
 }
 
 /** Prices the span whose usage `pricing.usage` holds, at its start time, with core's pricer. */
 function priceSpan(pricing: Pricing, start: bigint): SpanCost {
-  return pricing.pricer.price(pricing.view, pricing.usage, startMillis(start), pricing.cost);
+  return pricing.pricer.price(pricing.view, pricing.usage, unixNanoToMillis(start), pricing.cost);
 }
 
 /** The spans of `request` named by `picks`, with their resource and scope, as a new request. */

@@ -8,6 +8,7 @@ import {
   SpanCost,
   SpanPricer,
   SpanUsage,
+  unixNanoToMillis,
 } from '@costtrace/core';
 import type { PricingView } from '@costtrace/core';
 import type { CostCorrectionRow, SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
@@ -55,12 +56,6 @@ export interface RepriceOptions {
 
 const parse = (text: string, currency: string): Money => Money.parse(text, currency);
 const isPositive = (decimal: string): boolean => /[1-9]/.test(decimal);
-const NANOS = 1_000_000_000n;
-
-/** Epoch milliseconds of a span start, as the consumer computes it (see span-rows.ts). */
-function startMillis(unixNano: bigint): number {
-  return Number(unixNano / NANOS) * 1000 + Number(unixNano % NANOS) / 1e6;
-}
 
 /**
  * What the spans of a range would cost under another price snapshot, against their current
@@ -128,7 +123,12 @@ export async function repriceSpans(store: SpanRepricingStore, options: RepriceOp
     if (row.cloudRegion !== '') resource.set(InstanceAttr.cloudRegion, row.cloudRegion);
     if (row.instanceType !== '') resource.set(InstanceAttr.type, row.instanceType);
     if (row.instancePricingModel !== '') resource.set(InstanceAttr.pricingModel, row.instancePricingModel);
-    pricer.price(options.view, readSpanUsage(attributes, resource, usage), startMillis(row.startTimeUnixNano), cost);
+    pricer.price(
+      options.view,
+      readSpanUsage(attributes, resource, usage),
+      unixNanoToMillis(row.startTimeUnixNano),
+      cost,
+    );
     const key = `${row.provider}/${row.model}`;
     const line = byModel.get(key) ?? {
       model: row.model,
