@@ -34,6 +34,16 @@ export const CostAttr = {
    * provider that caches prompts, so cached input was billed at the uncached price.
    */
   upperBound: 'cost.upper_bound',
+  /**
+   * Set on a span with token usage that is not charged because another span carries the same
+   * model call: "duplicate" (the same call's usage again: the client's span and an
+   * instrumentation's, a wrapper repeating its child, the same `gen_ai.response.id`) or "rollup"
+   * (a framework or agent span summing its calls). Absent: the span's usage is its own call's.
+   * See ModelCallLedger.
+   */
+  usageRole: 'cost.usage_role',
+  /** On a duplicate: the span id (hex) of the span that carries the call's charge. */
+  duplicateOf: 'cost.duplicate_of',
 } as const;
 
 /** OpenTelemetry GenAI semantic conventions (gen_ai.*). */

@@ -86,12 +86,22 @@ export {
   EMITTED_COST_CURRENCY_KEY,
   EMITTED_COST_KEYS,
   EMITTER_RULES,
+  RESPONSE_ID_KEYS,
   emitterRule,
   normalizeProvider,
   USAGE_KEYS,
 } from './pricing/usage-dialects.js';
 export type { EmitterRule } from './pricing/usage-dialects.js';
 export { SpanCost, SpanPricer } from './pricing/span-pricer.js';
+export { ModelCallLedger } from './pricing/model-call-ledger.js';
+export type {
+  CallDecision,
+  LedgerRule,
+  ModelCallLedgerOptions,
+  ModelCallLedgerStats,
+  UsageRole,
+  UsageSighting,
+} from './pricing/model-call-ledger.js';
 export { SNAPSHOT_DOCUMENT_FORMAT, snapshotDocument, viewFromDocument } from './pricing/snapshot-document.js';
 export type { SnapshotDocument } from './pricing/snapshot-document.js';
 export type { Pico, SpanPricerOptions } from './pricing/span-pricer.js';

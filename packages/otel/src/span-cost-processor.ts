@@ -16,6 +16,7 @@ import {
   EMITTED_COST_CURRENCY_KEY,
   EMITTED_COST_KEYS,
   formatPico,
+  ModelCallLedger,
   picoToFloat,
   readSpanUsage,
   ROLLUP_ATTRIBUTE,
@@ -82,6 +83,15 @@ export interface CostSpanProcessorOptions {
    * #443). Off by default; `cost.total` stays the exact figure.
    */
   readonly writeGenAiCost?: boolean | undefined;
+  /**
+   * One model call, one charge (default on): when several spans of a trace carry the same call's
+   * usage (the client's own span and an instrumentation's, a wrapper repeating its child, the same
+   * `gen_ai.response.id`) only the first to end is priced; the others get
+   * `cost.usage_role=duplicate` and `cost.duplicate_of=<span id>`, and framework spans summing
+   * their calls `cost.usage_role=rollup` (see ModelCallLedger). `maxTraces` bounds the traces
+   * remembered (default 4096); false turns it off.
+   */
+  readonly deduplicate?: boolean | { readonly maxTraces?: number | undefined } | undefined;
   /** Keys team / tenant / feature are read from (span, ancestors, resource, baggage). */
   readonly dimensions?: DimensionKeys | undefined;
   /**
@@ -120,8 +130,10 @@ export interface CostSpanProcessorStats {
   readonly priced: number;
   readonly unpriced: number;
   readonly unpricedByReason: Readonly<Record<string, number>>;
-  /** Spans skipped because they carry roll-up usage. */
+  /** Spans skipped because they carry roll-up usage (marked, or recognised framework spans). */
   readonly rollups: number;
+  /** Spans skipped because another span of their trace carries the same model call. */
+  readonly duplicates: number;
   /** Spans whose pricing threw (a bug): they were left without cost attributes. */
   readonly errors: number;
   /** Instance-seconds during which no tracked span was open (instance cost only). */
@@ -155,6 +167,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private readonly readerOptions: UsageReaderOptions;
   private readonly writeGenAiCost: boolean;
   private readonly cost = new SpanCost();
+  private readonly ledger: ModelCallLedger | undefined;
   private readonly full: boolean;
   private readonly dimensions: readonly ResolvedDimension[];
   private readonly vcsRevision: string | undefined;
@@ -179,6 +192,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private unpriced = 0;
   private readonly byReason: Record<string, number> = {};
   private rollups = 0;
+  private duplicates = 0;
   private errors = 0;
   private warnedError = false;
   private sawOnEnding = false;
@@ -230,6 +244,19 @@ export class CostSpanProcessor implements SpanProcessor {
     }
     this.readerOptions = { emitterInputRules: options.emitterInputRules, providerAliases: options.providerAliases };
     this.writeGenAiCost = options.writeGenAiCost === true;
+    const deduplicate = options.deduplicate ?? true;
+    if (typeof deduplicate !== 'boolean' && (typeof deduplicate !== 'object' || deduplicate === null)) {
+      throw invalidOption(
+        'deduplicate',
+        'must be true, false or { maxTraces }',
+        'e.g. { deduplicate: { maxTraces: 4096 } }',
+      );
+    }
+    const maxTraces = deduplicate === true ? 4096 : deduplicate === false ? 0 : (deduplicate.maxTraces ?? 4096);
+    if (deduplicate !== false && (!Number.isSafeInteger(maxTraces) || maxTraces < 1)) {
+      throw invalidOption('deduplicate.maxTraces', `is ${String(maxTraces)}`, 'use a positive integer, e.g. 4096');
+    }
+    this.ledger = deduplicate === false ? undefined : new ModelCallLedger({ maxTraces });
     this.pricer = new SpanPricer({
       inputTokenRules: options.inputTokenRules,
       selfHostedProviders: options.selfHostedProviders,
@@ -313,7 +340,7 @@ export class CostSpanProcessor implements SpanProcessor {
 
   private price(span: Span): void {
     const own = span.attributes;
-    if (own[ROLLUP_ATTRIBUTE] === true) {
+    if (own[ROLLUP_ATTRIBUTE] === true && this.ledger === undefined) {
       this.rollups += 1;
       this.endInstance(span); // a roll-up span is never charged instance time either
       return;
@@ -334,6 +361,10 @@ export class CostSpanProcessor implements SpanProcessor {
       span.instrumentationScope,
       this.readerOptions,
     );
+    if (usage.rollup || (usage.hasTokens && this.ledger !== undefined)) {
+      // Not charged when another span carries the call (a roll-up never is; nor its instance time).
+      if (!this.chargesCall(span, usage)) return;
+    }
     if (instanceNanos !== undefined) {
       const opts = this.instance?.options;
       if (opts !== undefined) {
@@ -389,6 +420,33 @@ export class CostSpanProcessor implements SpanProcessor {
     }
     if (!this.metricsRegistered) this.registerMetrics();
     this.stampDimensions(span, own);
+  }
+
+  /**
+   * Whether this span's usage is its own model call's, per the ledger (marked roll-ups without
+   * one). A span that is not gets `cost.usage_role` (and `cost.duplicate_of`) instead of a cost.
+   */
+  private chargesCall(span: Span, usage: SpanUsage): boolean {
+    const ledger = this.ledger;
+    let role: 'rollup' | 'duplicate' = 'rollup';
+    if (ledger !== undefined && usage.hasTokens) {
+      const context = span.spanContext();
+      const decision = ledger.decide({
+        traceId: context.traceId,
+        spanId: context.spanId,
+        parentSpanId: span.parentSpanContext?.spanId ?? '',
+        responseId: usage.responseId,
+        usageKey: this.pricer.usageKey(usage) ?? '',
+        rollup: usage.rollup,
+      });
+      if (decision.role === 'call') return true;
+      role = decision.role;
+      if (decision.duplicateOf !== undefined) span.setAttribute(CostAttr.duplicateOf, decision.duplicateOf);
+    }
+    span.setAttribute(CostAttr.usageRole, role);
+    if (role === 'duplicate') this.duplicates += 1;
+    else this.rollups += 1;
+    return false;
   }
 
   private endInstance(span: Span): bigint | undefined {
@@ -484,6 +542,7 @@ export class CostSpanProcessor implements SpanProcessor {
       unpriced: this.unpriced,
       unpricedByReason: { ...this.byReason },
       rollups: this.rollups,
+      duplicates: this.duplicates,
       errors: this.errors,
       idleInstanceSeconds: this.instance?.meter.idleSeconds() ?? 0,
     };

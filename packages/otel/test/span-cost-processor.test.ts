@@ -512,6 +512,91 @@ describe('CostSpanProcessor: unpriced spans', () => {
     assert.equal(processor.stats().rollups, 1);
   });
 
+  it('charges one model call once when the client’s span and an instrumentation’s span both carry it', async () => {
+    const { tracer, provider, exporter, processor } = setup();
+    const anthropic = { 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': 'claude-sonnet-4' };
+    // OpenLLMetry Python counts the cache in its input; the client's span (here scope "test") does not.
+    const instrumentation = provider.getTracer('opentelemetry.instrumentation.anthropic');
+    const outer = instrumentation.startSpan('anthropic.chat');
+    const inner = tracer.startSpan('messages create', {}, trace.setSpan(ROOT_CONTEXT, outer));
+    inner.setAttributes({
+      ...anthropic,
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.cache_read.input_tokens': 3000,
+      'gen_ai.usage.output_tokens': 7,
+    });
+    inner.end();
+    outer.setAttributes({
+      ...anthropic,
+      'gen_ai.usage.input_tokens': 3010,
+      'gen_ai.usage.cache_read_input_tokens': 3000,
+      'gen_ai.usage.output_tokens': 7,
+    });
+    outer.end();
+    await provider.forceFlush();
+    const [client, wrapper] = exporter.getFinishedSpans();
+    assert.ok(client !== undefined && wrapper !== undefined);
+    // 10 × $3 + 3000 × $0.30 + 7 × $15 per 1M tokens, worked out by hand: $0.001035.
+    assert.equal(client.attributes['cost.total'], '0.001035');
+    assert.equal(client.attributes['cost.usage_role'], undefined);
+    assert.equal(wrapper.attributes['cost.total'], undefined, 'the same call is not charged again');
+    assert.equal(wrapper.attributes['cost.usage_role'], 'duplicate');
+    assert.equal(wrapper.attributes['cost.duplicate_of'], client.spanContext().spanId);
+    assert.equal(processor.stats().duplicates, 1);
+    assert.equal(processor.stats().priced, 1);
+  });
+
+  it('marks spans with the same gen_ai.response.id duplicates, and a framework root over its steps a roll-up', async () => {
+    const { tracer, provider, exporter, processor } = setup();
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 100,
+      'gen_ai.usage.output_tokens': 10,
+    };
+    const root = tracer.startSpan('ai.generateText');
+    const context = trace.setSpan(ROOT_CONTEXT, root);
+    const step = tracer.startSpan('ai.generateText.doGenerate', {}, context);
+    step.setAttributes({ ...usage, 'ai.operationId': 'ai.generateText.doGenerate', 'gen_ai.response.id': 'r-1' });
+    step.end();
+    // A sibling from another emitter reporting the same response (counted differently).
+    const sibling = tracer.startSpan('chat gpt-4o', {}, context);
+    sibling.setAttributes({ ...usage, 'gen_ai.usage.input_tokens': 90, 'gen_ai.response.id': 'r-1' });
+    sibling.end();
+    root.setAttributes({ ...usage, 'ai.operationId': 'ai.generateText' });
+    root.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    assert.deepEqual(
+      spans.map((s) => [s.name, s.attributes['cost.total'] !== undefined, s.attributes['cost.usage_role']]),
+      [
+        ['ai.generateText.doGenerate', true, undefined],
+        ['chat gpt-4o', false, 'duplicate'],
+        ['ai.generateText', false, 'rollup'],
+      ],
+    );
+    assert.deepEqual([processor.stats().duplicates, processor.stats().rollups], [1, 1]);
+  });
+
+  it('prices every span when deduplication is off, and rejects a bad bound', () => {
+    assert.throws(() => new CostSpanProcessor({ deduplicate: { maxTraces: 0 } }), /deduplicate\.maxTraces/);
+    const { tracer, provider, exporter } = setup({ deduplicate: false });
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 5,
+    };
+    const outer = tracer.startSpan('outer');
+    const inner = tracer.startSpan('inner', {}, trace.setSpan(ROOT_CONTEXT, outer));
+    inner.setAttributes(usage);
+    inner.end();
+    outer.setAttributes(usage);
+    outer.end();
+    return provider.forceFlush().then(() => {
+      assert.equal(exporter.getFinishedSpans().filter((s) => s.attributes['cost.total'] !== undefined).length, 2);
+    });
+  });
+
   it('warns once when the SDK never calls onEnding (too old to price), and shuts down idempotently', async () => {
     const warnings: unknown[] = [];
     const logger = { warn: (...a: unknown[]) => warnings.push(a), error() {}, info() {}, debug() {}, verbose() {} };

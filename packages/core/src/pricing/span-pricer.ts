@@ -194,6 +194,22 @@ export class SpanPricer {
     return usage.emitterInputRule ?? rule;
   }
 
+  /**
+   * What identifies a model call's usage across emitters, for one-charge-per-call
+   * (ModelCallLedger): `<all input tokens>:<output tokens>`, input counted with the cache per this
+   * span's input rule, so an emitter that includes the cache in its input count and one that
+   * reports it apart give the same key for the same call (and one that reports no cached count at
+   * all, too). Undefined when the span has no token usage or an unusable count.
+   */
+  usageKey(usage: SpanUsage): string | undefined {
+    if (!usage.hasTokens) return undefined;
+    const { inputTokens: input, outputTokens: output, cacheReadTokens: read, cacheWriteTokens: write } = usage;
+    if (input < 0 || output < 0 || read < 0 || write < 0) return undefined;
+    const provider = usage.provider;
+    const rule = provider === undefined ? 'input-includes-cache' : this.inputRule(provider, usage);
+    return `${rule === 'input-includes-cache' ? input : input + read + write}:${output}`;
+  }
+
   private priceTokens(out: SpanCost, view: PricingView, usage: SpanUsage, at: number): UnpricedReason | Priced {
     if (!usage.hasTokens) return 'no_usage';
     const model = usage.model;

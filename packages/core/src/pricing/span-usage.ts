@@ -9,6 +9,7 @@ import {
   emitterRule,
   GENAI_USAGE_KEYS,
   normalizeProvider,
+  RESPONSE_ID_KEYS,
   USAGE_KEYS,
 } from './usage-dialects.js';
 
@@ -66,8 +67,13 @@ export const INVALID_COUNT = -1;
  * host (instance type, cloud provider, region) from the resource.
  */
 export class SpanUsage {
-  /** The span sums up its children's usage (ROLLUP_ATTRIBUTE): priced nowhere. */
+  /**
+   * The span sums up its children's usage: marked so (ROLLUP_ATTRIBUTE), or a framework span the
+   * reader recognises (isFrameworkRollup; only looked for on spans with tokens). Priced nowhere.
+   */
   rollup = false;
+  /** The provider's response id (RESPONSE_ID_KEYS), read on spans with tokens. */
+  responseId: string | undefined = undefined;
   /**
    * The provider, normalised to the names prices use (`openai.chat` → openai, `aws.bedrock` →
    * bedrock; see normalizeProvider): `gen_ai.provider.name`, else the older `gen_ai.system`, else
@@ -160,6 +166,8 @@ export function readSpanUsage(
     into.cacheReadTokens = tokenCount(cacheRead);
     into.cacheWriteTokens = tokenCount(readFirst(span, keys.cacheWrite));
     into.reasoningTokens = tokenCount(readFirst(span, keys.reasoning));
+    into.responseId = text(readFirst(span, RESPONSE_ID_KEYS));
+    if (!into.rollup && isFrameworkRollup(span)) into.rollup = true;
     const name = scope?.name;
     into.scope = name;
     const rule = emitterRule(name);
@@ -177,6 +185,7 @@ export function readSpanUsage(
         : undefined;
   } else {
     into.emittedCost = undefined;
+    into.responseId = undefined;
     into.cacheReadTokens = 0;
     into.cacheWriteTokens = 0;
     into.reasoningTokens = 0;
@@ -216,6 +225,26 @@ export function readSpanUsage(
   }
   return into;
 }
+
+/**
+ * Framework spans whose usage sums their model calls' (the calls have spans of their own), by
+ * the attribute that marks them: charged nowhere, like `costtrace.usage.rollup=true`.
+ * - Vercel AI SDK: `ai.operationId` of the call as a whole (`ai.generateText`, `ai.streamText`,
+ *   `ai.generateObject`, `ai.streamObject`, `ai.embedMany`, …); the model calls are the
+ *   `….doGenerate` / `….doStream` / `….doEmbed` steps.
+ * - OpenInference: `openinference.span.kind` other than LLM and EMBEDDING (CHAIN, AGENT, TOOL, …).
+ * - OpenLLMetry / Traceloop: `traceloop.span.kind` workflow, task, agent or tool.
+ */
+function isFrameworkRollup(span: AttributeBag): boolean {
+  const operation = read(span, 'ai.operationId');
+  if (typeof operation === 'string') return operation.startsWith('ai.') && !operation.includes('.do');
+  const kind = read(span, 'openinference.span.kind');
+  if (typeof kind === 'string') return kind !== 'LLM' && kind !== 'EMBEDDING';
+  const traceloop = read(span, 'traceloop.span.kind');
+  return typeof traceloop === 'string' && TRACELOOP_ROLLUP_KINDS.has(traceloop);
+}
+
+const TRACELOOP_ROLLUP_KINDS = new Set(['workflow', 'task', 'agent', 'tool']);
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;

@@ -95,6 +95,13 @@ export const GENAI_USAGE_KEYS = {
 export const EMITTED_COST_KEYS = ['gen_ai.usage.cost.amount', 'gen_ai.usage.cost', 'llm.cost.total'] as const;
 export const EMITTED_COST_CURRENCY_KEY = 'gen_ai.usage.cost.currency';
 
+/**
+ * The provider's id of the response (the same call seen by two emitters has the same id): GenAI
+ * `gen_ai.response.id` (OpenTelemetry, OpenLLMetry, OpenLIT, the AI SDK 7), the AI SDK's
+ * `ai.response.id`.
+ */
+export const RESPONSE_ID_KEYS = ['gen_ai.response.id', 'ai.response.id'] as const;
+
 /** Every key the reader may read for usage, model or provider (e.g. to keep them out of extra attributes). */
 export const ALL_USAGE_KEYS: readonly string[] = Object.values(USAGE_KEYS).flat();
 

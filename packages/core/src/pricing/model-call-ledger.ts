@@ -1,0 +1,226 @@
+import { invalidArgument } from './pricing-error.js';
+
+/**
+ * One model call, one charge. Several spans of a trace can carry the usage of the same model
+ * call: the client library's own span and an instrumentation's span around it, a wrapper or
+ * framework span repeating its child's usage, two emitters writing the same `gen_ai.response.id`;
+ * and framework or agent spans sum the usage of their calls. The ledger sees the usage-bearing
+ * spans of each trace in the order they end (the SDK) or arrive (the aggregator, per Kafka
+ * partition) and decides for each whether it carries a charge:
+ *
+ * 1. marked or recognised roll-ups (SpanUsage.rollup) are `rollup`;
+ * 2. a span with a response id already seen in its trace is a `duplicate` of the span charged
+ *    for that response;
+ * 3. a span whose children (seen before it, as children end first) carry usage is a `duplicate`
+ *    of a child with the same usage key (SpanPricer.usageKey), else a `rollup` of them;
+ * 4. a span whose parent (seen before it) is charged with the same usage key is a `duplicate` of
+ *    the parent's charge;
+ * 5. anything else is a `call`: charged.
+ *
+ * Decisions are remembered per span id, so the same span always gets the same decision (a
+ * redelivered batch is decided as it was), and `restore` replays decisions taken earlier (by
+ * the SDK on the span, or stored before a restart) without deciding again.
+ *
+ * Bounded: at most `maxTraces` traces (least recently touched evicted first) and
+ * `maxSpansPerTrace` usage-bearing spans per trace (later ones are decided against those
+ * remembered, not remembered themselves). A duplicate whose sibling was evicted is charged again:
+ * the bounds are what limit how far apart, in spans of other traces, two spans of one call may
+ * arrive. Pure: no I/O, no clock.
+ */
+export type UsageRole = 'call' | 'duplicate' | 'rollup';
+
+/** Why a span is not charged, for logs and tests. */
+export type LedgerRule = 'marked' | 'response_id' | 'child_usage' | 'children' | 'parent_usage' | 'restored';
+
+export interface CallDecision {
+  readonly role: UsageRole;
+  /** For a duplicate: the span id of the charged span. */
+  readonly duplicateOf: string | undefined;
+  /** The rule that decided a span not charged; undefined for a call. */
+  readonly rule: LedgerRule | undefined;
+}
+
+/** A usage-bearing span as the ledger needs it (ids in any one consistent text form, e.g. hex). */
+export interface UsageSighting {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Empty for a root span. */
+  readonly parentSpanId: string;
+  readonly responseId: string | undefined;
+  /** SpanPricer.usageKey; empty when the span has no usable token counts. */
+  readonly usageKey: string;
+  /** The span sums its children's usage (SpanUsage.rollup). */
+  readonly rollup: boolean;
+}
+
+export interface ModelCallLedgerOptions {
+  /** Traces remembered; default 10,000. */
+  readonly maxTraces?: number | undefined;
+  /** Usage-bearing spans remembered per trace; default 256. */
+  readonly maxSpansPerTrace?: number | undefined;
+}
+
+export interface ModelCallLedgerStats {
+  readonly duplicates: number;
+  readonly rollups: number;
+  /** Traces forgotten to stay within maxTraces. */
+  readonly evictedTraces: number;
+  /** Spans decided but not remembered (their trace was at maxSpansPerTrace). */
+  readonly unremembered: number;
+}
+
+interface Entry {
+  readonly parent: string;
+  readonly key: string;
+  readonly role: UsageRole;
+  /** The charged span of this span's call: itself for a call, the original for a duplicate, '' for a roll-up. */
+  readonly charged: string;
+  readonly rule: LedgerRule | undefined;
+}
+
+interface TraceCalls {
+  readonly spans: Map<string, Entry>;
+  /** Parent span id → the remembered spans under it. */
+  readonly children: Map<string, string[]>;
+  /** Response id → the charged span of that response. */
+  readonly responses: Map<string, string>;
+}
+
+const CALL: CallDecision = { role: 'call', duplicateOf: undefined, rule: undefined };
+
+export class ModelCallLedger {
+  private readonly traces = new Map<string, TraceCalls>();
+  private readonly maxTraces: number;
+  private readonly maxSpansPerTrace: number;
+  private duplicates = 0;
+  private rollups = 0;
+  private evictedTraces = 0;
+  private unremembered = 0;
+
+  constructor(options: ModelCallLedgerOptions = {}) {
+    this.maxTraces = positive('maxTraces', options.maxTraces ?? 10_000);
+    this.maxSpansPerTrace = positive('maxSpansPerTrace', options.maxSpansPerTrace ?? 256);
+  }
+
+  /** Decides whether `span` carries a charge, and remembers it (see the class comment). */
+  decide(span: UsageSighting): CallDecision {
+    const trace = this.trace(span.traceId);
+    const known = trace.spans.get(span.spanId);
+    if (known !== undefined) return decisionOf(known);
+
+    let decision = CALL;
+    if (span.rollup) decision = { role: 'rollup', duplicateOf: undefined, rule: 'marked' };
+    else {
+      const response = span.responseId === undefined ? undefined : trace.responses.get(span.responseId);
+      if (response !== undefined) decision = { role: 'duplicate', duplicateOf: response, rule: 'response_id' };
+      else decision = this.byStructure(trace, span);
+    }
+    if (decision.role === 'duplicate') this.duplicates++;
+    else if (decision.role === 'rollup') this.rollups++;
+    this.remember(trace, span, decision);
+    return decision;
+  }
+
+  /**
+   * Remembers a decision taken before (stamped on the span by the SDK, or stored before a
+   * restart) as it was, so later spans are decided against it. A span already remembered keeps
+   * its first decision.
+   */
+  restore(span: UsageSighting, role: UsageRole, duplicateOf: string | undefined): CallDecision {
+    const trace = this.trace(span.traceId);
+    const known = trace.spans.get(span.spanId);
+    if (known !== undefined) return decisionOf(known);
+    const decision: CallDecision =
+      role === 'call'
+        ? CALL
+        : { role, duplicateOf: role === 'duplicate' ? (duplicateOf ?? '') : undefined, rule: 'restored' };
+    this.remember(trace, span, decision);
+    return decision;
+  }
+
+  stats(): ModelCallLedgerStats {
+    return {
+      duplicates: this.duplicates,
+      rollups: this.rollups,
+      evictedTraces: this.evictedTraces,
+      unremembered: this.unremembered,
+    };
+  }
+
+  /** Rules 3 and 4: the span's children seen before it, then its parent. */
+  private byStructure(trace: TraceCalls, span: UsageSighting): CallDecision {
+    const children = trace.children.get(span.spanId);
+    if (children !== undefined) {
+      for (const id of children) {
+        const child = trace.spans.get(id);
+        if (child === undefined || span.usageKey === '' || child.key !== span.usageKey) continue;
+        if (child.role === 'rollup') return { role: 'rollup', duplicateOf: undefined, rule: 'children' };
+        return { role: 'duplicate', duplicateOf: child.charged, rule: 'child_usage' };
+      }
+      return { role: 'rollup', duplicateOf: undefined, rule: 'children' };
+    }
+    const parent = span.parentSpanId === '' ? undefined : trace.spans.get(span.parentSpanId);
+    if (parent !== undefined && parent.role !== 'rollup' && span.usageKey !== '' && parent.key === span.usageKey) {
+      return { role: 'duplicate', duplicateOf: parent.charged, rule: 'parent_usage' };
+    }
+    return CALL;
+  }
+
+  private remember(trace: TraceCalls, span: UsageSighting, decision: CallDecision): void {
+    if (trace.spans.size >= this.maxSpansPerTrace) {
+      this.unremembered++;
+      return;
+    }
+    const charged =
+      decision.role === 'call' ? span.spanId : decision.role === 'duplicate' ? (decision.duplicateOf ?? '') : '';
+    trace.spans.set(span.spanId, {
+      parent: span.parentSpanId,
+      key: span.usageKey,
+      role: decision.role,
+      charged,
+      rule: decision.rule,
+    });
+    if (span.parentSpanId !== '') {
+      const siblings = trace.children.get(span.parentSpanId);
+      if (siblings === undefined) trace.children.set(span.parentSpanId, [span.spanId]);
+      else siblings.push(span.spanId);
+    }
+    if (span.responseId !== undefined && decision.role !== 'rollup' && !trace.responses.has(span.responseId)) {
+      trace.responses.set(span.responseId, charged);
+    }
+  }
+
+  /** The trace's record, made most recently used; the least recently used is evicted beyond maxTraces. */
+  private trace(traceId: string): TraceCalls {
+    let trace = this.traces.get(traceId);
+    if (trace !== undefined) {
+      this.traces.delete(traceId);
+      this.traces.set(traceId, trace);
+      return trace;
+    }
+    trace = { spans: new Map(), children: new Map(), responses: new Map() };
+    this.traces.set(traceId, trace);
+    if (this.traces.size > this.maxTraces) {
+      const oldest = this.traces.keys().next().value;
+      if (oldest !== undefined) this.traces.delete(oldest);
+      this.evictedTraces++;
+    }
+    return trace;
+  }
+}
+
+function decisionOf(entry: Entry): CallDecision {
+  if (entry.role === 'call') return CALL;
+  return {
+    role: entry.role,
+    duplicateOf: entry.role === 'duplicate' ? entry.charged : undefined,
+    rule: entry.rule,
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw invalidArgument(name, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
