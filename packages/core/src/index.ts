@@ -127,9 +127,17 @@ export {
   parseDuration,
   percentOfLimit,
   reachesPercent,
+  UNPRICED_AS_ZERO,
   windowSignature,
 } from './budgets/budget.js';
-export type { Budget, BudgetAction, BudgetDocument, BudgetWindow, ReleasePolicy } from './budgets/budget.js';
+export type {
+  Budget,
+  BudgetAction,
+  BudgetDocument,
+  BudgetWindow,
+  ReleasePolicy,
+  UnpricedPolicy,
+} from './budgets/budget.js';
 export { BudgetError } from './budgets/budget-error.js';
 export type { BudgetErrorCode } from './budgets/budget-error.js';
 export { calendarPeriod, checkTimeZone } from './budgets/calendar-window.js';

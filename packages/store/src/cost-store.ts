@@ -35,6 +35,20 @@ export interface StoredSpans {
   readonly rollupExcessKeys: readonly string[];
 }
 
+/** A stored usage-bearing span, as the consumer's ModelCallLedger remembers it (see `recentUsageSpans`). */
+export interface StoredUsageSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string;
+  readonly responseId: string;
+  readonly usageKey: string;
+  /** '', 'duplicate' or 'rollup' (SpanCostRow.usageRole). */
+  readonly usageRole: string;
+  readonly duplicateOf: string;
+  /** The row's Kafka offset and span index, as `<offset>:<index>` (ModelCallLedger's origin). */
+  readonly origin: string;
+}
+
 /** One minute where the rollup and the spans disagree. */
 export interface RollupDifference {
   /** Unix seconds of the minute. */
@@ -85,6 +99,18 @@ export interface CostStore {
     toOffset: bigint,
     minutes?: Iterable<number>,
   ): Promise<StoredSpans>;
+  /**
+   * The latest `limit` usage-bearing spans (token usage, or a usage role) of one partition that
+   * started at or after `sinceUnixSeconds`, in message order: what the partition's previous owner
+   * decided about which spans carry a model call's charge, restored by the new owner before it
+   * decides anything (one model call, one charge across restarts and rebalances).
+   */
+  recentUsageSpans(
+    topic: string,
+    partition: number,
+    sinceUnixSeconds: number,
+    limit: number,
+  ): Promise<StoredUsageSpan[]>;
   /** Minutes where the rollup differs from the spans (empty when they agree), oldest first. */
   rollupDifferences(range?: {
     readonly fromUnixSeconds: number;

@@ -1,6 +1,6 @@
 export { ClickHouseStore, MAX_INSERT_ROWS } from './clickhouse/clickhouse-store.js';
 export type { ClickHouseStoreOptions, RetentionPolicy } from './clickhouse/clickhouse-store.js';
-export type { CostStore, RollupDifference, StoredSpans, TopSpanRow } from './cost-store.js';
+export type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from './cost-store.js';
 export { DuckDbStore } from './duckdb/duckdb-store.js';
 export type { DuckDbStoreOptions } from './duckdb/duckdb-store.js';
 export {

@@ -55,6 +55,17 @@ export interface SpanCostRow {
   readonly costUpperBound?: boolean | undefined;
   /** The instrumentation scope that emitted the span (name, and `@version` when it has one). */
   readonly emitter?: string | undefined;
+  /**
+   * One model call, one charge (migration 9): '' when the span's usage is its own call's,
+   * 'duplicate' when another span carries the same call (`duplicateOf` names it), 'rollup' when
+   * the span sums its calls' usage. A duplicate or roll-up row has no cost and no token counts.
+   */
+  readonly usageRole?: string | undefined;
+  readonly duplicateOf?: string | undefined;
+  /** The provider's response id (`gen_ai.response.id`), when the span reports one. */
+  readonly responseId?: string | undefined;
+  /** What identifies the call's usage across emitters (SpanPricer.usageKey); '' without tokens. */
+  readonly usageKey?: string | undefined;
   readonly costInput: Money;
   readonly costOutput: Money;
   readonly costCacheRead: Money;

@@ -24,8 +24,10 @@ const url = process.env.CLICKHOUSE_URL;
 if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
 const database = `ct_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
-/** Migration 8's columns: not there yet in a database migrated to an older version. */
-const PRICING_USAGE_COLUMNS = MIGRATIONS.find((m) => m.version === 8)!.addColumns!.columns.map(([name]) => name);
+/** Migration 8's and 9's columns: not there yet in a database migrated to an older version. */
+const PRICING_USAGE_COLUMNS = MIGRATIONS.filter((m) => m.version >= 8).flatMap((m) =>
+  m.addColumns!.columns.map(([name]) => name),
+);
 
 /**
  * `rows` as TabSeparated lines and their column list without `without`: rows as a schema that
@@ -316,7 +318,7 @@ describe('ClickHouseStore', () => {
       await store2.command(
         `CREATE TABLE ${crashed}.schema_migrations_lock ENGINE = Log AS SELECT 'dead' AS holder, now() - 3600 AS at`,
       );
-      assert.deepEqual(await store2.migrate(), [6, 7, 8]);
+      assert.deepEqual(await store2.migrate(), [6, 7, 8, 9]);
       assert.deepEqual(await store2.rollupDifferences(), []);
       const [sum] = await store2.select<{ spans: string; total: string }>(
         `SELECT toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total FROM ${crashed}.span_costs_1m`,
@@ -355,7 +357,7 @@ describe('ClickHouseStore', () => {
       // Rows as the old schema stores them: without kafka_span_index and migration 8's columns.
       const older = olderSchemaTsv(rows, ['kafka_span_index', ...PRICING_USAGE_COLUMNS]);
       await upgraded.insertTsv('span_costs', older.columns, older.tsv, rows.length);
-      assert.deepEqual(await upgraded.migrate(), [5, 6, 7, 8]);
+      assert.deepEqual(await upgraded.migrate(), [5, 6, 7, 8, 9]);
       assert.deepEqual(await upgraded.rollupDifferences(), []);
       const bySource = await upgraded.select<{ partition: number; spans: string; total: string }>(
         `SELECT kafka_partition AS partition, toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total ` +

@@ -184,4 +184,49 @@ describe('store conformance: ClickHouse and DuckDB answer alike', () => {
       assert.deepEqual(await store.rollupDifferences(), [], `${store.kind}: the rollup equals the spans`);
     }
   });
+
+  it('gives back the latest usage-bearing spans of a partition in message order (the ledger restore)', async () => {
+    // On a topic of their own, a day before the fixture range (the queries above never see them).
+    const topic = 'conformance-ledger';
+    const at = BigInt(FIXTURE_START - 86_400) * 1_000_000_000n;
+    const marks = [
+      { usageKey: '3010:7', usageRole: '', duplicateOf: '', responseId: 'msg_1' },
+      { usageKey: '3010:7', usageRole: 'duplicate', duplicateOf: 'aaaaaaaaaaaaaaaa', responseId: 'msg_1' },
+      { usageKey: '', usageRole: '', duplicateOf: '', responseId: '' }, // no usage: not given back
+      { usageKey: '350:50', usageRole: 'rollup', duplicateOf: '', responseId: '' },
+      { usageKey: '9:9', usageRole: '', duplicateOf: '', responseId: '' },
+    ];
+    const ledgerRows = fixtureSpanRows(marks.length, topic, 11).map((r, i) => ({
+      ...r,
+      ...marks[i]!,
+      startTimeUnixNano: at + BigInt(i),
+      endTimeUnixNano: at + BigInt(i) + 1n,
+      kafkaPartition: 0,
+      kafkaOffset: BigInt(100 + i),
+    }));
+    const expected = ledgerRows
+      .filter((r) => r.usageKey !== '' || r.usageRole !== '')
+      .map((r) => ({
+        traceId: r.traceId,
+        spanId: r.spanId,
+        parentSpanId: r.parentSpanId,
+        responseId: r.responseId,
+        usageKey: r.usageKey,
+        usageRole: r.usageRole,
+        duplicateOf: r.duplicateOf,
+        origin: `${r.kafkaOffset}:${r.kafkaSpanIndex}`,
+      }));
+    for (const store of [clickhouse, duckdb] as CostStore[]) {
+      await store.insertSpanCosts(ledgerRows);
+      const since = FIXTURE_START - 2 * 86_400;
+      assert.deepEqual(await store.recentUsageSpans(topic, 0, since, 100), expected, store.kind);
+      assert.deepEqual(
+        await store.recentUsageSpans(topic, 0, since, 2),
+        expected.slice(2),
+        `${store.kind}: the latest`,
+      );
+      assert.deepEqual(await store.recentUsageSpans(topic, 1, since, 100), [], `${store.kind}: another partition`);
+      assert.deepEqual(await store.recentUsageSpans(topic, 0, FIXTURE_START, 100), [], `${store.kind}: too old`);
+    }
+  });
 });

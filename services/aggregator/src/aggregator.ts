@@ -196,6 +196,7 @@ export class Aggregator {
       });
       await this.budgetService.start();
       const service = this.budgetService;
+      this.metrics.bridgeUnpricedBudgetMatches(() => service.deltaStats);
       this.metrics.bridgeWebhookDeliveries(() => {
         try {
           return service.dispatcher;
@@ -222,6 +223,10 @@ export class Aggregator {
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         onStage: this.options.onConsumerStage,
         onRowsStored: budgets === undefined ? undefined : (rows) => budgets.onRowsStored(rows),
+        ledger:
+          config.dedupeMaxTraces === 0
+            ? undefined
+            : { maxTraces: config.dedupeMaxTraces, restoreWindowSeconds: config.dedupeRestoreSeconds },
       });
       await this.consumer.start();
       // Partition-drop retention is ClickHouse's; the embedded store keeps everything.

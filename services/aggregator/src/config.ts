@@ -51,6 +51,13 @@ export interface AggregatorConfig {
   /** Recompute stamped costs and report differences. */
   readonly auditStampedCosts: boolean;
   /**
+   * One model call, one charge: traces remembered per partition by the consumer's ledger
+   * (ModelCallLedger); 0 turns detection off (only spans marked by their emitter are uncharged).
+   */
+  readonly dedupeMaxTraces: number;
+  /** How far back (by span start) a new partition owner restores the ledger from stored rows. */
+  readonly dedupeRestoreSeconds: number;
+  /**
    * A fixed price snapshot document (`costtrace.price-snapshot.v1`) to price from instead of
    * pricing-cache, for air-gapped set-ups; absent: pricing-cache, or the bundled catalog.
    */
@@ -134,6 +141,8 @@ export const AGGREGATOR_ENV_VARS: readonly string[] = [
   'COSTTRACE_API_PORT',
   'COSTTRACE_AUDIT_STAMPED_COSTS',
   'COSTTRACE_CONSUMER_GROUP',
+  'COSTTRACE_DEDUPE_MAX_TRACES',
+  'COSTTRACE_DEDUPE_RESTORE_SECONDS',
   'COSTTRACE_DLQ_TOPIC',
   'COSTTRACE_EMITTER_INPUT_RULES',
   'COSTTRACE_GRPC_HOST',
@@ -293,6 +302,9 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     maxAttributeValueLength:
       overrides.maxAttributeValueLength ?? integer(env, 'COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH', 256, 16, 65_536),
     auditStampedCosts: overrides.auditStampedCosts ?? boolean(env, 'COSTTRACE_AUDIT_STAMPED_COSTS', false),
+    dedupeMaxTraces: overrides.dedupeMaxTraces ?? integer(env, 'COSTTRACE_DEDUPE_MAX_TRACES', 20_000, 0, 1_000_000),
+    dedupeRestoreSeconds:
+      overrides.dedupeRestoreSeconds ?? integer(env, 'COSTTRACE_DEDUPE_RESTORE_SECONDS', 6 * 3600, 60, 7 * 86_400),
     retentionSpanDays,
     retentionRollupDays:
       overrides.retentionRollupDays ?? integer(env, 'COSTTRACE_RETENTION_ROLLUP_DAYS', 400, 1, 36_500),

@@ -11,7 +11,14 @@ import {
   ConfigError,
 } from '../src/index.js';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
-import { bundledPricingView, PriceSnapshot, priceFromRecord, PricingView, StaticPriceSource } from '@costtrace/core';
+import {
+  bundledPricingView,
+  ModelCallLedger,
+  PriceSnapshot,
+  priceFromRecord,
+  PricingView,
+  StaticPriceSource,
+} from '@costtrace/core';
 import { anthropicUsage, exportRequest, openAiUsage, span, stampedCost } from './support/otlp-fixtures.js';
 
 const NOW_MS = 1_795_400_000_000;
@@ -137,6 +144,95 @@ describe('span rows: pricing, validation, sanitising', () => {
     assert.deepEqual(
       result.rows.map((r) => r.instanceType),
       ['g6.xlarge', 'g6.xlarge'],
+    );
+  });
+
+  it('charges one model call once across messages (the partition’s ledger), and keeps the SDK’s marks', () => {
+    const ledger = new ModelCallLedger();
+    const traceId = Buffer.alloc(16, 7);
+    const id = (n: number): Buffer => Buffer.alloc(8, n);
+    const call = anthropicUsage(10, 3000, 0, 7, { 'gen_ai.response.id': 'msg_01' });
+    // Message 1: the Anthropic client's own span (child of the instrumentation's span, id 2).
+    const client = {
+      ...span({ name: 'client', attributes: call.attributes, startUnixNano: NOW_NS, traceId }),
+      spanId: id(1),
+      parentSpanId: id(2),
+    };
+    const first = spanCostRows(exportRequest({ 'service.name': 's' }, [client]), origin, NOW_MS, { prices, ledger });
+    assert.equal(first.rows[0]!.costTotal.subunits, call.picos);
+    assert.equal(first.rows[0]!.responseId, 'msg_01');
+    assert.equal(first.rows[0]!.usageKey, '3010:7');
+    // Message 2: the instrumentation's span (OpenLLMetry Python counts the cache in its input),
+    // an AI SDK root over it, and a span the SDK already marked a duplicate.
+    const wrapperAttributes = { ...call.attributes, 'gen_ai.usage.input_tokens': 3010 };
+    const request = exportRequest({ 'service.name': 's' }, [
+      {
+        ...span({ name: 'wrapper', attributes: wrapperAttributes, startUnixNano: NOW_NS, traceId }),
+        spanId: id(2),
+        parentSpanId: id(3),
+      },
+      {
+        ...span({
+          name: 'root',
+          attributes: { ...call.attributes, 'ai.operationId': 'ai.generateText' },
+          startUnixNano: NOW_NS,
+          traceId,
+        }),
+        spanId: id(3),
+      },
+      {
+        ...span({
+          name: 'marked',
+          attributes: {
+            ...call.attributes,
+            'cost.usage_role': 'duplicate',
+            'cost.duplicate_of': id(9).toString('hex'),
+          },
+          startUnixNano: NOW_NS,
+          traceId,
+        }),
+        spanId: id(4),
+        parentSpanId: id(3),
+      },
+    ]);
+    request.resourceSpans[0]!.scopeSpans[0]!.scope = {
+      name: 'opentelemetry.instrumentation.anthropic',
+      version: '0.62.0',
+      attributes: [],
+      droppedAttributesCount: 0,
+    };
+    const second = spanCostRows(request, { ...origin, offset: 43n }, NOW_MS, { prices, ledger });
+    assert.deepEqual(
+      second.rows.map((r) => [
+        r.spanName,
+        r.usageRole,
+        r.duplicateOf,
+        r.costTotal.subunits,
+        r.inputTokens,
+        r.unpricedReason,
+      ]),
+      [
+        ['wrapper', 'duplicate', id(1).toString('hex'), 0n, 0n, ''],
+        ['root', 'rollup', '', 0n, 0n, ''],
+        ['marked', 'duplicate', id(9).toString('hex'), 0n, 0n, ''],
+      ],
+    );
+    assert.deepEqual([second.duplicates, second.rollups, second.pricedHere, second.unpriced], [2, 1, 0, 0]);
+    // Redelivered: decided as the first time.
+    const again = spanCostRows(request, { ...origin, offset: 43n }, NOW_MS, { prices, ledger });
+    assert.deepEqual(
+      again.rows.map((r) => r.usageRole),
+      ['duplicate', 'rollup', 'duplicate'],
+    );
+    // Without a ledger the wrapper is its own charge, and only marked spans are uncharged.
+    const alone = spanCostRows(request, { ...origin, offset: 43n }, NOW_MS, { prices });
+    assert.deepEqual(
+      alone.rows.map((r) => [r.usageRole, r.costTotal.subunits]),
+      [
+        ['', call.picos],
+        ['rollup', 0n],
+        ['duplicate', 0n],
+      ],
     );
   });
 

@@ -11,6 +11,25 @@ export type BudgetWindow =
   | { readonly kind: 'rolling'; readonly durationMs: number }
   | { readonly kind: 'calendar'; readonly period: CalendarPeriod; readonly timeZone: string };
 
+/**
+ * What a budget does with spend costtrace could not price (spans with `cost.unpriced_reason`):
+ * count it as zero (the default; the spans are counted where users look), or add an estimate so
+ * that unknown models and missing prices still move the budget toward its throttle.
+ */
+export interface UnpricedPolicy {
+  readonly countAs: 'zero' | 'estimate';
+  /** Estimate: every token of the span (input, cache, output) at this rate per 1M tokens. */
+  readonly perMillionTokens: Money;
+  /** Estimate: plus this per span. */
+  readonly perSpan: Money;
+}
+
+export const UNPRICED_AS_ZERO: UnpricedPolicy = {
+  countAs: 'zero',
+  perMillionTokens: Money.zero('USD'),
+  perSpan: Money.zero('USD'),
+};
+
 export interface ReleasePolicy {
   /** The throttle releases when spend stays below this percent of the limit … */
   readonly belowPercent: number;
@@ -39,6 +58,8 @@ export interface Budget {
   readonly forecast: boolean;
   /** Most scope keys tracked for this budget; keys beyond are counted and reported, not tracked. */
   readonly maxKeys: number;
+  /** Unpriced spend: as zero (default) or estimated. */
+  readonly unpriced: UnpricedPolicy;
 }
 
 /** The JSON/YAML form of a budget, as written in files and sent to the HTTP API. */
@@ -57,6 +78,7 @@ export interface BudgetDocument {
   webhooks?: string[];
   forecast?: boolean;
   max_keys?: number;
+  unpriced?: { count_as?: 'zero' | 'estimate'; usd_per_million_tokens?: string; usd_per_span?: string };
 }
 
 export const DEFAULT_THRESHOLDS: readonly number[] = [80, 90, 100, 110];
@@ -82,6 +104,7 @@ const DOCUMENT_KEYS = new Set([
   'webhooks',
   'forecast',
   'max_keys',
+  'unpriced',
 ]);
 
 /** "90s", "5m", "1h", "7d" → milliseconds. */
@@ -279,6 +302,7 @@ export function parseBudget(input: unknown, field = 'budget'): Budget {
       'only applies with `per` (a budget without `per` has one key)',
     );
   }
+  const unpriced = parseUnpriced(doc.unpriced, `${field}.unpriced`);
   return {
     id: doc.id,
     name,
@@ -293,7 +317,68 @@ export function parseBudget(input: unknown, field = 'budget'): Budget {
     webhooks,
     forecast,
     maxKeys: perKey.length === 0 ? 1 : maxKeys,
+    unpriced,
   };
+}
+
+function parseUnpriced(input: unknown, field: string): UnpricedPolicy {
+  if (input === undefined) return UNPRICED_AS_ZERO;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new BudgetError(
+      'INVALID_BUDGET',
+      field,
+      'must be an object, e.g. { count_as: estimate, usd_per_million_tokens: "15" }',
+    );
+  }
+  const doc = input as Record<string, unknown>;
+  for (const key of Object.keys(doc)) {
+    if (key !== 'count_as' && key !== 'usd_per_million_tokens' && key !== 'usd_per_span') {
+      throw new BudgetError(
+        'INVALID_BUDGET',
+        `${field}.${key}`,
+        'unknown field; use count_as, usd_per_million_tokens, usd_per_span',
+      );
+    }
+  }
+  const countAs = doc.count_as ?? 'zero';
+  if (countAs !== 'zero' && countAs !== 'estimate') {
+    throw new BudgetError('INVALID_BUDGET', `${field}.count_as`, 'must be "zero" or "estimate"');
+  }
+  const amount = (key: 'usd_per_million_tokens' | 'usd_per_span'): Money => {
+    const value = doc[key];
+    if (value === undefined) return Money.zero('USD');
+    if (countAs !== 'estimate') {
+      throw new BudgetError('INVALID_BUDGET', `${field}.${key}`, 'only applies with count_as: estimate');
+    }
+    if (typeof value !== 'string') {
+      throw new BudgetError('INVALID_BUDGET', `${field}.${key}`, 'must be an exact decimal USD string, e.g. "15"');
+    }
+    let money: Money;
+    try {
+      money = Money.parse(value, 'USD');
+    } catch (err) {
+      if (!(err instanceof MoneyError)) throw err;
+      throw new BudgetError('INVALID_BUDGET', `${field}.${key}`, `must be an exact decimal USD string: ${err.message}`);
+    }
+    if (money.subunits < 0n) {
+      throw new BudgetError(
+        'INVALID_BUDGET',
+        `${field}.${key}`,
+        'must be a non-negative exact decimal USD string, e.g. "15"',
+      );
+    }
+    return money;
+  };
+  const perMillionTokens = amount('usd_per_million_tokens');
+  const perSpan = amount('usd_per_span');
+  if (countAs === 'estimate' && perMillionTokens.subunits === 0n && perSpan.subunits === 0n) {
+    throw new BudgetError(
+      'INVALID_BUDGET',
+      field,
+      'count_as: estimate needs usd_per_million_tokens or usd_per_span (a non-zero rate)',
+    );
+  }
+  return { countAs, perMillionTokens, perSpan };
 }
 
 /** The document form of a budget (what the API returns and files contain). */
@@ -314,6 +399,13 @@ export function budgetToDocument(budget: Budget): BudgetDocument {
   if (budget.perKey.length > 0) {
     doc.per = [...budget.perKey];
     doc.max_keys = budget.maxKeys;
+  }
+  if (budget.unpriced.countAs === 'estimate') {
+    doc.unpriced = {
+      count_as: 'estimate',
+      usd_per_million_tokens: budget.unpriced.perMillionTokens.toDecimalString(),
+      usd_per_span: budget.unpriced.perSpan.toDecimalString(),
+    };
   }
   if (budget.window.kind === 'calendar') doc.time_zone = budget.window.timeZone;
   return doc;

@@ -17,9 +17,11 @@ import { invalidArgument } from './pricing-error.js';
  *    the parent's charge;
  * 5. anything else is a `call`: charged.
  *
- * Decisions are remembered per span id, so the same span always gets the same decision (a
- * redelivered batch is decided as it was), and `restore` replays decisions taken earlier (by
- * the SDK on the span, or stored before a restart) without deciding again.
+ * Decisions are remembered per span id, so the same span from the same origin always gets the
+ * same decision (a redelivered batch is decided as it was), while the same span arriving again
+ * from another origin (an exporter that re-sent a batch the collector had already taken) is a
+ * `duplicate` of itself: its first copy carries the charge. `restore` replays decisions taken
+ * earlier (by the SDK on the span, or stored before a restart) without deciding again.
  *
  * Bounded: at most `maxTraces` traces (least recently touched evicted first) and
  * `maxSpansPerTrace` usage-bearing spans per trace (later ones are decided against those
@@ -30,7 +32,8 @@ import { invalidArgument } from './pricing-error.js';
 export type UsageRole = 'call' | 'duplicate' | 'rollup';
 
 /** Why a span is not charged, for logs and tests. */
-export type LedgerRule = 'marked' | 'response_id' | 'child_usage' | 'children' | 'parent_usage' | 'restored';
+export type LedgerRule =
+  'marked' | 'response_id' | 'child_usage' | 'children' | 'parent_usage' | 'repeated_span' | 'restored';
 
 export interface CallDecision {
   readonly role: UsageRole;
@@ -51,6 +54,11 @@ export interface UsageSighting {
   readonly usageKey: string;
   /** The span sums its children's usage (SpanUsage.rollup). */
   readonly rollup: boolean;
+  /**
+   * Where this copy of the span came from (the aggregator: Kafka offset and index in the
+   * message); undefined where each span is seen once (the SDK).
+   */
+  readonly origin?: string | undefined;
 }
 
 export interface ModelCallLedgerOptions {
@@ -70,6 +78,7 @@ export interface ModelCallLedgerStats {
 }
 
 interface Entry {
+  readonly origin: string | undefined;
   readonly parent: string;
   readonly key: string;
   readonly role: UsageRole;
@@ -106,7 +115,13 @@ export class ModelCallLedger {
   decide(span: UsageSighting): CallDecision {
     const trace = this.trace(span.traceId);
     const known = trace.spans.get(span.spanId);
-    if (known !== undefined) return decisionOf(known);
+    if (known !== undefined) {
+      if (known.role === 'call' && known.origin !== undefined && span.origin !== known.origin) {
+        this.duplicates++;
+        return { role: 'duplicate', duplicateOf: span.spanId, rule: 'repeated_span' };
+      }
+      return decisionOf(known);
+    }
 
     let decision = CALL;
     if (span.rollup) decision = { role: 'rollup', duplicateOf: undefined, rule: 'marked' };
@@ -174,6 +189,7 @@ export class ModelCallLedger {
     const charged =
       decision.role === 'call' ? span.spanId : decision.role === 'duplicate' ? (decision.duplicateOf ?? '') : '';
     trace.spans.set(span.spanId, {
+      origin: span.origin,
       parent: span.parentSpanId,
       key: span.usageKey,
       role: decision.role,

@@ -67,6 +67,18 @@ describe('ModelCallLedger', () => {
     assert.deepEqual(ledger.decide(step), { role: 'call', duplicateOf: undefined, rule: undefined });
   });
 
+  it('charges a span sent again from another origin once: the copy is a duplicate of the first', () => {
+    const ledger = new ModelCallLedger();
+    const first = sighting({ spanId: 's', origin: '10:0' });
+    assert.equal(ledger.decide(first).role, 'call');
+    assert.equal(ledger.decide(first).role, 'call', 'the same copy redelivered: the same decision');
+    assert.deepEqual(ledger.decide({ ...first, origin: '42:3' }), {
+      role: 'duplicate',
+      duplicateOf: 's',
+      rule: 'repeated_span',
+    });
+  });
+
   it('restores earlier decisions as they were and decides later spans against them', () => {
     const ledger = new ModelCallLedger();
     // Stored before a restart: the wrapper was marked a duplicate of the client's span.

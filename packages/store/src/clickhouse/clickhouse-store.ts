@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
-import type { CostStore, RollupDifference, StoredSpans, TopSpanRow } from '../cost-store.js';
+import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
 import { minuteDifferences } from '../rollup-check.js';
 import { correctionDeltasSql, costQuerySql, repriceCandidatesSql, topSpansSql } from '../query/clickhouse-cost-sql.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
@@ -190,6 +190,25 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
         `WHERE kafka_topic = ${stringLiteral(topic)}${only} GROUP BY kafka_partition`,
     );
     return new Map(rows.map((r) => [Number(r.partition), BigInt(r.offset)]));
+  }
+
+  async recentUsageSpans(
+    topic: string,
+    partition: number,
+    sinceUnixSeconds: number,
+    limit: number,
+  ): Promise<StoredUsageSpan[]> {
+    const columns =
+      'trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, response_id AS responseId, ' +
+      'usage_key AS usageKey, usage_role AS usageRole, duplicate_of AS duplicateOf, ' +
+      "concat(toString(o), ':', toString(i)) AS origin";
+    // The newest `limit` in the inner query, replayed oldest first.
+    return this.select<StoredUsageSpan>(
+      `SELECT ${columns} FROM (SELECT *, kafka_offset AS o, kafka_span_index AS i FROM ${this.database}.span_costs ` +
+        `WHERE kafka_topic = ${stringLiteral(topic)} AND kafka_partition = ${uintLiteral(partition)} ` +
+        `AND start_time >= toDateTime(${uintLiteral(Math.max(0, Math.trunc(sinceUnixSeconds)))}, 'UTC') ` +
+        `AND (usage_key != '' OR usage_role != '') ORDER BY o DESC, i DESC LIMIT ${uintLiteral(limit)}) ORDER BY o, i`,
+    );
   }
 
   async recoverStoredSpans(

@@ -356,6 +356,23 @@ export const MIGRATIONS: readonly Migration[] = [
     },
     statements: [],
   },
+  {
+    version: 9,
+    name: 'span_costs_one_charge_per_call',
+    addColumns: {
+      table: 'span_costs',
+      // One model call, one charge (SpanCostRow.usageRole…): which spans repeat another's call
+      // and which it is, the response id and usage key they were matched by, so a consumer that
+      // takes over a partition restores what the previous owner decided.
+      columns: [
+        ['usage_role', "String DEFAULT ''"],
+        ['duplicate_of', "String DEFAULT ''"],
+        ['response_id', "String DEFAULT ''"],
+        ['usage_key', "String DEFAULT ''"],
+      ],
+    },
+    statements: [],
+  },
 ];
 
 /** Tables under the partition-drop retention job, with their partition key's granularity. */

@@ -64,6 +64,10 @@ export const SPAN_COST_COLUMNS = [
   'usage_complete',
   'cost_upper_bound',
   'emitter',
+  'usage_role',
+  'duplicate_of',
+  'response_id',
+  'usage_key',
 ] as const;
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -94,7 +98,8 @@ export function spanCostTsv(r: SpanCostRow): string {
     `${tsvString(r.gpuProvider ?? '')}\t${tsvString(r.gpuPricingModel ?? '')}\t${tsvString(r.cloudProvider ?? '')}\t` +
     `${tsvString(r.cloudRegion ?? '')}\t${tsvString(r.instancePricingModel ?? '')}\t${r.instanceSeconds ?? '0'}\t` +
     `${r.usageComplete === true ? 1 : 0}\t${r.costUpperBound === true ? 1 : 0}\t` +
-    `${tsvString(r.emitter ?? '')}\n`
+    `${tsvString(r.emitter ?? '')}\t${tsvString(r.usageRole ?? '')}\t${tsvString(r.duplicateOf ?? '')}\t` +
+    `${tsvString(r.responseId ?? '')}\t${tsvString(r.usageKey ?? '')}\n`
   );
 }
 

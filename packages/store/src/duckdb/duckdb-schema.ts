@@ -154,6 +154,17 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
       "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS emitter VARCHAR DEFAULT ''",
     ],
   },
+  {
+    version: 6,
+    name: 'span_costs_one_charge_per_call',
+    // Which spans repeat another's model call (as ClickHouse migration 9).
+    statements: [
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS usage_role VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS duplicate_of VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS response_id VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS usage_key VARCHAR DEFAULT ''",
+    ],
+  },
 ];
 
 /** A rollup dimension as written to span_costs_1m: the value, or `__other__` when folded. */

@@ -5,7 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Money } from '@costtrace/core';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
-import type { CostStore, RollupDifference, StoredSpans, TopSpanRow } from '../cost-store.js';
+import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
 import { minuteDifferences } from '../rollup-check.js';
 import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
 import { costReportRows } from '../query/cost-report.js';
@@ -108,6 +108,10 @@ function spanValues(batchId: bigint, r: SpanCostRow): string {
     r.usageComplete === true ? '1' : '0',
     r.costUpperBound === true ? '1' : '0',
     duckString(r.emitter ?? ''),
+    duckString(r.usageRole ?? ''),
+    duckString(r.duplicateOf ?? ''),
+    duckString(r.responseId ?? ''),
+    duckString(r.usageKey ?? ''),
   ].join(', ')})`;
 }
 
@@ -119,7 +123,7 @@ const SPAN_COLUMNS =
   'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
   'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized, ' +
   'gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, instance_pricing_model, instance_seconds, usage_complete, ' +
-  'cost_upper_bound, emitter';
+  'cost_upper_bound, emitter, usage_role, duplicate_of, response_id, usage_key';
 
 function correctionValues(r: CostCorrectionRow): string {
   const delta = r.correctedTotal.subtract(r.previousTotal);
@@ -298,6 +302,23 @@ export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
         `WHERE kafka_topic = ${duckString(topic)}${only} GROUP BY kafka_partition`,
     );
     return new Map(rows.map((r) => [Number(r.partition), BigInt(r.offset)]));
+  }
+
+  async recentUsageSpans(
+    topic: string,
+    partition: number,
+    sinceUnixSeconds: number,
+    limit: number,
+  ): Promise<StoredUsageSpan[]> {
+    return this.select<StoredUsageSpan>(
+      `SELECT trace_id AS "traceId", span_id AS "spanId", parent_span_id AS "parentSpanId", ` +
+        `response_id AS "responseId", usage_key AS "usageKey", usage_role AS "usageRole", duplicate_of AS "duplicateOf", ` +
+        `kafka_offset::VARCHAR || ':' || kafka_span_index::VARCHAR AS "origin" ` +
+        `FROM (SELECT * FROM span_costs WHERE kafka_topic = ${duckString(topic)} AND kafka_partition = ${duckInt(partition)} ` +
+        `AND start_time >= ${duckInt(Math.max(0, Math.trunc(sinceUnixSeconds)))} ` +
+        `AND (usage_key != '' OR usage_role != '') ORDER BY kafka_offset DESC, kafka_span_index DESC ` +
+        `LIMIT ${duckInt(limit)}) ORDER BY kafka_offset, kafka_span_index`,
+    );
   }
 
   /** Span rows and their rollup are written in one transaction: the rollup never needs repair. */

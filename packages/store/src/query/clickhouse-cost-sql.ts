@@ -82,9 +82,9 @@ export function topSpansSql(db: string, query: TopSpansQuery): string {
 }
 
 /** Spans of a range with what re-pricing needs: usage, dimensions and current cost parts. */
-/** Rows with usage a re-pricing run can price: a model call, or GPU or instance time. */
+/** Rows with usage a re-pricing run can price: their own model call (not a duplicate or roll-up), or GPU or instance time. */
 export const REPRICEABLE =
-  "((model != '' AND (input_tokens + output_tokens) > 0) OR gpu_seconds > 0 OR instance_seconds > 0)";
+  "usage_role = '' AND ((model != '' AND (input_tokens + output_tokens) > 0) OR gpu_seconds > 0 OR instance_seconds > 0)";
 
 export function repriceCandidatesSql(db: string, query: TopSpansQuery): string {
   const database = identifier(db);

@@ -42,7 +42,7 @@ export class BudgetService {
   readonly registry: BudgetRegistry;
   readonly board = new ThrottleBoard();
   readonly deltaProducer: CostDeltaProducer;
-  readonly deltaStats: BudgetDeltaStats = { nonUsdRows: 0 };
+  readonly deltaStats: BudgetDeltaStats = { nonUsdRows: 0, unpricedAsZero: 0, unpricedEstimated: 0 };
   private readonly sync: ThrottleSync;
   private readonly sender: WebhookSender;
   private outboxValue: WebhookOutbox | undefined;

@@ -1,4 +1,5 @@
-import type { DimensionValues } from '@costtrace/core';
+import { divideRoundHalfEven } from '@costtrace/core';
+import type { DimensionValues, UnpricedPolicy } from '@costtrace/core';
 import type { SpanCostRow } from '@costtrace/store';
 import { BudgetCatalog } from './budget-catalog.js';
 import type { Budget } from '@costtrace/core';
@@ -51,6 +52,29 @@ export type CostDelta = BudgetCostDelta | ScopeCostDelta;
 export interface BudgetDeltaStats {
   /** Rows skipped because their currency is not USD (budgets are in USD). */
   nonUsdRows: number;
+  /** (Unpriced row, matching budget) pairs counted as zero (the budget's `unpriced.count_as: zero`). */
+  unpricedAsZero: number;
+  /** (Unpriced row, matching budget) pairs given an estimate (`unpriced.count_as: estimate`). */
+  unpricedEstimated: number;
+}
+
+const PER_MILLION = 1_000_000n;
+
+/**
+ * An unpriced row's spend under an estimating budget: what was priced of it, plus every token at
+ * the budget's rate when none of its tokens was priced, plus the per-span amount; exact, each
+ * line rounded once half to even (as prices are).
+ */
+export function unpricedEstimate(row: SpanCostRow, policy: UnpricedPolicy): bigint {
+  const priced = row.costTotal.currency === 'USD' ? row.costTotal.subunits : 0n;
+  const tokenCost =
+    row.costInput.subunits + row.costOutput.subunits + row.costCacheRead.subunits + row.costCacheWrite.subunits;
+  let estimate = priced + policy.perSpan.subunits;
+  if (tokenCost === 0n) {
+    const tokens = row.inputTokens + row.outputTokens + row.cacheReadTokens + row.cacheWriteTokens;
+    estimate += divideRoundHalfEven(tokens * policy.perMillionTokens.subunits, PER_MILLION);
+  }
+  return estimate;
 }
 
 function dimensionValues(row: SpanCostRow): DimensionValues {
@@ -97,7 +121,11 @@ export function budgetDeltas(
     seq = origin === lastOrigin ? seq + 1 : 0;
     lastOrigin = origin;
     const subunits = row.costTotal.subunits;
-    if (subunits === 0n || row.unpricedReason !== '') continue;
+    if (row.unpricedReason !== '' && (row.usageRole ?? '') === '') {
+      unpricedDeltas(row, catalog, seq, out, options.stats);
+      continue;
+    }
+    if (subunits === 0n) continue;
     if (row.costTotal.currency !== 'USD') {
       if (options.stats) options.stats.nonUsdRows++;
       continue;
@@ -242,4 +270,40 @@ export function decodeDelta(text: string): CostDelta {
     };
   }
   throw new Error(`cost delta: unknown kind ${JSON.stringify(raw.kind)}`);
+}
+
+/** Deltas of an unpriced row: an estimate for each matching budget that asks for one. */
+function unpricedDeltas(
+  row: SpanCostRow,
+  catalog: BudgetCatalog,
+  seq: number,
+  out: CostDelta[],
+  stats: BudgetDeltaStats | undefined,
+): void {
+  const values = dimensionValues(row);
+  for (const { budget, scope } of catalog.matching(values)) {
+    if (budget.unpriced.countAs !== 'estimate') {
+      if (stats) stats.unpricedAsZero++;
+      continue;
+    }
+    const subunits = unpricedEstimate(row, budget.unpriced);
+    if (stats) stats.unpricedEstimated++;
+    if (subunits === 0n) continue;
+    out.push({
+      kind: 'budget',
+      budgetId: budget.id,
+      scopeKey: scope.scopeKey(budget.id, values),
+      dimensions: scope.keyDimensions(values),
+      eventTimeMs: Number(row.endTimeUnixNano / 1_000_000n),
+      subunits,
+      source: {
+        topic: row.kafkaTopic,
+        partition: row.kafkaPartition,
+        offset: row.kafkaOffset,
+        seq,
+        spanId: row.spanId,
+        traceId: row.traceId,
+      },
+    });
+  }
 }

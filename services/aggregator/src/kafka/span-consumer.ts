@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { ModelCallLedger } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { StoreError } from '@costtrace/store';
 import type { CostStore, SpanCostRow } from '@costtrace/store';
@@ -44,6 +45,13 @@ export interface SpanConsumerOptions {
    * hand-off had happened the evaluator drops the repeats by their source offsets.
    */
   readonly onRowsStored?: ((rows: readonly SpanCostRow[]) => Promise<void>) | undefined;
+  /**
+   * One model call, one charge across the spans of a partition: a ModelCallLedger per assigned
+   * partition remembering at most `maxTraces` traces, restored on assignment from the
+   * partition's usage-bearing rows stored in the last `restoreWindowSeconds` (by span start).
+   * Absent: only spans marked by their emitter are uncharged.
+   */
+  readonly ledger?: { readonly maxTraces: number; readonly restoreWindowSeconds: number } | undefined;
 }
 
 const NANOS_PER_MINUTE = 60_000_000_000n;
@@ -115,6 +123,8 @@ export class SpanConsumer {
    */
   private readonly storedUpTo = new Map<number, bigint>();
   private readonly paused = new Map<number, () => void>();
+  /** Per assigned partition, which spans carry a model call's charge (see `ledgerFor`). */
+  private readonly ledgers = new Map<number, ModelCallLedger>();
   /**
    * Per partition, the highest offset this consumer dead-lettered since it was assigned: a batch
    * retried after a failed insert does not send its dead letters again (they stay at least once
@@ -155,6 +165,7 @@ export class SpanConsumer {
       this.generation++;
       this.storedUpTo.clear();
       this.deadLetteredUpTo.clear();
+      this.ledgers.clear();
       for (const resume of this.paused.values()) resume();
       this.paused.clear();
       this.options.metrics.pausedPartitions.set(0);
@@ -271,6 +282,48 @@ export class SpanConsumer {
     return known;
   }
 
+  /**
+   * The partition's ledger; on the first batch after assignment it is restored from what the
+   * store holds (the decisions of the partition's previous owner, or of this process before a
+   * restart), so a span whose sibling was stored before is decided as if nothing had happened.
+   */
+  private async ledgerFor(partition: number): Promise<ModelCallLedger | undefined> {
+    const options = this.options.ledger;
+    if (options === undefined) return undefined;
+    let ledger = this.ledgers.get(partition);
+    if (ledger !== undefined) return ledger;
+    const since = Math.floor(Date.now() / 1000) - options.restoreWindowSeconds;
+    const stored = await this.options.store.recentUsageSpans(
+      this.options.topic,
+      partition,
+      since,
+      options.maxTraces * 8,
+    );
+    ledger = new ModelCallLedger({ maxTraces: options.maxTraces });
+    for (const s of stored) {
+      const role = s.usageRole === 'duplicate' || s.usageRole === 'rollup' ? s.usageRole : 'call';
+      ledger.restore(
+        {
+          traceId: s.traceId,
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId,
+          responseId: s.responseId === '' ? undefined : s.responseId,
+          usageKey: s.usageKey,
+          rollup: role === 'rollup',
+          origin: s.origin,
+        },
+        role,
+        s.duplicateOf,
+      );
+    }
+    this.ledgers.set(partition, ledger);
+    this.options.logger.info(
+      { topic: this.options.topic, partition, restoredSpans: stored.length },
+      'model-call ledger restored',
+    );
+    return ledger;
+  }
+
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
@@ -280,8 +333,10 @@ export class SpanConsumer {
     this.stage('batch-received', partition, 0);
 
     let storedUpTo: bigint;
+    let ledger: ModelCallLedger | undefined;
     try {
       storedUpTo = await this.storedOffset(partition);
+      ledger = await this.ledgerFor(partition);
     } catch (err) {
       this.pauseUntilClickHouseAnswers(payload, partition, err);
       return;
@@ -293,7 +348,7 @@ export class SpanConsumer {
       // At or below storedUpTo the message was decoded, counted and dead-lettered by the batch
       // that stored rows there (dead letters go out before any insert): not again.
       const again = BigInt(message.offset) <= storedUpTo;
-      for (const row of this.messageRows(topic, partition, message, again ? [] : dead, again)) all.push(row);
+      for (const row of this.messageRows(topic, partition, message, again ? [] : dead, again, ledger)) all.push(row);
     }
 
     // Still ours? Recovery may write (rollup repairs): see `confirmOwnership`.
@@ -429,6 +484,7 @@ export class SpanConsumer {
     message: KafkaMessage,
     dead: DeadLetter[],
     again = false,
+    ledger?: ModelCallLedger,
   ): SpanCostRow[] {
     const { metrics, logger } = this.options;
     let request: ExportTraceServiceRequest;
@@ -455,13 +511,15 @@ export class SpanConsumer {
       request,
       { topic, partition, offset: BigInt(message.offset) },
       Number.isFinite(timestamp) && timestamp > 0 ? timestamp : Date.now(),
-      this.options.rowOptions,
+      ledger === undefined ? this.options.rowOptions : { ...this.options.rowOptions, ledger },
     );
     if (again) return result.rows;
     metrics.spansConsumed.inc(spans);
     for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
     if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
     if (result.upperBound > 0) metrics.upperBoundSpans.inc(result.upperBound);
+    if (result.duplicates > 0) metrics.unchargedSpans.inc({ role: 'duplicate' }, result.duplicates);
+    if (result.rollups > 0) metrics.unchargedSpans.inc({ role: 'rollup' }, result.rollups);
     for (const compared of result.emittedCosts) {
       metrics.emittedCosts.inc({ key: compared.key, outcome: compared.agrees ? 'agrees' : 'differs' });
       if (!compared.agrees) {

@@ -34,6 +34,7 @@ export class AggregatorMetrics {
   readonly pricingRetroactiveChanges: Counter;
   readonly emittedCosts: Counter<'key' | 'outcome'>;
   readonly upperBoundSpans: Counter;
+  readonly unchargedSpans: Counter<'role'>;
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
@@ -109,6 +110,12 @@ export class AggregatorMetrics {
     this.upperBoundSpans = new Counter({
       name: 'costtrace_consumer_upper_bound_spans_total',
       help: 'Spans whose cost is an upper bound (cost.upper_bound: the instrumentation reports no cached-token count, so cached input was billed as uncached)',
+      registers,
+    });
+    this.unchargedSpans = new Counter({
+      name: 'costtrace_consumer_uncharged_spans_total',
+      help: 'Spans with model usage stored uncharged because it is not their own call’s: role="duplicate" (another span carries the same call: cost.duplicate_of), role="rollup" (the span sums its calls’ usage)',
+      labelNames: ['role'],
       registers,
     });
     this.emittedCosts = new Counter({
@@ -252,6 +259,23 @@ export class AggregatorMetrics {
         this.inc({ outcome: 'delivered' }, counts?.delivered ?? 0);
         this.inc({ outcome: 'failed_attempt' }, counts?.failedAttempts ?? 0);
         this.inc({ outcome: 'dead' }, counts?.deadLettered ?? 0);
+      },
+    });
+  }
+
+  /** `costtrace_budget_unpriced_matches_total{count_as}`: unpriced spans met by budgets, read at scrape time. */
+  bridgeUnpricedBudgetMatches(source: () => { unpricedAsZero: number; unpricedEstimated: number }): void {
+    if (this.registry.getSingleMetric('costtrace_budget_unpriced_matches_total') !== undefined) return;
+    new Counter({
+      name: 'costtrace_budget_unpriced_matches_total',
+      help: 'Unpriced spans (cost.unpriced_reason) matched by a budget, by what the budget did with them: count_as="zero" (counted as $0) or "estimate" (its unpriced estimate added)',
+      labelNames: ['count_as'],
+      registers: [this.registry],
+      collect() {
+        const counts = source();
+        this.reset();
+        this.inc({ count_as: 'zero' }, counts.unpricedAsZero);
+        this.inc({ count_as: 'estimate' }, counts.unpricedEstimated);
       },
     });
   }

@@ -13,7 +13,14 @@ import {
   SpanUsage,
   unixNanoToMillis,
 } from '@costtrace/core';
-import type { EmitterScope, Pico, PriceSource, PricingView, UsageReaderOptions } from '@costtrace/core';
+import type {
+  EmitterScope,
+  ModelCallLedger,
+  Pico,
+  PriceSource,
+  PricingView,
+  UsageReaderOptions,
+} from '@costtrace/core';
 import { ROLLUP_DIMENSIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { Span_SpanKind } from '@costtrace/proto';
@@ -95,6 +102,13 @@ export interface SpanRowOptions {
    * discards the rows, and the consumer prices. Default true.
    */
   readonly price?: boolean | undefined;
+  /**
+   * One model call, one charge: the ledger of the partition the request came from (the consumer
+   * keeps one per partition and restores it from the store). Spans that repeat another span's
+   * call, or sum their calls, are stored uncharged with their usage role. Without a ledger only
+   * the spans marked so (by the SDK, `costtrace.usage.rollup` or a recognised framework span) are.
+   */
+  readonly ledger?: ModelCallLedger | undefined;
 }
 
 export interface RejectedSpan {
@@ -134,12 +148,33 @@ export interface SpanRowsResult {
   readonly unpriced: number;
   /** Rows whose cost is an upper bound (cached input not reported by the emitter). */
   readonly upperBound: number;
+  /** Rows stored uncharged because another span carries their model call (usage role duplicate). */
+  readonly duplicates: number;
+  /** Rows stored uncharged because they sum their calls' usage (usage role rollup). */
+  readonly rollups: number;
   readonly auditDifferences: AuditDifference[];
   /** Spans that carried another tool's cost, compared with costtrace's (never added to it). */
   readonly emittedCosts: EmittedCostComparison[];
 }
 
 const ZERO = Money.zero('USD');
+
+/** The costs of a span whose usage is another span's call, or sums its calls: none. */
+const UNCHARGED = {
+  costInput: ZERO,
+  costOutput: ZERO,
+  costCacheRead: ZERO,
+  costCacheWrite: ZERO,
+  costReasoning: ZERO,
+  costGpu: ZERO,
+  costCompute: ZERO,
+  costTotal: ZERO,
+  currency: 'USD',
+  pricingVersion: '',
+  pricingSource: '',
+  priceIds: [] as string[],
+  unpricedReason: '',
+};
 const NANOS = 1_000_000_000n;
 
 /** Attributes that become columns of their own and are not repeated among the extras. */
@@ -269,6 +304,8 @@ export function spanCostRows(
     pricedHere: 0,
     unpriced: 0,
     upperBound: 0,
+    duplicates: 0,
+    rollups: 0,
     auditDifferences: [],
     emittedCosts: [],
   };
@@ -447,8 +484,41 @@ function spanRow(
       throw new Rejection('invalid_token_count', `${what} tokens ${count} exceed ${limits.maxTokensPerSpan} per span`);
     }
   }
+  // One model call, one charge: is this span's usage its own call's?
+  const pricer = options.pricer ?? DEFAULT_PRICER;
+  const usageKey = usage.hasTokens ? (pricer.usageKey(usage) ?? '') : '';
+  const responseId = usage.responseId === undefined ? '' : cut(usage.responseId);
+  const stampedRole = own.get(CostAttr.usageRole);
+  let usageRole: '' | 'duplicate' | 'rollup' =
+    stampedRole === 'duplicate' || stampedRole === 'rollup' ? stampedRole : usage.rollup ? 'rollup' : '';
+  let duplicateOf = usageRole === 'duplicate' ? cut(displayString(own.get(CostAttr.duplicateOf))) : '';
+  const ledger = options.ledger;
+  if (ledger !== undefined && (usageKey !== '' || usageRole !== '')) {
+    const sighting = {
+      traceId: hex(span.traceId),
+      spanId: hex(span.spanId),
+      parentSpanId: hex(span.parentSpanId),
+      responseId: responseId === '' ? undefined : responseId,
+      usageKey,
+      rollup: usageRole === 'rollup',
+      origin: `${origin.offset}:${messageIndex}`,
+    };
+    // The SDK's decision stands (it saw the spans in the order they ended); others are decided here.
+    const decision =
+      usageRole === 'duplicate' ? ledger.restore(sighting, 'duplicate', duplicateOf) : ledger.decide(sighting);
+    if (decision.role !== 'call') {
+      usageRole = decision.role;
+      duplicateOf = decision.duplicateOf ?? '';
+    }
+  }
+  const charged = usageRole === '';
+  if (usageRole === 'duplicate') result.duplicates++;
+  else if (usageRole === 'rollup') result.rollups++;
+
   const stamped = get(CostAttr.total);
-  if (stamped !== undefined) {
+  if (!charged) {
+    costs = UNCHARGED;
+  } else if (stamped !== undefined) {
     const currency = dim(CostAttr.currency) || 'USD';
     if (!/^[A-Z]{3}$/.test(currency))
       throw new Rejection('invalid_cost', `${CostAttr.currency} is not an ISO 4217 code`);
@@ -597,12 +667,13 @@ function spanRow(
     isRequest: span.kind === Span_SpanKind.SPAN_KIND_SERVER || span.parentSpanId.length === 0,
     ...dimensions,
     feature: dim(DimensionAttr.feature),
-    // The counts the pricer used, read in any dialect (the standard keys were validated above).
-    inputTokens: usageCount(usage.inputTokens, inputTokens),
-    outputTokens: usageCount(usage.outputTokens, outputTokens),
-    cacheReadTokens: usageCount(usage.cacheReadTokens, cacheReadTokens),
-    cacheWriteTokens: usageCount(usage.cacheWriteTokens, cacheWriteTokens),
-    reasoningTokens: usageCount(usage.reasoningTokens, reasoningTokens),
+    // The counts the pricer used, read in any dialect (the standard keys were validated above);
+    // none on a span whose usage is another's call or sums its calls, so token sums count each call once.
+    inputTokens: charged ? usageCount(usage.inputTokens, inputTokens) : 0n,
+    outputTokens: charged ? usageCount(usage.outputTokens, outputTokens) : 0n,
+    cacheReadTokens: charged ? usageCount(usage.cacheReadTokens, cacheReadTokens) : 0n,
+    cacheWriteTokens: charged ? usageCount(usage.cacheWriteTokens, cacheWriteTokens) : 0n,
+    reasoningTokens: charged ? usageCount(usage.reasoningTokens, reasoningTokens) : 0n,
     gpuType: dim(GpuAttr.type),
     gpuCount: gpu.count,
     // The GPU-seconds priced (to the nanosecond) when the pricer could read them.
@@ -627,6 +698,10 @@ function spanRow(
                 ? `${scope.name}@${scope.version}`
                 : scope.name,
           ),
+          usageRole,
+          duplicateOf,
+          responseId,
+          usageKey,
         }),
     ...costs,
     kafkaTopic: origin.topic,

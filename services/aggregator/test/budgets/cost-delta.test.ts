@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBudget } from '@costtrace/core';
+import { budgetToDocument, Money, parseBudget } from '@costtrace/core';
 import { budgetDeltas, decodeDelta, encodeDelta } from '../../src/index.js';
 import type { BudgetCostDelta } from '../../src/index.js';
 import { costRow } from '../support/cost-rows.js';
@@ -38,6 +38,63 @@ describe('budgetDeltas (span path → budgets hand-off)', () => {
     assert.deepEqual(globex.dimensions, { tenant: 'globex' });
     assert.equal(globex.eventTimeMs, Number(rows[1]!.endTimeUnixNano / 1_000_000n));
     assert.deepEqual(decodeDelta(encodeDelta(globex)), globex);
+  });
+
+  it('counts unpriced spend as zero by default, or as the budget’s estimate', () => {
+    const estimating = parseBudget({
+      id: 'estimating',
+      window: '1h',
+      limit_usd: '10',
+      unpriced: { count_as: 'estimate', usd_per_million_tokens: '15', usd_per_span: '0.000001' },
+    });
+    const zero = parseBudget({ id: 'zero', window: '1h', limit_usd: '10' });
+    const rows = [
+      // An unknown model: 1234 + 0 + 100 + 0 tokens, nothing priced.
+      costRow({ picos: 0n, offset: 1n, unpricedReason: 'unknown_model', inputTokens: 1234n, cacheReadTokens: 100n }),
+      // Tokens priced, GPU unknown: the priced part stands, tokens are not estimated again.
+      costRow({
+        picos: 700n,
+        offset: 2n,
+        unpricedReason: 'unknown_gpu',
+        inputTokens: 10n,
+        costInput: Money.fromSubunits(700n, 'USD'),
+      }),
+      // A duplicate's missing price is its charged sibling's business.
+      costRow({ picos: 0n, offset: 3n, unpricedReason: 'unknown_model', inputTokens: 5n, usageRole: 'duplicate' }),
+    ];
+    const stats = { nonUsdRows: 0, unpricedAsZero: 0, unpricedEstimated: 0 };
+    const deltas = budgetDeltas(rows, [estimating, zero], { anomalies: false, stats }) as BudgetCostDelta[];
+    // Worked out by hand: 1334 tokens × $15 / 1M = $0.02001 = 20_010_000_000 pico, + $0.000001 per span.
+    assert.deepEqual(
+      deltas.map((d) => [d.budgetId, d.source.offset, d.subunits]),
+      [
+        ['estimating', 1n, 20_010_000_000n + 1_000_000n],
+        ['estimating', 2n, 700n + 1_000_000n],
+      ],
+    );
+    assert.deepEqual(stats, { nonUsdRows: 0, unpricedAsZero: 2, unpricedEstimated: 2 });
+    assert.throws(
+      () => parseBudget({ id: 'x', window: '1h', limit_usd: '1', unpriced: { count_as: 'estimate' } }),
+      /budget\.unpriced: count_as: estimate needs usd_per_million_tokens or usd_per_span/,
+    );
+    assert.throws(
+      () => parseBudget({ id: 'x', window: '1h', limit_usd: '1', unpriced: { usd_per_span: '1' } }),
+      /budget\.unpriced\.usd_per_span: only applies with count_as: estimate/,
+    );
+    assert.throws(
+      () => parseBudget({ id: 'x', window: '1h', limit_usd: '1', unpriced: { count_as: 'guess' } }),
+      /budget\.unpriced\.count_as: must be "zero" or "estimate"/,
+    );
+    assert.throws(
+      () => parseBudget({ id: 'x', window: '1h', limit_usd: '1', unpriced: { count_as: 'estimate', usd_per_span: 1 } }),
+      /usd_per_span: must be an exact decimal USD string/,
+    );
+    assert.deepEqual(budgetToDocument(estimating).unpriced, {
+      count_as: 'estimate',
+      usd_per_million_tokens: '15',
+      usd_per_span: '0.000001',
+    });
+    assert.deepEqual(parseBudget(budgetToDocument(estimating)), estimating, 'the document round-trips');
   });
 
   it('aggregates anomaly scope deltas per message, service, route and commit', () => {

@@ -203,7 +203,9 @@ describe('deploy/ configs', () => {
 
   it('the Collector exports otlp_proto to the topic the aggregators consume', () => {
     interface Collector {
-      exporters: { kafka: { brokers: string[]; traces: { topic: string; encoding: string } } };
+      exporters: {
+        kafka: { brokers: string[]; traces: { topic: string; encoding: string }; partition_traces_by_id?: boolean };
+      };
       service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } };
       receivers: { otlp: unknown };
     }
@@ -211,6 +213,8 @@ describe('deploy/ configs', () => {
     const aggregator = loadConfig({}, serviceEnv(compose().services['aggregator-1']!));
     assert.equal(collector.exporters.kafka.traces.topic, aggregator.spansTopic);
     assert.equal(collector.exporters.kafka.traces.encoding, 'otlp_proto');
+    // A trace's spans share a partition: the one-charge-per-call ledger compares them there.
+    assert.equal(collector.exporters.kafka.partition_traces_by_id, true);
     assert.deepEqual(collector.service.pipelines.traces.exporters, ['kafka']);
     assert.deepEqual(collector.service.pipelines.traces.receivers, ['otlp']);
     const env = serviceEnv(compose().services['otel-collector']!);
