@@ -1,5 +1,12 @@
 import { QUERY_BUCKETS, StoreError } from '@costtrace/store';
-import type { CostQuery, CostReportRow, TopSpanRow, TopSpansQuery } from '@costtrace/store';
+import type {
+  CostQuery,
+  CostReportRow,
+  CoverageQuery,
+  PricingCoverageRow,
+  TopSpanRow,
+  TopSpansQuery,
+} from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
 
 /**
@@ -54,6 +61,16 @@ export class ApiCostSource implements CostSource {
     params.set('limit', String(query.limit));
     appendFilters(params, query.filters);
     return this.get<TopSpanRow>('/api/v1/top/spans', params);
+  }
+
+  async pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]> {
+    const params = new URLSearchParams();
+    params.set('group_by', query.groupBy.join(','));
+    params.set('since', String(query.since));
+    params.set('until', String(query.until));
+    params.set('limit', String(query.limit));
+    appendFilters(params, query.filters);
+    return this.get<PricingCoverageRow>('/api/v1/coverage', params);
   }
 
   close(): Promise<void> {

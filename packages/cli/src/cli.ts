@@ -175,7 +175,7 @@ function costStoreCommand(
   usage: string,
   command: (
     argv: readonly string[],
-    deps: { store: Pick<CostStore, 'queryCosts'>; output: CommandOutput },
+    deps: { store: Pick<CostSource, 'queryCosts' | 'pricingCoverage'>; output: CommandOutput },
   ) => Promise<number>,
 ): DelegatedCommand {
   return {

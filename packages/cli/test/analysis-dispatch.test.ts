@@ -12,7 +12,11 @@ const COMMANDS = ['top', 'compare', 'estimate', 'forecast', 'unit-economics', 'c
 function io(): CliIo & { text: () => string; errors: () => string } {
   let out = '';
   let err = '';
-  const empty: CostSource = { queryCosts: () => Promise.resolve([]), topSpans: () => Promise.resolve([]) };
+  const empty: CostSource = {
+    queryCosts: () => Promise.resolve([]),
+    topSpans: () => Promise.resolve([]),
+    pricingCoverage: () => Promise.resolve([]),
+  };
   return {
     out: (t) => void (out += `${t}\n`),
     err: (t) => void (err += `${t}\n`),

@@ -23,12 +23,31 @@ describe('costtrace argument parsing', () => {
     assert.equal(parseFlags(['stray'], {}).ok, false);
   });
 
+  it('builds coverage queries for report --coverage, and refuses cost-only flags with it', () => {
+    const r = parseReportArgs(
+      ['--coverage', '--by', 'service,emitter', '--since', '1h', '--where', 'model=gpt-4o'],
+      NOW,
+    );
+    assert.ok(r.ok && 'coverage' in r.value, JSON.stringify(r));
+    assert.deepEqual(r.value.coverage.groupBy, ['service', 'emitter']);
+    assert.deepEqual(r.value.coverage.filters, [{ dimension: 'model', values: ['gpt-4o'] }]);
+    assert.equal(r.value.coverage.since, Math.floor(NOW / 60) * 60 - 3600);
+    assert.match(
+      (parseReportArgs(['--coverage', '--by', 'route'], NOW) as { message: string }).message,
+      /^--by: cannot group coverage by "route": use service, model, provider, emitter/,
+    );
+    assert.match(
+      (parseReportArgs(['--coverage', '--bucket', '1h'], NOW) as { message: string }).message,
+      /^--bucket does not apply to --coverage/,
+    );
+  });
+
   it('builds report queries', () => {
     const r = parseReportArgs(
       ['--by', 'route,model', '--since', '24h', '--where', 'tenant=acme', '--format', 'csv'],
       NOW,
     );
-    assert.ok(r.ok, JSON.stringify(r));
+    assert.ok(r.ok && 'query' in r.value, JSON.stringify(r));
     assert.deepEqual(r.value.query.groupBy, ['route', 'model']);
     assert.deepEqual(r.value.query.filters, [{ dimension: 'tenant', values: ['acme'] }]);
     assert.equal(r.value.query.since, Math.floor(NOW / 60) * 60 - 86_400);

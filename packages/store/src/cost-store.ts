@@ -1,5 +1,6 @@
 import type { CostCorrectionRow } from './cost-correction-row.js';
-import type { CostQuery, TopSpansQuery } from './query/cost-query.js';
+import type { CostQuery, CoverageQuery, TopSpansQuery } from './query/cost-query.js';
+import type { PricingCoverageRow } from './query/pricing-coverage.js';
 import type { CostReportRow } from './query/cost-report.js';
 import type { SpanCostRow } from './span-cost-row.js';
 
@@ -122,5 +123,7 @@ export interface CostStore {
   queryCosts(query: CostQuery): Promise<CostReportRow[]>;
   /** The most expensive single spans of a time range. */
   topSpans(query: TopSpansQuery): Promise<TopSpanRow[]>;
+  /** Pricing coverage of usage-bearing spans, grouped by service, model, provider or emitter. */
+  pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]>;
   close(): Promise<void>;
 }

@@ -72,9 +72,13 @@ export {
   queryParams,
   ROLLUP_QUERY_DIMENSIONS,
   rollupCanAnswer,
+  COVERAGE_DIMENSIONS,
+  parseCoverageQuery,
 } from './query/cost-query.js';
 export type {
   CostQuery,
+  CoverageDimension,
+  CoverageQuery,
   DimensionFilter,
   QueryDimension,
   QueryOrder,
@@ -84,6 +88,8 @@ export type {
   TopSpansQuery,
 } from './query/cost-query.js';
 export { costReportRows } from './query/cost-report.js';
+export { pricingCoverageRows } from './query/pricing-coverage.js';
+export type { PricingCoverageRow } from './query/pricing-coverage.js';
 export type { CostReportRow, RawCostRow } from './query/cost-report.js';
 export {
   costByCommitSinceDeploySql,

@@ -229,4 +229,31 @@ describe('store conformance: ClickHouse and DuckDB answer alike', () => {
       assert.deepEqual(await store.recentUsageSpans(topic, 0, FIXTURE_START, 100), [], `${store.kind}: too old`);
     }
   });
+
+  it('reports the same pricing coverage, counted as the rows say', async () => {
+    // The fixture's GPU and unpriced rows, and the usage-bearing rows of the test above.
+    const q = {
+      groupBy: ['service', 'model'] as const,
+      filters: [],
+      since: FIXTURE_START - 2 * 86_400,
+      until: FIXTURE_START + FIXTURE_SECONDS,
+      limit: 10_000,
+    };
+    const [a, b] = await Promise.all([clickhouse.pricingCoverage(q), duckdb.pricingCoverage(q)]);
+    assert.deepEqual(b, a, 'DuckDB differs from ClickHouse');
+    const bearing = rows.filter((r) => r.unpricedReason !== '' || r.gpuSeconds !== '0');
+    const unpriced = bearing.filter((r) => r.unpricedReason !== '').length;
+    const total = (key: 'usageSpans' | 'unpriced' | 'duplicates' | 'rollups' | 'exact'): number =>
+      a.reduce((n, r) => n + r[key], 0);
+    // 4 ledger rows: a call and a 9:9 call (exact), a duplicate and a roll-up.
+    assert.equal(total('usageSpans'), bearing.length + 2);
+    assert.equal(total('unpriced'), unpriced);
+    assert.equal(total('exact'), bearing.length - unpriced + 2);
+    assert.deepEqual([total('duplicates'), total('rollups')], [1, 1]);
+    for (const r of a) {
+      assert.equal(r.coverage, r.usageSpans === 0 ? null : Math.floor((r.exact * 10_000) / r.usageSpans) / 10_000);
+    }
+    const byEmitter = await clickhouse.pricingCoverage({ ...q, groupBy: ['emitter'] });
+    assert.deepEqual(await duckdb.pricingCoverage({ ...q, groupBy: ['emitter'] }), byEmitter);
+  });
 });

@@ -76,6 +76,10 @@ describe('pipeline health', () => {
     metrics.spansStored.inc(11);
     metrics.spansUnpriced.inc(3);
     metrics.insertFailures.inc({ code: 'UNAVAILABLE' });
+    metrics.usageSpans.inc({ outcome: 'exact' }, 7);
+    metrics.usageSpans.inc({ outcome: 'upper_bound' }, 1);
+    metrics.usageSpans.inc({ outcome: 'unpriced' }, 3);
+    metrics.unchargedSpans.inc({ role: 'duplicate' }, 2);
     const at = new Date('2026-01-02T03:04:05Z');
     const health = await pipelineHealth(metrics, { ready: true, checks: { kafka: true } }, at);
     assert.deepEqual(health, {
@@ -90,6 +94,8 @@ describe('pipeline health', () => {
         paused_partitions: 0,
       },
       spans: { received: 14, in: 14, out: 11, unpriced: 3, priced_here: 0, rejected: 0 },
+      // 7 of 11 exactly, rounded down to 4 decimals.
+      coverage: { usage_spans: 11, exact: 7, upper_bound: 1, unpriced: 3, share: 0.6363, duplicates: 2, rollups: 0 },
       dead_letter: { messages: 3, by_reason: { undecodable: 2, too_large: 1 } },
       insert_failures: 1,
       generated_at: '2026-01-02T03:04:05.000Z',

@@ -294,6 +294,18 @@ describe('dashboard in a real browser', () => {
     assert.ok((await page.textContent('#throttles tbody'))!.includes('tenant=acme'));
     assert.equal(await page.textContent('#health [data-metric="ready"] dd'), 'yes');
     assert.equal(await page.textContent('#health [data-metric="dead-lettered"] dd'), '0');
+    // Pricing coverage: every span priced exactly, one row per model the service used.
+    assert.equal(await page.textContent('#health [data-metric="pricing coverage"] dd'), '100.00%');
+    await page.waitForSelector('#coverage tbody tr[data-model]');
+    assert.deepEqual(
+      (await attributeValues(page, '#coverage tbody tr[data-model]', 'data-model')).sort(),
+      MODELS.map(([, m]) => m).sort(),
+    );
+    assert.deepEqual(
+      [...new Set(await attributeValues(page, '#coverage tbody tr[data-model]', 'data-coverage'))],
+      ['1'],
+    );
+    assert.match((await page.textContent('#coverage-total'))!, /100\.00% of \d+ usage-bearing spans priced exactly/);
 
     await page.screenshot({ path: join(RESULTS, 'dashboard-route.png'), fullPage: true });
 

@@ -200,6 +200,75 @@ describe('query API', () => {
     assert.equal((await get('/api/v1/top/nothing')).status, 404);
   });
 
+  it('serves pricing coverage per service, model and emitter, counted as the rows say', async () => {
+    // Rows of their own, three days back (the other tests read the last 2 h).
+    const at = BigInt(now - 3 * 86_400) * 1_000_000_000n;
+    const base = data[0]!;
+    const row = (i: number, over: Partial<SpanCostRow>): SpanCostRow => ({
+      ...base,
+      startTimeUnixNano: at + BigInt(i),
+      endTimeUnixNano: at + BigInt(i) + 1n,
+      spanId: (0xc0ffee00 + i).toString(16).padStart(16, '0'),
+      service: 'coverage-svc',
+      model: 'gpt-4o',
+      usageKey: '10:5',
+      usageRole: '',
+      unpricedReason: '',
+      costUpperBound: false,
+      emitter: 'a@1',
+      kafkaOffset: BigInt(900_000 + i),
+      ...over,
+    });
+    await store.insertSpanCosts([
+      row(0, {}),
+      row(1, {}),
+      row(2, { costUpperBound: true, emitter: '@opentelemetry/instrumentation-openai@0.21.0' }),
+      row(3, { unpricedReason: 'unknown_model', model: 'mystery-1' }),
+      row(4, { usageRole: 'duplicate', duplicateOf: 'x' }),
+      row(5, { usageRole: 'rollup' }),
+      row(6, { usageKey: '', gpuSeconds: '0' }), // no usage: not counted
+    ]);
+    const since = now - 4 * 86_400;
+    const until = now - 2 * 86_400;
+    const res = await fetch(
+      `${api}/api/v1/coverage?group_by=model,emitter&since=${since}&until=${until}&service=coverage-svc`,
+    );
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as {
+      rows: {
+        group: Record<string, string>;
+        usageSpans: number;
+        exact: number;
+        upperBound: number;
+        unpriced: number;
+        duplicates: number;
+        rollups: number;
+        coverage: number | null;
+      }[];
+    };
+    assert.deepEqual(
+      body.rows.map((r) => [
+        r.group.model,
+        r.group.emitter,
+        r.usageSpans,
+        r.exact,
+        r.upperBound,
+        r.unpriced,
+        r.duplicates,
+        r.rollups,
+        r.coverage,
+      ]),
+      [
+        ['gpt-4o', 'a@1', 2, 2, 0, 0, 1, 1, 1],
+        ['gpt-4o', '@opentelemetry/instrumentation-openai@0.21.0', 1, 0, 1, 0, 0, 0, 0],
+        ['mystery-1', 'a@1', 1, 0, 0, 1, 0, 0, 0],
+      ],
+    );
+    const bad = await fetch(`${api}/api/v1/coverage?group_by=route`);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { parameter: string } }).error.parameter, 'group_by');
+  });
+
   it('serves metrics, liveness and readiness', async () => {
     const metrics = await fetch(`${api}/metrics`).then((r) => r.text());
     assert.match(metrics, /costtrace_consumer_spans_out_total/);

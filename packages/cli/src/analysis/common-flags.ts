@@ -5,7 +5,15 @@
  */
 import { divideRoundHalfEven, formatScaled, MONEY_SCALE, parseScaled } from '@costtrace/core';
 import { parseCostQuery, QUERY_DIMENSIONS } from '@costtrace/store';
-import type { CostQuery, CostReportRow, QueryDimension, TopSpanRow, TopSpansQuery } from '@costtrace/store';
+import type {
+  CostQuery,
+  CostReportRow,
+  CoverageQuery,
+  PricingCoverageRow,
+  QueryDimension,
+  TopSpanRow,
+  TopSpansQuery,
+} from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
 import type { ArgsResult, FlagSpec, ParsedFlags } from '../command-args.js';
 import { OUTPUT_FORMATS } from '../table-format.js';
@@ -19,6 +27,7 @@ import type { OutputFormat } from '../table-format.js';
 export interface CostSource {
   queryCosts(query: CostQuery): Promise<CostReportRow[]>;
   topSpans(query: TopSpansQuery): Promise<TopSpanRow[]>;
+  pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]>;
 }
 
 /** Exit codes shared by every command (documented in `costtrace --help` and the README). */

@@ -4,8 +4,16 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
 import { minuteDifferences } from '../rollup-check.js';
-import { correctionDeltasSql, costQuerySql, repriceCandidatesSql, topSpansSql } from '../query/clickhouse-cost-sql.js';
-import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
+import {
+  correctionDeltasSql,
+  costQuerySql,
+  coverageSql,
+  repriceCandidatesSql,
+  topSpansSql,
+} from '../query/clickhouse-cost-sql.js';
+import type { CostQuery, CoverageQuery, TopSpansQuery } from '../query/cost-query.js';
+import { pricingCoverageRows } from '../query/pricing-coverage.js';
+import type { PricingCoverageRow } from '../query/pricing-coverage.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
@@ -324,6 +332,10 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
       startTime: Number(start_unix),
       tokens: Number(rest.tokens),
     }));
+  }
+
+  async pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]> {
+    return pricingCoverageRows(query, await this.select<Record<string, unknown>>(coverageSql(this.database, query)));
   }
 
   /** Runs a read query built from allow-listed parts and quoted literals; rows as JSON objects. */

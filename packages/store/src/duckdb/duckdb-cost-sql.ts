@@ -1,5 +1,6 @@
 import { REPRICEABLE, usesRollup } from '../query/clickhouse-cost-sql.js';
-import type { CostQuery, DimensionFilter, TopSpansQuery } from '../query/cost-query.js';
+import type { CostQuery, CoverageQuery, DimensionFilter, TopSpansQuery } from '../query/cost-query.js';
+import { COVERAGE_MEASURES, USAGE_BEARING } from '../query/pricing-coverage.js';
 import { duckInt, duckString } from './duckdb-literals.js';
 
 /**
@@ -100,5 +101,19 @@ export function duckCorrectionDeltasSql(query: TopSpansQuery): string {
   return (
     `SELECT trace_id, span_id, sum(delta_total)::VARCHAR AS delta FROM cost_corrections ` +
     `WHERE ${timeRange('start_time', query.since, query.until)} GROUP BY trace_id, span_id`
+  );
+}
+
+/** Pricing coverage per group: the same rows and order as the ClickHouse `coverageSql`. */
+export function duckCoverageSql(query: CoverageQuery): string {
+  const dims = query.groupBy.map(column);
+  const measures = COVERAGE_MEASURES.map(
+    ([name, condition]) => `(count(*) FILTER (WHERE ${condition}))::VARCHAR AS ${name}`,
+  );
+  return (
+    `SELECT ${[...dims, ...measures].join(', ')} FROM span_costs ` +
+    `WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} AND ${USAGE_BEARING} ` +
+    `GROUP BY ${dims.join(', ')} ORDER BY count(*) FILTER (WHERE usage_role = '') DESC, ${dims.join(', ')} ` +
+    `LIMIT ${duckInt(query.limit)}`
   );
 }

@@ -7,7 +7,9 @@ import type { CostCorrectionRow } from '../cost-correction-row.js';
 import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
 import { minuteDifferences } from '../rollup-check.js';
-import type { CostQuery, TopSpansQuery } from '../query/cost-query.js';
+import type { CostQuery, CoverageQuery, TopSpansQuery } from '../query/cost-query.js';
+import { pricingCoverageRows } from '../query/pricing-coverage.js';
+import type { PricingCoverageRow } from '../query/pricing-coverage.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
@@ -18,6 +20,7 @@ import type { RawRepriceCandidate, RepriceCandidateRow, SpanRepricingStore } fro
 import {
   duckCorrectionDeltasSql,
   duckCostQuerySql,
+  duckCoverageSql,
   duckRepriceCandidatesSql,
   duckTopSpansSql,
 } from './duckdb-cost-sql.js';
@@ -399,6 +402,10 @@ export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
       startTime: Number(start_unix),
       tokens: Number(tokens),
     }));
+  }
+
+  async pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]> {
+    return pricingCoverageRows(query, await this.select<Record<string, unknown>>(duckCoverageSql(query)));
   }
 
   async repriceCandidates(query: TopSpansQuery, limit: number): Promise<RepriceCandidateRow[]> {

@@ -1,6 +1,7 @@
 import { identifier, stringLiteral, uintLiteral } from '../clickhouse/sql-literals.js';
 import { rollupCanAnswer } from './cost-query.js';
-import type { CostQuery, DimensionFilter, QueryDimension, TopSpansQuery } from './cost-query.js';
+import type { CostQuery, CoverageQuery, DimensionFilter, QueryDimension, TopSpansQuery } from './cost-query.js';
+import { COVERAGE_MEASURES, USAGE_BEARING } from './pricing-coverage.js';
 
 /**
  * ClickHouse SQL for cost queries, in the subset that 18.16 and current releases both accept
@@ -106,5 +107,18 @@ export function correctionDeltasSql(db: string, query: TopSpansQuery): string {
   return (
     `SELECT trace_id, span_id, toString(sum(delta_total)) AS delta FROM ${database}.cost_corrections ` +
     `WHERE ${timeRange('start_time', query.since, query.until)} GROUP BY trace_id, span_id`
+  );
+}
+
+/** Pricing coverage per group (see PricingCoverageRow); dimensions and measures are allow-listed. */
+export function coverageSql(db: string, query: CoverageQuery): string {
+  const database = identifier(db);
+  const dims = query.groupBy.map((d) => identifier(d));
+  const measures = COVERAGE_MEASURES.map(([name, condition]) => `toString(countIf(${condition})) AS ${name}`);
+  return (
+    `SELECT ${[...dims, ...measures].join(', ')} FROM ${database}.span_costs ` +
+    `WHERE ${timeRange('start_time', query.since, query.until)}${filterSql(query.filters)} AND ${USAGE_BEARING} ` +
+    `GROUP BY ${dims.join(', ')} ORDER BY countIf(usage_role = '') DESC, ${dims.join(', ')} ` +
+    `LIMIT ${uintLiteral(query.limit)}`
   );
 }

@@ -298,6 +298,54 @@ export function parseCostQuery(params: QueryParams, nowSeconds: number): QueryPa
 
 const TOP_SPANS_PARAMS = new Set(['since', 'until', 'limit', 'where']);
 
+/** What pricing coverage can be grouped by: the span row's columns, allow-listed. */
+export const COVERAGE_DIMENSIONS = ['service', 'model', 'provider', 'emitter'] as const;
+export type CoverageDimension = (typeof COVERAGE_DIMENSIONS)[number];
+
+/** Pricing coverage of usage-bearing spans in a time range, grouped (see PricingCoverageRow). */
+export interface CoverageQuery {
+  readonly groupBy: readonly CoverageDimension[];
+  readonly filters: readonly DimensionFilter[];
+  readonly since: number;
+  readonly until: number;
+  readonly limit: number;
+}
+
+const COVERAGE_PARAMS = new Set(['since', 'until', 'limit', 'where', 'group_by', 'by']);
+
+/** `group_by=service,model,emitter&since=24h&service=chat-api` → a CoverageQuery (default: by service). */
+export function parseCoverageQuery(params: QueryParams, nowSeconds: number): QueryParseResult<CoverageQuery> {
+  try {
+    const filters = parseFilters(params, COVERAGE_PARAMS);
+    const groupBy: CoverageDimension[] = [];
+    for (const text of [...(params.get('group_by') ?? []), ...(params.get('by') ?? [])]) {
+      for (const name of text.split(',')) {
+        const dimension = name.trim();
+        if (dimension === '') continue;
+        if (!(COVERAGE_DIMENSIONS as readonly string[]).includes(dimension)) {
+          throw new ParamError(
+            'group_by',
+            `cannot group coverage by ${JSON.stringify(dimension.slice(0, 64))}: use ${COVERAGE_DIMENSIONS.join(', ')}`,
+          );
+        }
+        if (!groupBy.includes(dimension as CoverageDimension)) groupBy.push(dimension as CoverageDimension);
+      }
+    }
+    return {
+      ok: true,
+      query: {
+        groupBy: groupBy.length === 0 ? ['service'] : groupBy,
+        filters,
+        ...parseRange(params, nowSeconds),
+        limit: parseLimit(params, 100),
+      },
+    };
+  } catch (err) {
+    if (err instanceof ParamError) return { ok: false, parameter: err.parameter, message: err.message };
+    throw err;
+  }
+}
+
 export function parseTopSpansQuery(params: QueryParams, nowSeconds: number): QueryParseResult<TopSpansQuery> {
   try {
     const filters = parseFilters(params, TOP_SPANS_PARAMS);

@@ -7,7 +7,7 @@ import { closeHttp, listenHttp } from '../http/http-server-lifecycle.js';
 import type { PipelineHealth } from '../operations/pipeline-health.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { parseCostQuery, parseTopSpansQuery, queryParams, StoreError } from '@costtrace/store';
+import { parseCostQuery, parseCoverageQuery, parseTopSpansQuery, queryParams, StoreError } from '@costtrace/store';
 import type { CostStore, QueryDimension } from '@costtrace/store';
 
 export interface QueryApiServerOptions {
@@ -44,6 +44,8 @@ const TOP_KINDS: Readonly<Record<string, QueryDimension>> = {
  *   filtered cost, optional time series, with cost per request / per 1k requests / per 1M tokens.
  * - `GET /api/v1/top/{routes|commits|traces|services|models|tenants|teams}?since=…&limit=20`
  * - `GET /api/v1/top/spans?since=…&limit=20` — the most expensive single spans.
+ * - `GET /api/v1/coverage?group_by=service,model,emitter&since=24h` — pricing coverage: the share
+ *   of usage-bearing spans priced exactly, with upper bounds, unpriced spans, duplicates, roll-ups.
  * - `GET /api/v1/health` — consumer lag per partition, dead letters, unpriced spans, spans in/out.
  * - `GET /` — the dashboard (assets under `/ui/`), which reads the routes above.
  * Bad parameters get 400 with `{"error": {"parameter": …, "message": …}}`.
@@ -102,6 +104,11 @@ export class QueryApiServer {
       if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
       const rows = await this.options.store.queryCosts(parsed.query);
       return json(res, 200, { query: parsed.query, rows });
+    }
+    if (url.pathname === '/api/v1/coverage') {
+      const parsed = parseCoverageQuery(params, now);
+      if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
+      return json(res, 200, { query: parsed.query, rows: await this.options.store.pricingCoverage(parsed.query) });
     }
     const top = /^\/api\/v1\/top\/([a-z]+)$/.exec(url.pathname);
     if (top) {

@@ -241,6 +241,47 @@ function drawTopRoutes(rows) {
   }
 }
 
+// ---- pricing coverage ------------------------------------------------------------------------
+
+function share(exact, spans) {
+  return spans === 0 ? '–' : (Math.floor((exact * 10000) / spans) / 100).toFixed(2) + '%';
+}
+
+function drawCoverage(rows) {
+  const tbody = $('coverage').querySelector('tbody');
+  clear(tbody);
+  let spans = 0;
+  let exact = 0;
+  for (const r of rows) {
+    spans += r.usageSpans;
+    exact += r.exact;
+  }
+  $('coverage-total').textContent = '· ' + share(exact, spans) + ' of ' + count(spans) + ' usage-bearing spans priced exactly';
+  if (rows.length === 0) {
+    const tr = el('tr');
+    tr.appendChild(el('td', { colspan: 9, class: 'none' }, 'No usage-bearing spans in this range'));
+    tbody.appendChild(tr);
+    return;
+  }
+  for (const r of rows) {
+    const g = r.group;
+    const low = r.usageSpans > 0 && r.exact < r.usageSpans;
+    const tr = el('tr', { 'data-service': g.service, 'data-model': g.model, 'data-coverage': r.coverage === null ? '' : String(r.coverage) });
+    tr.appendChild(el('td', { title: g.service }, label(g.service)));
+    tr.appendChild(el('td', { title: g.model }, label(g.model)));
+    tr.appendChild(el('td', { title: g.emitter }, label(g.emitter)));
+    tr.appendChild(el('td', { class: 'num' + (low ? ' warn' : '') }, share(r.exact, r.usageSpans)));
+    tr.appendChild(el('td', { class: 'num' }, count(r.usageSpans)));
+    tr.appendChild(el('td', { class: 'num', title: 'the emitter reports no cached-token count' }, count(r.upperBound)));
+    tr.appendChild(el('td', { class: 'num' }, count(r.unpriced)));
+    tr.appendChild(el('td', { class: 'num', title: 'duplicates and roll-ups of charged spans' }, count(r.duplicates + r.rollups)));
+    const cell = el('td', { class: 'bar' });
+    cell.appendChild(bar(r.usageSpans === 0 ? 0 : r.exact / r.usageSpans, low ? 'warn' : ''));
+    tr.appendChild(cell);
+    tbody.appendChild(tr);
+  }
+}
+
 // ---- pipeline health -------------------------------------------------------------------------
 
 function drawHealth(h) {
@@ -249,6 +290,11 @@ function drawHealth(h) {
     ['consumer lag', count(h.consumer.lag_total), h.consumer.lag_total > 1000 ? 'warn' : 'ok'],
     ['dead-lettered', count(h.dead_letter.messages), h.dead_letter.messages > 0 ? 'warn' : 'ok'],
     ['unpriced spans', count(h.spans.unpriced), h.spans.unpriced > 0 ? 'warn' : 'ok'],
+    [
+      'pricing coverage',
+      h.coverage.share === null ? '–' : (h.coverage.share * 100).toFixed(2) + '%',
+      h.coverage.share === null || h.coverage.share === 1 ? 'ok' : 'warn',
+    ],
     ['spans received', count(h.spans.received), ''],
     ['spans in', count(h.spans.in), ''],
     ['rows stored', count(h.spans.out), ''],
@@ -371,6 +417,9 @@ async function refresh() {
       (body) => seq === state.seq && drawTopRoutes(body.rows || []),
     ),
     getJson('/api/v1/health').then((h) => seq === state.seq && drawHealth(h)),
+    getJson('/api/v1/coverage?' + new URLSearchParams({ group_by: 'service,model,emitter', since: range, limit: '50' }).toString()).then(
+      (body) => seq === state.seq && drawCoverage(body.rows || []),
+    ),
     loadBudgets().then((b) => seq === state.seq && drawBudgets(b)),
     loadThrottles().then((t) => seq === state.seq && drawThrottles(t)),
   ];

@@ -52,6 +52,13 @@ export const DASHBOARD_HTML = `<!doctype html>
     <dl id="health" class="tiles"></dl>
     <p id="health-lag" class="muted"></p>
   </section>
+  <section class="wide" aria-labelledby="coverage-title">
+    <h2 id="coverage-title">Pricing coverage <span id="coverage-total" class="muted"></span></h2>
+    <table id="coverage">
+      <thead><tr><th>service</th><th>model</th><th>emitter</th><th class="num">priced exactly</th><th class="num">usage spans</th><th class="num">upper bound</th><th class="num">unpriced</th><th class="num">not charged again</th><th></th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
   <section aria-labelledby="budgets-title">
     <h2 id="budgets-title">Budgets</h2>
     <div id="budgets"></div>
@@ -125,6 +132,7 @@ td.none { color: var(--muted); text-align: center; }
 .tiles dd { margin: 0; font-size: 18px; font-variant-numeric: tabular-nums; }
 .tiles .ok dd { color: var(--ok); }
 .tiles .warn dd { color: var(--warn); }
+td.warn { color: var(--warn); }
 .tiles .bad dd { color: var(--bad); }
 .budget { margin-bottom: 12px; }
 .budget .head { display: flex; justify-content: space-between; gap: 8px; }

@@ -518,6 +518,9 @@ export class SpanConsumer {
     for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
     if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
     if (result.upperBound > 0) metrics.upperBoundSpans.inc(result.upperBound);
+    if (result.usage.exact > 0) metrics.usageSpans.inc({ outcome: 'exact' }, result.usage.exact);
+    if (result.usage.upperBound > 0) metrics.usageSpans.inc({ outcome: 'upper_bound' }, result.usage.upperBound);
+    if (result.usage.unpriced > 0) metrics.usageSpans.inc({ outcome: 'unpriced' }, result.usage.unpriced);
     if (result.duplicates > 0) metrics.unchargedSpans.inc({ role: 'duplicate' }, result.duplicates);
     if (result.rollups > 0) metrics.unchargedSpans.inc({ role: 'rollup' }, result.rollups);
     for (const compared of result.emittedCosts) {

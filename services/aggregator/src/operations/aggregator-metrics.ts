@@ -35,6 +35,7 @@ export class AggregatorMetrics {
   readonly emittedCosts: Counter<'key' | 'outcome'>;
   readonly upperBoundSpans: Counter;
   readonly unchargedSpans: Counter<'role'>;
+  readonly usageSpans: Counter<'outcome'>;
   readonly auditDifferences: Counter;
   readonly deadLettered: Counter<'reason'>;
   readonly duplicatesSkipped: Counter;
@@ -116,6 +117,12 @@ export class AggregatorMetrics {
       name: 'costtrace_consumer_uncharged_spans_total',
       help: 'Spans with model usage stored uncharged because it is not their own call’s: role="duplicate" (another span carries the same call: cost.duplicate_of), role="rollup" (the span sums its calls’ usage)',
       labelNames: ['role'],
+      registers,
+    });
+    this.usageSpans = new Counter({
+      name: 'costtrace_consumer_usage_spans_total',
+      help: 'Spans carrying their own usage (tokens, GPU or instance time), by pricing outcome: exact, upper_bound (cached tokens not reported), unpriced (cost.unpriced_reason). Coverage = exact / all',
+      labelNames: ['outcome'],
       registers,
     });
     this.emittedCosts = new Counter({

@@ -24,6 +24,21 @@ export interface PipelineHealth {
     readonly priced_here: number;
     readonly rejected: number;
   };
+  /**
+   * Pricing coverage of the spans consumed: of those carrying their own usage, how many were
+   * priced exactly (`share`, null before the first), as an upper bound, or not at all; and the
+   * usage-bearing spans not charged again (duplicates, roll-ups). Per service, model and emitter
+   * over any range: `GET /api/v1/coverage`.
+   */
+  readonly coverage: {
+    readonly usage_spans: number;
+    readonly exact: number;
+    readonly upper_bound: number;
+    readonly unpriced: number;
+    readonly share: number | null;
+    readonly duplicates: number;
+    readonly rollups: number;
+  };
   readonly dead_letter: { readonly messages: number; readonly by_reason: Readonly<Record<string, number>> };
   readonly insert_failures: number;
   readonly generated_at: string;
@@ -54,6 +69,10 @@ export async function pipelineHealth(
     .map(([partition, messages]) => ({ partition, messages }))
     .sort((a, b) => Number(a.partition) - Number(b.partition));
   const dlqByReason = await byLabel(metrics.deadLettered, 'reason');
+  const usage = await byLabel(metrics.usageSpans, 'outcome');
+  const uncharged = await byLabel(metrics.unchargedSpans, 'role');
+  const exact = usage.exact ?? 0;
+  const usageSpans = exact + (usage.upper_bound ?? 0) + (usage.unpriced ?? 0);
   return {
     ready: readiness.ready,
     checks: readiness.checks,
@@ -69,6 +88,15 @@ export async function pipelineHealth(
       unpriced: await total(metrics.spansUnpriced),
       priced_here: await total(metrics.spansPricedHere),
       rejected: await total(metrics.spansRejected),
+    },
+    coverage: {
+      usage_spans: usageSpans,
+      exact,
+      upper_bound: usage.upper_bound ?? 0,
+      unpriced: usage.unpriced ?? 0,
+      share: usageSpans === 0 ? null : Math.floor((exact * 10_000) / usageSpans) / 10_000,
+      duplicates: uncharged.duplicate ?? 0,
+      rollups: uncharged.rollup ?? 0,
     },
     dead_letter: {
       messages: Object.values(dlqByReason).reduce((sum, n) => sum + n, 0),

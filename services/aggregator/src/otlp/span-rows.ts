@@ -152,6 +152,11 @@ export interface SpanRowsResult {
   readonly duplicates: number;
   /** Rows stored uncharged because they sum their calls' usage (usage role rollup). */
   readonly rollups: number;
+  /**
+   * Charged rows with usage (tokens, GPU or instance time, or a reason they have no price), by
+   * how they were priced: the pricing coverage figures.
+   */
+  readonly usage: { exact: number; upperBound: number; unpriced: number };
   readonly auditDifferences: AuditDifference[];
   /** Spans that carried another tool's cost, compared with costtrace's (never added to it). */
   readonly emittedCosts: EmittedCostComparison[];
@@ -306,6 +311,7 @@ export function spanCostRows(
     upperBound: 0,
     duplicates: 0,
     rollups: 0,
+    usage: { exact: 0, upperBound: 0, unpriced: 0 },
     auditDifferences: [],
     emittedCosts: [],
   };
@@ -597,6 +603,14 @@ function spanRow(
   }
 
   if (upperBound && pricing !== undefined) result.upperBound++;
+  if (
+    charged &&
+    (usageKey !== '' || costs.unpricedReason !== '' || usage.hasGpu || usage.instanceNanos !== undefined)
+  ) {
+    if (costs.unpricedReason !== '') result.usage.unpriced++;
+    else if (upperBound) result.usage.upperBound++;
+    else result.usage.exact++;
+  }
   // Another tool's cost on the span: compared, never added.
   const emitted = usage.emittedCost;
   if (emitted !== undefined && pricing !== undefined && costs.costTotal.subunits > 0n) {
