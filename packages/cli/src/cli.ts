@@ -19,7 +19,7 @@ import {
   WRITABLE_STORE_HELP,
 } from './store-selection.js';
 import type { StoreSelection } from './store-selection.js';
-import type { ClickHouseStore, CostStore, DuckDbStore, SqlReader } from '@costtrace/store';
+import type { ClickHouseStore, DuckDbStore, SqlReader } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
 import type { AnalysisDeps } from './analysis/command-deps.js';

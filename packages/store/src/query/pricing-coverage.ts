@@ -47,7 +47,10 @@ export function pricingCoverageRows(
     const usageSpans = n('usage_spans');
     const exact = n('exact');
     const group: Record<string, string> = {};
-    for (const dimension of query.groupBy) group[dimension] = String(r[dimension] ?? '');
+    for (const dimension of query.groupBy) {
+      const value = r[dimension];
+      group[dimension] = typeof value === 'string' ? value : '';
+    }
     return {
       group,
       usageSpans,
