@@ -1,4 +1,4 @@
-import { diag, metrics, propagation, trace } from '@opentelemetry/api';
+import { diag, metrics, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type {
   Attributes,
   AttributeValue,
@@ -360,6 +360,7 @@ export class CostSpanProcessor implements SpanProcessor {
       instanceNanos,
       span.instrumentationScope,
       this.readerOptions,
+      span.kind === SpanKind.INTERNAL,
     );
     if (usage.rollup || (usage.hasTokens && this.ledger !== undefined)) {
       // Not charged when another span carries the call (a roll-up never is; nor its instance time).

@@ -132,6 +132,8 @@ export class SpanUsage {
  * Reads the usage of one span into `into` (reset first). `instanceNanos`: instance time the
  * caller measured itself (the SDK's share meter); when absent it comes from the span's
  * `costtrace.instance.share_seconds`, which the SDK stamps and other emitters may write.
+ * `internal`: the span's kind is INTERNAL (an in-process agent's `invoke_agent` span sums its
+ * model calls; a CLIENT one, a remote agent's, is the only record of them).
  */
 export function readSpanUsage(
   span: AttributeBag,
@@ -140,6 +142,7 @@ export function readSpanUsage(
   instanceNanos?: bigint,
   scope?: EmitterScope,
   options?: UsageReaderOptions,
+  internal?: boolean,
 ): SpanUsage {
   into.rollup = read(span, ROLLUP_ATTRIBUTE) === true;
   // The current GenAI names first: most spans of most emitters have them, and then the
@@ -167,7 +170,7 @@ export function readSpanUsage(
     into.cacheWriteTokens = tokenCount(readFirst(span, keys.cacheWrite));
     into.reasoningTokens = tokenCount(readFirst(span, keys.reasoning));
     into.responseId = text(readFirst(span, RESPONSE_ID_KEYS));
-    if (!into.rollup && isFrameworkRollup(span)) into.rollup = true;
+    if (!into.rollup && (isFrameworkRollup(span) || (internal === true && isLocalAgent(span)))) into.rollup = true;
     const name = scope?.name;
     into.scope = name;
     const rule = emitterRule(name);
@@ -234,6 +237,7 @@ export function readSpanUsage(
  *   `….doGenerate` / `….doStream` / `….doEmbed` steps.
  * - OpenInference: `openinference.span.kind` other than LLM and EMBEDDING (CHAIN, AGENT, TOOL, …).
  * - OpenLLMetry / Traceloop: `traceloop.span.kind` workflow, task, agent or tool.
+ * (In-process agents' `invoke_agent` spans: see isLocalAgent, which needs the span kind.)
  */
 function isFrameworkRollup(span: AttributeBag): boolean {
   const operation = read(span, 'ai.operationId');
@@ -242,6 +246,14 @@ function isFrameworkRollup(span: AttributeBag): boolean {
   if (typeof kind === 'string') return kind !== 'LLM' && kind !== 'EMBEDDING';
   const traceloop = read(span, 'traceloop.span.kind');
   return typeof traceloop === 'string' && TRACELOOP_ROLLUP_KINDS.has(traceloop);
+}
+
+/**
+ * An agent invoked in process (GenAI `gen_ai.operation.name=invoke_agent` on an INTERNAL span,
+ * e.g. the Vercel AI SDK 7's `invoke_agent` over its `chat` calls): its usage sums its calls'.
+ */
+function isLocalAgent(span: AttributeBag): boolean {
+  return read(span, 'gen_ai.operation.name') === 'invoke_agent';
 }
 
 const TRACELOOP_ROLLUP_KINDS = new Set(['workflow', 'task', 'agent', 'tool']);

@@ -72,17 +72,23 @@ export const GENAI_USAGE_KEYS = {
     'gen_ai.usage.cache_read.input_tokens',
     'gen_ai.usage.cache_read_input_tokens',
     'gen_ai.usage.prompt_tokens_details.cached_tokens',
+    // The AI SDK's legacy integration (scope "ai") writes the GenAI input count on its
+    // doGenerate/doStream spans and the cache counts only under ai.usage.*.
+    'ai.usage.inputTokenDetails.cacheReadTokens',
+    'ai.usage.cachedInputTokens',
   ],
   cacheWrite: [
     'gen_ai.usage.cache_write.input_tokens',
     'gen_ai.usage.cache_creation.input_tokens',
     'gen_ai.usage.cache_creation_input_tokens',
     'gen_ai.usage.prompt_tokens_details.cache_creation_tokens',
+    'ai.usage.inputTokenDetails.cacheWriteTokens',
   ],
   reasoning: [
     'gen_ai.usage.reasoning.output_tokens',
     'gen_ai.usage.reasoning_tokens',
     'ai.usage.outputTokenDetails.reasoningTokens',
+    'ai.usage.reasoningTokens',
   ],
 } as const;
 
@@ -194,16 +200,38 @@ export interface EmitterRule {
 
 export const EMITTER_RULES: readonly EmitterRule[] = [
   {
+    scope: 'com.anthropic.sdk.typescript',
+    inputRule: 'input-includes-cache',
+    note: "Anthropic's TypeScript client's own spans (1.x, 0.13x): input + cache read + cache write",
+  },
+  {
+    scope: 'com.anthropic.sdk.python',
+    inputRule: 'input-includes-cache',
+    note: "Anthropic's Python client's own spans (2.x): input + cache read + cache write",
+  },
+  {
     scope: '@opentelemetry/instrumentation-openai',
     inputRule: 'input-includes-cache',
     noCachedTokens: true,
-    note: 'OpenTelemetry JS openai instrumentation 0.19: no cached-token count',
+    note: 'OpenTelemetry JS openai instrumentation 0.19-0.22: no cached-token count',
   },
   {
     scope: 'opentelemetry.instrumentation.openai_v2',
     inputRule: 'input-includes-cache',
     noCachedTokens: true,
     note: 'OpenTelemetry Python openai-v2: no cached-token count',
+  },
+  {
+    scope: 'opentelemetry.util.genai.handler',
+    inputRule: 'input-includes-cache',
+    noCachedTokens: true,
+    note: 'OpenTelemetry Python openai-v2 2.4b0 emits under this scope (util-genai 1.1b0): no cached-token count',
+  },
+  {
+    scope: '@traceloop/instrumentation-openai',
+    inputRule: 'input-includes-cache',
+    noCachedTokens: true,
+    note: 'OpenLLMetry JS openai 0.27: no cached-token count (and no usage on streams)',
   },
   {
     scope: 'opentelemetry.instrumentation.genai.anthropic',
@@ -217,9 +245,8 @@ export const EMITTER_RULES: readonly EmitterRule[] = [
   },
   {
     scope: '@traceloop/instrumentation-anthropic',
-    inputRule: 'input-includes-cache',
-    byInputKey: { 'gen_ai.usage.prompt_tokens': 'input-excludes-cache' },
-    note: 'OpenLLMetry JS: gen_ai.usage.input_tokens includes cache (2026-06); older gen_ai.usage.prompt_tokens did not',
+    inputRule: 'input-excludes-cache',
+    note: 'OpenLLMetry JS anthropic 0.27: input_tokens = usage.input_tokens (run against it, 2026-12)',
   },
   {
     scope: 'openinference.instrumentation.anthropic',
@@ -228,8 +255,8 @@ export const EMITTER_RULES: readonly EmitterRule[] = [
   },
   {
     scope: '@arizeai/openinference-instrumentation-anthropic',
-    inputRule: 'input-excludes-cache',
-    note: 'OpenInference JS: prompt = usage.input_tokens (cache not included, not reported)',
+    inputRule: 'input-includes-cache',
+    note: 'OpenInference JS anthropic 0.2.8: prompt = input + cache read + cache write, cache counts reported',
   },
   {
     scope: 'openlit.instrumentation.anthropic',

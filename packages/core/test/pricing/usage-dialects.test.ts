@@ -86,15 +86,52 @@ describe('usage dialects: Anthropic input with or without the cache, by emitter'
       },
     ],
     [
-      'OpenLLMetry JS 0.27 (input includes the cache)',
+      'OpenLLMetry JS 0.27 (input without the cache, as run in the compatibility suite)',
       { name: '@traceloop/instrumentation-anthropic', version: '0.27.0' },
+      {
+        'gen_ai.provider.name': 'anthropic',
+        'gen_ai.request.model': 'claude-sonnet-4-20250514',
+        'gen_ai.usage.input_tokens': 10,
+        'gen_ai.usage.output_tokens': 7,
+        'gen_ai.usage.cache_read.input_tokens': 3000,
+        'gen_ai.usage.cache_creation.input_tokens': 2000,
+      },
+    ],
+    [
+      'the Anthropic TypeScript client’s own span (input includes the cache; cache_write name)',
+      { name: 'com.anthropic.sdk.typescript', version: '1.16.0' },
       {
         'gen_ai.provider.name': 'anthropic',
         'gen_ai.request.model': 'claude-sonnet-4-20250514',
         'gen_ai.usage.input_tokens': 5010,
         'gen_ai.usage.output_tokens': 7,
         'gen_ai.usage.cache_read.input_tokens': 3000,
-        'gen_ai.usage.cache_creation.input_tokens': 2000,
+        'gen_ai.usage.cache_write.input_tokens': 2000,
+      },
+    ],
+    [
+      'the Anthropic Python client’s own span',
+      { name: 'com.anthropic.sdk.python', version: '2.16.0' },
+      {
+        'gen_ai.provider.name': 'anthropic',
+        'gen_ai.request.model': 'claude-sonnet-4-20250514',
+        'gen_ai.usage.input_tokens': 5010,
+        'gen_ai.usage.output_tokens': 7,
+        'gen_ai.usage.cache_read.input_tokens': 3000,
+        'gen_ai.usage.cache_write.input_tokens': 2000,
+      },
+    ],
+    [
+      'OpenInference JS anthropic 0.2.8 (prompt includes the cache)',
+      { name: '@arizeai/openinference-instrumentation-anthropic', version: '0.2.8' },
+      {
+        'llm.provider': 'anthropic',
+        'llm.system': 'anthropic',
+        'llm.model_name': 'claude-sonnet-4-20250514',
+        'llm.token_count.prompt': 5010,
+        'llm.token_count.prompt_details.cache_read': 3000,
+        'llm.token_count.prompt_details.cache_write': 2000,
+        'llm.token_count.completion': 7,
       },
     ],
     [
@@ -169,6 +206,40 @@ describe('usage dialects: other keys and provider names', () => {
     assert.equal(formatPico(cost.total), '0.00475');
   });
 
+  it('reads the cache the legacy AI SDK integration puts only under ai.usage.* beside GenAI input counts', () => {
+    // A doGenerate span as @ai-sdk/otel's LegacyOpenTelemetry wrote it in the compatibility suite.
+    const { cost, usage } = priced(
+      { name: 'ai' },
+      {
+        'ai.operationId': 'ai.generateText.doGenerate',
+        'ai.model.provider': 'openai.responses',
+        'gen_ai.system': 'openai.responses',
+        'ai.model.id': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 300,
+        'ai.usage.inputTokens': 1200,
+        'ai.usage.cachedInputTokens': 1000,
+        'ai.usage.inputTokenDetails.cacheReadTokens': 1000,
+        'ai.usage.reasoningTokens': 120,
+      },
+    );
+    assert.deepEqual([usage.cacheReadTokens, usage.reasoningTokens, usage.rollup], [1000, 120, false]);
+    assert.equal(formatPico(cost.total), '0.00475');
+  });
+
+  it('treats an in-process agent’s invoke_agent span as a roll-up and a remote agent’s as a call', () => {
+    const span = {
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 5,
+    };
+    const internal = readSpanUsage(span, {}, new SpanUsage(), undefined, { name: 'gen_ai' }, undefined, true);
+    const client = readSpanUsage(span, {}, new SpanUsage(), undefined, { name: 'gen_ai' }, undefined, false);
+    assert.deepEqual([internal.rollup, client.rollup], [true, false]);
+  });
+
   it('flags OpenAI cached tokens an emitter does not report (the cost is an upper bound)', () => {
     const { cost, usage } = priced(
       { name: '@opentelemetry/instrumentation-openai', version: '0.19.0' },
@@ -193,6 +264,18 @@ describe('usage dialects: other keys and provider names', () => {
       },
     );
     assert.equal(counted.cost.upperBound, false, 'a cached count, when there is one, makes it exact');
+    for (const scope of ['opentelemetry.util.genai.handler', '@traceloop/instrumentation-openai']) {
+      const bound = priced(
+        { name: scope },
+        {
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.usage.input_tokens': 1200,
+          'gen_ai.usage.output_tokens': 300,
+        },
+      );
+      assert.equal(bound.cost.upperBound, true, `${scope} writes no cached count`);
+    }
   });
 
   it('reads reasoning in its names', () => {

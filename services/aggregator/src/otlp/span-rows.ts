@@ -477,7 +477,15 @@ function spanRow(
     | 'unpricedReason'
   >;
   // What the pricer reads (also for stamped spans: the row records it for `costtrace reprice`).
-  const usage = readSpanUsage(own, resource, usageRecord, undefined, scope, options.usageReader);
+  const usage = readSpanUsage(
+    own,
+    resource,
+    usageRecord,
+    undefined,
+    scope,
+    options.usageReader,
+    span.kind === Span_SpanKind.SPAN_KIND_INTERNAL,
+  );
   // Counts read in the other dialects get the same bound as the standard keys checked above.
   for (const [what, count] of [
     ['input', usage.inputTokens],
