@@ -129,6 +129,9 @@ export class ModelCallLedger {
       const response = span.responseId === undefined ? undefined : trace.responses.get(span.responseId);
       if (response !== undefined) decision = { role: 'duplicate', duplicateOf: response, rule: 'response_id' };
       else decision = this.byStructure(trace, span);
+      // Spans already marked as repeating this one (restored SDK marks that arrived first) make it
+      // the call's charge, not a duplicate of itself.
+      if (decision.role === 'duplicate' && decision.duplicateOf === span.spanId) decision = CALL;
     }
     if (decision.role === 'duplicate') this.duplicates++;
     else if (decision.role === 'rollup') this.rollups++;

@@ -79,6 +79,21 @@ describe('ModelCallLedger', () => {
     });
   });
 
+  it('charges the span that earlier restored marks point at, whatever order they arrive in', () => {
+    const ledger = new ModelCallLedger();
+    // The SDK charged the parent (it ended first) and marked its child; the child is exported first.
+    ledger.restore(
+      sighting({ spanId: 'child', parentSpanId: 'parent', responseId: 'msg_9' }),
+      'duplicate',
+      'parent',
+    );
+    assert.deepEqual(ledger.decide(sighting({ spanId: 'parent', responseId: 'msg_9' })), {
+      role: 'call',
+      duplicateOf: undefined,
+      rule: undefined,
+    });
+  });
+
   it('restores earlier decisions as they were and decides later spans against them', () => {
     const ledger = new ModelCallLedger();
     // Stored before a restart: the wrapper was marked a duplicate of the client's span.
