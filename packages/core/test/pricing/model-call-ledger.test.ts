@@ -82,11 +82,7 @@ describe('ModelCallLedger', () => {
   it('charges the span that earlier restored marks point at, whatever order they arrive in', () => {
     const ledger = new ModelCallLedger();
     // The SDK charged the parent (it ended first) and marked its child; the child is exported first.
-    ledger.restore(
-      sighting({ spanId: 'child', parentSpanId: 'parent', responseId: 'msg_9' }),
-      'duplicate',
-      'parent',
-    );
+    ledger.restore(sighting({ spanId: 'child', parentSpanId: 'parent', responseId: 'msg_9' }), 'duplicate', 'parent');
     assert.deepEqual(ledger.decide(sighting({ spanId: 'parent', responseId: 'msg_9' })), {
       role: 'call',
       duplicateOf: undefined,
