@@ -14,6 +14,24 @@ import { DuckDbStore } from '@costtrace/store';
 import { parseDevArgs, run } from '../src/index.js';
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url));
+/** The repository root (packages/cli/dist/test → ../../../..). */
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** Runs a printed command line with bash from the repository root, as a user would paste it. */
+function shell(command: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], { cwd: REPO, env: { ...process.env, npm_config_yes: 'false' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 
 interface CostsBody {
   rows: { dimensions: Record<string, string>; cost: string; spans: number; requests: number }[];
@@ -68,7 +86,7 @@ describe('costtrace dev', () => {
       void exited.then((code) => reject(new Error(`exited with ${code} before starting; stderr: ${stderr}`)));
     });
     assert.match(stdout, /no Kafka, no ClickHouse/);
-    assert.match(stdout, /costtrace budget status demo-tenant-hourly/);
+    assert.match(stdout, /npx costtrace budget status demo-tenant-hourly/);
 
     // Cost rows of both commits (the deploy happens after 3 s), within seconds.
     const deadline = Date.now() + 30_000;
@@ -100,7 +118,18 @@ describe('costtrace dev', () => {
 
     // The printed report command reads the locked DuckDB file through the running API, and its
     // per-commit totals are the ones the API itself serves.
-    assert.match(stdout, /costtrace report --store api:http:\/\/127\.0\.0\.1:\d+ --by route,commit --since 1h/);
+    assert.match(stdout, /npx costtrace report --store api:http:\/\/127\.0\.0\.1:\d+ --by route,commit --since 1h/);
+    // Every command it prints runs verbatim from the repository (npx finds the workspace's bin).
+    const printed = stdout
+      .split('\n')
+      .filter((line) => /^ {2}(\S+=\S+ )?npx costtrace /.test(line))
+      .map((line) => line.trim());
+    assert.equal(printed.length, 3, stdout);
+    for (const command of printed) {
+      const result = await shell(command);
+      assert.equal(result.code, 0, `${command}\n${result.output}`);
+      assert.match(result.output, /\S/, `${command} printed something`);
+    }
     const reportOut: string[] = [];
     code = await run(['report', '--store', `api:${api}`, '--by', 'commit', '--since', '1h', '--format', 'json'], {
       out: (t) => reportOut.push(t),

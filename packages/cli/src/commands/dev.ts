@@ -98,11 +98,11 @@ export async function runDev(
       '',
       `dashboard: ${addresses.api}/`,
       '',
-      'try, in another terminal (the running process holds the DuckDB file, so the CLI reads it',
-      "through this process's query API):",
-      `  costtrace report --store api:${addresses.api} --by route,commit --since 1h`,
-      `  costtrace compare commit ${DEV_COMMITS.before} ${DEV_COMMITS.after} --store api:${addresses.api} --since 1h`,
-      `  COSTTRACE_API_URL=${addresses.api} costtrace budget status ${stack.budgetId}`,
+      'try, in another terminal in this repository (the running process holds the DuckDB file, so',
+      "the CLI reads it through this process's query API):",
+      `  npx costtrace report --store api:${addresses.api} --by route,commit --since 1h`,
+      `  npx costtrace compare commit ${DEV_COMMITS.before} ${DEV_COMMITS.after} --store api:${addresses.api} --since 1h`,
+      `  COSTTRACE_API_URL=${addresses.api} npx costtrace budget status ${stack.budgetId}`,
     ].join('\n'),
   );
   const signal = await stopSignal;
