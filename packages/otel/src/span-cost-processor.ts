@@ -492,7 +492,7 @@ export class CostSpanProcessor implements SpanProcessor {
   private resourceDimensions(resource: Resource): ResourceDimensions {
     let cached = this.resourceCache;
     if (cached === undefined || cached.resource !== resource) {
-      const attributes = resource.attributes;
+      const attributes = settledAttributes(resource);
       cached = {
         resource,
         attributes,
@@ -561,6 +561,26 @@ export class CostSpanProcessor implements SpanProcessor {
 }
 
 const ROUTE_KEYS: readonly string[] = [DimensionAttr.httpRoute];
+
+/**
+ * The resource's attributes that are settled. While asynchronous detectors are still running,
+ * reading `resource.attributes` logs "Accessing resource attributes before async attributes
+ * settled" through diag on every call; the raw list gives the same settled values (first value
+ * of a key wins, unsettled ones skipped, as the getter does) without the error.
+ */
+function settledAttributes(resource: Resource): Attributes {
+  if (resource.asyncAttributesPending !== true) return resource.attributes;
+  const attributes: Attributes = {};
+  for (const [key, value] of resource.getRawAttributes()) {
+    if (value === undefined || value === null || isPromiseLike(value)) continue;
+    attributes[key] ??= value;
+  }
+  return attributes;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
 
 /** A token component as stamped: absent when zero. */
 function component(amount: Pico): string | undefined {

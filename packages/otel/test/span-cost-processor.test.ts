@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -598,6 +598,35 @@ describe('CostSpanProcessor: unpriced spans', () => {
     return provider.forceFlush().then(() => {
       assert.equal(exporter.getFinishedSpans().filter((s) => s.attributes['cost.total'] !== undefined).length, 2);
     });
+  });
+
+  it('reads the settled resource attributes while async detectors run, without diag errors', async () => {
+    const errors: unknown[] = [];
+    diag.setLogger(
+      { error: (...a: unknown[]) => errors.push(a), warn() {}, info() {}, debug() {}, verbose() {} },
+      DiagLogLevel.ERROR,
+    );
+    try {
+      let settle: (value: string) => void = () => undefined;
+      const pending = new Promise<string>((resolve) => (settle = resolve));
+      const { tracer, provider } = setup({}, { 'costtrace.team': 'search', 'host.id': pending as unknown as string });
+      const span = tracer.startSpan('chat');
+      span.setAttributes({
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 10,
+      });
+      span.end();
+      // Stamped at onEnding, while the exporter still waits for the detector.
+      const ended = span as unknown as ReadableSpan;
+      assert.ok(ended.attributes['cost.total'] !== undefined);
+      assert.equal(ended.attributes['costtrace.team'], 'search', 'settled resource attributes are read');
+      settle('h-1');
+      await provider.forceFlush();
+      assert.deepEqual(errors, [], 'no "Accessing resource attributes before async attributes settled"');
+    } finally {
+      diag.disable();
+    }
   });
 
   it('warns once when the SDK never calls onEnding (too old to price), and shuts down idempotently', async () => {
