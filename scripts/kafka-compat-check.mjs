@@ -1,5 +1,5 @@
 // Checks that kafkajs works against a broker: creates a topic, produces, consumes in a consumer
-// group, commits offsets and reads them back. Used to choose the pinned Kafka version (README).
+// group, commits offsets and reads them back. Used to choose the pinned Kafka version (docs/deployment.md).
 //   node scripts/kafka-compat-check.mjs HOST:PORT
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';

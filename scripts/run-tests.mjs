@@ -1,9 +1,11 @@
 // Runs the compiled test files with node's test runner.
-//   node scripts/run-tests.mjs unit|integration|all [name-filter]
+//   node scripts/run-tests.mjs unit|integration|runtimes|all [name-filter]
 // Unit tests are dist/test/**/*.test.js and need no services. Integration tests are
 // dist/test/**/*.itest.js and need Kafka and ClickHouse: for those this script runs
 // `scripts/services.sh up` (which starts nothing when KAFKA_BROKERS / CLICKHOUSE_URL are set)
-// and passes the addresses on in the environment.
+// and passes the addresses on in the environment. `runtimes` (also part of `all`) runs the unit
+// tests of the packages users install (the SDK and the CLI) again on the other supported Node
+// majors, installed by scripts/node-runtime.sh.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [mode = 'all', filter] = process.argv.slice(2);
-if (!['unit', 'integration', 'all'].includes(mode)) {
-  console.error(`usage: node scripts/run-tests.mjs unit|integration|all [filter]; got ${mode}`);
+if (!['unit', 'integration', 'runtimes', 'all'].includes(mode)) {
+  console.error(`usage: node scripts/run-tests.mjs unit|integration|runtimes|all [filter]; got ${mode}`);
   process.exit(2);
 }
 
@@ -33,9 +35,15 @@ function find(dir, suffix) {
 
 const pick = (suffix) =>
   workspaces.flatMap((dir) => find(dir, suffix)).filter((file) => filter === undefined || file.includes(filter));
-const unit = mode === 'integration' ? [] : pick('.test.js');
-const integration = mode === 'unit' ? [] : pick('.itest.js');
-if (unit.length + integration.length === 0) {
+const unit = mode === 'unit' || mode === 'all' ? pick('.test.js') : [];
+const integration = mode === 'integration' || mode === 'all' ? pick('.itest.js') : [];
+/** The other Node majors the SDK and the CLI support (the machine's own runs everything). */
+const RUNTIMES = ['22', '24'];
+const runtimeFiles =
+  mode === 'runtimes' || mode === 'all'
+    ? pick('.test.js').filter((file) => /[/\\]packages[/\\](otel|cli)[/\\]/.test(file))
+    : [];
+if (unit.length + integration.length + runtimeFiles.length === 0) {
   console.error('no compiled tests found: run `npm run build` first');
   process.exit(1);
 }
@@ -62,17 +70,33 @@ let failedCount = 0;
 let skipped = 0;
 const tapDir = join(root, '.cache', 'test-results');
 mkdirSync(tapDir, { recursive: true });
-for (const [files, concurrency] of [
-  [unit, 2],
-  [integration, 1],
-]) {
+const runs = [
+  { label: 'unit', files: unit, concurrency: 2, node: process.execPath },
+  { label: 'integration', files: integration, concurrency: 1, node: process.execPath },
+];
+for (const major of runtimeFiles.length > 0 ? RUNTIMES : []) {
+  const installed = spawnSync('bash', [join(root, 'scripts/node-runtime.sh'), major], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const node = installed.stdout.trim().split('\n').pop() ?? '';
+  if (installed.status !== 0 || node === '') {
+    console.error(`could not install Node ${major} (scripts/node-runtime.sh ${major})`);
+    failed = true;
+    failedCount += 1;
+    continue;
+  }
+  runs.push({ label: `node${major}`, files: runtimeFiles, concurrency: 2, node });
+}
+for (const { label, files, concurrency, node } of runs) {
   if (files.length === 0) continue;
-  console.log(`\n# running ${files.length} ${files === unit ? 'unit' : 'integration'} test file(s)`);
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\n# running ${files.length} ${label} test file(s) on Node ${version}`);
   for (const file of files) console.log(`#   ${relative(root, file)}`);
-  const tap = join(tapDir, `${files === unit ? 'unit' : 'integration'}.tap`);
+  const tap = join(tapDir, `${label}.tap`);
   rmSync(tap, { force: true });
   const run = spawnSync(
-    process.execPath,
+    node,
     [
       '--test',
       `--test-concurrency=${concurrency}`,

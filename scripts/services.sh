@@ -29,7 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${COSTTRACE_CACHE_DIR:-$ROOT/.cache}"
 
-# Pinned. See README "Why Kafka 4.4.0" for how this version was chosen against kafkajs 2.2.4.
+# Pinned. See docs/deployment.md "Why Kafka 4.4.0" for how this version was chosen against kafkajs 2.2.4.
 KAFKA_VERSION="${COSTTRACE_KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${COSTTRACE_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${COSTTRACE_KAFKA_CONTROLLER_PORT:-19093}"

@@ -31,6 +31,9 @@ npm run build
 step "lint and format check"
 npm run lint
 
+step "docs check (links, configuration reference, runnable blocks; no services)"
+node scripts/check-docs.mjs
+
 started_services=0
 cleanup() {
   if ((started_services)); then

@@ -11,7 +11,7 @@ count: OpenAI cached prompt tokens billed as uncached input.
 Prints one JSON line per call: {"id", "api", "model", "sku", "stream", "cost", "items"}: cost is the
 exact total as a decimal string, items the line items (kind, quantity, unit price, amount).
 
-costtrace's pricing rule (README, "The rounding rule"): each line item = price x quantity / unit
+costtrace's pricing rule (docs/money-and-pricing.md, "The rounding rule"): each line item = price x quantity / unit
 size, rounded once, half to even, to 12 decimal places; the total is the sum of the line items.
   OpenAI (chat.completions: prompt_tokens, cached_tokens, completion_tokens; responses:
   input_tokens, cached_tokens, output_tokens): uncached input = input - cached at the input price,

@@ -73,7 +73,7 @@ export const DimensionAttr = {
 
 /**
  * Marks a span whose usage attributes sum up its children's: never priced, by the SDK or the
- * aggregator, so one model call is charged once (see README, double counting).
+ * aggregator, so one model call is charged once (see docs/instrumentations.md, one model call, one charge).
  */
 export const ROLLUP_ATTRIBUTE = 'costtrace.usage.rollup';
 

@@ -68,11 +68,11 @@ export interface CostSpanProcessorOptions {
    * snapshot.
    */
   readonly prices?: PriceSource | undefined;
-  /** Per-provider rule for whether reported input tokens include cache tokens (README). */
+  /** Per-provider rule for whether reported input tokens include cache tokens (docs/sdk.md). */
   readonly inputTokenRules?: Readonly<Record<string, InputTokenRule>> | undefined;
   /**
    * Per-emitter rule (instrumentation scope name → rule), before the per-provider one and the
-   * built-in emitter table (README, "Instrumentation libraries").
+   * built-in emitter table (docs/instrumentations.md).
    */
   readonly emitterInputRules?: Readonly<Record<string, InputTokenRule>> | undefined;
   /** Provider names as your instrumentations write them (lower-case) → the names prices use. */

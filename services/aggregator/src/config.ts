@@ -1,8 +1,8 @@
 /**
  * Aggregator configuration: one typed object, validated once, cross-field rules included.
  * Sources, in precedence order: explicit values passed in code > environment variables >
- * defaults. Errors name the variable and say what to put there. The README's configuration
- * table lists every variable below.
+ * defaults. Errors name the variable and say what to put there. docs/configuration.md
+ * lists every variable below.
  */
 export interface AggregatorConfig {
   readonly kafkaBrokers: readonly string[];

@@ -26,8 +26,10 @@ import {
 import type { Telemetry } from '../src/index.js';
 
 const logger = pino({ level: 'silent' });
+// A batch is dispatched when four requests are queued or after 2 s (long enough never to split
+// the test's four concurrent requests, however loaded the machine).
 const config = loadDemoConfig(
-  { httpPort: 0, latencyScale: 0, batchWindowMs: 30, maxBatchSize: 4, seed: 7 },
+  { httpPort: 0, latencyScale: 0, batchWindowMs: 2_000, maxBatchSize: 4, seed: 7 },
   { DEMO_ALLOW_NO_EXPORT: 'true' },
 );
 const exporter = new InMemorySpanExporter();

@@ -53,7 +53,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Environment variable of each field (the configuration reference in README.md lists them). */
+/** Environment variable of each field (docs/configuration.md lists them). */
 export const ENV_VARS: Readonly<Record<keyof PricingCacheConfig, string>> = {
   host: 'COSTTRACE_PRICING_HOST',
   port: 'COSTTRACE_PRICING_PORT',

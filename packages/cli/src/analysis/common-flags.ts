@@ -30,7 +30,7 @@ export interface CostSource {
   pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]>;
 }
 
-/** Exit codes shared by every command (documented in `costtrace --help` and the README). */
+/** Exit codes shared by every command (documented in `costtrace --help` and docs/cli.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noData: 3 } as const;
 
 export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {

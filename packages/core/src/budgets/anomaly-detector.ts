@@ -1,5 +1,5 @@
 /**
- * Cost anomaly detection, two detectors, both documented in the README and measured in
+ * Cost anomaly detection, two detectors, both documented in docs/budgets-and-webhooks.md and measured in
  * test/budgets/anomaly-detector.test.ts on a demo-like load:
  *
  * 1. SpendRateDetector — cost per minute of a scope (service × route) against its own baseline.

@@ -4,7 +4,7 @@ import type { InputTokenRule } from '../token-usage.js';
  * The attribute dialects real LLM instrumentations write, read by `readSpanUsage`. Each list is
  * in order of preference: the OpenTelemetry GenAI conventions (current, then deprecated names),
  * OpenLLMetry / Traceloop, OpenInference (`llm.*`), the Vercel AI SDK (`ai.*`) and OpenLIT. The
- * first key present on the span wins. Sources (read at the commits named in the README's emitter
+ * first key present on the span wins. Sources (read at the commits named in docs/instrumentations.md's emitter
  * table): semantic-conventions(-genai) registry, opentelemetry-js-contrib instrumentation-openai,
  * opentelemetry-python-contrib openai-v2, opentelemetry-python-genai anthropic, openllmetry(-js),
  * openinference semconv, vercel/ai packages/otel, openlit sdk/python and sdk/typescript.

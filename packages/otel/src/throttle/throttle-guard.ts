@@ -340,7 +340,7 @@ export class ThrottleGuard<Req = IncomingMessage> {
   }
 }
 
-/** Creates (and starts) a throttle guard. See ThrottleGuardOptions and the README's throttle API. */
+/** Creates (and starts) a throttle guard. See ThrottleGuardOptions and the throttle API in docs/sdk.md. */
 export function createThrottleGuard<Req = IncomingMessage>(
   options: ThrottleGuardOptions<Req> = {},
 ): ThrottleGuard<Req> {

@@ -1,7 +1,7 @@
 import { CostSdkError } from '../sdk-error.js';
 
 /**
- * One active throttle, as the aggregator's throttle API returns it (see README, "Throttle API").
+ * One active throttle, as the aggregator's throttle API returns it (see docs/sdk.md, "Throttle API").
  * `scope` is a selector: a request falls in it when every dimension listed has that value
  * ({} matches every request).
  */

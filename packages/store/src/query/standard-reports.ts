@@ -1,7 +1,7 @@
 import { identifier, stringLiteral, uintLiteral } from '../clickhouse/sql-literals.js';
 
 /**
- * The raw ClickHouse SQL the README shows for the three everyday questions. They run unchanged
+ * The raw ClickHouse SQL docs/aggregator.md shows for the three everyday questions. They run unchanged
  * on ClickHouse 18.16 and on current releases (the chDB comparison test runs them on both).
  */
 

@@ -106,7 +106,7 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
  * A process killed at any point (or ClickHouse killed mid-insert) therefore re-reads from the
  * committed offset, finds out exactly what is stored, repairs the rollup and stores the rest.
  * (Residual assumption: the server does not finish an insert whose client already gave up more
- * than session − request timeout later; see README.)
+ * than session − request timeout later; see docs/aggregator.md.)
  *
  * Undecodable messages and rejected spans go to the dead-letter topic (at least once) before any
  * row of the batch is inserted, so every message at or below a stored offset has been
