@@ -209,7 +209,7 @@ describe('published packages, installed from a local registry', { timeout: 20 * 
     return project;
   }
 
-  it('the SDK alone prices a real instrumentation’s span, in ESM and in CommonJS, without warnings', async () => {
+  it('the SDK alone prices a real instrumentation’s span, in ESM and in CommonJS, on Node 20, 22 and 24, without warnings', async () => {
     const project = await scratch('service', {
       '@costtrace/otel': '0.1.0',
       '@opentelemetry/api': '1.9.1',
@@ -220,8 +220,19 @@ describe('published packages, installed from a local registry', { timeout: 20 * 
     });
     writeFileSync(join(project, 'service.mjs'), ESM_SERVICE);
     writeFileSync(join(project, 'service.cjs'), CJS_SERVICE);
-    for (const file of ['service.mjs', 'service.cjs']) {
-      const result = await run(process.execPath, [file], {
+    // On this machine's Node and on the other supported majors.
+    const runtimes = [process.execPath];
+    for (const major of ['22', '24']) {
+      const installed = await run('bash', [join(ROOT, 'scripts/node-runtime.sh'), major], { timeoutMs: 5 * 60_000 });
+      assert.equal(installed.code, 0, installed.stderr);
+      runtimes.push(installed.stdout.trim().split('\n').pop()!);
+    }
+    for (const [node, file] of runtimes.flatMap((n) => [
+      [n, 'service.mjs'],
+      [n, 'service.cjs'],
+    ])) {
+      const label = `${file} on Node ${(await run(node!, ['--version'], { timeoutMs: 30_000 })).stdout.trim()}`;
+      const result = await run(node!, [file!], {
         cwd: project,
         env: {
           FAKE_LLM_URL: fakeUrl,
@@ -231,20 +242,20 @@ describe('published packages, installed from a local registry', { timeout: 20 * 
         },
         timeoutMs: 120_000,
       });
-      assert.equal(result.code, 0, `${file}:\n${result.stderr}`);
-      assert.equal(result.stderr.trim(), '', `${file} starts and runs without warnings`);
+      assert.equal(result.code, 0, `${label}:\n${result.stderr}`);
+      assert.equal(result.stderr.trim(), '', `${label} starts and runs without warnings`);
       const spans = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
         name: string;
         attributes: Record<string, unknown>;
       }[];
       const chat = spans.find((s) => s.attributes['gen_ai.usage.input_tokens'] !== undefined);
-      assert.ok(chat !== undefined, `${file}: the instrumentation's span: ${result.stdout}`);
+      assert.ok(chat !== undefined, `${label}: the instrumentation's span: ${result.stdout}`);
       // The instrumentation reports 1200 input and 150 output tokens and no cached count, so the
       // cost is the upper bound at the bundled gpt-4o-mini list prices ($0.15 and $0.60 per 1M):
       // 1200 × 0.15 + 150 × 0.60 = 270 micro-dollars.
-      assert.equal(chat.attributes['cost.total'], '0.00027', file);
-      assert.equal(chat.attributes['cost.upper_bound'], true, file);
-      assert.equal(chat.attributes['cost.currency'], 'USD', file);
+      assert.equal(chat.attributes['cost.total'], '0.00027', label);
+      assert.equal(chat.attributes['cost.upper_bound'], true, label);
+      assert.equal(chat.attributes['cost.currency'], 'USD', label);
     }
   });
 
