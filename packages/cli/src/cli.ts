@@ -1,4 +1,4 @@
-import { PricingError } from '@costtrace/core';
+import { closestNames, PricingError } from '@costtrace/core';
 import { parseArgs } from './args.js';
 import type { CommandSpec } from './args.js';
 import { offlineBackend, remoteBackend } from './commands/pricing-backend.js';
@@ -427,6 +427,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const delegated = DELEGATED_COMMANDS.find((c) => c.name === argv[0]);
+  const name = argv[0] ?? '';
+  if (delegated === undefined && !COMMANDS.some((c) => c.path[0] === name)) {
+    // Not a command at all (a typo, or an option first): say so, with the whole command list,
+    // whatever else the line holds (--help included).
+    const known = [...new Set([...COMMANDS.map((c) => c.path[0] ?? ''), ...DELEGATED_COMMANDS.map((c) => c.name)])];
+    const near = name.startsWith('-') ? [] : closestNames(name, known, 2);
+    io.err(
+      `costtrace: unknown command "${name}"${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}\n\n${topLevelHelp()}`,
+    );
+    return 2;
+  }
   if (delegated !== undefined) {
     try {
       return await delegated.run(argv.slice(1), io);

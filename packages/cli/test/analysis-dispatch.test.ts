@@ -28,6 +28,23 @@ function io(): CliIo & { text: () => string; errors: () => string } {
 }
 
 describe('analysis commands through the dispatcher', () => {
+  it('answers a word that is no command with exit 2, the closest commands and the whole list, --help or not', async () => {
+    for (const argv of [
+      ['jobs', '--help'],
+      ['frobnicate', '--since', '1h'],
+      ['--since', '1h'],
+    ]) {
+      const x = io();
+      assert.equal(await run(argv, x), 2, argv.join(' '));
+      assert.match(x.errors(), new RegExp(`^costtrace: unknown command "${argv[0]}"`), argv.join(' '));
+      assert.match(x.errors(), /\n {2}report {2,}cost by any dimensions/, 'every command is listed');
+      assert.equal(x.text(), '');
+    }
+    const typo = io();
+    assert.equal(await run(['reprot', '--since', '1h'], typo), 2);
+    assert.match(typo.errors(), /unknown command "reprot" \(did you mean "report"/);
+  });
+
   for (const name of COMMANDS) {
     it(`${name} --help shows usage, examples and exit codes`, async () => {
       const x = io();
