@@ -19,7 +19,7 @@ import { ClickHouseStore } from '@costtrace/store';
 import { startAggregator } from './support/aggregator-harness.js';
 import type { Harness } from './support/aggregator-harness.js';
 import {
-  createTopicsWithLeaders,
+  createTestTopics,
   decimalToPicos,
   deleteTopics,
   liveServices,
@@ -198,16 +198,7 @@ describe('compatibility: real instrumentation libraries, priced exactly and once
       fake!.once('exit', (code) => reject(new Error(`fake-llm-server exited (${code})`)));
     });
     fakeUrl = `http://127.0.0.1:${(JSON.parse(first) as { port: number }).port}`;
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await createTopicsWithLeaders(admin, [
-        { topic: names.topic, numPartitions: 1 },
-        { topic: names.dlqTopic, numPartitions: 1 },
-      ]);
-    } finally {
-      await admin.disconnect();
-    }
+    await createTestTopics(kafka, [names.topic, names.dlqTopic]);
     harness = await startAggregator(names, { priceSnapshotFile: PRICES });
   });
 

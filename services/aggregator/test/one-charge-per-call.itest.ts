@@ -13,7 +13,7 @@ import { startAggregator } from './support/aggregator-harness.js';
 import type { Harness } from './support/aggregator-harness.js';
 import { anthropicUsage, exportRequest, span } from './support/otlp-fixtures.js';
 import {
-  createTopicsWithLeaders,
+  createTestTopics,
   decimalToPicos,
   deleteTopics,
   exactProducer,
@@ -42,16 +42,7 @@ describe('one model call, one charge, across a restart', { timeout: 120_000 }, (
   let harness: Harness | undefined;
 
   before(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await createTopicsWithLeaders(admin, [
-        { topic: names.topic, numPartitions: 1 },
-        { topic: names.dlqTopic, numPartitions: 1 },
-      ]);
-    } finally {
-      await admin.disconnect();
-    }
+    await createTestTopics(kafka, [names.topic, names.dlqTopic]);
   });
 
   after(async () => {

@@ -164,8 +164,11 @@ export interface SpanRowsResult {
 
 const ZERO = Money.zero('USD');
 
-/** The costs of a span whose usage is another span's call, or sums its calls: none. */
-const UNCHARGED = {
+/**
+ * No cost: a span with nothing to price, or whose usage is another span's call or sums its calls
+ * (one shared object; rows never change it).
+ */
+const NO_COST = {
   costInput: ZERO,
   costOutput: ZERO,
   costCacheRead: ZERO,
@@ -531,7 +534,7 @@ function spanRow(
 
   const stamped = get(CostAttr.total);
   if (!charged) {
-    costs = UNCHARGED;
+    costs = NO_COST;
   } else if (stamped !== undefined) {
     const currency = dim(CostAttr.currency) || 'USD';
     if (!/^[A-Z]{3}$/.test(currency))
@@ -592,21 +595,7 @@ function spanRow(
       // Nothing to price, or validating only: a reason the span carries is kept.
       const reason = pricing === undefined ? '' : dim(CostAttr.unpricedReason);
       if (reason !== '') result.unpriced++;
-      costs = {
-        costInput: ZERO,
-        costOutput: ZERO,
-        costCacheRead: ZERO,
-        costCacheWrite: ZERO,
-        costReasoning: ZERO,
-        costGpu: ZERO,
-        costCompute: ZERO,
-        costTotal: ZERO,
-        currency: 'USD',
-        pricingVersion: '',
-        pricingSource: '',
-        priceIds: [],
-        unpricedReason: reason,
-      };
+      costs = reason === '' ? NO_COST : { ...NO_COST, unpricedReason: reason };
     }
   }
 

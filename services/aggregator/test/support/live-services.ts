@@ -80,6 +80,20 @@ export async function createTopicsWithLeaders(
   }
 }
 
+/** Creates single-partition `topics` for a test and waits until they have leaders. */
+export async function createTestTopics(kafka: Kafka, topics: readonly string[], partitions = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsWithLeaders(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: partitions })),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
