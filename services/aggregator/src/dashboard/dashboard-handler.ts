@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DASHBOARD_CLIENT_JS } from './dashboard-client.js';
 import { DASHBOARD_CSS, DASHBOARD_FAVICON_SVG, DASHBOARD_HTML } from './dashboard-page.js';
 
 /**
@@ -35,16 +35,21 @@ function asset(type: string, text: string): Asset {
 
 /**
  * The dashboard as a self-contained handler: `GET /` serves the page, `GET /ui/dashboard.js`,
- * `/ui/dashboard.css` and `/ui/favicon.svg` its module, styles and icon. Everything is in memory (no files to copy at build
- * time, nothing fetched from elsewhere); the page reads the query API of the server that mounts it
- * (`/api/v1/costs`, `/api/v1/top/routes`, `/api/v1/health`, `/v1/budgets`, `/v1/throttles`).
+ * `/ui/dashboard.css` and `/ui/favicon.svg` its module, styles and icon. Everything is served from
+ * memory (the module is read once from the build), nothing is fetched from elsewhere; the page
+ * reads the query API of the server that mounts it
+ * (`/api/v1/costs`, `/api/v1/top/routes`, `/api/v1/health`, `/api/v1/coverage`, `/v1/budgets`,
+ * `/v1/throttles`).
  * Any other path is left to the next handler (returns false).
  */
 export function createDashboardHandler(): DashboardHandler {
+  // The browser module, type-checked and built by its own project (src/dashboard/browser) into
+  // dist/browser/; read once, here.
+  const script = readFileSync(new URL('../../browser/dashboard.js', import.meta.url), 'utf8');
   const assets = new Map<string, Asset>([
     ['/', asset('text/html; charset=utf-8', DASHBOARD_HTML)],
     ['/index.html', asset('text/html; charset=utf-8', DASHBOARD_HTML)],
-    ['/ui/dashboard.js', asset('text/javascript; charset=utf-8', DASHBOARD_CLIENT_JS)],
+    ['/ui/dashboard.js', asset('text/javascript; charset=utf-8', script)],
     ['/ui/dashboard.css', asset('text/css; charset=utf-8', DASHBOARD_CSS)],
     ['/ui/favicon.svg', asset('image/svg+xml', DASHBOARD_FAVICON_SVG)],
   ]);

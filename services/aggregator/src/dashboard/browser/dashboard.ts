@@ -1,106 +1,193 @@
-/**
- * The dashboard's ES module, served as /ui/dashboard.js. Plain browser JavaScript kept as a string
- * so that it ships inside the compiled output; it has no imports and draws its charts as inline
- * SVG. Keep it free of backticks, `${` and backslashes (it sits in a String.raw template).
- */
-export const DASHBOARD_CLIENT_JS = String.raw`
 // costtrace dashboard: reads the query API of the server it came from and draws the charts as
 // inline SVG. Every value from the API reaches the DOM through textContent or an attribute.
+// A browser module (type-checked with the DOM library, built to dist/browser/dashboard.js and
+// served as /ui/dashboard.js): no imports, no framework, nothing fetched from elsewhere.
+
+/** The shapes of the query API answers this page reads (only the fields it uses). */
+interface CostRow {
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly bucket?: number;
+  readonly cost: string;
+  readonly requests: number;
+  readonly costPerRequest: string | null;
+}
+interface CoverageRow {
+  readonly group: Readonly<Record<string, string>>;
+  readonly usageSpans: number;
+  readonly exact: number;
+  readonly upperBound: number;
+  readonly unpriced: number;
+  readonly duplicates: number;
+  readonly rollups: number;
+  readonly coverage: number | null;
+}
+interface Health {
+  readonly ready: boolean;
+  readonly checks?: Readonly<Record<string, boolean>>;
+  readonly consumer: {
+    readonly lag: readonly { readonly partition: string; readonly messages: number }[];
+    readonly lag_total: number;
+    readonly paused_partitions: number;
+  };
+  readonly spans: { readonly received: number; readonly in: number; readonly out: number; readonly unpriced: number };
+  readonly coverage: { readonly share: number | null };
+  readonly dead_letter: { readonly messages: number };
+  readonly insert_failures: number;
+}
+interface BudgetDoc {
+  readonly id: string;
+  readonly name?: string;
+  readonly limit_usd: string;
+  readonly window: string;
+  readonly per?: readonly string[];
+}
+interface BudgetKey {
+  readonly scope_key: string;
+  readonly percent: number;
+  readonly dimensions?: Readonly<Record<string, string>>;
+  readonly spend_usd: string;
+  readonly limit_usd: string;
+  readonly throttle: { readonly engaged: boolean };
+  readonly forecast?: {
+    readonly projected_usd: string;
+    readonly burn_rate_usd_per_hour: string;
+    readonly exhaustion_at?: string | null;
+  } | null;
+}
+interface BudgetStatus {
+  readonly keys: readonly BudgetKey[];
+}
+interface Throttle {
+  readonly id: string;
+  readonly budget_id: string;
+  readonly budget_name?: string;
+  readonly scope?: Readonly<Record<string, string>>;
+  readonly action: string;
+  readonly spend_usd: string;
+  readonly limit_usd: string;
+  readonly since: string;
+}
+type Rows<T> = { readonly rows?: readonly T[] };
+type Attrs = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/** An API answer that was not 2xx. */
+class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
 const SVG = 'http://www.w3.org/2000/svg';
-const DIMENSIONS = ['route', 'commit', 'model', 'tenant'];
-const BUCKET_FOR_RANGE = { '1h': '1m', '6h': '5m', '24h': '15m', '7d': '6h' };
-const BUCKET_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21600 };
-const RANGE_SECONDS = { '1h': 3600, '6h': 21600, '24h': 86400, '7d': 604800 };
+const DIMENSIONS: readonly string[] = ['route', 'commit', 'model', 'tenant'];
+type TimeRange = '1h' | '6h' | '24h' | '7d';
+const BUCKET_FOR_RANGE: Readonly<Record<TimeRange, string>> = { '1h': '1m', '6h': '5m', '24h': '15m', '7d': '6h' };
+const BUCKET_SECONDS: Readonly<Record<string, number>> = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21600 };
+const RANGE_SECONDS: Readonly<Record<TimeRange, number>> = { '1h': 3600, '6h': 21600, '24h': 86400, '7d': 604800 };
+
+function isRange(value: string | null): value is TimeRange {
+  return value !== null && Object.prototype.hasOwnProperty.call(RANGE_SECONDS, value);
+}
 const MAX_SERIES = 7;
 const REFRESH_MS = 10000;
 
-const state = { dim: 'route', range: '1h', seq: 0 };
+const state: { dim: string; range: TimeRange; seq: number } = { dim: 'route', range: '1h', seq: 0 };
 
-function $(id) {
-  return document.getElementById(id);
+function $(id: string): HTMLElement {
+  const node = document.getElementById(id);
+  if (node === null) throw new Error(`the page has no #${id}`);
+  return node;
 }
 
-function el(tag, attrs, text) {
+function el(tag: string, attrs?: Attrs, text?: string | number): HTMLElement {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = String(text);
   return node;
 }
 
-function svgEl(tag, attrs, text) {
+function svgEl(tag: string, attrs?: Attrs, text?: string | number): SVGElement {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = String(text);
   return node;
 }
 
-function clear(node) {
+/** The body of the table #id. */
+function tableBody(id: string): HTMLTableSectionElement {
+  const body = $(id).querySelector('tbody');
+  if (body === null) throw new Error(`#${id} has no tbody`);
+  return body;
+}
+
+function clear(node: Node): void {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
-async function getJson(path) {
+async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
-  let body = null;
+  let body: unknown = null;
   try {
     body = await res.json();
   } catch {
     body = null;
   }
   if (!res.ok) {
-    const message = body && body.error && body.error.message ? body.error.message : res.statusText;
-    const err = new Error(path + ': ' + res.status + ' ' + message);
-    err.status = res.status;
-    throw err;
+    const error = (body as { error?: { message?: unknown } } | null)?.error?.message;
+    const message = typeof error === 'string' && error !== '' ? error : res.statusText;
+    throw new ApiError(path + ': ' + res.status + ' ' + message, res.status);
   }
-  return body;
+  return body as T;
 }
 
-function usd(value, digits) {
+function usd(value: string | number, digits?: number): string {
   const n = Number(value);
   if (!Number.isFinite(n)) return String(value);
   const d = digits !== undefined ? digits : n !== 0 && Math.abs(n) < 0.01 ? 6 : n < 100 ? 4 : 2;
   return '$' + n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
-function count(value) {
+function count(value: string | number): string {
   return Number(value).toLocaleString('en-US');
 }
 
-function label(value) {
+function label(value: string | null | undefined): string {
   return value === '' || value === undefined || value === null ? '(none)' : String(value);
 }
 
-function timeLabel(seconds, spanSeconds) {
+function timeLabel(seconds: number, spanSeconds: number): string {
   const d = new Date(seconds * 1000);
   const hm = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
   if (spanSeconds <= 86400) return hm;
   return d.getMonth() + 1 + '/' + d.getDate() + ' ' + hm;
 }
 
-function niceMax(max) {
+function niceMax(max: number): number {
   if (max <= 0) return 1;
   const p = Math.pow(10, Math.floor(Math.log10(max)));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= max) return m * p;
   return 10 * p;
 }
 
-function bar(fraction, fillClass) {
+function bar(fraction: number, fillClass?: string): SVGElement {
   const s = svgEl('svg', { viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
   s.appendChild(svgEl('rect', { class: 'track', x: 0, y: 0, width: 100, height: 10, rx: 2 }));
   const w = Math.max(0, Math.min(1, fraction)) * 100;
-  s.appendChild(svgEl('rect', { class: 'fill ' + (fillClass || ''), x: 0, y: 0, width: w.toFixed(2), height: 10, rx: 2 }));
+  s.appendChild(
+    svgEl('rect', { class: 'fill ' + (fillClass || ''), x: 0, y: 0, width: w.toFixed(2), height: 10, rx: 2 }),
+  );
   return s;
 }
 
 // ---- spend over time -------------------------------------------------------------------------
 
-function drawSpend(rows, dim, range) {
-  const bucketName = BUCKET_FOR_RANGE[range];
-  const step = BUCKET_SECONDS[bucketName];
+function drawSpend(rows: readonly CostRow[], dim: string, range: TimeRange): void {
+  const step = BUCKET_SECONDS[BUCKET_FOR_RANGE[range]] ?? 60;
   const now = Math.floor(Date.now() / 1000);
   const end = Math.floor(now / step) * step;
   const start = end - Math.ceil(RANGE_SECONDS[range] / step) * step + step;
-  const totals = new Map();
+  const totals = new Map<string, number>();
   for (const r of rows) {
     const key = label(r.dimensions[dim]);
     totals.set(key, (totals.get(key) || 0) + Number(r.cost));
@@ -108,14 +195,14 @@ function drawSpend(rows, dim, range) {
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
   const shown = ranked.length > MAX_SERIES ? ranked.slice(0, MAX_SERIES - 1) : ranked;
   const series = ranked.length > shown.length ? [...shown, 'other'] : shown;
-  const seriesOf = (key) => (shown.includes(key) ? key : 'other');
+  const seriesOf = (key: string): string => (shown.includes(key) ? key : 'other');
 
-  const buckets = new Map();
+  const buckets = new Map<number, Map<string, number>>();
   for (let t = start; t <= end; t += step) buckets.set(t, new Map());
   for (const r of rows) {
     const t = Math.floor(Number(r.bucket) / step) * step;
-    if (!buckets.has(t)) continue;
     const m = buckets.get(t);
+    if (m === undefined) continue;
     const key = seriesOf(label(r.dimensions[dim]));
     m.set(key, (m.get(key) || 0) + Number(r.cost));
   }
@@ -163,7 +250,7 @@ function drawSpend(rows, dim, range) {
   const g = svgEl('g', { class: 'bars' });
   times.forEach((t, i) => {
     let y = T + plotH;
-    const m = buckets.get(t);
+    const m = buckets.get(t) ?? new Map<string, number>();
     series.forEach((key, s) => {
       const v = m.get(key) || 0;
       if (v <= 0) return;
@@ -185,7 +272,13 @@ function drawSpend(rows, dim, range) {
   });
   chart.appendChild(g);
   if (rows.length === 0) {
-    chart.appendChild(svgEl('text', { class: 'empty', x: L + plotW / 2, y: T + plotH / 2, 'text-anchor': 'middle' }, 'No spend in this range yet'));
+    chart.appendChild(
+      svgEl(
+        'text',
+        { class: 'empty', x: L + plotW / 2, y: T + plotH / 2, 'text-anchor': 'middle' },
+        'No spend in this range yet',
+      ),
+    );
   }
   const holder = $('spend-chart');
   clear(holder);
@@ -209,16 +302,16 @@ function drawSpend(rows, dim, range) {
   $('spend-total').textContent = '· ' + usd(grand) + ' total';
 }
 
-async function loadSpend(dim, range) {
+async function loadSpend(dim: string, range: TimeRange): Promise<readonly CostRow[]> {
   const q = new URLSearchParams({ group_by: dim, bucket: BUCKET_FOR_RANGE[range], since: range, limit: '10000' });
-  const body = await getJson('/api/v1/costs?' + q.toString());
-  return body.rows || [];
+  const body = await getJson<Rows<CostRow>>('/api/v1/costs?' + q.toString());
+  return body.rows ?? [];
 }
 
 // ---- top routes ------------------------------------------------------------------------------
 
-function drawTopRoutes(rows) {
-  const tbody = $('top-routes').querySelector('tbody');
+function drawTopRoutes(rows: readonly CostRow[]): void {
+  const tbody = tableBody('top-routes');
   clear(tbody);
   if (rows.length === 0) {
     const tr = el('tr');
@@ -243,12 +336,12 @@ function drawTopRoutes(rows) {
 
 // ---- pricing coverage ------------------------------------------------------------------------
 
-function share(exact, spans) {
+function share(exact: number, spans: number): string {
   return spans === 0 ? '–' : (Math.floor((exact * 10000) / spans) / 100).toFixed(2) + '%';
 }
 
-function drawCoverage(rows) {
-  const tbody = $('coverage').querySelector('tbody');
+function drawCoverage(rows: readonly CoverageRow[]): void {
+  const tbody = tableBody('coverage');
   clear(tbody);
   let spans = 0;
   let exact = 0;
@@ -256,7 +349,8 @@ function drawCoverage(rows) {
     spans += r.usageSpans;
     exact += r.exact;
   }
-  $('coverage-total').textContent = '· ' + share(exact, spans) + ' of ' + count(spans) + ' usage-bearing spans priced exactly';
+  $('coverage-total').textContent =
+    '· ' + share(exact, spans) + ' of ' + count(spans) + ' usage-bearing spans priced exactly';
   if (rows.length === 0) {
     const tr = el('tr');
     tr.appendChild(el('td', { colspan: 9, class: 'none' }, 'No usage-bearing spans in this range'));
@@ -266,7 +360,11 @@ function drawCoverage(rows) {
   for (const r of rows) {
     const g = r.group;
     const low = r.usageSpans > 0 && r.exact < r.usageSpans;
-    const tr = el('tr', { 'data-service': g.service, 'data-model': g.model, 'data-coverage': r.coverage === null ? '' : String(r.coverage) });
+    const tr = el('tr', {
+      'data-service': g.service,
+      'data-model': g.model,
+      'data-coverage': r.coverage === null ? '' : String(r.coverage),
+    });
     tr.appendChild(el('td', { title: g.service }, label(g.service)));
     tr.appendChild(el('td', { title: g.model }, label(g.model)));
     tr.appendChild(el('td', { title: g.emitter }, label(g.emitter)));
@@ -274,7 +372,9 @@ function drawCoverage(rows) {
     tr.appendChild(el('td', { class: 'num' }, count(r.usageSpans)));
     tr.appendChild(el('td', { class: 'num', title: 'the emitter reports no cached-token count' }, count(r.upperBound)));
     tr.appendChild(el('td', { class: 'num' }, count(r.unpriced)));
-    tr.appendChild(el('td', { class: 'num', title: 'duplicates and roll-ups of charged spans' }, count(r.duplicates + r.rollups)));
+    tr.appendChild(
+      el('td', { class: 'num', title: 'duplicates and roll-ups of charged spans' }, count(r.duplicates + r.rollups)),
+    );
     const cell = el('td', { class: 'bar' });
     cell.appendChild(bar(r.usageSpans === 0 ? 0 : r.exact / r.usageSpans, low ? 'warn' : ''));
     tr.appendChild(cell);
@@ -284,7 +384,7 @@ function drawCoverage(rows) {
 
 // ---- pipeline health -------------------------------------------------------------------------
 
-function drawHealth(h) {
+function drawHealth(h: Health): void {
   const tiles = [
     ['ready', h.ready ? 'yes' : 'no', h.ready ? 'ok' : 'bad'],
     ['consumer lag', count(h.consumer.lag_total), h.consumer.lag_total > 1000 ? 'warn' : 'ok'],
@@ -321,7 +421,7 @@ function drawHealth(h) {
 
 // ---- budgets and throttles -------------------------------------------------------------------
 
-function drawBudgets(budgets) {
+function drawBudgets(budgets: readonly { budget: BudgetDoc; status: BudgetStatus | null }[] | null): void {
   const holder = $('budgets');
   clear(holder);
   if (budgets === null) {
@@ -336,20 +436,33 @@ function drawBudgets(budgets) {
     const box = el('div', { class: 'budget', 'data-budget': budget.id });
     const head = el('div', { class: 'head' });
     head.appendChild(el('strong', {}, budget.name || budget.id));
-    head.appendChild(el('span', { class: 'muted' }, usd(budget.limit_usd) + ' per ' + budget.window + (budget.per ? ' per ' + budget.per.join(', ') : '')));
+    head.appendChild(
+      el(
+        'span',
+        { class: 'muted' },
+        usd(budget.limit_usd) + ' per ' + budget.window + (budget.per ? ' per ' + budget.per.join(', ') : ''),
+      ),
+    );
     box.appendChild(head);
     const keys = status ? status.keys : [];
     if (keys.length === 0) box.appendChild(el('div', { class: 'muted' }, 'no spend in the current window'));
     for (const k of keys) {
       const row = el('div', { class: 'key', 'data-scope-key': k.scope_key, 'data-percent': k.percent });
-      const dims = Object.entries(k.dimensions || {}).map((e) => e[0] + '=' + e[1]).join(' ');
-      row.appendChild(el('span', { class: 'what', title: dims }, (dims || 'all') + ' · ' + Number(k.percent).toFixed(1) + '%'));
+      const dims = Object.entries(k.dimensions || {})
+        .map((e) => e[0] + '=' + e[1])
+        .join(' ');
+      row.appendChild(
+        el('span', { class: 'what', title: dims }, (dims || 'all') + ' · ' + Number(k.percent).toFixed(1) + '%'),
+      );
       const cell = el('span', { class: 'bar' });
-      cell.appendChild(bar(Number(k.percent) / 100, k.throttle.engaged || k.percent >= 100 ? 'bad' : k.percent >= 80 ? 'warn' : ''));
+      cell.appendChild(
+        bar(Number(k.percent) / 100, k.throttle.engaged || k.percent >= 100 ? 'bad' : k.percent >= 80 ? 'warn' : ''),
+      );
       row.appendChild(cell);
       let detail = usd(k.spend_usd) + ' of ' + usd(k.limit_usd);
       if (k.forecast) {
-        detail += ' · forecast ' + usd(k.forecast.projected_usd) + ' at ' + usd(k.forecast.burn_rate_usd_per_hour) + '/h';
+        detail +=
+          ' · forecast ' + usd(k.forecast.projected_usd) + ' at ' + usd(k.forecast.burn_rate_usd_per_hour) + '/h';
         if (k.forecast.exhaustion_at) detail += ', exhausted ' + new Date(k.forecast.exhaustion_at).toLocaleString();
       }
       if (k.throttle.engaged) detail += ' · throttled';
@@ -360,34 +473,38 @@ function drawBudgets(budgets) {
   }
 }
 
-async function loadBudgets() {
-  let list;
+async function loadBudgets(): Promise<{ budget: BudgetDoc; status: BudgetStatus | null }[] | null> {
+  let list: { readonly budgets?: readonly BudgetDoc[] };
   try {
-    list = await getJson('/v1/budgets');
+    list = await getJson<{ readonly budgets?: readonly BudgetDoc[] }>('/v1/budgets');
   } catch (err) {
-    if (err.status === 404) return null;
+    if (err instanceof ApiError && err.status === 404) return null;
     throw err;
   }
   return Promise.all(
-    (list.budgets || []).map(async (budget) => {
-      const status = await getJson('/v1/budgets/' + encodeURIComponent(budget.id) + '/status?limit=5');
+    (list.budgets ?? []).map(async (budget) => {
+      const status = await getJson<BudgetStatus>('/v1/budgets/' + encodeURIComponent(budget.id) + '/status?limit=5');
       return { budget, status };
     }),
   );
 }
 
-function drawThrottles(throttles) {
-  const tbody = $('throttles').querySelector('tbody');
+function drawThrottles(throttles: readonly Throttle[] | null): void {
+  const tbody = tableBody('throttles');
   clear(tbody);
   if (throttles === null || throttles.length === 0) {
     const tr = el('tr');
-    tr.appendChild(el('td', { colspan: 5, class: 'none' }, throttles === null ? 'Budgets are not enabled' : 'No active throttles'));
+    tr.appendChild(
+      el('td', { colspan: 5, class: 'none' }, throttles === null ? 'Budgets are not enabled' : 'No active throttles'),
+    );
     tbody.appendChild(tr);
     return;
   }
   for (const t of throttles) {
     const tr = el('tr', { 'data-throttle': t.id });
-    const scope = Object.entries(t.scope || {}).map((e) => e[0] + '=' + e[1]).join(' ');
+    const scope = Object.entries(t.scope || {})
+      .map((e) => e[0] + '=' + e[1])
+      .join(' ');
     tr.appendChild(el('td', { title: t.budget_id }, t.budget_name || t.budget_id));
     tr.appendChild(el('td', { title: scope }, scope || 'all'));
     tr.appendChild(el('td', {}, t.action));
@@ -397,35 +514,38 @@ function drawThrottles(throttles) {
   }
 }
 
-async function loadThrottles() {
+async function loadThrottles(): Promise<readonly Throttle[] | null> {
   try {
-    return (await getJson('/v1/throttles')).throttles || [];
+    return (await getJson<{ readonly throttles?: readonly Throttle[] }>('/v1/throttles')).throttles ?? [];
   } catch (err) {
-    if (err.status === 404) return null;
+    if (err instanceof ApiError && err.status === 404) return null;
     throw err;
   }
 }
 
 // ---- refresh ---------------------------------------------------------------------------------
 
-async function refresh() {
+async function refresh(): Promise<void> {
   const seq = ++state.seq;
   const { dim, range } = state;
   const tasks = [
     loadSpend(dim, range).then((rows) => seq === state.seq && drawSpend(rows, dim, range)),
-    getJson('/api/v1/top/routes?' + new URLSearchParams({ since: range, limit: '10' }).toString()).then(
-      (body) => seq === state.seq && drawTopRoutes(body.rows || []),
+    getJson<Rows<CostRow>>('/api/v1/top/routes?' + new URLSearchParams({ since: range, limit: '10' }).toString()).then(
+      (body) => seq === state.seq && drawTopRoutes(body.rows ?? []),
     ),
-    getJson('/api/v1/health').then((h) => seq === state.seq && drawHealth(h)),
-    getJson('/api/v1/coverage?' + new URLSearchParams({ group_by: 'service,model,emitter', since: range, limit: '50' }).toString()).then(
-      (body) => seq === state.seq && drawCoverage(body.rows || []),
-    ),
+    getJson<Health>('/api/v1/health').then((h) => seq === state.seq && drawHealth(h)),
+    getJson<Rows<CoverageRow>>(
+      '/api/v1/coverage?' +
+        new URLSearchParams({ group_by: 'service,model,emitter', since: range, limit: '50' }).toString(),
+    ).then((body) => seq === state.seq && drawCoverage(body.rows ?? [])),
     loadBudgets().then((b) => seq === state.seq && drawBudgets(b)),
     loadThrottles().then((t) => seq === state.seq && drawThrottles(t)),
   ];
   const results = await Promise.allSettled(tasks);
   if (seq !== state.seq) return;
-  const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
+  const failed = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => (r.reason instanceof Error ? r.reason.message : String(r.reason)));
   const error = $('error');
   error.hidden = failed.length === 0;
   error.textContent = failed.join(' · ');
@@ -433,35 +553,36 @@ async function refresh() {
   document.body.setAttribute('data-loaded', String(seq));
 }
 
-function readHash() {
+function readHash(): void {
   const params = new URLSearchParams(location.hash.slice(1));
   const dim = params.get('by');
   const range = params.get('range');
-  if (DIMENSIONS.includes(dim)) state.dim = dim;
-  if (Object.prototype.hasOwnProperty.call(RANGE_SECONDS, range)) state.range = range;
+  if (dim !== null && DIMENSIONS.includes(dim)) state.dim = dim;
+  if (isRange(range)) state.range = range;
 }
 
-function syncControls() {
+function syncControls(): void {
   for (const b of document.querySelectorAll('button[data-dim]')) {
     b.setAttribute('aria-pressed', String(b.getAttribute('data-dim') === state.dim));
   }
-  $('range').value = state.range;
+  ($('range') as HTMLSelectElement).value = state.range;
   const hash = '#by=' + state.dim + '&range=' + state.range;
   if (location.hash !== hash) history.replaceState(null, '', hash);
 }
 
-function start() {
+function start(): void {
   readHash();
   syncControls();
   for (const b of document.querySelectorAll('button[data-dim]')) {
     b.addEventListener('click', () => {
-      state.dim = b.getAttribute('data-dim');
+      state.dim = b.getAttribute('data-dim') ?? state.dim;
       syncControls();
       void refresh();
     });
   }
   $('range').addEventListener('change', (event) => {
-    state.range = event.target.value;
+    const value = (event.target as HTMLSelectElement).value;
+    if (isRange(value)) state.range = value;
     syncControls();
     void refresh();
   });
@@ -472,4 +593,3 @@ function start() {
 }
 
 start();
-`;
