@@ -23,7 +23,7 @@ import { invalidArgument } from './pricing-error.js';
  * `duplicate` of itself: its first copy carries the charge. `restore` replays decisions taken
  * earlier (by the SDK on the span, or stored before a restart) without deciding again.
  *
- * Bounded: at most `maxTraces` traces (least recently touched evicted first) and
+ * Bounded: at most `maxTraces` traces (the least recently touched half forgotten at a time) and
  * `maxSpansPerTrace` usage-bearing spans per trace (later ones are decided against those
  * remembered, not remembered themselves). A duplicate whose sibling was evicted is charged again:
  * the bounds are what limit how far apart, in spans of other traces, two spans of one call may
@@ -71,13 +71,15 @@ export interface ModelCallLedgerOptions {
 export interface ModelCallLedgerStats {
   readonly duplicates: number;
   readonly rollups: number;
-  /** Traces forgotten to stay within maxTraces. */
+  /** Traces forgotten to stay within maxTraces (half of them at a time). */
   readonly evictedTraces: number;
   /** Spans decided but not remembered (their trace was at maxSpansPerTrace). */
   readonly unremembered: number;
 }
 
 interface Entry {
+  readonly spanId: string;
+  readonly responseId: string | undefined;
   readonly origin: string | undefined;
   readonly parent: string;
   readonly key: string;
@@ -87,19 +89,45 @@ interface Entry {
   readonly rule: LedgerRule | undefined;
 }
 
+/**
+ * The usage-bearing spans remembered of one trace, in the order they were decided. A list, not
+ * maps: a trace holds a handful of model calls (at most maxSpansPerTrace), and one small array per
+ * trace costs far less to create and scan than three maps (measured in bench/sdk).
+ */
 interface TraceCalls {
-  readonly spans: Map<string, Entry>;
-  /** Parent span id → the remembered spans under it. */
-  readonly children: Map<string, string[]>;
-  /** Response id → the charged span of that response. */
-  readonly responses: Map<string, string>;
+  readonly entries: Entry[];
+}
+
+function find(trace: TraceCalls, spanId: string): Entry | undefined {
+  const entries = trace.entries;
+  for (let i = 0; i < entries.length; i++) if ((entries[i] as Entry).spanId === spanId) return entries[i];
+  return undefined;
+}
+
+/** The charged span of the first remembered span of the trace with this response id. */
+function chargedFor(trace: TraceCalls, responseId: string): string | undefined {
+  const entries = trace.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as Entry;
+    if (entry.responseId === responseId && entry.role !== 'rollup') return entry.charged;
+  }
+  return undefined;
 }
 
 const CALL: CallDecision = { role: 'call', duplicateOf: undefined, rule: undefined };
 
 export class ModelCallLedger {
-  private readonly traces = new Map<string, TraceCalls>();
+  /**
+   * Traces in two generations: new and touched traces go to `recent`; when it holds half of
+   * maxTraces, `recent` becomes `older` and the traces `older` held are forgotten. Every step is
+   * O(1) (a Map used as an LRU list needs its oldest key, and finding it through the iterator
+   * walks every deleted slot before it: microseconds per span at a few thousand traces).
+   */
+  private recent = new Map<string, TraceCalls>();
+  private older = new Map<string, TraceCalls>();
   private readonly maxTraces: number;
+  /** Traces per generation: half of maxTraces (at least one). */
+  private readonly generationSize: number;
   private readonly maxSpansPerTrace: number;
   private duplicates = 0;
   private rollups = 0;
@@ -108,13 +136,14 @@ export class ModelCallLedger {
 
   constructor(options: ModelCallLedgerOptions = {}) {
     this.maxTraces = positive('maxTraces', options.maxTraces ?? 10_000);
+    this.generationSize = Math.max(1, Math.floor(this.maxTraces / 2));
     this.maxSpansPerTrace = positive('maxSpansPerTrace', options.maxSpansPerTrace ?? 256);
   }
 
   /** Decides whether `span` carries a charge, and remembers it (see the class comment). */
   decide(span: UsageSighting): CallDecision {
     const trace = this.trace(span.traceId);
-    const known = trace.spans.get(span.spanId);
+    const known = find(trace, span.spanId);
     if (known !== undefined) {
       if (known.role === 'call' && known.origin !== undefined && span.origin !== known.origin) {
         this.duplicates++;
@@ -126,7 +155,7 @@ export class ModelCallLedger {
     let decision = CALL;
     if (span.rollup) decision = { role: 'rollup', duplicateOf: undefined, rule: 'marked' };
     else {
-      const response = span.responseId === undefined ? undefined : trace.responses.get(span.responseId);
+      const response = span.responseId === undefined ? undefined : chargedFor(trace, span.responseId);
       if (response !== undefined) decision = { role: 'duplicate', duplicateOf: response, rule: 'response_id' };
       else decision = this.byStructure(trace, span);
       // Spans already marked as repeating this one (restored SDK marks that arrived first) make it
@@ -146,7 +175,7 @@ export class ModelCallLedger {
    */
   restore(span: UsageSighting, role: UsageRole, duplicateOf: string | undefined): CallDecision {
     const trace = this.trace(span.traceId);
-    const known = trace.spans.get(span.spanId);
+    const known = find(trace, span.spanId);
     if (known !== undefined) return decisionOf(known);
     const decision: CallDecision =
       role === 'call'
@@ -167,17 +196,18 @@ export class ModelCallLedger {
 
   /** Rules 3 and 4: the span's children seen before it, then its parent. */
   private byStructure(trace: TraceCalls, span: UsageSighting): CallDecision {
-    const children = trace.children.get(span.spanId);
-    if (children !== undefined) {
-      for (const id of children) {
-        const child = trace.spans.get(id);
-        if (child === undefined || span.usageKey === '' || child.key !== span.usageKey) continue;
-        if (child.role === 'rollup') return { role: 'rollup', duplicateOf: undefined, rule: 'children' };
-        return { role: 'duplicate', duplicateOf: child.charged, rule: 'child_usage' };
-      }
-      return { role: 'rollup', duplicateOf: undefined, rule: 'children' };
+    const entries = trace.entries;
+    let children = false;
+    for (let i = 0; i < entries.length; i++) {
+      const child = entries[i] as Entry;
+      if (child.parent !== span.spanId) continue;
+      children = true;
+      if (span.usageKey === '' || child.key !== span.usageKey) continue;
+      if (child.role === 'rollup') return { role: 'rollup', duplicateOf: undefined, rule: 'children' };
+      return { role: 'duplicate', duplicateOf: child.charged, rule: 'child_usage' };
     }
-    const parent = span.parentSpanId === '' ? undefined : trace.spans.get(span.parentSpanId);
+    if (children) return { role: 'rollup', duplicateOf: undefined, rule: 'children' };
+    const parent = span.parentSpanId === '' ? undefined : find(trace, span.parentSpanId);
     if (parent !== undefined && parent.role !== 'rollup' && span.usageKey !== '' && parent.key === span.usageKey) {
       return { role: 'duplicate', duplicateOf: parent.charged, rule: 'parent_usage' };
     }
@@ -185,45 +215,36 @@ export class ModelCallLedger {
   }
 
   private remember(trace: TraceCalls, span: UsageSighting, decision: CallDecision): void {
-    if (trace.spans.size >= this.maxSpansPerTrace) {
+    if (trace.entries.length >= this.maxSpansPerTrace) {
       this.unremembered++;
       return;
     }
-    const charged =
-      decision.role === 'call' ? span.spanId : decision.role === 'duplicate' ? (decision.duplicateOf ?? '') : '';
-    trace.spans.set(span.spanId, {
+    trace.entries.push({
+      spanId: span.spanId,
+      responseId: span.responseId,
       origin: span.origin,
       parent: span.parentSpanId,
       key: span.usageKey,
       role: decision.role,
-      charged,
+      charged:
+        decision.role === 'call' ? span.spanId : decision.role === 'duplicate' ? (decision.duplicateOf ?? '') : '',
       rule: decision.rule,
     });
-    if (span.parentSpanId !== '') {
-      const siblings = trace.children.get(span.parentSpanId);
-      if (siblings === undefined) trace.children.set(span.parentSpanId, [span.spanId]);
-      else siblings.push(span.spanId);
-    }
-    if (span.responseId !== undefined && decision.role !== 'rollup' && !trace.responses.has(span.responseId)) {
-      trace.responses.set(span.responseId, charged);
-    }
   }
 
   /** The trace's record, made most recently used; the least recently used is evicted beyond maxTraces. */
   private trace(traceId: string): TraceCalls {
-    let trace = this.traces.get(traceId);
-    if (trace !== undefined) {
-      this.traces.delete(traceId);
-      this.traces.set(traceId, trace);
-      return trace;
+    const recent = this.recent.get(traceId);
+    if (recent !== undefined) return recent;
+    let trace = this.older.get(traceId);
+    if (trace !== undefined) this.older.delete(traceId);
+    else trace = { entries: [] };
+    if (this.recent.size >= this.generationSize) {
+      this.evictedTraces += this.older.size;
+      this.older = this.recent;
+      this.recent = new Map();
     }
-    trace = { spans: new Map(), children: new Map(), responses: new Map() };
-    this.traces.set(traceId, trace);
-    if (this.traces.size > this.maxTraces) {
-      const oldest = this.traces.keys().next().value;
-      if (oldest !== undefined) this.traces.delete(oldest);
-      this.evictedTraces++;
-    }
+    this.recent.set(traceId, trace);
     return trace;
   }
 }
