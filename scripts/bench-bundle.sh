@@ -34,7 +34,7 @@ tar -cf - \
   --exclude='*.d.ts' \
   --exclude='bench/results' \
   node_modules package.json packages/*/package.json packages/*/dist services/*/package.json services/*/dist \
-  services/pricing-cache/catalogs bench \
+  packages/catalog/catalogs bench \
   -C "$(dirname "$node_bin")" "$(basename "$node_bin")" |
   xz -T2 -3 >"$out"
 echo "bench-bundle: wrote $out ($(du -h "$out" | cut -f1)), node $(node --version)"

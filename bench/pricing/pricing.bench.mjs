@@ -11,7 +11,8 @@ import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { PriceSnapshot, quoteUsage } from '@costtrace/core';
-import { bundledCatalogDir, PricingCache, readCatalogs } from '@costtrace/pricing-cache';
+import { bundledCatalogDir, readCatalogs } from '@costtrace/catalog';
+import { PricingCache } from '@costtrace/pricing-cache';
 import { PricingServiceClient, QuoteRequest } from '@costtrace/proto';
 import { pino } from 'pino';
 

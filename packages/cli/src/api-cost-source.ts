@@ -1,3 +1,5 @@
+import { AggregatorClient, ApiError } from '@costtrace/client';
+import type { DimensionFilterParam } from '@costtrace/client';
 import { QUERY_BUCKETS, StoreError } from '@costtrace/store';
 import type {
   CostQuery,
@@ -15,90 +17,90 @@ import type { CostSource } from './analysis/common-flags.js';
  * `costtrace dev`, whose DuckDB file is locked by it.
  */
 export class ApiCostSource implements CostSource {
-  private readonly base: URL;
+  private readonly client: AggregatorClient;
 
   constructor(baseUrl: string) {
-    let url: URL;
     try {
-      url = new URL(baseUrl);
+      this.client = new AggregatorClient({ baseUrl });
     } catch (cause) {
       throw new StoreError(
         'INVALID_CONFIG',
-        `api store ${JSON.stringify(baseUrl)} is not a URL: use api:http://HOST:PORT`,
-        {
-          cause,
-        },
+        `api store ${JSON.stringify(baseUrl)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
       );
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new StoreError('INVALID_CONFIG', `api store must be http(s)://, got ${url.protocol}`);
-    }
-    this.base = url;
   }
 
-  async queryCosts(query: CostQuery): Promise<CostReportRow[]> {
-    const params = new URLSearchParams();
-    if (query.groupBy.length > 0) params.set('group_by', query.groupBy.join(','));
-    params.set('since', String(query.since));
-    params.set('until', String(query.until));
+  queryCosts(query: CostQuery): Promise<CostReportRow[]> {
+    let bucket: string | undefined;
     if (query.bucketSeconds !== undefined) {
-      const bucket = Object.entries(QUERY_BUCKETS).find(([, seconds]) => seconds === query.bucketSeconds)?.[0];
+      bucket = Object.entries(QUERY_BUCKETS).find(([, seconds]) => seconds === query.bucketSeconds)?.[0];
       if (bucket === undefined) throw new StoreError('QUERY_FAILED', `no API bucket of ${query.bucketSeconds} s`);
-      params.set('bucket', bucket);
     }
-    params.set('limit', String(query.limit));
-    params.set('order_by', query.orderBy);
-    params.set('source', query.source);
-    if (query.includeCorrections) params.set('corrections', 'true');
-    appendFilters(params, query.filters);
-    return this.get<CostReportRow>('/api/v1/costs', params);
+    return this.call(() =>
+      this.client.costs({
+        groupBy: query.groupBy,
+        since: query.since,
+        until: query.until,
+        bucket,
+        limit: query.limit,
+        orderBy: query.orderBy,
+        source: query.source,
+        corrections: query.includeCorrections,
+        where: filters(query.filters),
+      }),
+    );
   }
 
-  async topSpans(query: TopSpansQuery): Promise<TopSpanRow[]> {
-    const params = new URLSearchParams();
-    params.set('since', String(query.since));
-    params.set('until', String(query.until));
-    params.set('limit', String(query.limit));
-    appendFilters(params, query.filters);
-    return this.get<TopSpanRow>('/api/v1/top/spans', params);
+  topSpans(query: TopSpansQuery): Promise<TopSpanRow[]> {
+    return this.call(() =>
+      this.client.topSpans({
+        since: query.since,
+        until: query.until,
+        limit: query.limit,
+        where: filters(query.filters),
+      }),
+    );
   }
 
-  async pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]> {
-    const params = new URLSearchParams();
-    params.set('group_by', query.groupBy.join(','));
-    params.set('since', String(query.since));
-    params.set('until', String(query.until));
-    params.set('limit', String(query.limit));
-    appendFilters(params, query.filters);
-    return this.get<PricingCoverageRow>('/api/v1/coverage', params);
+  pricingCoverage(query: CoverageQuery): Promise<PricingCoverageRow[]> {
+    return this.call(() =>
+      this.client.coverage({
+        groupBy: query.groupBy,
+        since: query.since,
+        until: query.until,
+        limit: query.limit,
+        where: filters(query.filters),
+      }),
+    );
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
 
-  private async get<T>(path: string, params: URLSearchParams): Promise<T[]> {
-    const url = new URL(path, this.base);
-    url.search = params.toString();
-    let res: Response;
+  /** The API's failures as the store's: unreachable → UNAVAILABLE, an error answer → QUERY_FAILED. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-    } catch (cause) {
+      return await request();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.code === 'UNREACHABLE' || err.code === 'TIMEOUT') {
+        throw new StoreError(
+          'UNAVAILABLE',
+          `the query API at ${this.client.baseUrl.origin} is not reachable (is costtrace dev or the aggregator running?)`,
+          { cause: err },
+        );
+      }
       throw new StoreError(
-        'UNAVAILABLE',
-        `the query API at ${this.base.origin} is not reachable (is costtrace dev or the aggregator running?)`,
-        { cause },
+        'QUERY_FAILED',
+        `query API answered ${err.status ?? '?'}: ${err.serverMessage ?? (err.code === 'INVALID_RESPONSE' ? 'no rows' : err.message)}`,
+        { cause: err },
       );
     }
-    const body = (await res.json().catch(() => null)) as { rows?: T[]; error?: { message?: string } } | null;
-    if (!res.ok || body === null || !Array.isArray(body.rows)) {
-      throw new StoreError('QUERY_FAILED', `query API answered ${res.status}: ${body?.error?.message ?? 'no rows'}`);
-    }
-    return body.rows;
   }
 }
 
-function appendFilters(params: URLSearchParams, filters: CostQuery['filters']): void {
-  for (const filter of filters)
-    for (const value of filter.values) params.append('where', `${filter.dimension}=${value}`);
+function filters(list: CostQuery['filters']): DimensionFilterParam[] {
+  return list.map((f) => ({ dimension: f.dimension, values: f.values }));
 }

@@ -31,7 +31,8 @@ import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.
 import { storeFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
 import { storeSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
-import { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from '@costtrace/aggregator';
+import { AggregatorClient } from '@costtrace/client';
+import { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
 export interface CliIo {
@@ -261,7 +262,14 @@ function apiCommand(name: string, summary: string): DelegatedCommand {
       }
       const parsed = parseBudgetArgs([name, ...argv]);
       const url = parsed.url ?? io.env.COSTTRACE_API_URL ?? 'http://127.0.0.1:8080';
-      const result = await runBudgetCommand([name, ...argv], fetchApi(url));
+      let api: AggregatorClient;
+      try {
+        api = new AggregatorClient({ baseUrl: url });
+      } catch (err) {
+        io.err(`costtrace ${name}: --url: ${err instanceof Error ? err.message : String(err)}`);
+        return 2;
+      }
+      const result = await runBudgetCommand([name, ...argv], api);
       if (result.stdout !== '') io.out(result.stdout.replace(/\n$/, ''));
       if (result.stderr !== '') io.err(result.stderr.replace(/\n$/, ''));
       return result.exitCode;
@@ -283,7 +291,7 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
         io.err('costtrace dev runs until stopped: start it from the costtrace command');
         return 2;
       }
-      return runDev(argv, { out: io.out, err: io.err, untilStopped: io.untilStopped });
+      return runDev(argv, { out: io.out, err: io.err, env: io.env, untilStopped: io.untilStopped });
     },
   },
   costStoreCommand(
@@ -364,11 +372,10 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
           (at === -1 ? undefined : rest[at]!.includes('=') ? rest[at]!.slice(10) : rest[at + 1]) ??
           io.env.COSTTRACE_API_URL ??
           'http://127.0.0.1:8080';
-        const api = fetchApi(url);
         return runRecommend(rest, {
           source,
           signals: store === undefined ? undefined : storeSignals(store),
-          budgets: (method, path) => api.request(method, path),
+          budgets: new AggregatorClient({ baseUrl: url }),
           output: commandOutput(io),
           isTTY: io.isTTY === true,
         });

@@ -15,10 +15,16 @@ export {
 export type { StoreSelection } from './store-selection.js';
 export { parseFlags } from './command-args.js';
 export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';
-export { DEV_USAGE, parseDevArgs, runDev } from './commands/dev.js';
-export type { DevOptions } from './commands/dev.js';
-export { DEV_COMMITS, EmbeddedStack } from './dev/embedded-stack.js';
-export type { EmbeddedAddresses, EmbeddedStackOptions } from './dev/embedded-stack.js';
+export { DEV_USAGE, loadEmbeddedStack, parseDevArgs, runDev } from './commands/dev.js';
+export type {
+  DevOptions,
+  EmbeddedAddresses,
+  EmbeddedStackHandle,
+  EmbeddedStackModule,
+  EmbeddedStackOptions,
+} from './commands/dev.js';
+export { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
+export type { BudgetCommand, BudgetCommandApi, CommandResult } from './commands/budget.js';
 export { MIGRATE_USAGE, parseMigrateArgs, runMigrate } from './commands/migrate.js';
 export { offlineBackend, remoteBackend } from './commands/pricing-backend.js';
 export type { PricingBackend, RemoteOptions } from './commands/pricing-backend.js';

@@ -14,7 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { bundledCatalogDir } from '@costtrace/pricing-cache';
+import { bundledCatalogDir } from '@costtrace/catalog';
+import type { BudgetStatus } from '@costtrace/client';
 import {
   offlineBackend,
   runChargeback,
@@ -681,15 +682,13 @@ function describeCommands(backend: Backend): void {
     });
 
     it('recommend: findings with evidence and monthly savings computed from the spans', async () => {
-      const budgets = (_method: string, path: string) =>
-        Promise.resolve(
-          path === '/v1/budgets'
-            ? { status: 200, body: { budgets: [{ id: 'acme-monthly' }] } }
-            : {
-                status: 200,
-                body: { keys: [{ scope_key: 'tenant=acme', spend_usd: '92', limit_usd: '100', percent: 92 }] },
-              },
-        );
+      const budgets = {
+        listBudgets: () => Promise.resolve({ budgets: [{ id: 'acme-monthly', window: 'month', limit_usd: '100' }] }),
+        budgetStatus: () =>
+          Promise.resolve({
+            keys: [{ scope_key: 'tenant=acme', spend_usd: '92', limit_usd: '100', percent: 92 }],
+          } as unknown as BudgetStatus),
+      };
       const c = capture();
       const code = await runRecommend(['--since', '2h', '--format', 'json'], {
         ...deps(c.output),
@@ -740,7 +739,8 @@ function describeCommands(backend: Backend): void {
       );
 
       const table = capture();
-      const unreachable = () => Promise.reject(new Error('connect ECONNREFUSED'));
+      const refused = () => Promise.reject(new Error('connect ECONNREFUSED'));
+      const unreachable = { listBudgets: refused, budgetStatus: refused };
       assert.equal(await runRecommend(['--since', '2h'], { ...deps(table.output), budgets: unreachable }), 0);
       assert.match(table.out, /budget findings skipped: aggregator API not reachable/);
       assert.match(table.out, /token-mix and GPU findings skipped/);

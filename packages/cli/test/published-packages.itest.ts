@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -129,7 +129,7 @@ describe('published packages, installed from a local registry', { timeout: 20 * 
     });
     assert.equal(packed.code, 0, packed.stderr);
     const tarballs = packed.stdout.trim().split('\n');
-    assert.equal(tarballs.length, 8, packed.stdout);
+    assert.equal(tarballs.length, 11, packed.stdout);
 
     // The registry: costtrace's packages published here, everything else proxied upstream.
     const upstream = (await run('npm', ['config', 'get', 'registry'], { timeoutMs: 30_000 })).stdout.trim();
@@ -265,6 +265,14 @@ describe('published packages, installed from a local registry', { timeout: 20 * 
     const help = await run(bin, ['--help'], { cwd: project, timeoutMs: 60_000 });
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^usage: costtrace <command>/);
+    // The CLI depends on packages only: installing it brings no service along.
+    for (const service of ['aggregator', 'pricing-cache', 'demo-inference', 'embedded']) {
+      assert.equal(existsSync(join(project, 'node_modules', '@costtrace', service)), false, service);
+    }
+    // `costtrace dev` runs the services of @costtrace/embedded, and says how to get them.
+    const dev = await run(bin, ['dev'], { cwd: project, timeoutMs: 60_000 });
+    assert.equal(dev.code, 1, dev.stdout);
+    assert.match(dev.stderr, /npm install @costtrace\/embedded/);
     const quote = await run(
       bin,
       [

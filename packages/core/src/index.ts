@@ -102,7 +102,12 @@ export type {
   UsageRole,
   UsageSighting,
 } from './pricing/model-call-ledger.js';
-export { SNAPSHOT_DOCUMENT_FORMAT, snapshotDocument, viewFromDocument } from './pricing/snapshot-document.js';
+export {
+  SNAPSHOT_DOCUMENT_FORMAT,
+  snapshotDocument,
+  viewFromDocument,
+  viewFromDocumentText,
+} from './pricing/snapshot-document.js';
 export type { SnapshotDocument } from './pricing/snapshot-document.js';
 export type { Pico, SpanPricerOptions } from './pricing/span-pricer.js';
 export type { PriceSource, SnapshotSource, TokenPriceLookup } from './pricing/pricing-view.js';

@@ -46,5 +46,5 @@ export type {
   RequestDimensions,
   ThrottleGuardOptions,
 } from './throttle/throttle-guard.js';
-export { parseThrottle, parseThrottleDocument, ThrottleSet } from './throttle/throttle-set.js';
-export type { Throttle, ThrottleDocument } from './throttle/throttle-set.js';
+export { ThrottleSet } from './throttle/throttle-set.js';
+export type { Throttle, ThrottleDocument } from '@costtrace/client';

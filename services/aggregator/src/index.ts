@@ -47,8 +47,6 @@ export type {
 } from './otlp/span-rows.js';
 export { PricingFollower, readPriceSnapshotFile, retroactiveChanges } from './pricing/pricing-follower.js';
 export type { PricingFollowerOptions, PricingFollowerStatus } from './pricing/pricing-follower.js';
-export { repriceSpans } from './reprice/span-repricer.js';
-export type { RepriceLine, RepriceOptions, RepriceReport } from './reprice/span-repricer.js';
 export { BudgetCatalog } from './budgets/budget-catalog.js';
 export type { CompiledBudget } from './budgets/budget-catalog.js';
 export { BudgetEngine } from './budgets/budget-engine.js';
@@ -118,14 +116,5 @@ export type { Delivery, DeliveryAttempt, DeliveryStatus, OutboxOptions } from '.
 export { parseRetryAfter, WebhookSender } from './webhooks/webhook-sender.js';
 export type { SendResult, SenderOptions } from './webhooks/webhook-sender.js';
 export { decodeSecret, generateSecret, signatureHeader, verifySignature } from './webhooks/webhook-signing.js';
-export { BUDGET_USAGE, fetchApi, parseBudgetArgs, runBudgetCommand } from './budgets/cli/budget-cli.js';
-export type {
-  ApiResponse,
-  BudgetCliDeps,
-  BudgetCommand,
-  CommandResult,
-  ParsedArgs,
-  ParseResult,
-} from './budgets/cli/budget-cli.js';
 export { SpanDeltaRelay } from './budgets/span-delta-relay.js';
 export type { SpanDeltaRelayOptions, SpanMessageOrigin } from './budgets/span-delta-relay.js';

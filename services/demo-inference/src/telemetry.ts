@@ -4,6 +4,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Attributes } from '@opentelemetry/api';
 import { CostSpanProcessor, PricingClient } from '@costtrace/otel';
 import type { DemoConfig } from './config.js';
 
@@ -17,9 +18,14 @@ export interface Telemetry {
 /**
  * The SDK set-up an inference team adds: a tracer provider with CostSpanProcessor in front of a
  * batch OTLP exporter, prices from pricing-cache (bundled catalog until it answers), W3C trace
- * context and baggage propagation. `exporter` replaces the OTLP exporter (tests).
+ * context and baggage propagation. The resource is `service.name`, then OTEL_RESOURCE_ATTRIBUTES,
+ * then `resourceAttributes` (explicit wins). `exporter` replaces the OTLP exporter (tests).
  */
-export function startTelemetry(config: DemoConfig, exporter?: SpanExporter): Telemetry {
+export function startTelemetry(
+  config: DemoConfig,
+  options: { readonly exporter?: SpanExporter; readonly resourceAttributes?: Attributes } = {},
+): Telemetry {
+  const { exporter } = options;
   const prices = new PricingClient({ address: config.pricingAddress, env: {} }).start();
   const processor = new CostSpanProcessor({
     prices,
@@ -36,9 +42,9 @@ export function startTelemetry(config: DemoConfig, exporter?: SpanExporter): Tel
   const spanProcessors: SpanProcessor[] = [processor];
   if (out !== undefined) spanProcessors.push(new BatchSpanProcessor(out, { maxQueueSize: 8192 }));
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }).merge(
-      detectResources({ detectors: [envDetector] }),
-    ),
+    resource: resourceFromAttributes({ 'service.name': config.serviceName })
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(resourceFromAttributes(options.resourceAttributes ?? {})),
     spanProcessors,
   });
   provider.register();

@@ -69,7 +69,7 @@ before(async () => {
       return true;
     },
   });
-  telemetry = startTelemetry(config, exporter);
+  telemetry = startTelemetry(config, { exporter });
   const metrics = new DemoMetrics({ processor: telemetry.processor });
   app = new DemoApp(config, { tracer: trace.getTracer('demo'), logger, guard, metrics });
   base = await app.start();

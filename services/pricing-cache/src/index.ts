@@ -2,7 +2,6 @@ export { CONFIG_FILE_ENV, ConfigError, ENV_VARS, loadConfig, PRICING_CACHE_ENV_V
 export type { PricingCacheConfig } from './config.js';
 export { BearerAuth } from './grpc/bearer-auth.js';
 export { GRPC_STATUS, toServiceError } from './grpc/grpc-errors.js';
-export { PricingApi } from './grpc/pricing-api.js';
 export { PricingServiceHandlers } from './grpc/pricing-service.js';
 export { PricingMetrics } from './metrics.js';
 export { PRICING_SERVICE_NAME, PricingCache } from './pricing-cache.js';
@@ -17,7 +16,6 @@ export { parseAwsOfferFile } from './sources/aws-price-list.js';
 export type { AwsPriceListOptions } from './sources/aws-price-list.js';
 export { parseAzureRetailPage } from './sources/azure-retail-prices.js';
 export type { AzurePage } from './sources/azure-retail-prices.js';
-export { bundledCatalogDir, parseCatalog, readCatalogs } from './sources/catalog-file.js';
 export { CircuitBreaker } from './sources/circuit-breaker.js';
 export type { CircuitState } from './sources/circuit-breaker.js';
 export { parseGcpSkuPage } from './sources/gcp-billing-catalog.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PriceMessage } from '@costtrace/proto';
 import { priceFromWire, priceToWire } from '@costtrace/proto/pricing';
-import { bundledCatalogDir, readCatalogs } from '../src/index.js';
+import { bundledCatalogDir, readCatalogs } from '@costtrace/catalog';
 
 // The mapping itself is tested in packages/proto/test/pricing; this checks pricing-cache's own
 // bundled catalogs survive it.

@@ -1,3 +1,5 @@
+import { ApiError } from '@costtrace/client';
+import type { AggregatorClient, BudgetStatus } from '@costtrace/client';
 /**
  * `costtrace recommend`: findings computed from the stored spans, each with its evidence and an
  * estimated monthly saving (the period's excess scaled to a ${730}-hour month):
@@ -47,8 +49,8 @@ export interface RecommendSignals {
   gpuSpans(range: SignalRange, limit: number): Promise<GpuSpanRow[]>;
 }
 
-/** A budget API call (the aggregator's /v1/budgets); rejects when unreachable. */
-export type BudgetApi = (method: string, path: string) => Promise<{ status: number; body: unknown }>;
+/** The aggregator's budget API (rejects when unreachable). */
+export type BudgetApi = Pick<AggregatorClient, 'listBudgets' | 'budgetStatus'>;
 
 export interface RecommendDeps extends AnalysisDeps {
   readonly signals?: RecommendSignals | undefined;
@@ -172,10 +174,6 @@ export function parseRecommendArgs(argv: readonly string[], nowSeconds: number):
       apiUrl: flag(parsed.value.flags, 'api-url'),
     },
   };
-}
-
-function asText(value: unknown): string {
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 export interface Finding {
@@ -322,18 +320,23 @@ export async function runRecommend(argv: readonly string[], deps: RecommendDeps)
   if (deps.budgets === undefined) notes.push('budget findings skipped: no aggregator API configured');
   else {
     try {
-      const list = await deps.budgets('GET', '/v1/budgets');
-      if (list.status !== 200) throw new Error(`HTTP ${list.status}`);
-      for (const b of (list.body as { budgets?: { id: string }[] }).budgets ?? []) {
-        const st = await deps.budgets('GET', `/v1/budgets/${encodeURIComponent(b.id)}/status?limit=100`);
-        if (st.status !== 200) continue;
-        for (const k of (st.body as { keys?: Record<string, unknown>[] }).keys ?? []) {
-          const percent = Number(k.percent);
+      const { budgets } = await deps.budgets.listBudgets();
+      for (const b of budgets) {
+        let status: BudgetStatus;
+        try {
+          status = await deps.budgets.budgetStatus(b.id, { limit: 100 });
+        } catch (err) {
+          // A budget whose status the API refuses (e.g. deleted between the calls) is skipped.
+          if (err instanceof ApiError && err.code === 'HTTP_STATUS') continue;
+          throw err;
+        }
+        for (const k of status.keys) {
+          const percent = k.percent;
           if (!(percent >= a.budgetThreshold)) continue;
           findings.push({
             kind: 'budget-near',
-            subject: `${b.id} ${asText(k.scope_key)}`,
-            evidence: `spend ${asText(k.spend_usd)} of ${asText(k.limit_usd)} USD (${percent}%)`,
+            subject: `${b.id} ${k.scope_key}`,
+            evidence: `spend ${k.spend_usd} of ${k.limit_usd} USD (${percent}%)`,
             monthlySaving: null,
           });
         }

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { DEV_COMMITS, EmbeddedStack } from '../dev/embedded-stack.js';
+import type { Logger } from 'pino';
 
 export const DEV_USAGE = `costtrace dev [--data-dir DIR] [--rps N] [--deploy-after SECONDS]
 
@@ -15,6 +15,62 @@ everything cleanly; data persists under the data directory.
 examples:
   costtrace dev
   costtrace dev --data-dir /tmp/ct --rps 50 --deploy-after 20`;
+
+export interface EmbeddedStackOptions {
+  /** Where the DuckDB file, the bus log and offsets, and the budgets outbox live. */
+  readonly dataDir: string;
+  /** Requests per second of the load generator; 0 runs no load. */
+  readonly rps: number;
+  /** Seconds after which the second commit is deployed. */
+  readonly deployAfterSeconds: number;
+  readonly logger: Logger;
+}
+
+export interface EmbeddedAddresses {
+  readonly pricing: string;
+  readonly otlpHttp: string;
+  readonly otlpGrpc: string;
+  readonly api: string;
+  readonly demo: string;
+  readonly store: string;
+}
+
+/** A running (or startable) embedded stack. */
+export interface EmbeddedStackHandle {
+  /** The data directory, resolved. */
+  readonly dataDir: string;
+  /** The sample budget it creates. */
+  readonly budgetId: string;
+  start(): Promise<EmbeddedAddresses>;
+  /** Stops everything, storing and committing in-flight batches; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What `costtrace dev` needs of `@costtrace/embedded`, the composition of the services (pricing-
+ * cache, aggregator, demo-inference). The CLI depends on packages only, so it loads that module
+ * when the command runs, and says how to install it when it is missing.
+ */
+export interface EmbeddedStackModule {
+  /** The demo's two commits: the load runs on `before`; `after` is deployed half way. */
+  readonly DEV_COMMITS: { readonly before: string; readonly after: string };
+  createEmbeddedStack(options: EmbeddedStackOptions): EmbeddedStackHandle;
+}
+
+const EMBEDDED_PACKAGE = '@costtrace/embedded';
+
+/** Loads `@costtrace/embedded`; undefined when it is not installed. */
+export async function loadEmbeddedStack(): Promise<EmbeddedStackModule | undefined> {
+  // A specifier in a variable: the compiler does not follow it, so no build order runs backwards.
+  const specifier: string = EMBEDDED_PACKAGE;
+  try {
+    return (await import(specifier)) as EmbeddedStackModule;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes(EMBEDDED_PACKAGE)) return undefined;
+    throw err;
+  }
+}
 
 export interface DevOptions {
   readonly dataDir: string;
@@ -63,18 +119,34 @@ export function parseDevArgs(
  */
 export async function runDev(
   argv: readonly string[],
-  io: { out: (text: string) => void; err: (text: string) => void; untilStopped: () => Promise<string> },
+  io: {
+    out: (text: string) => void;
+    err: (text: string) => void;
+    env: Readonly<Record<string, string | undefined>>;
+    untilStopped: () => Promise<string>;
+    /** Defaults to loading @costtrace/embedded. */
+    load?: (() => Promise<EmbeddedStackModule | undefined>) | undefined;
+  },
 ): Promise<number> {
   const parsed = parseDevArgs(argv);
   if (!parsed.ok) {
     io.err(`costtrace dev: ${parsed.message}`);
     return 2;
   }
+  const embedded = await (io.load ?? loadEmbeddedStack)();
+  if (embedded === undefined) {
+    io.err(
+      `costtrace dev: the embedded stack is the package ${EMBEDDED_PACKAGE}, which is not installed; ` +
+        `install it beside the CLI (npm install ${EMBEDDED_PACKAGE}) and run costtrace dev again`,
+    );
+    return 1;
+  }
+  const { DEV_COMMITS } = embedded;
   const logger = pino(
-    { level: process.env.COSTTRACE_LOG_LEVEL ?? 'warn', base: { service: 'costtrace-dev' } },
+    { level: io.env.COSTTRACE_LOG_LEVEL ?? 'warn', base: { service: 'costtrace-dev' } },
     pino.destination(2),
   );
-  const stack = new EmbeddedStack({ ...parsed.options, logger });
+  const stack = embedded.createEmbeddedStack({ ...parsed.options, logger });
   const stopSignal = io.untilStopped();
   let addresses;
   try {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { PricingError } from '@costtrace/core';
-import { PricingApi, PriceStore, bundledCatalogDir, readCatalogs } from '@costtrace/pricing-cache';
+import { bundledCatalogDir, readCatalogs } from '@costtrace/catalog';
+import { PriceSnapshot, PricingError } from '@costtrace/core';
 import { PricingServiceClient } from '@costtrace/proto';
+import { PricingApi } from '@costtrace/proto/pricing';
 import type {
   GetPriceRequest,
   GetPriceResponse,
@@ -31,12 +32,15 @@ export interface RemoteOptions {
   readonly timeoutMs: number;
 }
 
-/** The same operations the service runs, in-process over the catalogs bundled with pricing-cache. */
+/**
+ * The same operations pricing-cache runs, in-process over the bundled catalogs: one snapshot,
+ * versioned by its build time as pricing-cache versions its first.
+ */
 export async function offlineBackend(now: () => number = Date.now): Promise<PricingBackend> {
   const data = await readCatalogs(bundledCatalogDir());
-  const store = new PriceStore(1, now);
-  store.publish(data.prices, data.overrides);
-  const api = new PricingApi(store, now);
+  const builtAt = now();
+  const snapshot = new PriceSnapshot(BigInt(builtAt), data.prices, data.overrides, builtAt);
+  const api = new PricingApi({ current: () => snapshot, stale: false }, now);
   return {
     description: 'bundled catalog (offline)',
     getPrice: (r) => Promise.resolve().then(() => api.getPrice(r)),

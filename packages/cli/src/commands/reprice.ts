@@ -1,6 +1,8 @@
-import { readPriceSnapshotFile, repriceSpans } from '@costtrace/aggregator';
-import type { RepriceReport } from '@costtrace/aggregator';
+import { readFile } from 'node:fs/promises';
+import { PricingError, viewFromDocumentText } from '@costtrace/core';
 import type { PricingView } from '@costtrace/core';
+import { repriceSpans } from '../reprice/span-repricer.js';
+import type { RepriceReport } from '../reprice/span-repricer.js';
 import { parseTopSpansQuery } from '@costtrace/store';
 import type { SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
@@ -105,4 +107,20 @@ export async function runReprice(
   });
   deps.output.out(renderRepriceReport(report, args.value.format));
   return 0;
+}
+
+/** The price snapshot document `--snapshot` names (what pricing-cache and the aggregator persist). */
+async function readPriceSnapshotFile(path: string): Promise<PricingView> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new PricingError(
+      'INVALID_ARGUMENT',
+      missing ? `price snapshot file ${path} does not exist` : `cannot read ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return viewFromDocumentText(text, path);
 }

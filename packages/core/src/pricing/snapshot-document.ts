@@ -3,7 +3,7 @@ import type { Override, OverrideRecord } from './overrides.js';
 import { priceFromRecord, priceToRecord } from './price.js';
 import type { Price, PriceRecord } from './price.js';
 import { PriceSnapshot } from './price-snapshot.js';
-import { invalidArgument } from './pricing-error.js';
+import { invalidArgument, PricingError } from './pricing-error.js';
 import { PricingView } from './pricing-view.js';
 import type { SnapshotSource } from './pricing-view.js';
 
@@ -42,6 +42,20 @@ export function snapshotDocument(view: PricingView): SnapshotDocument {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The pricing view of a snapshot document's text (a file's content): JSON first, then every
+ * field as in viewFromDocument. Throws PricingError INVALID_ARGUMENT naming `where`.
+ */
+export function viewFromDocumentText(text: string, where: string, stale = false): PricingView {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new PricingError('INVALID_ARGUMENT', `${where} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return viewFromDocument(json, where, stale);
 }
 
 /**

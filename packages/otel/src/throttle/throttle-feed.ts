@@ -1,8 +1,9 @@
 import { context } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { AggregatorClient, ApiError, parseThrottle, parseThrottleDocument } from '@costtrace/client';
+import type { ServerSentEvent } from '@costtrace/client';
 import { CostSdkError } from '../sdk-error.js';
-import { parseThrottle, parseThrottleDocument } from './throttle-set.js';
 import type { ThrottleSet } from './throttle-set.js';
 
 export interface ThrottleFeedOptions {
@@ -31,6 +32,7 @@ export class ThrottleFeed {
   private stopped = false;
   private failing = false;
   private streamFailures = 0;
+  private readonly client: AggregatorClient;
   lastSuccess = 0;
   failures = 0;
   lastError: string | undefined;
@@ -38,7 +40,15 @@ export class ThrottleFeed {
   constructor(
     private readonly set: ThrottleSet,
     private readonly options: ThrottleFeedOptions,
-  ) {}
+  ) {
+    // Every request runs with tracing suppressed: the feed's own HTTP calls are not the app's spans.
+    this.client = new AggregatorClient({
+      baseUrl: options.url,
+      headers: options.headers,
+      timeoutMs: options.requestTimeoutMs,
+      fetch: (input, init) => context.with(suppressTracing(context.active()), () => fetch(input, init)),
+    });
+  }
 
   start(): void {
     if (this.options.mode === 'stream') {
@@ -54,10 +64,6 @@ export class ThrottleFeed {
       );
       this.watchdog.unref();
     } else void this.pollLoop();
-  }
-
-  private endpoint(path: string): string {
-    return new URL(path, this.options.url.endsWith('/') ? this.options.url : `${this.options.url}/`).toString();
   }
 
   private succeeded(): void {
@@ -77,23 +83,9 @@ export class ThrottleFeed {
 
   /** One `GET /v1/throttles`; replaces the set. */
   async pollOnce(): Promise<void> {
-    const controller = new AbortController();
-    const timeout = setTimeout(() => controller.abort(), this.options.requestTimeoutMs);
-    timeout.unref();
-    try {
-      const response = await context.with(suppressTracing(context.active()), () =>
-        fetch(this.endpoint('v1/throttles'), {
-          headers: { accept: 'application/json', ...this.options.headers },
-          signal: controller.signal,
-        }),
-      );
-      if (!response.ok) throw new CostSdkError('THROTTLE_API', `GET /v1/throttles answered ${response.status}`);
-      const doc = parseThrottleDocument(await response.json());
-      this.set.replace(doc.throttles);
-      this.succeeded();
-    } finally {
-      clearTimeout(timeout);
-    }
+    const doc = parseThrottleDocument(await this.client.throttles());
+    this.set.replace(doc.throttles);
+    this.succeeded();
   }
 
   private async pollLoop(): Promise<void> {
@@ -114,29 +106,9 @@ export class ThrottleFeed {
     this.abort = controller;
     this.lastStreamEvent = Date.now();
     const run = async (): Promise<void> => {
-      const response = await context.with(suppressTracing(context.active()), () =>
-        fetch(this.endpoint('v1/throttles/stream'), {
-          headers: { accept: 'text/event-stream', ...this.options.headers },
-          signal: controller.signal,
-        }),
-      );
-      if (!response.ok || response.body === null) {
-        throw new CostSdkError('THROTTLE_API', `GET /v1/throttles/stream answered ${response.status}`);
-      }
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
+      for await (const event of await this.client.throttleStream(controller.signal)) {
         this.lastStreamEvent = Date.now();
-        buffer += value;
-        let end = buffer.search(/\r?\n\r?\n/);
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(buffer[end] === '\r' ? end + 4 : end + 2);
-          this.onEvent(block);
-          end = buffer.search(/\r?\n\r?\n/);
-        }
+        this.onEvent(event);
       }
       throw new CostSdkError('THROTTLE_API', 'throttle stream ended');
     };
@@ -153,28 +125,18 @@ export class ThrottleFeed {
     });
   }
 
-  /** Applies one SSE event block ("event: …\ndata: …"). Comment lines are keep-alives. */
-  private onEvent(block: string): void {
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
+  /** Applies one SSE event; events without data are keep-alives. */
+  private onEvent({ event, data }: ServerSentEvent): void {
     this.succeeded();
     this.streamFailures = 0;
-    if (data.length === 0) return;
+    if (data === undefined) return;
     try {
-      const payload: unknown = JSON.parse(data.join('\n'));
+      const payload: unknown = JSON.parse(data);
       if (event === 'snapshot' || event === 'message') this.set.replace(parseThrottleDocument(payload).throttles);
       else if (event === 'engaged') this.set.upsert(parseThrottle(payload));
       else if (event === 'released') {
         const id = (payload as { id?: unknown }).id;
-        if (typeof id !== 'string') throw new CostSdkError('THROTTLE_API', 'released event without "id"');
+        if (typeof id !== 'string') throw new ApiError('INVALID_RESPONSE', 'released event without "id"');
         this.set.release(id);
       }
     } catch (err) {

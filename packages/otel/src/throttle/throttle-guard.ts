@@ -4,7 +4,7 @@ import type { DiagLogger } from '@opentelemetry/api';
 import { invalidOption } from '../sdk-error.js';
 import { ThrottleFeed } from './throttle-feed.js';
 import { ThrottleSet } from './throttle-set.js';
-import type { Throttle } from './throttle-set.js';
+import type { Throttle } from '@costtrace/client';
 
 /** A request's attribution dimensions: tenant, team, feature, route, model, provider, … */
 export type RequestDimensions = Record<string, string | undefined>;

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { parseCostQuery, parseCoverageQuery, parseTopSpansQuery, queryParams, StoreError } from '@costtrace/store';
 import type { CostStore, QueryDimension } from '@costtrace/store';
+import type { CostRow, CoverageRow, QueryResponse, TopSpanRow } from '@costtrace/client';
 
 export interface QueryApiServerOptions {
   readonly host: string;
@@ -103,12 +104,15 @@ export class QueryApiServer {
       const parsed = parseCostQuery(params, now);
       if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
       const rows = await this.options.store.queryCosts(parsed.query);
-      return json(res, 200, { query: parsed.query, rows });
+      return json(res, 200, { query: parsed.query, rows } satisfies QueryResponse<CostRow>);
     }
     if (url.pathname === '/api/v1/coverage') {
       const parsed = parseCoverageQuery(params, now);
       if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-      return json(res, 200, { query: parsed.query, rows: await this.options.store.pricingCoverage(parsed.query) });
+      return json(res, 200, {
+        query: parsed.query,
+        rows: await this.options.store.pricingCoverage(parsed.query),
+      } satisfies QueryResponse<CoverageRow>);
     }
     const top = /^\/api\/v1\/top\/([a-z]+)$/.exec(url.pathname);
     if (top) {
@@ -116,7 +120,10 @@ export class QueryApiServer {
       if (kind === 'spans') {
         const parsed = parseTopSpansQuery(params, now);
         if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-        return json(res, 200, { query: parsed.query, rows: await this.options.store.topSpans(parsed.query) });
+        return json(res, 200, {
+          query: parsed.query,
+          rows: await this.options.store.topSpans(parsed.query),
+        } satisfies QueryResponse<TopSpanRow>);
       }
       const dimension = TOP_KINDS[kind];
       if (dimension === undefined) {
@@ -132,7 +139,10 @@ export class QueryApiServer {
       if (!withGroup.has('source')) withGroup.set('source', [dimension === 'trace_id' ? 'spans' : 'auto']);
       const parsed = parseCostQuery(withGroup, now);
       if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-      return json(res, 200, { query: parsed.query, rows: await this.options.store.queryCosts(parsed.query) });
+      return json(res, 200, {
+        query: parsed.query,
+        rows: await this.options.store.queryCosts(parsed.query),
+      } satisfies QueryResponse<CostRow>);
     }
     return json(res, 404, { error: { message: `no route ${url.pathname}` } });
   }

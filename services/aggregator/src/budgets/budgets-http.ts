@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BudgetError, budgetToDocument, formatScaled, MONEY_SCALE } from '@costtrace/core';
 import type { Logger } from 'pino';
+import type { BudgetKeyStatus, BudgetList, BudgetStatus, ThrottleList } from '@costtrace/client';
 import { publicEndpoint } from '../webhooks/webhook-endpoint.js';
 import { WebhookError } from '../webhooks/webhook-error.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhook-event.js';
@@ -97,7 +98,7 @@ function idParam(url: URL, name: string, pattern = ID): string | undefined {
   return v;
 }
 
-export function keyStatusJson(k: KeyStatus) {
+export function keyStatusJson(k: KeyStatus): BudgetKeyStatus {
   return {
     scope_key: k.scopeKey,
     dimensions: k.dimensions,
@@ -195,7 +196,10 @@ export function createBudgetsHttpHandler(options: BudgetsHttpOptions): BudgetsHt
     if (area === 'budgets') {
       if (a === undefined) {
         if (method === 'GET')
-          return (send(res, 200, { budgets: registry.catalog().list().map(budgetToDocument) }), true);
+          return (
+            send(res, 200, { budgets: registry.catalog().list().map(budgetToDocument) } satisfies BudgetList),
+            true
+          );
         if (method === 'POST') {
           const body = await readJson(req, maxBody);
           const id = (body as { id?: unknown } | null)?.id;
@@ -243,7 +247,7 @@ export function createBudgetsHttpHandler(options: BudgetsHttpOptions): BudgetsHt
             keys: keys.slice(0, limit).map(keyStatusJson),
             key_count: keys.length,
             keys_over_cap: keysOverCap,
-          }),
+          } satisfies BudgetStatus),
           true
         );
       }
@@ -254,7 +258,11 @@ export function createBudgetsHttpHandler(options: BudgetsHttpOptions): BudgetsHt
       if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET');
       if (a === undefined)
         return (
-          send(res, 200, { version: board.version, throttles: board.list(), generated_at: new Date().toISOString() }),
+          send(res, 200, {
+            version: board.version,
+            throttles: board.list(),
+            generated_at: new Date().toISOString(),
+          } satisfies ThrottleList),
           true
         );
       if (a === 'stream' && b === undefined) return (stream(req, res), true);

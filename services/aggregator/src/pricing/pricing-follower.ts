@@ -7,7 +7,7 @@ import {
   overrideToRecord,
   PricingError,
   snapshotDocument,
-  viewFromDocument,
+  viewFromDocumentText,
 } from '@costtrace/core';
 import type { PriceSource, PricingView } from '@costtrace/core';
 import { PricingClient } from '@costtrace/otel';
@@ -244,13 +244,7 @@ async function readSnapshotFile(path: string, stale: boolean): Promise<PricingVi
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new PricingError('INVALID_ARGUMENT', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new PricingError('INVALID_ARGUMENT', `${path} is not JSON: ${(err as Error).message}`, { cause: err });
-  }
-  return viewFromDocument(json, path, stale);
+  return viewFromDocumentText(text, path, stale);
 }
 
 /** The SDK client's DiagLogger calls, onto pino. */

@@ -13,17 +13,16 @@ import { pino } from 'pino';
 import {
   BudgetRegistry,
   createBudgetsHttpHandler,
-  fetchApi,
   generateSecret,
   MemoryBudgetStore,
-  parseBudgetArgs,
-  runBudgetCommand,
   ThrottleBoard,
   WebhookDispatcher,
   WebhookOutbox,
   WebhookSender,
 } from '../../src/index.js';
 import type { ActiveThrottle, BudgetsHttpHandler } from '../../src/index.js';
+import { AggregatorClient } from '@costtrace/client';
+import { parseBudgetArgs, runBudgetCommand } from '@costtrace/cli';
 
 const logger = pino({ level: 'silent' });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON read back from the API
@@ -215,7 +214,7 @@ budgets:
   });
 
   it('runs the CLI commands', async () => {
-    const api = fetchApi(base);
+    const api = new AggregatorClient({ baseUrl: base });
     let out = await runBudgetCommand(
       [
         'budget',

@@ -179,6 +179,9 @@ describe('docker-compose.yml', () => {
       assert.equal(cmd[1], `services/${name}/dist/src/main.js`);
       const built = Object.values(services).filter((s) => s.build?.dockerfile === path);
       assert.equal(built.length, 1, `${path} is built once by compose`);
+      // `npm ci` in the build stage needs every workspace's package.json.
+      const workspaces = (JSON.parse(readText('package.json')) as { workspaces: string[] }).workspaces;
+      for (const ws of workspaces) assert.ok(text.includes(`COPY ${ws}/package.json ${ws}/\n`), `${path} copies ${ws}`);
     }
     assert.ok(existsSync(join(ROOT, '.dockerignore')));
     // Services that reuse a locally built image never try to pull it.

@@ -10,13 +10,12 @@ import type {
   WatchPricesRequest,
   WatchPricesResponse,
 } from '@costtrace/proto';
-import { overrideToWire, priceToWire, timestampToWire } from '@costtrace/proto/pricing';
+import { overrideToWire, PricingApi, priceToWire, timestampToWire } from '@costtrace/proto/pricing';
 import type { Logger } from 'pino';
 import type { PricingMetrics } from '../metrics.js';
 import type { PriceStore, StoreEvent } from '../price-store.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { toServiceError } from './grpc-errors.js';
-import { PricingApi } from './pricing-api.js';
 
 export interface PricingServiceDeps {
   readonly store: PriceStore;

@@ -1,6 +1,6 @@
 import { parseAwsOfferFile } from './aws-price-list.js';
 import { parseAzureRetailPage } from './azure-retail-prices.js';
-import { bundledCatalogDir, readCatalogs } from './catalog-file.js';
+import { bundledCatalogDir, readCatalogs } from '@costtrace/catalog';
 import { parseGcpSkuPage } from './gcp-billing-catalog.js';
 import { fetchJson, redact } from './http-json.js';
 import { parseLiteLlmPrices } from './litellm-format.js';

@@ -1,30 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Logger } from 'pino';
+import type { EmbeddedAddresses, EmbeddedStackHandle, EmbeddedStackOptions } from '@costtrace/cli';
 import { Aggregator, DuckDbBudgetStore, InProcessBus, loadBudgetsConfig, loadConfig } from '@costtrace/aggregator';
 import { DemoApp, loadDemoConfig, runLoad, startTelemetry } from '@costtrace/demo-inference';
 import type { Telemetry } from '@costtrace/demo-inference';
 import { PricingCache } from '@costtrace/pricing-cache';
 import { DuckDbStore } from '@costtrace/store';
-
-export interface EmbeddedStackOptions {
-  /** Where the DuckDB file, the bus log and offsets, and the budgets outbox live. */
-  readonly dataDir: string;
-  /** Requests per second of the load generator; 0 runs no load. */
-  readonly rps: number;
-  /** Seconds after which the second commit is deployed. */
-  readonly deployAfterSeconds: number;
-  readonly logger: Logger;
-}
-
-export interface EmbeddedAddresses {
-  readonly pricing: string;
-  readonly otlpHttp: string;
-  readonly otlpGrpc: string;
-  readonly api: string;
-  readonly demo: string;
-  readonly store: string;
-}
 
 /**
  * The demo's two commits: the second moves the self-hosted models from L4 to H100 GPUs, so
@@ -58,7 +39,7 @@ interface DemoInstance {
  * budgets with a sample budget, the instrumented demo inference service and a load generator
  * that deploys a second commit half way. The same aggregator code paths as production.
  */
-export class EmbeddedStack {
+export class EmbeddedStack implements EmbeddedStackHandle {
   readonly dataDir: string;
   readonly budgetId = SAMPLE_BUDGET_ID;
   private pricing: PricingCache | undefined;
@@ -152,37 +133,32 @@ export class EmbeddedStack {
     api: string,
     gpu: { gpuType: string },
   ): Promise<DemoInstance> {
-    // The commit travels as a resource attribute, read from the environment by the OTel SDK.
-    const saved = process.env.OTEL_RESOURCE_ATTRIBUTES;
-    process.env.OTEL_RESOURCE_ATTRIBUTES = `vcs.ref.head.revision=${commit},deployment.environment.name=dev`;
-    try {
-      const config = loadDemoConfig(
-        {
-          mode: 'serve',
-          httpHost: '127.0.0.1',
-          httpPort: 0,
-          otlpEndpoint: `${otlpHttp}/v1/traces`,
-          otlpProtocol: 'http/protobuf',
-          pricingAddress: pricing,
-          throttleUrl: api,
-          latencyScale: 0.05,
-          gpuType: gpu.gpuType,
-          serviceName: 'demo-inference',
-          logLevel: 'warn',
-        },
-        {},
-      );
-      const telemetry = startTelemetry(config);
-      const app = new DemoApp(config, {
-        tracer: telemetry.provider.getTracer('demo-inference'),
-        logger: this.options.logger.child({ component: 'demo-inference', commit }),
-      });
-      const url = await app.start();
-      return { app, telemetry, url };
-    } finally {
-      if (saved === undefined) delete process.env.OTEL_RESOURCE_ATTRIBUTES;
-      else process.env.OTEL_RESOURCE_ATTRIBUTES = saved;
-    }
+    const config = loadDemoConfig(
+      {
+        mode: 'serve',
+        httpHost: '127.0.0.1',
+        httpPort: 0,
+        otlpEndpoint: `${otlpHttp}/v1/traces`,
+        otlpProtocol: 'http/protobuf',
+        pricingAddress: pricing,
+        throttleUrl: api,
+        latencyScale: 0.05,
+        gpuType: gpu.gpuType,
+        serviceName: 'demo-inference',
+        logLevel: 'warn',
+      },
+      {},
+    );
+    // The commit travels as a resource attribute, as a deployment's OTEL_RESOURCE_ATTRIBUTES would set it.
+    const telemetry = startTelemetry(config, {
+      resourceAttributes: { 'vcs.ref.head.revision': commit, 'deployment.environment.name': 'dev' },
+    });
+    const app = new DemoApp(config, {
+      tracer: telemetry.provider.getTracer('demo-inference'),
+      logger: this.options.logger.child({ component: 'demo-inference', commit }),
+    });
+    const url = await app.start();
+    return { app, telemetry, url };
   }
 
   /** The deploy: the second commit starts, traffic moves to it, the first drains and stops. */
@@ -236,4 +212,9 @@ export class EmbeddedStack {
     })();
     return this.stopped;
   }
+}
+
+/** `costtrace dev`'s entry point (the EmbeddedStackModule contract of @costtrace/cli). */
+export function createEmbeddedStack(options: EmbeddedStackOptions): EmbeddedStack {
+  return new EmbeddedStack(options);
 }

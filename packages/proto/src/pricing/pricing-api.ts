@@ -15,7 +15,7 @@ import type {
   ListPricesResponse,
   QuoteRequest,
   QuoteResponse,
-} from '@costtrace/proto';
+} from '../gen/costtrace/pricing/v1/pricing.js';
 import {
   appliedToWire,
   inputTokenRule,
@@ -28,20 +28,30 @@ import {
   serviceTiers,
   timestampFromWire,
   usageKinds,
-} from '@costtrace/proto/pricing';
-import type { PriceStore } from '../price-store.js';
+} from './price-wire.js';
+
+/** Where PricingApi reads the snapshot: undefined while none is loaded (answers UNAVAILABLE). */
+export interface SnapshotHolder {
+  current(): PriceSnapshot | undefined;
+  /** Sources failing past their TTL: answers carry `stale`. */
+  readonly stale: boolean;
+}
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 /**
- * The unary PricingService operations as plain functions of wire messages over a PriceStore:
+ * The unary PricingService operations as plain functions of wire messages over a price snapshot:
  * the gRPC handlers wrap them, and the CLI runs them in-process for `--offline`.
  * Throws PricingError (NOT_FOUND, INVALID_ARGUMENT naming the field, UNAVAILABLE).
  */
 export class PricingApi {
+  /**
+   * @param store the snapshot to answer from (pricing-cache's live PriceStore; the CLI's bundled
+   *   snapshot) and whether it is stale.
+   */
   constructor(
-    private readonly store: PriceStore,
+    private readonly store: SnapshotHolder,
     private readonly now: () => number = Date.now,
   ) {}
 

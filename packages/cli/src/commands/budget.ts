@@ -1,7 +1,10 @@
+import { ApiError } from '@costtrace/client';
+import type { AggregatorClient } from '@costtrace/client';
+
 /**
  * `costtrace budget set|list|get|delete|status`, `costtrace budget alerts` and `costtrace throttles`:
- * a pure argument parser and command functions over an injected HTTP client, so they are tested
- * without spawning a process. The `costtrace` bin dispatches `budget …` and `throttles` here.
+ * a pure argument parser and command functions over the aggregator API's client, so they are
+ * tested without spawning a process. The `costtrace` bin dispatches `budget …` and `throttles` here.
  */
 
 export type BudgetCommand =
@@ -172,15 +175,11 @@ export function parseBudgetArgs(argv: readonly string[]): ParseResult & { url?: 
   }
 }
 
-export interface ApiResponse {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-export interface BudgetCliDeps {
-  /** Calls the aggregator API: method, path (+ query), optional JSON body. */
-  readonly request: (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
-}
+/** The calls the budget commands make. */
+export type BudgetCommandApi = Pick<
+  AggregatorClient,
+  'putBudget' | 'listBudgets' | 'getBudget' | 'deleteBudget' | 'budgetStatus' | 'events' | 'throttles'
+>;
 
 export interface CommandResult {
   readonly exitCode: number;
@@ -201,20 +200,29 @@ function table(rows: readonly (readonly string[])[]): string {
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
 }
 
-function apiError(res: ApiResponse): CommandResult {
-  const err = (res.body as { error?: { message?: string } } | null)?.error;
+/** An API failure as the command's answer: 3 for "not found", 1 otherwise; other errors propagate. */
+function apiError(err: unknown): CommandResult {
+  if (!(err instanceof ApiError)) throw err;
+  if (err.code !== 'HTTP_STATUS') return { exitCode: 1, stdout: '', stderr: `error: ${err.message}\n` };
   return {
-    exitCode: res.status === 404 ? 3 : 1,
+    exitCode: err.status === 404 ? 3 : 1,
     stdout: '',
-    stderr: `error ${res.status}: ${err?.message ?? JSON.stringify(res.body)}\n`,
+    stderr: `error ${err.status}: ${err.serverMessage ?? JSON.stringify(err.body)}\n`,
   };
 }
 
 /** Runs a budget command against the API. Exit codes: 0 ok, 1 failed, 2 usage, 3 not found. */
-export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliDeps): Promise<CommandResult> {
+export async function runBudgetCommand(argv: readonly string[], api: BudgetCommandApi): Promise<CommandResult> {
   const parsed = parseBudgetArgs(argv);
   if (!parsed.ok) return { exitCode: 2, stdout: '', stderr: `${parsed.error}\n` };
-  const { command, json } = parsed.args;
+  try {
+    return await runParsed(parsed.args, api);
+  } catch (err) {
+    return apiError(err);
+  }
+}
+
+async function runParsed({ command, json }: ParsedArgs, api: BudgetCommandApi): Promise<CommandResult> {
   const out = (value: unknown, text: () => string): CommandResult => ({
     exitCode: 0,
     stdout: json ? `${JSON.stringify(value, null, 2)}\n` : text(),
@@ -222,68 +230,46 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
   });
   switch (command.name) {
     case 'set': {
-      const res = await deps.request(
-        'PUT',
-        `/v1/budgets/${encodeURIComponent(text(command.document.id))}`,
-        command.document,
-      );
-      if (res.status !== 200 && res.status !== 201) return apiError(res);
-      return out(res.body, () => `budget ${text(command.document.id)} ${res.status === 201 ? 'created' : 'updated'}\n`);
+      const id = text(command.document.id);
+      if (!ID.test(id)) return { exitCode: 2, stdout: '', stderr: `set needs a budget id ("id")\n${BUDGET_USAGE}\n` };
+      const res = await api.putBudget(id, command.document);
+      const { created, ...body } = res;
+      return out(body, () => `budget ${id} ${created ? 'created' : 'updated'}\n`);
     }
     case 'list': {
-      const res = await deps.request('GET', '/v1/budgets');
-      if (res.status !== 200) return apiError(res);
-      const budgets = (res.body as { budgets: Record<string, unknown>[] }).budgets;
-      return out(res.body, () =>
+      const res = await api.listBudgets();
+      return out(res, () =>
         table([
           ['ID', 'WINDOW', 'LIMIT_USD', 'ACTION', 'PER', 'SCOPE'],
-          ...budgets.map((b) => [
-            text(b.id),
-            text(b.window) + (typeof b.time_zone === 'string' && b.time_zone !== 'UTC' ? ` (${b.time_zone})` : ''),
-            text(b.limit_usd),
+          ...res.budgets.map((b) => [
+            b.id,
+            b.window + (typeof b.time_zone === 'string' && b.time_zone !== 'UTC' ? ` (${b.time_zone})` : ''),
+            b.limit_usd,
             text(b.action),
-            ((b.per as string[] | undefined) ?? []).join(',') || '-',
-            Object.entries((b.scope as Record<string, string> | undefined) ?? {})
+            (b.per ?? []).join(',') || '-',
+            Object.entries(b.scope ?? {})
               .map(([k, v]) => `${k}=${v}`)
               .join(' ') || '*',
           ]),
         ]),
       );
     }
-    case 'get': {
-      const res = await deps.request('GET', `/v1/budgets/${encodeURIComponent(command.id)}`);
-      if (res.status !== 200) return apiError(res);
-      return {
-        exitCode: 0,
-        stdout: `${JSON.stringify((res.body as { budget: unknown }).budget, null, 2)}\n`,
-        stderr: '',
-      };
-    }
-    case 'delete': {
-      const res = await deps.request('DELETE', `/v1/budgets/${encodeURIComponent(command.id)}`);
-      if (res.status !== 204) return apiError(res);
+    case 'get':
+      return { exitCode: 0, stdout: `${JSON.stringify(await api.getBudget(command.id), null, 2)}\n`, stderr: '' };
+    case 'delete':
+      await api.deleteBudget(command.id);
       return out({ deleted: command.id }, () => `budget ${command.id} deleted\n`);
-    }
     case 'status': {
-      const res = await deps.request(
-        'GET',
-        `/v1/budgets/${encodeURIComponent(command.id)}/status?limit=${command.limit}`,
-      );
-      if (res.status !== 200) return apiError(res);
-      const body = res.body as { keys: Record<string, unknown>[]; key_count: number; keys_over_cap: number };
-      return out(res.body, () => {
-        const rows = body.keys.map((k) => {
-          const t = k.throttle as { engaged: boolean; expected_until: string | null };
-          const f = k.forecast as { projected_usd: string } | null;
-          return [
-            text(k.scope_key),
-            text(k.spend_usd),
-            text(k.limit_usd),
-            `${text(k.percent)}%`,
-            t.engaged ? `engaged until ~${t.expected_until ?? '?'}` : '-',
-            f?.projected_usd ?? '-',
-          ];
-        });
+      const body = await api.budgetStatus(command.id, { limit: command.limit });
+      return out(body, () => {
+        const rows = body.keys.map((k) => [
+          k.scope_key,
+          k.spend_usd,
+          k.limit_usd,
+          `${k.percent}%`,
+          k.throttle.engaged ? `engaged until ~${k.throttle.expected_until ?? '?'}` : '-',
+          k.forecast?.projected_usd ?? '-',
+        ]);
         const note =
           body.keys_over_cap > 0 ? `${body.keys_over_cap} key(s) over the budget's key cap were not tracked\n` : '';
         return (
@@ -294,18 +280,11 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
       });
     }
     case 'alerts': {
-      const q = new URLSearchParams({ limit: text(command.limit) });
-      if (command.budget !== undefined) q.set('budget', command.budget);
-      if (command.type !== undefined) q.set('type', command.type);
-      const res = await deps.request('GET', `/v1/events?${q.toString()}`);
-      if (res.status !== 200) return apiError(res);
-      const events = (
-        res.body as { events: { id: string; type: string; timestamp: string; data: Record<string, unknown> }[] }
-      ).events;
-      return out(res.body, () =>
+      const body = await api.events({ limit: command.limit, budget: command.budget, type: command.type });
+      return out(body, () =>
         table([
           ['TIME', 'TYPE', 'SCOPE', 'SPEND_USD', 'LIMIT_USD', 'PERCENT', 'ID'],
-          ...events.map((e) => {
+          ...body.events.map((e) => {
             const scope = (e.data.scope as { key?: string } | undefined)?.key ?? '';
             return [
               e.timestamp,
@@ -321,46 +300,23 @@ export async function runBudgetCommand(argv: readonly string[], deps: BudgetCliD
       );
     }
     case 'throttles': {
-      const res = await deps.request('GET', '/v1/throttles');
-      if (res.status !== 200) return apiError(res);
-      const throttles = (res.body as { throttles: Record<string, unknown>[] }).throttles;
-      return out(res.body, () =>
-        throttles.length === 0
+      const body = await api.throttles();
+      return out(body, () =>
+        body.throttles.length === 0
           ? 'no active throttles\n'
           : table([
               ['KEY', 'ACTION', 'SPEND_USD', 'LIMIT_USD', 'PERCENT', 'SINCE', 'EXPECTED_UNTIL'],
-              ...throttles.map((t) => [
-                text(t.scope_key),
-                text(t.action),
-                text(t.spend_usd),
-                text(t.limit_usd),
-                `${text(t.percent)}%`,
-                text(t.since),
-                text(t.expected_until ?? '-'),
+              ...body.throttles.map((t) => [
+                t.scope_key,
+                t.action,
+                t.spend_usd,
+                t.limit_usd,
+                `${t.percent}%`,
+                t.since,
+                t.expected_until ?? '-',
               ]),
             ]),
       );
     }
   }
-}
-
-/** An HTTP client for runBudgetCommand using fetch (the bin uses this). */
-export function fetchApi(baseUrl: string): BudgetCliDeps {
-  return {
-    request: async (method, path, body) => {
-      const res = await fetch(new URL(path, baseUrl), {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text === '' ? null : JSON.parse(text);
-      } catch {
-        // keep the text
-      }
-      return { status: res.status, body: parsed };
-    },
-  };
 }

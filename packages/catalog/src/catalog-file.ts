@@ -3,17 +3,36 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { overrideFromRecord, priceFromRecord, PricingError } from '@costtrace/core';
 import type { Override, OverrideRecord, Price, PriceRecord } from '@costtrace/core';
-import { asArray, asObject, asString } from './json-fields.js';
-import type { SourceData } from './price-source.js';
+
+/** The prices and overrides of one or more catalogs, validated. */
+export interface CatalogData {
+  readonly prices: readonly Price[];
+  readonly overrides: readonly Override[];
+}
+
+function invalid(path: string, problem: string): PricingError {
+  return new PricingError('INVALID_CATALOG', `${path} ${problem}`, { field: path });
+}
+
+function asObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(path, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+function asArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw invalid(path, 'must be an array');
+  return value;
+}
 
 /**
  * A catalog file: `{ "catalog": name, "gathered": "YYYY-MM-DD", "notes": "...",
  * "prices": [PriceRecord…], "overrides": [OverrideRecord…] }`. Every price names its public
  * source; `gathered` says when the figures were taken.
  */
-export function parseCatalog(payload: unknown, where: string): SourceData {
+export function parseCatalog(payload: unknown, where: string): CatalogData {
   const root = asObject(payload, where);
-  if (root.gathered !== undefined) asString(root.gathered, `${where}.gathered`);
+  if (root.gathered !== undefined && typeof root.gathered !== 'string')
+    throw invalid(`${where}.gathered`, 'must be a string');
   const prices: Price[] = asArray(root.prices ?? [], `${where}.prices`).map((r, i) =>
     priceFromRecord(asObject(r, `${where}.prices[${i}]`) as unknown as PriceRecord, `${where}.prices[${i}]`),
   );
@@ -32,7 +51,7 @@ export function parseCatalog(payload: unknown, where: string): SourceData {
 }
 
 /** Reads and merges every catalog file (`*.json`) of a directory, or one file. */
-export async function readCatalogs(path: string): Promise<SourceData> {
+export async function readCatalogs(path: string): Promise<CatalogData> {
   let files: string[];
   try {
     const entries = await readdir(path, { withFileTypes: true });
@@ -68,7 +87,7 @@ export async function readCatalogs(path: string): Promise<SourceData> {
   return { prices, overrides };
 }
 
-/** The catalogs shipped with this package (the `catalogs/` directory beside `dist/`). */
+/** The catalogs shipped with this package (its `catalogs/` directory, beside `dist/`). */
 export function bundledCatalogDir(): string {
-  return fileURLToPath(new URL('../../../catalogs', import.meta.url));
+  return fileURLToPath(new URL('../../catalogs', import.meta.url));
 }

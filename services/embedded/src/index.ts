@@ -1,0 +1,1 @@
+export { createEmbeddedStack, DEV_COMMITS, EmbeddedStack } from './embedded-stack.js';
