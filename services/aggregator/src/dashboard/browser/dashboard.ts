@@ -3,24 +3,16 @@
 // A browser module (type-checked with the DOM library, built to dist/browser/dashboard.js and
 // served as /ui/dashboard.js): no imports, no framework, nothing fetched from elsewhere.
 
-/** The shapes of the query API answers this page reads (only the fields it uses). */
-interface CostRow {
-  readonly dimensions: Readonly<Record<string, string>>;
-  readonly bucket?: number;
-  readonly cost: string;
-  readonly requests: number;
-  readonly costPerRequest: string | null;
-}
-interface CoverageRow {
-  readonly group: Readonly<Record<string, string>>;
-  readonly usageSpans: number;
-  readonly exact: number;
-  readonly upperBound: number;
-  readonly unpriced: number;
-  readonly duplicates: number;
-  readonly rollups: number;
-  readonly coverage: number | null;
-}
+/*
+ * The API's documents come from @costtrace/client. Type references, not an import statement: the
+ * page loads this file as a module, but it stays a plain script with nothing imported at run time.
+ */
+type CostRow = import('@costtrace/client').CostRow;
+type CoverageRow = import('@costtrace/client').CoverageRow;
+type BudgetStatus = import('@costtrace/client').BudgetStatus;
+type Throttle = import('@costtrace/client').ActiveThrottle;
+type BudgetDoc = import('@costtrace/client').BudgetList['budgets'][number];
+/** `GET /api/v1/health` (only the fields this page reads). */
 interface Health {
   readonly ready: boolean;
   readonly checks?: Readonly<Record<string, boolean>>;
@@ -33,39 +25,6 @@ interface Health {
   readonly coverage: { readonly share: number | null };
   readonly dead_letter: { readonly messages: number };
   readonly insert_failures: number;
-}
-interface BudgetDoc {
-  readonly id: string;
-  readonly name?: string;
-  readonly limit_usd: string;
-  readonly window: string;
-  readonly per?: readonly string[];
-}
-interface BudgetKey {
-  readonly scope_key: string;
-  readonly percent: number;
-  readonly dimensions?: Readonly<Record<string, string>>;
-  readonly spend_usd: string;
-  readonly limit_usd: string;
-  readonly throttle: { readonly engaged: boolean };
-  readonly forecast?: {
-    readonly projected_usd: string;
-    readonly burn_rate_usd_per_hour: string;
-    readonly exhaustion_at?: string | null;
-  } | null;
-}
-interface BudgetStatus {
-  readonly keys: readonly BudgetKey[];
-}
-interface Throttle {
-  readonly id: string;
-  readonly budget_id: string;
-  readonly budget_name?: string;
-  readonly scope?: Readonly<Record<string, string>>;
-  readonly action: string;
-  readonly spend_usd: string;
-  readonly limit_usd: string;
-  readonly since: string;
 }
 type Rows<T> = { readonly rows?: readonly T[] };
 type Attrs = Readonly<Record<string, string | number | boolean | null | undefined>>;
