@@ -1,6 +1,5 @@
 import { closestNames, PricingError } from '@costtrace/core';
 import { parseArgs } from './args.js';
-import type { CommandSpec } from './args.js';
 import { offlineBackend, remoteBackend } from './commands/pricing-backend.js';
 import type { PricingBackend, RemoteOptions } from './commands/pricing-backend.js';
 import { PRICING_COMMANDS, runPricing } from './commands/pricing.js';
@@ -29,7 +28,13 @@ import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './a
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
 import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
 import { storeFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
-import { storeSignals, RECOMMEND_HELP, RECOMMEND_USAGE, runRecommend } from './analysis/recommend.js';
+import {
+  parseRecommendArgs,
+  storeSignals,
+  RECOMMEND_HELP,
+  RECOMMEND_USAGE,
+  runRecommend,
+} from './analysis/recommend.js';
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { AggregatorClient } from '@costtrace/client';
 import { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
@@ -49,19 +54,51 @@ export interface CliIo {
   readonly costSource?: (() => { source: CostSource; close: () => Promise<void> }) | undefined;
 }
 
-/** Every command the CLI knows. Command groups add their specs here and a case in `run`. */
-export const COMMANDS: readonly CommandSpec[] = [...PRICING_COMMANDS];
-
 /**
- * Commands that parse their own flags (with `parseFlags`) and return an exit code. The
- * dispatcher only routes to them and supplies their dependencies.
+ * The one shape of every command: a name, a summary for the command list, its usage, and `run`,
+ * which parses the rest of the line (with the CLI's one parser, `parseLine`) and returns an exit
+ * code. The dispatcher only routes to it and supplies its dependencies.
  */
-export interface DelegatedCommand {
+export interface CliCommand {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
   readonly run: (argv: readonly string[], io: CliIo) => Promise<number>;
+  /** Sub-commands listed in the top-level help in place of the summary (`pricing get`, …). */
+  readonly listed?: readonly { readonly words: string; readonly summary: string }[] | undefined;
 }
+
+/** `costtrace pricing get|list|quote|…`: a table of sub-commands (PRICING_COMMANDS). */
+const pricingCommand: CliCommand = {
+  name: 'pricing',
+  summary: 'prices, quotes and price history from pricing-cache or the bundled catalog',
+  usage: 'costtrace pricing <get|list|quote|…> [options]',
+  listed: PRICING_COMMANDS.map((c) => ({ words: c.path.join(' '), summary: c.summary })),
+  run: async (argv, io) => {
+    const parsed = parseArgs(['pricing', ...argv], PRICING_COMMANDS);
+    if (!parsed.ok) {
+      io.err(parsed.error);
+      return 2;
+    }
+    if ('help' in parsed) {
+      io.out(parsed.help);
+      return 0;
+    }
+    try {
+      return await runPricing(parsed.value, {
+        out: io.out,
+        env: io.env,
+        backend:
+          io.pricingBackend ??
+          ((offline, remote) => (offline ? offlineBackend() : Promise.resolve(remoteBackend(remote)))),
+      });
+    } catch (err) {
+      if (!(err instanceof PricingError)) throw err;
+      io.err(`error: ${err.message}`);
+      return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
+    }
+  },
+};
 
 /** Adapts a command's raw text output (newline-terminated) to the CLI's line-based io. */
 function commandOutput(io: CliIo): CommandOutput {
@@ -141,7 +178,7 @@ function writingStoreCommand(
     argv: readonly string[],
     deps: { store: ClickHouseStore | DuckDbStore; output: CommandOutput },
   ) => Promise<number>,
-): DelegatedCommand {
+): CliCommand {
   return {
     name,
     summary,
@@ -178,7 +215,7 @@ function costStoreCommand(
     argv: readonly string[],
     deps: { store: Pick<CostSource, 'queryCosts' | 'pricingCoverage'>; output: CommandOutput },
   ) => Promise<number>,
-): DelegatedCommand {
+): CliCommand {
   return {
     name,
     summary,
@@ -202,7 +239,7 @@ function analysisCommand(
   help: string,
   usage: string,
   command: (argv: readonly string[], deps: AnalysisDeps) => Promise<number>,
-): DelegatedCommand {
+): CliCommand {
   return {
     name,
     summary,
@@ -250,7 +287,7 @@ function withSelectedStore(
 }
 
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
-function apiCommand(name: string, summary: string): DelegatedCommand {
+function apiCommand(name: string, summary: string): CliCommand {
   return {
     name,
     summary,
@@ -277,7 +314,8 @@ function apiCommand(name: string, summary: string): DelegatedCommand {
   };
 }
 
-export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
+export const CLI_COMMANDS: readonly CliCommand[] = [
+  pricingCommand,
   {
     name: 'dev',
     summary: 'all of costtrace in one process: no Kafka, no ClickHouse (embedded mode with a demo)',
@@ -367,11 +405,9 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
         return 0;
       }
       return withSelectedStore('recommend', argv, io, (rest, store, source) => {
-        const at = rest.findIndex((a) => a === '--api-url' || a.startsWith('--api-url='));
-        const url =
-          (at === -1 ? undefined : rest[at]!.includes('=') ? rest[at]!.slice(10) : rest[at + 1]) ??
-          io.env.COSTTRACE_API_URL ??
-          'http://127.0.0.1:8080';
+        // Its own parser knows --api-url; a line it refuses is reported by runRecommend below.
+        const args = parseRecommendArgs(rest, Math.floor(Date.now() / 1000));
+        const url = (args.ok ? args.value.apiUrl : undefined) ?? io.env.COSTTRACE_API_URL ?? 'http://127.0.0.1:8080';
         return runRecommend(rest, {
           source,
           signals: store === undefined ? undefined : storeSignals(store),
@@ -414,13 +450,12 @@ export const DELEGATED_COMMANDS: readonly DelegatedCommand[] = [
 ];
 
 function topLevelHelp(): string {
-  const names = [...COMMANDS.map((c) => c.path[0] ?? ''), ...DELEGATED_COMMANDS.map((c) => c.name)];
-  const width = Math.max(...names.map((n) => n.length), 'pricing'.length);
+  const lines = CLI_COMMANDS.flatMap((c) => c.listed ?? [{ words: c.name, summary: c.summary }]);
+  const width = Math.max(...lines.map((l) => l.words.length));
   return [
     'usage: costtrace <command> [options]',
     '',
-    ...COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width + 6)}  ${c.summary}`),
-    ...DELEGATED_COMMANDS.map((c) => `  ${c.name.padEnd(width + 6)}  ${c.summary}`),
+    ...lines.map((l) => `  ${l.words.padEnd(width)}  ${l.summary}`),
     '',
     'Run "costtrace <command> --help" for its options and examples.',
     'Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 no data matched.',
@@ -433,55 +468,27 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(topLevelHelp());
     return 0;
   }
-  const delegated = DELEGATED_COMMANDS.find((c) => c.name === argv[0]);
   const name = argv[0] ?? '';
-  if (delegated === undefined && !COMMANDS.some((c) => c.path[0] === name)) {
+  const command = CLI_COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
     // Not a command at all (a typo, or an option first): say so, with the whole command list,
     // whatever else the line holds (--help included).
-    const known = [...new Set([...COMMANDS.map((c) => c.path[0] ?? ''), ...DELEGATED_COMMANDS.map((c) => c.name)])];
-    const near = name.startsWith('-') ? [] : closestNames(name, known, 2);
+    const near = name.startsWith('-')
+      ? []
+      : closestNames(
+          name,
+          CLI_COMMANDS.map((c) => c.name),
+          2,
+        );
     io.err(
       `costtrace: unknown command "${name}"${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}\n\n${topLevelHelp()}`,
     );
     return 2;
   }
-  if (delegated !== undefined) {
-    try {
-      return await delegated.run(argv.slice(1), io);
-    } catch (err) {
-      io.err(`costtrace ${delegated.name}: ${err instanceof Error ? err.message : String(err)}`);
-      return 1;
-    }
-  }
-  const parsed = parseArgs(argv, COMMANDS);
-  if (!parsed.ok) {
-    io.err(parsed.error);
-    return 2;
-  }
-  if ('help' in parsed) {
-    io.out(parsed.help);
-    return 0;
-  }
-  const cmd = parsed.value;
   try {
-    switch (cmd.command.path[0]) {
-      case 'pricing':
-        return await runPricing(cmd, {
-          out: io.out,
-          env: io.env,
-          backend:
-            io.pricingBackend ??
-            ((offline, remote) => (offline ? offlineBackend() : Promise.resolve(remoteBackend(remote)))),
-        });
-      default:
-        io.err(`no handler for ${cmd.command.path.join(' ')}`);
-        return 2;
-    }
+    return await command.run(argv.slice(1), io);
   } catch (err) {
-    if (err instanceof PricingError) {
-      io.err(`error: ${err.message}`);
-      return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
-    }
-    throw err;
+    io.err(`costtrace ${command.name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
   }
 }

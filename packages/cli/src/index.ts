@@ -1,7 +1,17 @@
-export { commandHelp, parseArgs } from './args.js';
-export type { CommandSpec, OptionSpec, ParsedCommand, ParseResult } from './args.js';
-export { COMMANDS, DELEGATED_COMMANDS, run } from './cli.js';
-export type { CliIo, DelegatedCommand } from './cli.js';
+export { commandHelp, parseArgs, parseLine } from './args.js';
+export type {
+  ArgsResult,
+  CommandSpec,
+  LineProblem,
+  OptionSpec,
+  OptionSpecs,
+  OptionValues,
+  ParsedCommand,
+  ParsedLine,
+  ParseResult,
+} from './args.js';
+export { CLI_COMMANDS, run } from './cli.js';
+export type { CliCommand, CliIo } from './cli.js';
 export { storeFromEnv } from './clickhouse-from-env.js';
 export {
   extractStoreFlag,
@@ -14,7 +24,7 @@ export {
 } from './store-selection.js';
 export type { StoreSelection } from './store-selection.js';
 export { parseFlags } from './command-args.js';
-export type { ArgsResult, CommandOutput, FlagSpec, ParsedFlags } from './command-args.js';
+export type { CommandOutput } from './command-args.js';
 export { DEV_USAGE, loadEmbeddedStack, parseDevArgs, runDev } from './commands/dev.js';
 export type {
   DevOptions,
@@ -50,7 +60,7 @@ export {
   totals,
   usd,
 } from './analysis/common-flags.js';
-export type { CommonArgs, CostSource, ParsedCommand as AnalysisCommand } from './analysis/common-flags.js';
+export type { AnalysisCommand, CommonArgs, CostSource } from './analysis/common-flags.js';
 export type { AnalysisDeps } from './analysis/command-deps.js';
 export { parseTopArgs, runTop, TOP_HELP, TOP_USAGE } from './analysis/top.js';
 export type { TopArgs } from './analysis/top.js';

@@ -1,3 +1,4 @@
+import { parseArgs as tokenize } from 'node:util';
 import { DuckDbStore, StoreError } from '@costtrace/store';
 import type { ClickHouseStore } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
@@ -41,19 +42,24 @@ export function extractStoreFlag(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): { argv: string[]; store: string | undefined } {
-  const rest: string[] = [];
+  // The CLI's tokenizer (node:util parseArgs) finds --store wherever it stands before `--`;
+  // the command's own parser then sees the rest.
+  const { tokens } = tokenize({
+    args: [...argv],
+    options: { store: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const taken = new Set<number>();
   let store = env.COSTTRACE_STORE;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--store') {
-      store = argv[i + 1] ?? '';
-      i++;
-    } else if (arg.startsWith('--store=')) {
-      store = arg.slice('--store='.length);
-    } else {
-      rest.push(arg);
-    }
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name !== 'store') continue;
+    store = token.value ?? '';
+    taken.add(token.index);
+    if (token.value !== undefined && token.inlineValue !== true) taken.add(token.index + 1);
   }
+  const rest = argv.filter((_, i) => !taken.has(i));
   return { argv: rest, store };
 }
 

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMMANDS, parseArgs } from '../src/index.js';
+import {
+  extractStoreFlag,
+  parseArgs,
+  parseBudgetArgs,
+  parseDevArgs,
+  parseLine,
+  PRICING_COMMANDS,
+} from '../src/index.js';
 
 describe('parseArgs', () => {
   it('finds the command, its positionals and options', () => {
     const r = parseArgs(
       ['pricing', 'get', 'openai', 'gpt-4o', '--kind', 'input_tokens', '--offline', '--region=us'],
-      COMMANDS,
+      PRICING_COMMANDS,
     );
     assert.ok(r.ok && 'value' in r);
     assert.deepEqual(r.value.command.path, ['pricing', 'get']);
@@ -15,14 +22,14 @@ describe('parseArgs', () => {
   });
 
   it('collects repeatable options in order', () => {
-    const r = parseArgs(['pricing', 'quote', '--gpu', 'a:1:2', '--gpu', 'b:1:2'], COMMANDS);
+    const r = parseArgs(['pricing', 'quote', '--gpu', 'a:1:2', '--gpu', 'b:1:2'], PRICING_COMMANDS);
     assert.ok(r.ok && 'value' in r);
     assert.deepEqual(r.value.options.gpu, ['a:1:2', 'b:1:2']);
   });
 
   it('returns an error message for every misuse, never throws', () => {
     const error = (argv: string[]) => {
-      const r = parseArgs(argv, COMMANDS);
+      const r = parseArgs(argv, PRICING_COMMANDS);
       return r.ok ? '' : r.error;
     };
     assert.match(error(['pricing', 'frobnicate']), /unknown command "pricing frobnicate"/);
@@ -36,9 +43,56 @@ describe('parseArgs', () => {
   });
 
   it('answers help for no arguments and --help', () => {
-    const top = parseArgs([], COMMANDS);
+    const top = parseArgs([], PRICING_COMMANDS);
     assert.ok(top.ok && 'help' in top && top.help.includes('pricing quote'));
-    const cmd = parseArgs(['pricing', 'quote', '--help'], COMMANDS);
+    const cmd = parseArgs(['pricing', 'quote', '--help'], PRICING_COMMANDS);
     assert.ok(cmd.ok && 'help' in cmd && cmd.help.includes('--gpu'));
+  });
+});
+
+describe('parseLine, the one parser every command uses', () => {
+  const specs = {
+    by: { type: 'string', multiple: true },
+    format: { type: 'string', choices: ['table', 'csv'] },
+    apply: { type: 'boolean' },
+  } as const;
+
+  it('collects values in order, words up to the allowed count, and words after `--` as words', () => {
+    const r = parseLine(['compare', '--by', 'a', '--by=b', '--apply', '--', '--by'], specs, { max: 2 });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.positionals, ['compare', '--by']);
+    assert.deepEqual(Object.fromEntries(r.value.options), { by: ['a', 'b'], apply: ['true'] });
+  });
+
+  it('names the problem and its kind', () => {
+    const cases: [string[], string, RegExp][] = [
+      [['--nope'], 'unknown-option', /^unknown option --nope$/],
+      [['-x'], 'unknown-option', /^unknown option -x$/],
+      [['word'], 'unexpected-argument', /^unexpected argument "word"$/],
+      [['--by'], 'value', /^--by needs a value$/],
+      [['--by', '--apply'], 'value', /^--by needs a value$/],
+      [['--apply=yes'], 'value', /^--apply takes no value$/],
+      [['--format', 'xml'], 'value', /^--format must be one of table, csv; got "xml"$/],
+      [['--format', 'csv', '--format', 'csv'], 'value', /^--format given twice$/],
+    ];
+    for (const [argv, problem, message] of cases) {
+      const r = parseLine(argv, specs);
+      assert.ok(!r.ok, argv.join(' '));
+      assert.equal(r.problem, problem, argv.join(' '));
+      assert.match(r.message, message);
+    }
+  });
+
+  it('is what the budget, dev and store flags go through', () => {
+    assert.match((parseBudgetArgs(['budget', 'list', '--url']) as { error: string }).error, /^--url needs a value\n/);
+    assert.equal(parseBudgetArgs(['budget', 'get', 'a', 'b']).ok, false);
+    assert.deepEqual(parseDevArgs(['--rps=5']), {
+      ok: true,
+      options: { dataDir: './.costtrace', rps: 5, deployAfterSeconds: 60 },
+    });
+    assert.deepEqual(extractStoreFlag(['top', '--', '--store', 'x'], {}), {
+      argv: ['top', '--', '--store', 'x'],
+      store: undefined,
+    });
   });
 });

@@ -7,9 +7,9 @@ const NOW = 1_795_400_000;
 describe('costtrace argument parsing', () => {
   it('parses flags with values, switches and repeats', () => {
     const r = parseFlags(['--by', 'commit', '--where=tenant=acme', '--where', 'model=x', '--apply'], {
-      by: { value: true },
-      where: { value: true, repeatable: true },
-      apply: { value: false },
+      by: { type: 'string' },
+      where: { type: 'string', multiple: true },
+      apply: { type: 'boolean' },
     });
     assert.ok(r.ok);
     assert.deepEqual(Object.fromEntries(r.value), {
@@ -17,9 +17,9 @@ describe('costtrace argument parsing', () => {
       where: ['tenant=acme', 'model=x'],
       apply: ['true'],
     });
-    assert.deepEqual(parseFlags(['--by'], { by: { value: true } }), { ok: false, message: '--by needs a value' });
-    assert.equal(parseFlags(['--nope'], { by: { value: true } }).ok, false);
-    assert.equal(parseFlags(['--by', 'a', '--by', 'b'], { by: { value: true } }).ok, false);
+    assert.deepEqual(parseFlags(['--by'], { by: { type: 'string' } }), { ok: false, message: '--by needs a value' });
+    assert.equal(parseFlags(['--nope'], { by: { type: 'string' } }).ok, false);
+    assert.equal(parseFlags(['--by', 'a', '--by', 'b'], { by: { type: 'string' } }).ok, false);
     assert.equal(parseFlags(['stray'], {}).ok, false);
   });
 

@@ -7,7 +7,7 @@ import { MAX_QUERY_LIMIT } from '@costtrace/store';
 import type { QueryDimension } from '@costtrace/store';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { allocate, COMMON_FLAGS_HELP, flag, parseCommand, percentOf, pico, usd } from './common-flags.js';
 import type { CommonArgs } from './common-flags.js';
 import { decorate, nowOf, progress, usageError } from './command-deps.js';
@@ -65,7 +65,7 @@ export function parseAllocation(text: string): AllocationRule | string {
 export function parseChargebackArgs(argv: readonly string[], nowSeconds: number): ArgsResult<ChargebackArgs> {
   const parsed = parseCommand(
     argv,
-    { allocate: { value: true }, shared: { value: true, repeatable: true } },
+    { allocate: { type: 'string' }, shared: { type: 'string', multiple: true } },
     nowSeconds,
     { since: '30d', by: ['team'] },
   );

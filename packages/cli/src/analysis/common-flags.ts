@@ -15,7 +15,7 @@ import type {
   TopSpansQuery,
 } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
-import type { ArgsResult, FlagSpec, ParsedFlags } from '../command-args.js';
+import type { ArgsResult, OptionSpec, OptionValues } from '../args.js';
 import { OUTPUT_FORMATS } from '../table-format.js';
 import type { OutputFormat } from '../table-format.js';
 
@@ -33,13 +33,13 @@ export interface CostSource {
 /** Exit codes shared by every command (documented in `costtrace --help` and docs/cli.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noData: 3 } as const;
 
-export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  since: { value: true },
-  until: { value: true },
-  by: { value: true, repeatable: true },
-  where: { value: true, repeatable: true },
-  format: { value: true },
-  limit: { value: true },
+export const COMMON_FLAGS: Readonly<Record<string, OptionSpec>> = {
+  since: { type: 'string' },
+  until: { type: 'string' },
+  by: { type: 'string', multiple: true },
+  where: { type: 'string', multiple: true },
+  format: { type: 'string' },
+  limit: { type: 'string' },
 };
 
 export const COMMON_FLAGS_HELP = `common options:
@@ -61,9 +61,9 @@ export interface CommonArgs {
   readonly query: CostQuery;
 }
 
-export interface ParsedCommand {
+export interface AnalysisCommand {
   readonly positionals: readonly string[];
-  readonly flags: ParsedFlags;
+  readonly flags: OptionValues;
   readonly common: CommonArgs;
 }
 
@@ -73,10 +73,10 @@ export interface ParsedCommand {
  */
 export function parseCommand(
   argv: readonly string[],
-  ownFlags: Readonly<Record<string, FlagSpec>>,
+  ownFlags: Readonly<Record<string, OptionSpec>>,
   nowSeconds: number,
   defaults: { readonly since?: string; readonly by?: readonly QueryDimension[] } = {},
-): ArgsResult<ParsedCommand> {
+): ArgsResult<AnalysisCommand> {
   const firstFlag = argv.findIndex((a) => a.startsWith('--'));
   const positionals = firstFlag === -1 ? argv : argv.slice(0, firstFlag);
   const flags = parseFlags(firstFlag === -1 ? [] : argv.slice(firstFlag), { ...COMMON_FLAGS, ...ownFlags });
@@ -119,7 +119,7 @@ export function parseCommand(
 }
 
 /** A single-valued own flag. */
-export function flag(flags: ParsedFlags, name: string): string | undefined {
+export function flag(flags: OptionValues, name: string): string | undefined {
   return flags.get(name)?.[0];
 }
 

@@ -3,7 +3,7 @@ import { parseTime } from '@costtrace/store';
 import type { CostQuery, DimensionFilter, QueryDimension } from '@costtrace/store';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { COMMON_FLAGS_HELP, flag, parseCommand, percentChange, ratio, totals, usd } from './common-flags.js';
 import type { CommonArgs } from './common-flags.js';
 import { decorate, nowOf, progress, usageError } from './command-deps.js';
@@ -60,7 +60,7 @@ function period(text: string, nowSeconds: number): { since: number; until: numbe
 }
 
 export function parseCompareArgs(argv: readonly string[], nowSeconds: number): ArgsResult<CompareArgs> {
-  const parsed = parseCommand(argv, { route: { value: true } }, nowSeconds, { since: '7d' });
+  const parsed = parseCommand(argv, { route: { type: 'string' } }, nowSeconds, { since: '7d' });
   if (!parsed.ok) return parsed;
   const [kindWord, a, b, ...rest] = parsed.value.positionals;
   const kind = kindWord === undefined ? undefined : KINDS[kindWord];

@@ -10,7 +10,8 @@ import type { DimensionFilter } from '@costtrace/store';
 import { QuoteRequest } from '@costtrace/proto';
 import type { QuoteResponse } from '@costtrace/proto';
 import type { PricingBackend } from '../commands/pricing-backend.js';
-import type { ArgsResult, CommandOutput } from '../command-args.js';
+import type { CommandOutput } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
 import { COMMON_FLAGS_HELP, flag, parseCommand, pico, positiveDecimal, ratio, totals, usd } from './common-flags.js';
@@ -77,18 +78,18 @@ export type EstimateArgs =
     };
 
 const OWN_FLAGS = {
-  gpu: { value: true },
-  count: { value: true },
-  hours: { value: true },
-  epochs: { value: true },
-  samples: { value: true },
-  rate: { value: true },
-  model: { value: true },
-  'requests-per-day': { value: true },
-  'input-tokens': { value: true },
-  'output-tokens': { value: true },
-  'cached-tokens': { value: true },
-  'hours-per-day': { value: true },
+  gpu: { type: 'string' },
+  count: { type: 'string' },
+  hours: { type: 'string' },
+  epochs: { type: 'string' },
+  samples: { type: 'string' },
+  rate: { type: 'string' },
+  model: { type: 'string' },
+  'requests-per-day': { type: 'string' },
+  'input-tokens': { type: 'string' },
+  'output-tokens': { type: 'string' },
+  'cached-tokens': { type: 'string' },
+  'hours-per-day': { type: 'string' },
 } as const;
 
 function whole(name: string, text: string | undefined, fallback?: bigint): bigint | string {

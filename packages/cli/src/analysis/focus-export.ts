@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { divideRoundHalfEven } from '@costtrace/core';
 import { FOCUS_USAGE_DIMENSIONS, focusUsageSql, MAX_QUERY_LIMIT } from '@costtrace/store';
 import type { CostReportRow, QueryDimension, SignalRange, SqlReader } from '@costtrace/store';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
 import { COMMON_FLAGS_HELP, flag, parseCommand, pico, usd } from './common-flags.js';
@@ -116,7 +116,7 @@ export function parseExportArgs(argv: readonly string[], nowSeconds: number): Ar
     else rest.push(a);
   }
   if (format !== 'focus') return { ok: false, message: '--format focus is required (the only export format)' };
-  const parsed = parseCommand(rest, { output: { value: true }, granularity: { value: true } }, nowSeconds, {
+  const parsed = parseCommand(rest, { output: { type: 'string' }, granularity: { type: 'string' } }, nowSeconds, {
     since: '30d',
   });
   if (!parsed.ok) return parsed;

@@ -10,7 +10,7 @@ import { divideRoundHalfEven } from '@costtrace/core';
 import { MAX_QUERY_LIMIT } from '@costtrace/store';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import {
   COMMON_FLAGS_HELP,
   dimensionLabel,
@@ -53,7 +53,7 @@ export interface ForecastArgs {
 export function parseForecastArgs(argv: readonly string[], nowSeconds: number): ArgsResult<ForecastArgs> {
   if (argv.some((a) => a === '--until' || a.startsWith('--until=')))
     return { ok: false, message: '--until is not used by forecast: it projects from now' };
-  const parsed = parseCommand(argv, { budget: { value: true, repeatable: true } }, nowSeconds, { since: '7d' });
+  const parsed = parseCommand(argv, { budget: { type: 'string', multiple: true } }, nowSeconds, { since: '7d' });
   if (!parsed.ok) return parsed;
   if (parsed.value.positionals.length > 0)
     return { ok: false, message: `unexpected argument ${JSON.stringify(parsed.value.positionals[0])}` };

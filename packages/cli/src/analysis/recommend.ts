@@ -13,7 +13,7 @@ import type { AggregatorClient, BudgetStatus } from '@costtrace/client';
 import { divideRoundHalfEven, GpuAttr, HOURS_PER_MONTH } from '@costtrace/core';
 import { gpuSpansSql, MAX_QUERY_LIMIT, tokenMixSql } from '@costtrace/store';
 import type { SignalRange, SqlReader } from '@costtrace/store';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
 import { COMMON_FLAGS_HELP, flag, parseCommand, percentChange, pico, ratio, usd } from './common-flags.js';
@@ -135,11 +135,11 @@ export function parseRecommendArgs(argv: readonly string[], nowSeconds: number):
   const parsed = parseCommand(
     argv,
     {
-      equivalent: { value: true, repeatable: true },
-      'min-increase-pct': { value: true },
-      'gpu-utilization-below': { value: true },
-      'budget-threshold': { value: true },
-      'api-url': { value: true },
+      equivalent: { type: 'string', multiple: true },
+      'min-increase-pct': { type: 'string' },
+      'gpu-utilization-below': { type: 'string' },
+      'budget-threshold': { type: 'string' },
+      'api-url': { type: 'string' },
     },
     nowSeconds,
     { since: '7d' },

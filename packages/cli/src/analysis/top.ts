@@ -7,7 +7,7 @@ import { COMMON_FLAGS_HELP, dimensionLabel, parseCommand, pico, totals, usd } fr
 import type { CommonArgs } from './common-flags.js';
 import { decorate, nowOf, progress, usageError } from './command-deps.js';
 import type { AnalysisDeps } from './command-deps.js';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 
 const SUBJECTS: Readonly<Record<string, QueryDimension | 'spans'>> = {
   routes: 'route',

@@ -3,7 +3,7 @@ import { divideRoundHalfEven, HOURS_PER_MONTH } from '@costtrace/core';
 import { MAX_QUERY_LIMIT } from '@costtrace/store';
 import { renderRows } from '../table-format.js';
 import type { Cell } from '../table-format.js';
-import type { ArgsResult } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import {
   COMMON_FLAGS_HELP,
   dimensionLabel,
@@ -47,7 +47,7 @@ export interface UnitEconomicsArgs {
 export function parseUnitEconomicsArgs(argv: readonly string[], nowSeconds: number): ArgsResult<UnitEconomicsArgs> {
   const parsed = parseCommand(
     argv,
-    { 'revenue-per-request': { value: true }, revenue: { value: true, repeatable: true } },
+    { 'revenue-per-request': { type: 'string' }, revenue: { type: 'string', multiple: true } },
     nowSeconds,
     { since: '30d', by: ['tenant'] },
   );

@@ -1,5 +1,7 @@
 import { ApiError } from '@costtrace/client';
 import type { AggregatorClient } from '@costtrace/client';
+import { parseLine } from '../args.js';
+import type { OptionSpecs } from '../args.js';
 
 /**
  * `costtrace budget set|list|get|delete|status`, `costtrace budget alerts` and `costtrace throttles`:
@@ -21,13 +23,13 @@ export type BudgetCommand =
     }
   | { readonly name: 'throttles' };
 
-export interface ParsedArgs {
+export interface BudgetArgs {
   readonly command: BudgetCommand;
   readonly json: boolean;
 }
 
-export type ParseResult =
-  { readonly ok: true; readonly args: ParsedArgs } | { readonly ok: false; readonly error: string };
+export type BudgetParseResult =
+  { readonly ok: true; readonly args: BudgetArgs } | { readonly ok: false; readonly error: string };
 
 export const BUDGET_USAGE = `usage:
   costtrace budget set --id ID --window 1h|day|week|month --limit USD [--name N] [--scope dim=pattern]...
@@ -42,25 +44,37 @@ options: --json (raw JSON output), --url URL (aggregator API; default $COSTTRACE
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+const BUDGET_OPTIONS: OptionSpecs = {
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  limit: { type: 'string' },
+  budget: { type: 'string' },
+  type: { type: 'string' },
+  'json-document': { type: 'string' },
+  id: { type: 'string' },
+  window: { type: 'string' },
+  name: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  per: { type: 'string', multiple: true },
+  action: { type: 'string' },
+  'time-zone': { type: 'string' },
+  webhook: { type: 'string', multiple: true },
+  thresholds: { type: 'string' },
+  'throttle-at': { type: 'string' },
+  'release-below': { type: 'string' },
+  'release-for': { type: 'string' },
+};
+
 /** Parses argv after the program name (e.g. ["budget", "list"]). Pure. */
-export function parseBudgetArgs(argv: readonly string[]): ParseResult & { url?: string } {
-  const fail = (error: string): ParseResult => ({ ok: false, error: `${error}\n${BUDGET_USAGE}` });
-  const positional: string[] = [];
-  const options = new Map<string, string[]>();
-  let json = false;
-  let url: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--json') json = true;
-    else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) return fail(`--${name} needs a value`);
-      if (name === 'url') url = value;
-      else options.set(name, [...(options.get(name) ?? []), value]);
-    } else positional.push(arg);
-  }
+export function parseBudgetArgs(argv: readonly string[]): BudgetParseResult & { url?: string } {
+  const fail = (error: string): BudgetParseResult => ({ ok: false, error: `${error}\n${BUDGET_USAGE}` });
+  const line = parseLine(argv, BUDGET_OPTIONS, { max: 3 });
+  if (!line.ok) return fail(line.message);
+  const positional = line.value.positionals;
+  const options = new Map(line.value.options);
+  const json = options.delete('json');
+  const url = options.get('url')?.[0];
+  options.delete('url');
   const one = (name: string): string | undefined => options.get(name)?.at(-1);
   const limit = (): number | string => {
     const raw = one('limit');
@@ -69,8 +83,8 @@ export function parseBudgetArgs(argv: readonly string[]): ParseResult & { url?: 
     return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : '--limit must be an integer from 1 to 1000';
   };
   const known = (allowed: string[]): string | undefined => [...options.keys()].find((k) => !allowed.includes(k));
-  const [group, sub, arg, extra] = positional;
-  const done = (command: BudgetCommand, allowed: string[] = []): ParseResult & { url?: string } => {
+  const [group, sub, arg] = positional;
+  const done = (command: BudgetCommand, allowed: string[] = []): BudgetParseResult & { url?: string } => {
     const unknown = known(allowed);
     if (unknown !== undefined) return fail(`unknown option --${unknown}`);
     return { ok: true, args: { command, json }, ...(url === undefined ? {} : { url }) };
@@ -78,7 +92,6 @@ export function parseBudgetArgs(argv: readonly string[]): ParseResult & { url?: 
   if (group === 'throttles')
     return sub === undefined ? done({ name: 'throttles' }) : fail('throttles takes no arguments');
   if (group !== 'budget') return fail('expected `budget` or `throttles`');
-  if (extra !== undefined) return fail(`unexpected argument ${extra}`);
   switch (sub) {
     case 'list':
       return arg === undefined ? done({ name: 'list' }) : fail('list takes no arguments');
@@ -222,7 +235,7 @@ export async function runBudgetCommand(argv: readonly string[], api: BudgetComma
   }
 }
 
-async function runParsed({ command, json }: ParsedArgs, api: BudgetCommandApi): Promise<CommandResult> {
+async function runParsed({ command, json }: BudgetArgs, api: BudgetCommandApi): Promise<CommandResult> {
   const out = (value: unknown, text: () => string): CommandResult => ({
     exitCode: 0,
     stdout: json ? `${JSON.stringify(value, null, 2)}\n` : text(),

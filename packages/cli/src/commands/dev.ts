@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { parseLine } from '../args.js';
 
 export const DEV_USAGE = `costtrace dev [--data-dir DIR] [--rps N] [--deploy-after SECONDS]
 
@@ -82,34 +83,30 @@ export interface DevOptions {
 export function parseDevArgs(
   argv: readonly string[],
 ): { ok: true; options: DevOptions } | { ok: false; message: string } {
-  let dataDir = './.costtrace';
-  let rps = 20;
-  let deployAfterSeconds = 60;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    const number = (name: string, max: number): number | string => {
-      if (value === undefined || !/^\d+(\.\d+)?$/.test(value) || Number(value) > max) {
-        return `${name} needs a number from 0 to ${max}`;
-      }
-      return Number(value);
+  const line = parseLine(argv, {
+    'data-dir': { type: 'string' },
+    rps: { type: 'string' },
+    'deploy-after': { type: 'string' },
+  });
+  if (!line.ok) {
+    return {
+      ok: false,
+      message: line.problem === 'value' ? line.message : `${line.message}; see costtrace dev --help`,
     };
-    if (flag === '--data-dir') {
-      if (value === undefined || value === '') return { ok: false, message: '--data-dir needs a directory' };
-      dataDir = value;
-    } else if (flag === '--rps') {
-      const n = number('--rps', 1000);
-      if (typeof n === 'string') return { ok: false, message: n };
-      rps = n;
-    } else if (flag === '--deploy-after') {
-      const n = number('--deploy-after', 86_400);
-      if (typeof n === 'string') return { ok: false, message: n };
-      deployAfterSeconds = n;
-    } else {
-      return { ok: false, message: `unknown option ${JSON.stringify(flag)}; see costtrace dev --help` };
-    }
-    i++;
   }
+  const value = (name: string): string | undefined => line.value.options.get(name)?.[0];
+  const number = (name: string, fallback: number, max: number): number | string => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    if (!/^\d+(\.\d+)?$/.test(text) || Number(text) > max) return `--${name} needs a number from 0 to ${max}`;
+    return Number(text);
+  };
+  const dataDir = value('data-dir') ?? './.costtrace';
+  if (dataDir === '') return { ok: false, message: '--data-dir needs a directory' };
+  const rps = number('rps', 20, 1000);
+  if (typeof rps === 'string') return { ok: false, message: rps };
+  const deployAfterSeconds = number('deploy-after', 60, 86_400);
+  if (typeof deployAfterSeconds === 'string') return { ok: false, message: deployAfterSeconds };
   return { ok: true, options: { dataDir, rps, deployAfterSeconds } };
 }
 

@@ -1,12 +1,13 @@
 import { DUCKDB_MIGRATIONS, MIGRATIONS } from '@costtrace/store';
 import type { ClickHouseStore, DuckDbStore } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
-import type { ArgsResult, CommandOutput } from '../command-args.js';
+import type { CommandOutput } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 
 export const MIGRATE_USAGE = 'costtrace migrate [--status | --check-rollup] [--store clickhouse|duckdb:PATH]';
 
 export function parseMigrateArgs(argv: readonly string[]): ArgsResult<{ statusOnly: boolean; checkRollup: boolean }> {
-  const flags = parseFlags(argv, { status: { value: false }, 'check-rollup': { value: false } });
+  const flags = parseFlags(argv, { status: { type: 'boolean' }, 'check-rollup': { type: 'boolean' } });
   if (!flags.ok) return flags;
   const statusOnly = flags.value.has('status');
   const checkRollup = flags.value.has('check-rollup');

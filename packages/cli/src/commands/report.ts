@@ -2,7 +2,8 @@ import { parseCostQuery, parseCoverageQuery } from '@costtrace/store';
 import type { CostQuery, CostReportRow, CoverageQuery, PricingCoverageRow } from '@costtrace/store';
 import type { CostSource } from '../analysis/common-flags.js';
 import { parseFlags } from '../command-args.js';
-import type { ArgsResult, CommandOutput } from '../command-args.js';
+import type { CommandOutput } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { OUTPUT_FORMATS, renderRows } from '../table-format.js';
 import type { Cell, OutputFormat } from '../table-format.js';
 
@@ -28,17 +29,17 @@ export interface CoverageArgs {
  */
 export function parseReportArgs(argv: readonly string[], nowSeconds: number): ArgsResult<ReportArgs | CoverageArgs> {
   const flags = parseFlags(argv, {
-    coverage: { value: false },
-    by: { value: true, repeatable: true },
-    since: { value: true },
-    until: { value: true },
-    where: { value: true, repeatable: true },
-    bucket: { value: true },
-    limit: { value: true },
-    'order-by': { value: true },
-    source: { value: true },
-    corrections: { value: false },
-    format: { value: true },
+    coverage: { type: 'boolean' },
+    by: { type: 'string', multiple: true },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    where: { type: 'string', multiple: true },
+    bucket: { type: 'string' },
+    limit: { type: 'string' },
+    'order-by': { type: 'string' },
+    source: { type: 'string' },
+    corrections: { type: 'boolean' },
+    format: { type: 'string' },
   });
   if (!flags.ok) return flags;
   const format = (flags.value.get('format')?.[0] ?? 'table') as OutputFormat;

@@ -6,7 +6,8 @@ import type { RepriceReport } from '../reprice/span-repricer.js';
 import { parseTopSpansQuery } from '@costtrace/store';
 import type { SpanRepricingStore, TopSpansQuery } from '@costtrace/store';
 import { parseFlags } from '../command-args.js';
-import type { ArgsResult, CommandOutput } from '../command-args.js';
+import type { CommandOutput } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
 import { renderRows } from '../table-format.js';
 
 export const REPRICE_USAGE = `costtrace reprice --since 7d --snapshot prices.json [--until time] [--where dim=value]...
@@ -25,13 +26,13 @@ export interface RepriceArgs {
 
 export function parseRepriceArgs(argv: readonly string[], nowSeconds: number): ArgsResult<RepriceArgs> {
   const flags = parseFlags(argv, {
-    since: { value: true },
-    until: { value: true },
-    where: { value: true, repeatable: true },
-    snapshot: { value: true },
-    apply: { value: false },
-    reason: { value: true },
-    format: { value: true },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    where: { type: 'string', multiple: true },
+    snapshot: { type: 'string' },
+    apply: { type: 'boolean' },
+    reason: { type: 'string' },
+    format: { type: 'string' },
   });
   if (!flags.ok) return flags;
   const snapshotPath = flags.value.get('snapshot')?.[0];
