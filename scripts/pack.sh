@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/.cache/packages}"
 cd "$ROOT"
 # Dependencies before their dependents.
-PACKAGES=(packages/core packages/client packages/catalog packages/proto packages/store packages/otel services/pricing-cache
+PACKAGES=(packages/core packages/client packages/catalog packages/proto packages/store packages/otel packages/service-kit services/pricing-cache
   services/aggregator services/demo-inference packages/cli services/embedded)
 VERSION="$(node -p 'require("./package.json").version')"
 for ws in "${PACKAGES[@]}"; do

@@ -21,6 +21,7 @@ import {
   BudgetService,
   ClickHouseBudgetStore,
   generateSecret,
+  KafkaMessageLog,
   loadBudgetsConfig,
   loadConfig,
   SpanDeltaRelay,
@@ -47,6 +48,7 @@ const logger = pino({ level: 'warn' });
 const prices = new StaticPriceSource(bundledPricingView());
 const kafka = new kafkajs.Kafka({ clientId: 'bench', brokers, logLevel: kafkajs.logLevel.NOTHING });
 const admin = kafka.admin();
+const log = new KafkaMessageLog({ brokers, clientId: 'bench', logger: pino({ level: 'silent' }) });
 await admin.connect();
 await admin.createTopics({
   waitForLeaders: true,
@@ -123,14 +125,14 @@ const budgets = new BudgetService({
     },
     {},
   ),
-  kafka,
+  log,
   store: new ClickHouseBudgetStore(store),
   logger,
 });
 await budgets.start();
 // The span consumer with the budgets wiring: insert rows into ClickHouse, then produce deltas.
 const relay = new SpanDeltaRelay({
-  kafka,
+  log,
   topic: names.spans,
   groupId: `bench-consumer-${id}`,
   // The span path's decoding and pricing (follow spanCostRows' signature here if it changes).

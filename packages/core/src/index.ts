@@ -1,5 +1,7 @@
 export { CostAttr, DimensionAttr, GenAiAttr, ROLLUP_ATTRIBUTE } from './attributes.js';
 export type { UnpricedReason } from './attributes.js';
+export { backoffDelay, backoffProblem } from './backoff.js';
+export type { BackoffPolicy } from './backoff.js';
 export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER_UNIT } from './money.js';
 export type { MoneyErrorCode } from './money.js';
 export { divideRoundHalfEven } from './rounding.js';

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
-import type { Admin, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { ClickHouseStore, StoreError } from '@costtrace/store';
@@ -11,7 +10,8 @@ import type { AggregatorConfig } from './config.js';
 import { OtlpGrpcReceiver } from './ingest/otlp-grpc-receiver.js';
 import { OtlpHttpReceiver } from './ingest/otlp-http-receiver.js';
 import { SpanIngest } from './ingest/span-ingest.js';
-import { createKafka } from './kafka/kafka-client.js';
+import { KafkaMessageLog } from './message-log/kafka-message-log.js';
+import type { MessageLog } from './message-log/message-log.js';
 import { SpanConsumer } from './kafka/span-consumer.js';
 import type { ConsumerStage } from './kafka/span-consumer.js';
 import { SpanProducer } from './kafka/span-producer.js';
@@ -51,10 +51,10 @@ export interface AggregatorOptions {
    */
   readonly budgets?: BudgetsConfig | undefined;
   /**
-   * The message bus client; default: kafkajs on config.kafkaBrokers. The embedded mode passes
-   * `InProcessBus.kafka()`.
+   * The message log; default: Kafka on config.kafkaBrokers (KafkaMessageLog). The embedded mode
+   * passes an InProcessMessageLog over its bus.
    */
-  readonly kafka?: Kafka | undefined;
+  readonly messageLog?: MessageLog | undefined;
   /** Cost storage; default: ClickHouseStore from config. The embedded mode passes a DuckDbStore. */
   readonly store?: CostStore | undefined;
   /** Budget persistence; default: ClickHouseBudgetStore on the ClickHouse store (required otherwise). */
@@ -74,7 +74,6 @@ export class Aggregator {
   readonly logger: Logger;
   readonly store: CostStore;
   readonly metrics = new AggregatorMetrics();
-  private readonly kafkaAdmin: Admin;
   private readonly producer: SpanProducer;
   private httpReceiver: OtlpHttpReceiver | undefined;
   private grpcReceiver: OtlpGrpcReceiver | undefined;
@@ -84,7 +83,7 @@ export class Aggregator {
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
   private pricing: PricingFollower | undefined;
-  /** The admin client is connected: readiness may ask Kafka (see ReadinessProbe). */
+  /** The log answered at start: readiness may ask it (see ReadinessProbe). */
   private kafkaConnected = false;
   private stopping: Promise<void> | undefined;
   /** Aborted by stop(): ends a start-up that still waits for ClickHouse or Kafka. */
@@ -112,13 +111,13 @@ export class Aggregator {
     ) {
       throw new Error(`budgets on a ${this.store.kind} store need options.budgetStore`);
     }
-    const kafka = options.kafka ?? createKafka(config.kafkaBrokers, config.kafkaClientId, this.logger);
-    this.kafkaAdmin = kafka.admin();
-    this.producer = new SpanProducer(kafka, config.spansTopic);
-    this.kafka = kafka;
+    this.log =
+      options.messageLog ??
+      new KafkaMessageLog({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger: this.logger });
+    this.producer = new SpanProducer(this.log, config.spansTopic);
   }
 
-  private readonly kafka: Kafka;
+  private readonly log: MessageLog;
 
   /**
    * Starts the API (not ready yet), waits for ClickHouse (migrations) and Kafka with backoff,
@@ -170,17 +169,7 @@ export class Aggregator {
     // were validated with the configuration): wait for it.
     await untilAvailable(
       'Kafka',
-      async () => {
-        try {
-          await this.kafkaAdmin.connect();
-          await this.kafkaAdmin.describeCluster();
-        } catch (err) {
-          // Nothing of a failed attempt stays open: kafkajs keeps (and may reopen) connections of
-          // a client that is not disconnected, and the next attempt connects afresh.
-          await this.kafkaAdmin.disconnect().catch(() => undefined);
-          throw err;
-        }
-      },
+      () => this.log.ping(),
       () => true,
       wait,
     );
@@ -190,7 +179,7 @@ export class Aggregator {
     if (this.options.budgets !== undefined) {
       this.budgetService = new BudgetService({
         config: this.options.budgets,
-        kafka: this.kafka,
+        log: this.log,
         store: this.options.budgetStore ?? new ClickHouseBudgetStore(this.store as ClickHouseStore),
         logger: this.logger,
       });
@@ -208,7 +197,7 @@ export class Aggregator {
     const budgets = this.budgetService;
     if (this.options.consume ?? true) {
       this.consumer = new SpanConsumer({
-        kafka: this.kafka,
+        log: this.log,
         topic: config.spansTopic,
         deadLetterTopic: config.deadLetterTopic,
         groupId: config.consumerGroupId,
@@ -322,7 +311,7 @@ export class Aggregator {
     const { config } = this.options;
     const probe = new ReadinessProbe(
       this.store,
-      this.kafkaAdmin,
+      () => this.log.ping(),
       () => (this.options.consume === false ? this.started : (this.consumer?.isRunning ?? false)),
       () => this.kafkaConnected,
     );
@@ -386,7 +375,7 @@ export class Aggregator {
       await this.producer.disconnect().catch(() => undefined);
       await this.apiServer?.close();
       this.kafkaConnected = false;
-      await this.kafkaAdmin.disconnect().catch(() => undefined);
+      await this.log.disconnect().catch(() => undefined);
       await this.store.close();
       this.logger.info('aggregator stopped');
     })();

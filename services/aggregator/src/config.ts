@@ -1,3 +1,5 @@
+import { heartbeatIntervalFor } from './message-log/message-log.js';
+
 /**
  * Aggregator configuration: one typed object, validated once, cross-field rules included.
  * Sources, in precedence order: explicit values passed in code > environment variables >
@@ -181,11 +183,6 @@ export const AGGREGATOR_ENV_VARS: readonly string[] = [
   'KAFKA_BROKERS',
 ];
 
-/** The span consumer's heartbeat interval for a session timeout: a tenth of it, at least 500 ms. */
-export function consumerHeartbeatIntervalMs(sessionTimeoutMs: number): number {
-  return Math.max(500, Math.floor(sessionTimeoutMs / 10));
-}
-
 /** Builds the configuration from `overrides` and the environment (process.env by default). */
 export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env = process.env): AggregatorConfig {
   const brokers =
@@ -234,7 +231,7 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     integer(env, 'CLICKHOUSE_TIMEOUT_MS', Math.floor(sessionTimeoutMs / 2), 1_000, 300_000);
   // The consumer's last heartbeat may be one heartbeat interval old when an insert starts, and the
   // insert must end before the session could expire (see SpanConsumer.confirmOwnership).
-  const insertWindowMs = sessionTimeoutMs - consumerHeartbeatIntervalMs(sessionTimeoutMs);
+  const insertWindowMs = sessionTimeoutMs - heartbeatIntervalFor(sessionTimeoutMs);
   if (clickhouseTimeoutMs >= insertWindowMs) {
     throw new ConfigError(
       `CLICKHOUSE_TIMEOUT_MS (${clickhouseTimeoutMs}) must be below ${insertWindowMs} (COSTTRACE_KAFKA_SESSION_TIMEOUT_MS ${sessionTimeoutMs} minus one heartbeat interval): an insert must end before the group can hand its partition to another consumer`,

@@ -10,7 +10,6 @@ export { splitRequest } from './ingest/request-splitter.js';
 export type { SplitResult } from './ingest/request-splitter.js';
 export { serviceKey, SpanIngest } from './ingest/span-ingest.js';
 export type { SpanIngestOptions } from './ingest/span-ingest.js';
-export { createKafka } from './kafka/kafka-client.js';
 export { DLQ_HEADERS, SpanConsumer } from './kafka/span-consumer.js';
 export type { ConsumerStage, SpanConsumerOptions } from './kafka/span-consumer.js';
 export { decodeSpanMessage, detectEncoding, SpanMessageError } from './kafka/span-message-codec.js';
@@ -77,6 +76,23 @@ export type { BudgetStore, DocumentKind, StoredDocument } from './budgets/budget
 export { BUDGETS_ENV_VARS, loadBudgetsConfig } from './budgets/budgets-config.js';
 export { BusError, InProcessBus, partitionForKey } from './bus/in-process-bus.js';
 export type { InProcessBusOptions } from './bus/in-process-bus.js';
+export { InProcessMessageLog } from './message-log/in-process-message-log.js';
+export { KafkaMessageLog } from './message-log/kafka-message-log.js';
+export type { KafkaMessageLogOptions } from './message-log/kafka-message-log.js';
+export { consumerSettings, heartbeatIntervalFor } from './message-log/message-log.js';
+export type {
+  BatchContext,
+  ConsumerGroupOptions,
+  ConsumerListeners,
+  ConsumerSettings,
+  LogBatch,
+  LogConsumer,
+  LogMessage,
+  LogProducer,
+  LogRecord,
+  MessageLog,
+  ProducerPurpose,
+} from './message-log/message-log.js';
 export { DUCKDB_BUDGET_MIGRATIONS, DuckDbBudgetStore } from './budgets/duckdb-budget-store.js';
 export type { BudgetsConfig } from './budgets/budgets-config.js';
 export { createBudgetsHttpHandler, keyStatusJson } from './budgets/budgets-http.js';

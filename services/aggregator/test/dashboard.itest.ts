@@ -25,6 +25,7 @@ import {
   DASHBOARD_CSP,
   DuckDbBudgetStore,
   InProcessBus,
+  InProcessMessageLog,
   loadBudgetsConfig,
   loadConfig,
 } from '../src/index.js';
@@ -118,7 +119,7 @@ describe('dashboard in a real browser', () => {
         {},
       ),
       logger,
-      kafka: bus.kafka(),
+      messageLog: new InProcessMessageLog(bus),
       store,
       budgetStore: new DuckDbBudgetStore(store),
       budgets: loadBudgetsConfig(

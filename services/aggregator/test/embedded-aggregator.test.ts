@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { formatScaled, MONEY_SCALE } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { DuckDbStore } from '@costtrace/store';
-import { Aggregator, InProcessBus, loadConfig } from '../src/index.js';
+import { Aggregator, InProcessBus, InProcessMessageLog, loadConfig } from '../src/index.js';
 import type { AggregatorAddresses } from '../src/index.js';
 import { mixedWorkload } from './support/otlp-fixtures.js';
 
@@ -29,7 +29,7 @@ async function startEmbedded(dir: string): Promise<Embedded> {
     { httpHost: '127.0.0.1', grpcHost: '127.0.0.1', apiHost: '127.0.0.1', httpPort: 0, grpcPort: 0, apiPort: 0 },
     {},
   );
-  const aggregator = new Aggregator({ config, logger, kafka: bus.kafka(), store });
+  const aggregator = new Aggregator({ config, logger, messageLog: new InProcessMessageLog(bus), store });
   const addresses = await aggregator.start();
   return { aggregator, bus, addresses };
 }

@@ -1,13 +1,22 @@
-// The in-process bus: key partitioning, offsets, consumer-group commits, redelivery of
-// unresolved batches and after a handler failure, pause/resume, and a restart from the files.
+// The in-process bus through the message-log port (InProcessMessageLog): key partitioning,
+// offsets, consumer-group commits, redelivery of unresolved batches and after a handler failure,
+// pause/resume, and a restart from the files.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { EachBatchPayload } from 'kafkajs';
-import { InProcessBus, partitionForKey } from '../src/index.js';
+import { consumerSettings, InProcessBus, InProcessMessageLog, partitionForKey } from '../src/index.js';
+import type { BatchContext } from '../src/index.js';
+
+const group = (groupId: string, topic: string) => ({
+  groupId,
+  topic,
+  fromBeginning: true,
+  settings: consumerSettings(),
+});
+const lastOf = (context: BatchContext): string => context.batch.messages.at(-1)!.offset;
 
 const logger = pino({ level: 'silent' });
 
@@ -62,44 +71,35 @@ describe('InProcessBus', () => {
   it('delivers in order, commits, and redelivers what was not committed after a restart', async () => {
     const path = join(dir, 'restart');
     const bus = new InProcessBus({ logger, partitions: 2, dataDir: path });
-    const producer = bus.kafka().producer();
+    const producer = new InProcessMessageLog(bus).producer();
     await producer.connect();
-    await producer.send({
-      topic: 'spans',
-      messages: [1, 2, 3, 4, 5, 6].map((i) => ({ key: `k${i % 3}`, value: `m${i}` })),
-    });
+    await producer.send(
+      'spans',
+      [1, 2, 3, 4, 5, 6].map((i) => ({ key: `k${i % 3}`, value: `m${i}` })),
+    );
     const got = collector();
-    const consumer = bus.kafka().consumer({ groupId: 'g1' });
-    await consumer.subscribe({ topic: 'spans', fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async (payload: EachBatchPayload) => {
-        const { batch } = payload;
-        for (const m of batch.messages) got.push(m.value!.toString());
-        const last = batch.lastOffset();
-        payload.resolveOffset(last);
-        // Commit only partition 0: partition 1 must come again after the restart.
-        if (batch.partition === 0) {
-          await payload.commitOffsetsIfNecessary({
-            topics: [{ topic: 'spans', partitions: [{ partition: 0, offset: String(BigInt(last) + 1n) }] }],
-          });
-        }
-      },
+    const consumer = new InProcessMessageLog(bus).consumer(group('g1', 'spans'));
+    await consumer.start(async (context) => {
+      const { batch } = context;
+      for (const m of batch.messages) got.push(m.value!.toString());
+      const last = lastOf(context);
+      context.resolveOffset(last);
+      // Commit only partition 0: partition 1 must come again after the restart.
+      if (batch.partition === 0) await context.commit(String(BigInt(last) + 1n));
     });
     await got.waitFor(6);
     assert.deepEqual([...got.seen].sort(), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
-    await consumer.disconnect();
+    await consumer.stop();
     bus.close();
 
     const again = new InProcessBus({ logger, partitions: 2, dataDir: path });
     const expected = [1, 2, 3, 4, 5, 6].filter((i) => partitionForKey(`k${i % 3}`, 2, 0) === 1).map((i) => `m${i}`);
     const redelivered = collector();
-    const second = again.kafka().consumer({ groupId: 'g1' });
-    await second.subscribe({ topic: 'spans', fromBeginning: true });
-    await second.run({
-      autoCommit: true,
-      eachMessage: ({ message }) => Promise.resolve(redelivered.push(message.value!.toString())),
+    const second = new InProcessMessageLog(again).consumer(group('g1', 'spans'));
+    await second.start(async (context) => {
+      for (const message of context.batch.messages) redelivered.push(message.value!.toString());
+      context.resolveOffset(lastOf(context));
+      await context.commit(String(BigInt(lastOf(context)) + 1n));
     });
     await redelivered.waitFor(expected.length);
     assert.deepEqual(redelivered.seen, expected);
@@ -108,7 +108,7 @@ describe('InProcessBus', () => {
     assert.equal(next!.offset, String(again.endOffset('spans', 1) - 1));
     assert.ok(Number(next!.offset) >= expected.length);
     await redelivered.waitFor(expected.length + 1);
-    await second.disconnect();
+    await second.stop();
     assert.equal(again.committed('g1', 'spans', 1), BigInt(next!.offset) + 1n);
     again.close();
   });
@@ -119,45 +119,38 @@ describe('InProcessBus', () => {
     const got = collector();
     let failures = 0;
     let resumeLater: (() => void) | undefined;
-    const consumer = bus.kafka().consumer({ groupId: 'g' });
-    await consumer.subscribe({ topic: 't', fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload: EachBatchPayload) => {
-        const { batch } = payload;
-        const values = batch.messages.map((m) => m.value!.toString()).join('');
-        got.push(values);
-        if (failures === 0) {
-          failures++;
-          return Promise.reject(new Error('store down'));
-        }
-        if (resumeLater === undefined) {
-          resumeLater = payload.pause();
-          return Promise.resolve();
-        }
-        payload.resolveOffset(batch.lastOffset());
+    const consumer = new InProcessMessageLog(bus).consumer(group('g', 't'));
+    await consumer.start((context) => {
+      const values = context.batch.messages.map((m) => m.value!.toString()).join('');
+      got.push(values);
+      if (failures === 0) {
+        failures++;
+        return Promise.reject(new Error('store down'));
+      }
+      if (resumeLater === undefined) {
+        resumeLater = context.pause();
         return Promise.resolve();
-      },
+      }
+      context.resolveOffset(lastOf(context));
+      return Promise.resolve();
     });
     await got.waitFor(2);
     assert.ok(resumeLater !== undefined);
     resumeLater();
     await got.waitFor(3);
     assert.deepEqual(got.seen, ['ab', 'ab', 'ab']);
-    await consumer.disconnect();
+    await consumer.stop();
     bus.close();
   });
 
   it('refuses a second member of a group', async () => {
     const bus = new InProcessBus({ logger });
-    const one = bus.kafka().consumer({ groupId: 'same' });
-    await one.subscribe({ topic: 't' });
-    await one.run({ eachMessage: () => Promise.resolve() });
-    const two = bus.kafka().consumer({ groupId: 'same' });
-    await two.subscribe({ topic: 't' });
-    await assert.rejects(async () => two.run({ eachMessage: () => Promise.resolve() }), /already has a member/);
-    await one.disconnect();
+    const log = new InProcessMessageLog(bus);
+    const one = log.consumer(group('same', 't'));
+    await one.start(() => Promise.resolve());
+    const two = log.consumer(group('same', 't'));
+    await assert.rejects(async () => two.start(() => Promise.resolve()), /already has a member/);
+    await one.stop();
     bus.close();
   });
 });

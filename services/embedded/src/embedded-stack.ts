@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EmbeddedAddresses, EmbeddedStackHandle, EmbeddedStackOptions } from '@costtrace/cli';
-import { Aggregator, DuckDbBudgetStore, InProcessBus, loadBudgetsConfig, loadConfig } from '@costtrace/aggregator';
+import {
+  Aggregator,
+  DuckDbBudgetStore,
+  InProcessBus,
+  InProcessMessageLog,
+  loadBudgetsConfig,
+  loadConfig,
+} from '@costtrace/aggregator';
 import { DemoApp, loadDemoConfig, runLoad, startTelemetry } from '@costtrace/demo-inference';
 import type { Telemetry } from '@costtrace/demo-inference';
 import { PricingCache } from '@costtrace/pricing-cache';
@@ -96,7 +103,7 @@ export class EmbeddedStack implements EmbeddedStackHandle {
         {},
       ),
       logger: logger.child({ component: 'aggregator' }),
-      kafka: this.bus.kafka(),
+      messageLog: new InProcessMessageLog(this.bus),
       store,
       budgetStore: new DuckDbBudgetStore(store),
       budgets: loadBudgetsConfig(

@@ -4,7 +4,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import { readFileSync } from 'node:fs';
 import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelCredentials, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import { bundledPricingView, PriceSnapshot, PricingView } from '@costtrace/core';
+import { backoffDelay, bundledPricingView, PriceSnapshot, PricingView } from '@costtrace/core';
 import type { Override, Price, PriceSource } from '@costtrace/core';
 import { PricingServiceClient } from '@costtrace/proto';
 import type { OverrideMessage, PriceMessage, WatchPricesResponse } from '@costtrace/proto';
@@ -253,8 +253,7 @@ export class PricingClient implements PriceSource {
     if (this.stopped || this.retryTimer !== undefined) return;
     this.call = undefined;
     this.connected = false;
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
-    const delay = Math.round(base * (1 - this.jitter + Math.random() * 2 * this.jitter));
+    const delay = backoffDelay({ initialMs: this.initialMs, maxMs: this.maxMs, jitter: this.jitter }, this.attempt + 1);
     this.attempt = Math.min(this.attempt + 1, 30);
     if (!this.warnedDown) {
       this.warnedDown = true;

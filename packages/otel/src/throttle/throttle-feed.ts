@@ -2,6 +2,7 @@ import { context } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { AggregatorClient, ApiError, parseThrottle, parseThrottleDocument } from '@costtrace/client';
+import { backoffDelay } from '@costtrace/core';
 import type { ServerSentEvent } from '@costtrace/client';
 import { CostSdkError } from '../sdk-error.js';
 import type { ThrottleSet } from './throttle-set.js';
@@ -118,7 +119,10 @@ export class ThrottleFeed {
       this.failed(err);
       this.streamFailures += 1;
       // While the stream is down, keep the set fresh by polling, then try the stream again.
-      const delay = Math.min(30_000, this.options.pollIntervalMs * Math.min(this.streamFailures, 6));
+      const delay = backoffDelay(
+        { initialMs: this.options.pollIntervalMs, maxMs: Math.max(30_000, this.options.pollIntervalMs), jitter: 0.2 },
+        this.streamFailures,
+      );
       void this.pollOnce().catch((e: unknown) => this.failed(e));
       this.timer = setTimeout(() => this.openStream(), delay);
       this.timer.unref();

@@ -1,6 +1,12 @@
-import kafkajs from 'kafkajs';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { consumerSettings } from '../message-log/message-log.js';
+import type {
+  BatchContext,
+  ConsumerSettings,
+  LogConsumer,
+  LogProducer,
+  MessageLog,
+} from '../message-log/message-log.js';
 import type { BudgetCatalog } from './budget-catalog.js';
 import { BudgetEngine } from './budget-engine.js';
 import type { BudgetEngineOptions, EngineOutput, KeySnapshot } from './budget-engine.js';
@@ -9,10 +15,16 @@ import { decodeDelta } from './cost-delta.js';
 import type { ThrottleBoard, ThrottleChange } from './throttle-board.js';
 import type { WebhookEvent } from '../webhooks/webhook-event.js';
 
-const { Partitioners } = kafkajs;
+/** The evaluator group's consumer settings unless configured: partitions four at a time, short fetch waits. */
+export const EVALUATOR_CONSUMER_DEFAULTS: Partial<ConsumerSettings> = {
+  maxWaitTimeMs: 100,
+  partitionsConsumedConcurrently: 4,
+};
 
 export interface BudgetEvaluatorOptions {
-  readonly kafka: Kafka;
+  readonly log: MessageLog;
+  /** The evaluator group's consumer settings (BudgetsConfig.evaluatorConsumer). */
+  readonly consumer?: ConsumerSettings | undefined;
   /** Topic of cost deltas keyed by scope key (default `cost_deltas`). */
   readonly topic: string;
   /** Undecodable deltas go here with the reason (default `<topic>.dlq`). */
@@ -49,8 +61,8 @@ export interface BudgetEvaluatorOptions {
  */
 export class BudgetEvaluator {
   readonly engine: BudgetEngine;
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly consumer: LogConsumer;
+  private readonly producer: LogProducer;
   private readonly now: () => number;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly loaded = new Set<number>();
@@ -73,20 +85,26 @@ export class BudgetEvaluator {
       onKeyCap: (budgetId, cap) =>
         options.logger.warn({ budgetId, cap }, 'budget reached its key cap; further keys are counted, not tracked'),
     });
-    this.consumer = options.kafka.consumer({
+    this.consumer = options.log.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
+      topic: options.topic,
+      fromBeginning: true,
+      settings: options.consumer ?? consumerSettings(EVALUATOR_CONSUMER_DEFAULTS),
+      listeners: {
+        assigned: (partitions) => {
+          const mine = new Set(partitions);
+          void this.locked(() => {
+            this.assigned = mine;
+            for (const p of [...this.loaded]) if (!mine.has(p)) this.loaded.delete(p);
+            for (const p of [...this.toCommit.keys()]) if (!mine.has(p)) this.toCommit.delete(p);
+            const dropped = this.engine.dropPartitions(mine);
+            this.options.logger.info({ partitions: [...mine], droppedKeys: dropped }, 'budget evaluator assignment');
+            return Promise.resolve();
+          });
+        },
+      },
     });
-    this.producer = options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.producer = options.log.producer();
   }
 
   /** Partitions of `cost_deltas` this instance owns now. */
@@ -96,26 +114,8 @@ export class BudgetEvaluator {
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const mine = new Set(e.payload.memberAssignment[this.options.topic] ?? []);
-      void this.locked(() => {
-        this.assigned = mine;
-        for (const p of [...this.loaded]) if (!mine.has(p)) this.loaded.delete(p);
-        for (const p of [...this.toCommit.keys()]) if (!mine.has(p)) this.toCommit.delete(p);
-        const dropped = this.engine.dropPartitions(mine);
-        this.options.logger.info({ partitions: [...mine], droppedKeys: dropped }, 'budget evaluator assignment');
-        return Promise.resolve();
-      });
-    });
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
-      eachBatch: (payload) => this.locked(() => this.handleBatch(payload)),
-    });
+    await this.consumer.start((context) => this.locked(() => this.handleBatch(context)));
     this.tickTimer = setInterval(() => void this.locked(() => this.tick()), this.options.tickMs ?? 250);
     this.tickTimer.unref();
     this.flushTimer = setInterval(() => void this.locked(() => this.flush()), this.options.flushMs ?? 2000);
@@ -129,13 +129,13 @@ export class BudgetEvaluator {
     clearInterval(this.tickTimer);
     clearInterval(this.flushTimer);
     // Pause (not stop) so the last flush can still commit for this group member.
-    this.consumer.pause([{ topic: this.options.topic }]);
+    this.consumer.pauseAll();
     await this.locked(async () => {
       await this.flushing;
       await this.flush();
       await this.flushing;
     });
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.producer.disconnect();
   }
 
@@ -156,9 +156,9 @@ export class BudgetEvaluator {
     this.options.logger.info({ partition, keys: snapshots.length, engaged: engaged.length }, 'budget keys restored');
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: BatchContext): Promise<void> {
     const { batch } = payload;
-    if (!this.running || batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    if (!this.running || batch.messages.length === 0 || !payload.isActive()) return;
     const { partition } = batch;
     await this.ensureLoaded(partition);
     const dead: { value: Buffer | null; reason: string; offset: string }[] = [];
@@ -178,10 +178,9 @@ export class BudgetEvaluator {
       await this.handleOutput(this.engine.apply(delta, partition, this.now()));
     }
     if (dead.length > 0) {
-      await this.producer.send({
-        topic: this.options.deadLetterTopic,
-        acks: -1,
-        messages: dead.map((d) => ({
+      await this.producer.send(
+        this.options.deadLetterTopic,
+        dead.map((d) => ({
           value: d.value,
           headers: {
             'costtrace.dlq.reason': d.reason.slice(0, 1024),
@@ -190,14 +189,14 @@ export class BudgetEvaluator {
             'costtrace.dlq.source.offset': d.offset,
           },
         })),
-      });
+      );
       this.deadLettered += dead.length;
       this.options.logger.warn(
         { partition, count: dead.length, first: dead[0]?.reason },
         'cost deltas sent to the dead-letter topic',
       );
     }
-    const last = batch.lastOffset();
+    const last = batch.messages[batch.messages.length - 1]!.offset;
     payload.resolveOffset(last);
     this.toCommit.set(partition, (BigInt(last) + 1n).toString());
     this.batches++;
@@ -272,7 +271,7 @@ export class BudgetEvaluator {
         for (const o of offsets) if (!this.toCommit.has(o.partition)) this.toCommit.set(o.partition, o.offset);
         throw err;
       }
-      if (offsets.length > 0) await this.consumer.commitOffsets(offsets.filter((o) => this.assigned.has(o.partition)));
+      if (offsets.length > 0) await this.consumer.commit(offsets.filter((o) => this.assigned.has(o.partition)));
       this.keysPersisted += rows.length;
     };
     this.flushing = write()

@@ -1,6 +1,7 @@
 import { percentOfLimit } from '@costtrace/core';
-import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { consumerSettings } from '../message-log/message-log.js';
+import type { MessageLog } from '../message-log/message-log.js';
 import type { SpanCostRow } from '@costtrace/store';
 import type { RetryPolicy } from '../webhooks/retry-policy.js';
 import { parseAllowList } from '../webhooks/ssrf-guard.js';
@@ -22,7 +23,7 @@ import { ThrottleBoard, ThrottleSync } from './throttle-board.js';
 
 export interface BudgetServiceOptions {
   readonly config: BudgetsConfig;
-  readonly kafka: Kafka;
+  readonly log: MessageLog;
   readonly store: BudgetStore;
   readonly logger: Logger;
   /** Run the evaluator (consume cost_deltas, fire webhooks). Default true. */
@@ -52,7 +53,7 @@ export class BudgetService {
   private started = false;
 
   constructor(private readonly options: BudgetServiceOptions) {
-    const { config, kafka, logger } = options;
+    const { config, log, logger } = options;
     this.registry = new BudgetRegistry({
       store: options.store,
       logger,
@@ -60,9 +61,14 @@ export class BudgetService {
       refreshMs: config.refreshMs,
       maxBudgets: config.maxBudgets,
     });
-    this.deltaProducer = new CostDeltaProducer(kafka, config.costDeltasTopic);
+    this.deltaProducer = new CostDeltaProducer(log, config.costDeltasTopic);
     this.sync = new ThrottleSync({
-      kafka,
+      log,
+      consumer: consumerSettings({
+        sessionTimeoutMs: config.evaluatorConsumer.sessionTimeoutMs,
+        rebalanceTimeoutMs: config.evaluatorConsumer.rebalanceTimeoutMs,
+        maxWaitTimeMs: 100,
+      }),
       topic: config.throttlesTopic,
       groupIdPrefix: `${config.evaluatorGroupId}-throttles`,
       instanceId: config.instanceId,
@@ -115,7 +121,8 @@ export class BudgetService {
     if (this.options.evaluate ?? true) {
       const dispatcher = this.dispatcherValue;
       this.evaluatorValue = new BudgetEvaluator({
-        kafka: this.options.kafka,
+        log: this.options.log,
+        consumer: config.evaluatorConsumer,
         topic: config.costDeltasTopic,
         deadLetterTopic: config.costDeltasDeadLetterTopic,
         groupId: config.evaluatorGroupId,

@@ -1,5 +1,8 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../config.js';
+import { consumerSettings } from '../message-log/message-log.js';
+import type { ConsumerSettings } from '../message-log/message-log.js';
+import { EVALUATOR_CONSUMER_DEFAULTS } from './budget-evaluator.js';
 import { parseAllowList } from '../webhooks/ssrf-guard.js';
 
 /**
@@ -31,6 +34,13 @@ export interface BudgetsConfig {
   readonly refreshMs: number;
   /** COSTTRACE_MAX_BUDGETS (1..100000), default 10000. */
   readonly maxBudgets: number;
+  /**
+   * The evaluator group's consumer: COSTTRACE_BUDGET_SESSION_TIMEOUT_MS (default 30000),
+   * COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS (default 60000, at least the session timeout),
+   * COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY (default 4). The throttle readers use the same
+   * timeouts.
+   */
+  readonly evaluatorConsumer: ConsumerSettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -62,7 +72,10 @@ export const BUDGETS_ENV_VARS: readonly string[] = [
   'COSTTRACE_BUDGETS_FILE',
   'COSTTRACE_BUDGET_FLUSH_MS',
   'COSTTRACE_BUDGET_GROUP',
+  'COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY',
+  'COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS',
   'COSTTRACE_BUDGET_REFRESH_MS',
+  'COSTTRACE_BUDGET_SESSION_TIMEOUT_MS',
   'COSTTRACE_BUDGET_TICK_MS',
   'COSTTRACE_COST_DELTAS_DLQ_TOPIC',
   'COSTTRACE_COST_DELTAS_TOPIC',
@@ -89,7 +102,22 @@ export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: E
   } catch (err) {
     throw new ConfigError(`COSTTRACE_WEBHOOK_ALLOW_PRIVATE is invalid: ${(err as Error).message}`);
   }
+  const sessionTimeoutMs = integer(env, 'COSTTRACE_BUDGET_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000);
+  const rebalanceTimeoutMs = integer(env, 'COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS', 60_000, 6_000, 600_000);
+  if (overrides.evaluatorConsumer === undefined && rebalanceTimeoutMs < sessionTimeoutMs) {
+    throw new ConfigError(
+      `COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS (${rebalanceTimeoutMs}) is below COSTTRACE_BUDGET_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): make it at least as long`,
+    );
+  }
   const config: BudgetsConfig = {
+    evaluatorConsumer:
+      overrides.evaluatorConsumer ??
+      consumerSettings({
+        ...EVALUATOR_CONSUMER_DEFAULTS,
+        sessionTimeoutMs,
+        rebalanceTimeoutMs,
+        partitionsConsumedConcurrently: integer(env, 'COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY', 4, 1, 64),
+      }),
     budgetsFile: overrides.budgetsFile ?? (env.COSTTRACE_BUDGETS_FILE || undefined),
     costDeltasTopic,
     costDeltasDeadLetterTopic: topic(

@@ -1,34 +1,26 @@
-import kafkajs from 'kafkajs';
-import type { Kafka, Producer } from 'kafkajs';
+import type { LogProducer, MessageLog } from '../message-log/message-log.js';
 import type { CostDelta } from './cost-delta.js';
 import { encodeDelta } from './cost-delta.js';
-
-const { Partitioners } = kafkajs;
 
 /** Default topic of cost deltas; compaction is not wanted here (every delta counts). */
 export const DEFAULT_COST_DELTAS_TOPIC = 'cost_deltas';
 
 /**
- * Produces cost deltas to Kafka keyed by budget scope key, so every delta of one key lands on
+ * Produces cost deltas to the message log keyed by budget scope key, so every delta of one key lands on
  * one partition and is evaluated by the one evaluator that owns it. acks=all and idempotent:
  * `send` resolves only when Kafka has the deltas, so the span consumer can commit after it.
  */
 export class CostDeltaProducer {
-  private readonly producer: Producer;
+  private readonly producer: LogProducer;
   private connected = false;
   produced = 0;
 
   constructor(
-    kafka: Kafka,
+    log: MessageLog,
     readonly topic: string = DEFAULT_COST_DELTAS_TOPIC,
     private readonly maxMessagesPerRequest = 10_000,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.producer = log.producer();
   }
 
   async connect(): Promise<void> {
@@ -41,12 +33,11 @@ export class CostDeltaProducer {
     if (!this.connected) throw new Error('cost delta producer is not connected');
     for (let i = 0; i < deltas.length; i += this.maxMessagesPerRequest) {
       const chunk = deltas.slice(i, i + this.maxMessagesPerRequest);
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        timeout: 10_000,
-        messages: chunk.map((d) => ({ key: d.scopeKey, value: encodeDelta(d) })),
-      });
+      await this.producer.send(
+        this.topic,
+        chunk.map((d) => ({ key: d.scopeKey, value: encodeDelta(d) })),
+        { timeoutMs: 10_000 },
+      );
       this.produced += chunk.length;
     }
   }

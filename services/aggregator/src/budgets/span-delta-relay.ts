@@ -1,5 +1,6 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { consumerSettings } from '../message-log/message-log.js';
+import type { BatchContext, ConsumerSettings, LogConsumer, MessageLog } from '../message-log/message-log.js';
 import type { SpanCostRow } from '@costtrace/store';
 
 /** Where a span message came from. */
@@ -10,7 +11,9 @@ export interface SpanMessageOrigin {
 }
 
 export interface SpanDeltaRelayOptions {
-  readonly kafka: Kafka;
+  readonly log: MessageLog;
+  /** Its group's consumer settings; default: short fetch waits (50 ms). */
+  readonly consumer?: ConsumerSettings | undefined;
   /** The OTLP spans topic. */
   readonly topic: string;
   /** Its own consumer group, apart from the span consumer's. */
@@ -39,34 +42,29 @@ export interface SpanDeltaRelayOptions {
  * apart, and the end-to-end tests and benchmark, which run on the skeleton span consumer.
  */
 export class SpanDeltaRelay {
-  private readonly consumer: Consumer;
+  private readonly consumer: LogConsumer;
   relayedRows = 0;
 
   constructor(private readonly options: SpanDeltaRelayOptions) {
-    this.consumer = options.kafka.consumer({
+    this.consumer = options.log.consumer({
       groupId: options.groupId,
-      maxWaitTimeInMs: 50,
-      allowAutoTopicCreation: false,
+      topic: options.topic,
+      fromBeginning: true,
+      settings: options.consumer ?? consumerSettings({ maxWaitTimeMs: 50 }),
     });
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await this.consumer.start((context) => this.handleBatch(context));
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: BatchContext): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    if (batch.messages.length === 0 || !payload.isActive()) return;
     const rows: SpanCostRow[] = [];
     for (const message of batch.messages) {
       if (message.value === null) continue;
@@ -86,11 +84,9 @@ export class SpanDeltaRelay {
     await this.options.store?.insertSpanCosts(rows);
     await this.options.onRows(rows);
     this.relayedRows += rows.length;
-    const last = batch.lastOffset();
+    const last = batch.messages[batch.messages.length - 1]!.offset;
     payload.resolveOffset(last);
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-    ]);
+    await this.consumer.commit([{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
     await payload.heartbeat();
   }
 }

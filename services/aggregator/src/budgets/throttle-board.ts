@@ -1,9 +1,7 @@
-import kafkajs from 'kafkajs';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { consumerSettings } from '../message-log/message-log.js';
+import type { ConsumerSettings, LogConsumer, LogProducer, MessageLog } from '../message-log/message-log.js';
 import type { ActiveThrottle } from './throttle.js';
-
-const { Partitioners } = kafkajs;
 
 export type ThrottleChange =
   | { readonly type: 'engaged'; readonly throttle: ActiveThrottle; readonly version: number }
@@ -90,7 +88,9 @@ export class ThrottleBoard {
 }
 
 export interface ThrottleSyncOptions {
-  readonly kafka: Kafka;
+  readonly log: MessageLog;
+  /** Its groups' consumer settings; default: short fetch waits (100 ms). */
+  readonly consumer?: ConsumerSettings | undefined;
   /** Compacted topic of throttle changes, key = scope key (default `budget_throttles`). */
   readonly topic: string;
   /** Consumer group prefix; each instance reads the whole topic under its own group. */
@@ -107,53 +107,44 @@ export interface ThrottleSyncOptions {
  * answers `GET /v1/throttles` for the whole deployment.
  */
 export class ThrottleSync {
-  private readonly producer: Producer;
-  private readonly consumer: Consumer;
+  private readonly producer: LogProducer;
+  private readonly consumer: LogConsumer;
 
   constructor(private readonly options: ThrottleSyncOptions) {
-    this.producer = options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    this.consumer = options.kafka.consumer({
+    this.producer = options.log.producer();
+    this.consumer = options.log.consumer({
       groupId: `${options.groupIdPrefix}-${options.instanceId}`,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      topic: options.topic,
+      fromBeginning: true,
+      settings: options.consumer ?? consumerSettings({ maxWaitTimeMs: 100 }),
     });
   }
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      // Never commit: every start reads the whole compacted topic again (the board is in memory).
-      autoCommit: false,
-      eachMessage: ({ message }) => {
-        if (message.value === null) return Promise.resolve();
-        try {
-          this.options.board.apply(JSON.parse(message.value.toString('utf8')) as ThrottleChange);
-        } catch (err) {
-          this.options.logger.warn({ err, offset: message.offset }, 'ignored an unreadable throttle change');
+    // Never commit: every start reads the whole compacted topic again (the board is in memory).
+    await this.consumer.start(({ batch, resolveOffset }) => {
+      for (const message of batch.messages) {
+        if (message.value !== null) {
+          try {
+            this.options.board.apply(JSON.parse(message.value.toString('utf8')) as ThrottleChange);
+          } catch (err) {
+            this.options.logger.warn({ err, offset: message.offset }, 'ignored an unreadable throttle change');
+          }
         }
-        return Promise.resolve();
-      },
+        resolveOffset(message.offset);
+      }
+      return Promise.resolve();
     });
   }
 
   async publish(change: ThrottleChange): Promise<void> {
     const key = change.type === 'engaged' ? change.throttle.scope_key : change.scope_key;
-    await this.producer.send({
-      topic: this.options.topic,
-      acks: -1,
-      messages: [{ key, value: JSON.stringify(change) }],
-    });
+    await this.producer.send(this.options.topic, [{ key, value: JSON.stringify(change) }]);
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.producer.disconnect();
   }
 }

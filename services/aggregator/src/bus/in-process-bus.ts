@@ -1,8 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { createBusKafka } from './in-process-kafka.js';
+import type { LogMessage } from '../message-log/message-log.js';
 
 /**
  * An in-process message bus for the embedded mode (`costtrace dev`), in place of Kafka, with the
@@ -13,10 +12,9 @@ import { createBusKafka } from './in-process-kafka.js';
  * restarted process continues offsets where it left off: the store's stored-offset skipping
  * stays correct across restarts.
  *
- * `kafka()` returns a client shaped like the kafkajs subset the aggregator uses (producer send;
- * consumer subscribe/run with eachBatch or eachMessage, resolveOffset, commitOffsets, pause,
- * GROUP_JOIN; admin describeCluster), so SpanConsumer, the budget relay, evaluator and throttle
- * board run unchanged. One member per consumer group (one process); a second is refused.
+ * `InProcessMessageLog` (message-log/) serves the aggregator's message-log port from it, so the
+ * span consumer, the budget relay, evaluator and throttle board run unchanged. One member per
+ * consumer group (one process); a second is refused.
  */
 export interface InProcessBusOptions {
   /** Folder for the log and offsets; absent: memory only. */
@@ -28,10 +26,12 @@ export interface InProcessBusOptions {
   readonly logger: Logger;
 }
 
+type Headers = Record<string, Buffer>;
+
 interface StoredMessage {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: IHeaders;
+  readonly headers: Headers;
   readonly timestamp: string;
 }
 
@@ -71,7 +71,10 @@ export class InProcessBus {
   private producedWithoutKey = 0;
   private closed = false;
 
+  readonly logger: Logger;
+
   constructor(private readonly options: InProcessBusOptions) {
+    this.logger = options.logger;
     this.partitions = options.partitions ?? 3;
     this.maxBatch = options.maxBatchMessages ?? 500;
     if (!Number.isInteger(this.partitions) || this.partitions < 1 || this.partitions > 256) {
@@ -101,7 +104,7 @@ export class InProcessBus {
           // A line cut short by a crash is the end of the partition.
           if (line === '' || !line.endsWith('}')) continue;
           const m = JSON.parse(line) as { k: string | null; v: string | null; h: Record<string, string>; t: string };
-          const headers: IHeaders = {};
+          const headers: Headers = {};
           for (const [name, value] of Object.entries(m.h)) headers[name] = Buffer.from(value, 'base64');
           log[p]!.push({
             key: m.k === null ? null : Buffer.from(m.k, 'base64'),
@@ -131,7 +134,7 @@ export class InProcessBus {
       key?: Buffer | string | null;
       value: Buffer | string | null;
       partition?: number;
-      headers?: IHeaders;
+      headers?: Readonly<Record<string, Buffer | string>> | undefined;
     }[],
   ): { partition: number; offset: string }[] {
     if (this.closed) throw new BusError('CLOSED', 'the in-process bus is closed');
@@ -144,10 +147,10 @@ export class InProcessBus {
       if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
         throw new BusError('INVALID_CONFIG', `partition ${partition} does not exist in ${topic}`);
       }
-      const headers: IHeaders = {};
+      const headers: Headers = {};
       const stored: Record<string, string> = {};
       for (const [name, value] of Object.entries(m.headers ?? {})) {
-        const buffer = toBuffer(Array.isArray(value) ? value[0] : value);
+        const buffer = toBuffer(value);
         if (buffer === null) continue;
         headers[name] = buffer;
         stored[name] = buffer.toString('base64');
@@ -192,14 +195,13 @@ export class InProcessBus {
     }
   }
 
-  messages(topic: string, partition: number, from: number): KafkaMessage[] {
+  messages(topic: string, partition: number, from: number): LogMessage[] {
     const log = this.log(topic)[partition] ?? [];
     return log.slice(from, from + this.maxBatch).map((m, i) => ({
       key: m.key,
       value: m.value,
       headers: m.headers,
       timestamp: m.timestamp,
-      attributes: 0,
       offset: String(from + i),
     }));
   }
@@ -235,10 +237,5 @@ export class InProcessBus {
   close(): void {
     this.closed = true;
     this.wake();
-  }
-
-  /** A kafkajs-shaped client over this bus (see the class comment for the subset). */
-  kafka(): Kafka {
-    return createBusKafka(this, this.options.logger);
   }
 }

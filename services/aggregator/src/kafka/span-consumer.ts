@@ -1,23 +1,21 @@
-import kafkajs from 'kafkajs';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ModelCallLedger } from '@costtrace/core';
+import { backoffDelay, ModelCallLedger } from '@costtrace/core';
+import type { BackoffPolicy } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { StoreError } from '@costtrace/store';
 import type { CostStore, SpanCostRow } from '@costtrace/store';
-import { consumerHeartbeatIntervalMs } from '../config.js';
+import { consumerSettings, headerText } from '../message-log/message-log.js';
+import type { BatchContext, LogConsumer, LogMessage, LogProducer, MessageLog } from '../message-log/message-log.js';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
 import { selectSpans, spanCostRows, spanCount } from '../otlp/span-rows.js';
 import type { SpanRowOptions } from '../otlp/span-rows.js';
 import { decodeSpanMessage, SpanMessageError } from './span-message-codec.js';
 
-const { Partitioners } = kafkajs;
-
 /** Points of a batch's life, reported to `onStage` (used by the crash tests). */
 export type ConsumerStage = 'batch-received' | 'before-insert' | 'insert-started' | 'after-insert' | 'after-commit';
 
 export interface SpanConsumerOptions {
-  readonly kafka: Kafka;
+  readonly log: MessageLog;
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
@@ -55,6 +53,10 @@ export interface SpanConsumerOptions {
 }
 
 const NANOS_PER_MINUTE = 60_000_000_000n;
+/** Retries of the budget hand-off: 400 ms doubling (5 attempts in about 6 s). */
+const HAND_OFF_BACKOFF: BackoffPolicy = { initialMs: 400, maxMs: 6_400, jitter: 0 };
+/** Probing a store that failed: 250 ms doubling to 5 s, spread so instances do not probe in step. */
+const STORE_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5_000, jitter: 0.2 };
 
 /** Dead-letter headers: why, and exactly where the message came from. */
 export const DLQ_HEADERS = {
@@ -72,13 +74,6 @@ interface DeadLetter {
   readonly detail: string;
   readonly offset: string;
   readonly spans: number;
-}
-
-function header(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  if (value === undefined) return undefined;
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
 }
 
 /**
@@ -114,8 +109,8 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
  * partition is paused without resolving its offsets and resumed once ClickHouse answers.
  */
 export class SpanConsumer {
-  private readonly consumer: Consumer;
-  private readonly dlqProducer: Producer;
+  private readonly consumer: LogConsumer;
+  private readonly dlqProducer: LogProducer;
   /**
    * Per partition, the highest offset that may have stored rows from before this consumer's
    * current run of it (another owner, or an insert of ours that failed); absent: ask the store.
@@ -140,41 +135,40 @@ export class SpanConsumer {
   private stopRequested = false;
 
   constructor(private readonly options: SpanConsumerOptions) {
-    this.consumer = options.kafka.consumer({
+    // Any (re)join may move partitions: batches that began before it must not write any more,
+    // and a new generation forgets what it knew and asks the store again.
+    this.consumer = options.log.consumer({
       groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs,
-      heartbeatInterval: consumerHeartbeatIntervalMs(options.sessionTimeoutMs),
-      maxBytesPerPartition: options.maxBytesPerPartition,
-      maxBytes: Math.max(options.maxBytesPerPartition, 50 * 1024 * 1024),
-      maxWaitTimeInMs: 500,
-      allowAutoTopicCreation: false,
+      topic: options.topic,
+      fromBeginning: true,
+      settings: consumerSettings({
+        sessionTimeoutMs: options.sessionTimeoutMs,
+        rebalanceTimeoutMs: options.rebalanceTimeoutMs,
+        maxBytesPerPartition: options.maxBytesPerPartition,
+        maxWaitTimeMs: 500,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+      }),
+      listeners: {
+        rebalancing: () => {
+          this.generation++;
+        },
+        assigned: (partitions) => {
+          this.generation++;
+          this.storedUpTo.clear();
+          this.deadLetteredUpTo.clear();
+          this.ledgers.clear();
+          for (const resume of this.paused.values()) resume();
+          this.paused.clear();
+          this.options.metrics.pausedPartitions.set(0);
+          options.logger.info({ topic: options.topic, partitions }, 'partitions assigned');
+        },
+        crashed: (error, restart) => {
+          this.generation++;
+          options.logger.error({ err: error, restart }, 'Kafka consumer crashed');
+        },
+      },
     });
-    this.dlqProducer = options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    // A new generation may have moved partitions: forget what we knew and ask ClickHouse again.
-    // Any (re)join may move partitions: batches that began before it must not write any more.
-    this.consumer.on(this.consumer.events.REBALANCING, () => {
-      this.generation++;
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      this.generation++;
-      this.storedUpTo.clear();
-      this.deadLetteredUpTo.clear();
-      this.ledgers.clear();
-      for (const resume of this.paused.values()) resume();
-      this.paused.clear();
-      this.options.metrics.pausedPartitions.set(0);
-      options.logger.info({ topic: options.topic, assignment: event.payload.memberAssignment }, 'partitions assigned');
-    });
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.generation++;
-      options.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'Kafka consumer crashed');
-    });
+    this.dlqProducer = options.log.producer();
   }
 
   get stats(): { rowsStored: number; deadLettered: number } {
@@ -188,14 +182,7 @@ export class SpanConsumer {
 
   async start(): Promise<void> {
     await this.dlqProducer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await this.consumer.start((context) => this.handleBatch(context));
     this.running = true;
   }
 
@@ -203,7 +190,7 @@ export class SpanConsumer {
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.running = false;
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.dlqProducer.disconnect();
     await this.probing;
   }
@@ -229,7 +216,7 @@ export class SpanConsumer {
           );
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(HAND_OFF_BACKOFF, attempt)));
       }
     }
   }
@@ -242,7 +229,7 @@ export class SpanConsumer {
    * session timeout − heartbeat interval more, longer than an insert may take (the ClickHouse
    * request timeout), so the partition cannot move while this insert runs.
    */
-  private async confirmOwnership(payload: EachBatchPayload, generation: number): Promise<void> {
+  private async confirmOwnership(payload: BatchContext, generation: number): Promise<void> {
     try {
       // Another partition's worker may have seen the rebalance first (kafkajs consumes several
       // partitions at once and rejoins as soon as one of them fails): this batch began in a
@@ -324,9 +311,9 @@ export class SpanConsumer {
     return ledger;
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: BatchContext): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    if (batch.messages.length === 0 || !payload.isActive()) return;
     const { topic, partition } = batch;
     const { logger, metrics } = this.options;
     const generation = this.generation;
@@ -383,7 +370,7 @@ export class SpanConsumer {
 
     for (let i = 0; i < missing.length; i += this.options.maxBatchRows) {
       const chunk = missing.slice(i, i + this.options.maxBatchRows);
-      if (!payload.isRunning() && !this.stopRequested) return;
+      if (!payload.isActive() && !this.stopRequested) return;
       await this.confirmOwnership(payload, generation);
       this.stage('before-insert', partition, chunk.length);
       const started = process.hrtime.bigint();
@@ -409,14 +396,10 @@ export class SpanConsumer {
 
     if (this.options.onRowsStored !== undefined) await this.handOff(all, topic, partition);
 
-    const last = batch.lastOffset();
+    const last = batch.messages[batch.messages.length - 1]!.offset;
     payload.resolveOffset(last);
     try {
-      // Through the batch payload: consumer.commitOffsets() silently does nothing once a graceful
-      // stop has begun, which would leave the in-flight batch stored but uncommitted.
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
-      });
+      await payload.commit((BigInt(last) + 1n).toString());
     } catch (err) {
       // Not fatal: the rows are stored and their offsets with them; a redelivery is skipped.
       logger.warn({ err, topic, partition, offset: last }, 'offset commit failed after a stored batch');
@@ -481,7 +464,7 @@ export class SpanConsumer {
   private messageRows(
     topic: string,
     partition: number,
-    message: KafkaMessage,
+    message: LogMessage,
     dead: DeadLetter[],
     again = false,
     ledger?: ModelCallLedger,
@@ -489,7 +472,7 @@ export class SpanConsumer {
     const { metrics, logger } = this.options;
     let request: ExportTraceServiceRequest;
     try {
-      request = decodeSpanMessage(message.value, header(message.headers, 'content-type'));
+      request = decodeSpanMessage(message.value, headerText(message, 'content-type'));
     } catch (err) {
       const reason = err instanceof SpanMessageError ? err.reason : 'undecodable_protobuf';
       dead.push({ value: message.value, reason, detail: (err as Error).message, offset: message.offset, spans: 0 });
@@ -561,10 +544,9 @@ export class SpanConsumer {
   }
 
   private async deadLetter(topic: string, partition: number, dead: readonly DeadLetter[]): Promise<void> {
-    await this.dlqProducer.send({
-      topic: this.options.deadLetterTopic,
-      acks: -1,
-      messages: dead.map((d) => ({
+    await this.dlqProducer.send(
+      this.options.deadLetterTopic,
+      dead.map((d) => ({
         key: `${topic}/${partition}/${d.offset}`,
         value: d.value,
         headers: {
@@ -576,7 +558,7 @@ export class SpanConsumer {
           [DLQ_HEADERS.spans]: String(d.spans),
         },
       })),
-    });
+    );
     this.deadLettered += dead.length;
     for (const d of dead) this.options.metrics.deadLettered.inc({ reason: d.reason.split(',')[0] ?? d.reason });
     this.options.logger.warn(
@@ -596,7 +578,7 @@ export class SpanConsumer {
    * Pauses the partition without resolving its offsets (Kafka refetches them on resume) and
    * starts one probe that resumes every paused partition once ClickHouse answers again.
    */
-  private pauseUntilClickHouseAnswers(payload: EachBatchPayload, partition: number, err: unknown): void {
+  private pauseUntilClickHouseAnswers(payload: BatchContext, partition: number, err: unknown): void {
     const code = err instanceof StoreError ? err.code : 'UNKNOWN';
     this.options.metrics.insertFailures.inc({ code });
     if (!this.paused.has(partition)) {
@@ -613,10 +595,8 @@ export class SpanConsumer {
   }
 
   private async probeClickHouse(): Promise<void> {
-    let delay = 250;
-    while (!this.stopRequested) {
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      delay = Math.min(delay * 2, 5_000);
+    for (let attempt = 1; !this.stopRequested; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(STORE_PROBE_BACKOFF, attempt)).unref());
       const ok = await this.options.store.ping().catch(() => false);
       if (!ok) continue;
       const writable = await this.options.store

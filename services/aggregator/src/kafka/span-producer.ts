@@ -1,7 +1,4 @@
-import kafkajs from 'kafkajs';
-import type { Kafka, Producer } from 'kafkajs';
-
-const { Partitioners } = kafkajs;
+import type { LogProducer, MessageLog } from '../message-log/message-log.js';
 
 /**
  * Produces OTLP export requests (otlp_proto) to the spans topic and resolves only once every
@@ -10,21 +7,15 @@ const { Partitioners } = kafkajs;
  * bounded so that a client gets a retryable answer within seconds while Kafka is down.
  */
 export class SpanProducer {
-  private readonly producer: Producer;
+  private readonly producer: LogProducer;
   private connected = false;
 
   constructor(
-    kafka: Kafka,
+    log: MessageLog,
     private readonly topic: string,
     private readonly ackTimeoutMs = 10_000,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
+    this.producer = log.producer('ingest');
   }
 
   /** Connected (kafkajs reconnects by itself after broker outages while this stays true). */
@@ -44,16 +35,11 @@ export class SpanProducer {
 
   async sendAll(messages: readonly { key: string; value: Buffer }[]): Promise<void> {
     if (!this.connected) throw new Error('span producer is not connected');
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      timeout: this.ackTimeoutMs,
-      messages: messages.map((m) => ({
-        key: m.key,
-        value: m.value,
-        headers: { 'content-type': 'application/x-protobuf' },
-      })),
-    });
+    await this.producer.send(
+      this.topic,
+      messages.map((m) => ({ key: m.key, value: m.value, headers: { 'content-type': 'application/x-protobuf' } })),
+      { timeoutMs: this.ackTimeoutMs },
+    );
   }
 
   async disconnect(): Promise<void> {

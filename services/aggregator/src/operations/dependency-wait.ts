@@ -1,16 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@costtrace/core';
+import type { BackoffPolicy } from '@costtrace/core';
 import type { Logger } from 'pino';
-import { nextAttemptAt } from '../webhooks/retry-policy.js';
-import type { RetryPolicy } from '../webhooks/retry-policy.js';
 
 /** How long to wait between attempts to reach a dependency at start: 250 ms doubling to 10 s. */
-export const DEPENDENCY_RETRY: RetryPolicy = {
-  initialDelayMs: 250,
-  maxDelayMs: 10_000,
-  maxAgeMs: Number.POSITIVE_INFINITY,
-  jitter: 0.2,
-  maxRetryAfterMs: 0,
-};
+export const DEPENDENCY_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 10_000, jitter: 0.2 };
 
 /** Thrown by `untilAvailable` when the process is asked to stop while it still waits. */
 export class StartAborted extends Error {
@@ -26,7 +20,7 @@ export interface DependencyWaitOptions {
    * reason whenever an attempt failed: readiness reports it.
    */
   readonly onWaiting?: ((dependency: string, reason: string) => void) | undefined;
-  readonly policy?: RetryPolicy | undefined;
+  readonly policy?: BackoffPolicy | undefined;
 }
 
 /**
@@ -42,7 +36,6 @@ export async function untilAvailable<T>(
   options: DependencyWaitOptions,
 ): Promise<T> {
   const policy = options.policy ?? DEPENDENCY_RETRY;
-  const first = Date.now();
   options.onWaiting?.(dependency, 'connecting');
   for (let n = 1; ; n++) {
     if (options.signal.aborted) throw new StartAborted(`stopped while waiting for ${dependency}`);
@@ -54,8 +47,7 @@ export async function untilAvailable<T>(
       if (!retryable(err)) throw err;
       const reason = err instanceof Error ? err.message : String(err);
       options.onWaiting?.(dependency, reason);
-      const at = nextAttemptAt(policy, n, first, Date.now(), null) ?? Date.now() + policy.maxDelayMs;
-      const delayMs = Math.max(0, at - Date.now());
+      const delayMs = backoffDelay(policy, n);
       options.logger.warn(
         { dependency, attempt: n, retryInMs: delayMs, reason: reason.slice(0, 300) },
         `waiting for ${dependency}`,

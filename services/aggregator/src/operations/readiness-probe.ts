@@ -1,8 +1,7 @@
-import type { Admin } from 'kafkajs';
 import type { CostStore } from '@costtrace/store';
 
 /**
- * Readiness: ClickHouse answers a ping, Kafka answers a metadata request, the consumer runs.
+ * Readiness: ClickHouse answers a ping, the message log (Kafka) answers a metadata request, the consumer runs.
  * Results are cached briefly so that frequent probes do not load either service. Kafka is asked
  * only while the admin client is connected (`kafkaConnected`): a metadata request on a client
  * that is not, or no longer, connected makes kafkajs connect and retry in the background, and a
@@ -13,7 +12,8 @@ export class ReadinessProbe {
 
   constructor(
     private readonly store: CostStore,
-    private readonly admin: Admin,
+    /** Asks the message log for its metadata (MessageLog.ping). */
+    private readonly pingLog: () => Promise<void>,
     private readonly consumerRunning: () => boolean,
     private readonly kafkaConnected: () => boolean,
     private readonly cacheMs = 2_000,
@@ -26,7 +26,7 @@ export class ReadinessProbe {
     const [clickhouse, kafka] = await Promise.all([
       timeout(this.store.ping()).catch(() => false),
       this.kafkaConnected()
-        ? timeout(this.admin.describeCluster())
+        ? timeout(this.pingLog())
             .then(() => true)
             .catch(() => false)
         : false,

@@ -1,3 +1,5 @@
+import { backoffDelay } from '@costtrace/core';
+
 /**
  * When to try a failed webhook again: exponential backoff from `initialDelayMs`, doubling per
  * attempt up to `maxDelayMs`, with ±`jitter` random spread so many endpoints do not retry in
@@ -29,8 +31,11 @@ export function nextAttemptAt(
   retryAfterMs: number | null,
   random: () => number = Math.random,
 ): number | null {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt - 1, 40));
-  let delay = base * (1 - policy.jitter + 2 * policy.jitter * random());
+  let delay = backoffDelay(
+    { initialMs: policy.initialDelayMs, maxMs: policy.maxDelayMs, jitter: policy.jitter },
+    attempt,
+    random,
+  );
   if (retryAfterMs !== null) delay = Math.max(delay, Math.min(retryAfterMs, policy.maxRetryAfterMs));
   const at = nowMs + Math.round(delay);
   return at - firstAttemptAtMs > policy.maxAgeMs ? null : at;

@@ -22,6 +22,7 @@ import {
   deleteTopics,
   liveServices,
   testKafka,
+  testMessageLog,
   uniqueNames,
 } from '../support/live-services.js';
 import { otlpRows } from '../support/otlp-rows.js';
@@ -104,7 +105,7 @@ budgets:
       now,
     });
     relay = new SpanDeltaRelay({
-      kafka,
+      log: testMessageLog(services.kafkaBrokers),
       topic: names.topic,
       groupId: `${names.groupId}-relay`,
       toRows: otlpRows,

@@ -13,7 +13,14 @@ import type { SpanCostRow } from '@costtrace/store';
 import { budgetTopics, createBudgetTopics, startBudgetHarness } from '../support/budget-harness.js';
 import type { Harness } from '../support/budget-harness.js';
 import { costRow } from '../support/cost-rows.js';
-import { decimalToPicos, deleteTopics, liveServices, testKafka, uniqueNames } from '../support/live-services.js';
+import {
+  decimalToPicos,
+  deleteTopics,
+  liveServices,
+  testKafka,
+  testMessageLog,
+  uniqueNames,
+} from '../support/live-services.js';
 import { until, WebhookReceiver } from '../support/webhook-receiver.js';
 
 const CENT = 10_000_000_000n;
@@ -29,7 +36,7 @@ describe('budgets: evaluator restarted mid-window', () => {
   let store: ClickHouseStore;
   let a: Harness | undefined;
   let b: Harness | undefined;
-  const producer = new CostDeltaProducer(kafka, topics.deltas);
+  const producer = new CostDeltaProducer(testMessageLog(services.kafkaBrokers), topics.deltas);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'costtrace-restart-'));

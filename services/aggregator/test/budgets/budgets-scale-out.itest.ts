@@ -15,7 +15,7 @@ import { BudgetCatalog, budgetDeltas, CostDeltaProducer, generateSecret } from '
 import { parseBudget } from '@costtrace/core';
 import { budgetTopics, createBudgetTopics } from '../support/budget-harness.js';
 import { costRow } from '../support/cost-rows.js';
-import { deleteTopics, liveServices, testKafka, uniqueNames } from '../support/live-services.js';
+import { deleteTopics, liveServices, testKafka, testMessageLog, uniqueNames } from '../support/live-services.js';
 import { until, WebhookReceiver } from '../support/webhook-receiver.js';
 
 const CENT = 10_000_000_000n;
@@ -114,7 +114,7 @@ budgets:
         expected.set(key, (expected.get(key) ?? 0n) + picos);
       }
     }
-    const producer = new CostDeltaProducer(kafka, topics.deltas);
+    const producer = new CostDeltaProducer(testMessageLog(services.kafkaBrokers), topics.deltas);
     await producer.connect();
     await producer.send(budgetDeltas(rows, catalog, { anomalies: false }));
     await producer.disconnect();

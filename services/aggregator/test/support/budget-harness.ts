@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { ClickHouseStore } from '@costtrace/store';
 import { BudgetService, ClickHouseBudgetStore, loadBudgetsConfig } from '../../src/index.js';
 import type { BudgetsConfig, RetryPolicy } from '../../src/index.js';
-import { createTopicsWithLeaders, testKafka } from './live-services.js';
+import { createTopicsWithLeaders, testMessageLog } from './live-services.js';
 
 export interface BudgetTopics {
   readonly deltas: string;
@@ -98,7 +98,7 @@ export async function startBudgetHarness(options: HarnessOptions): Promise<Harne
   });
   const service = new BudgetService({
     config,
-    kafka: testKafka(options.brokers),
+    log: testMessageLog(options.brokers),
     store: new ClickHouseBudgetStore(store),
     logger,
     evaluate: options.evaluate ?? true,

@@ -9,7 +9,7 @@ import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbStore } from '@costtrace/store';
-import { Aggregator, InProcessBus, loadConfig } from '../../src/index.js';
+import { Aggregator, InProcessBus, InProcessMessageLog, loadConfig } from '../../src/index.js';
 import type { ConsumerStage } from '../../src/index.js';
 
 const dir = process.env.EMBEDDED_DIR ?? '';
@@ -32,7 +32,7 @@ const aggregator = new Aggregator({
   // Small inserts: a batch takes several, so kills land between them too.
   config: loadConfig({ retentionIntervalSeconds: 0, maxBatchRows: 15 }, {}),
   logger,
-  kafka: bus.kafka(),
+  messageLog: new InProcessMessageLog(bus),
   store,
   ingest: false,
   api: false,

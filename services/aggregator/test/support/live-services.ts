@@ -3,6 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import { pino } from 'pino';
+import { KafkaMessageLog } from '../../src/index.js';
+import type { MessageLog } from '../../src/index.js';
 
 export function liveServices(): { kafkaBrokers: string[]; clickhouseUrl: string } {
   const brokers = process.env.KAFKA_BROKERS;
@@ -33,6 +36,11 @@ export function uniqueNames(prefix: string): { topic: string; dlqTopic: string; 
  */
 export function exactProducer(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+}
+
+/** The aggregator's message log on the test brokers (what the services under test get). */
+export function testMessageLog(brokers: string[]): MessageLog {
+  return new KafkaMessageLog({ brokers, clientId: 'costtrace-test', logger: pino({ level: 'silent' }) });
 }
 
 export function testKafka(brokers: string[]): Kafka {
