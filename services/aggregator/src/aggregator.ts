@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ClickHouseStore, StoreError } from '@costtrace/store';
 import type { CostStore } from '@costtrace/store';
 import { QueryApiServer } from './api/query-api-server.js';
+import { BudgetsApi, budgetsErrorMapper } from './budgets/budgets-http.js';
 import type { AggregatorConfig } from './config.js';
 import { OtlpGrpcReceiver } from './ingest/otlp-grpc-receiver.js';
 import { OtlpHttpReceiver } from './ingest/otlp-http-receiver.js';
@@ -336,19 +337,11 @@ export class Aggregator {
       logger: this.logger,
       readiness,
       health: async () => pipelineHealth(this.metrics, await probe.check()),
-      routes: !budgetsConfigured
+      // Budget routes answer 503 STARTING until budgets run (once ClickHouse and Kafka answer).
+      addRoutes: !budgetsConfigured
         ? undefined
-        : async (req, res) => {
-            if (this.budgetService?.isStarted === true) return this.budgetService.http(req, res);
-            if (!/^\/v1\/(budgets|throttles)(\/|$|\?)/.test(req.url ?? '')) return false;
-            res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' });
-            res.end(
-              JSON.stringify({
-                error: { code: 'STARTING', message: 'budgets start once ClickHouse and Kafka answer' },
-              }),
-            );
-            return true;
-          },
+        : (router) => BudgetsApi.addRoutes(router, () => this.budgetService?.api),
+      mapError: budgetsErrorMapper,
     });
     return this.apiServer.listen();
   }

@@ -95,8 +95,8 @@ export type {
 } from './message-log/message-log.js';
 export { DUCKDB_BUDGET_MIGRATIONS, DuckDbBudgetStore } from './budgets/duckdb-budget-store.js';
 export type { BudgetsConfig } from './budgets/budgets-config.js';
-export { createBudgetsHttpHandler, keyStatusJson } from './budgets/budgets-http.js';
-export type { BudgetsHttpHandler, BudgetsHttpOptions } from './budgets/budgets-http.js';
+export { BudgetsApi, budgetsErrorMapper, keyStatusJson } from './budgets/budgets-http.js';
+export type { BudgetsHttpOptions } from './budgets/budgets-http.js';
 export { CostDeltaProducer, DEFAULT_COST_DELTAS_TOPIC } from './budgets/cost-delta-producer.js';
 export { anomalyScopeKey, budgetDeltas, decodeDelta, encodeDelta } from './budgets/cost-delta.js';
 export type {

@@ -1,3 +1,4 @@
+import { runService } from '@costtrace/service-kit';
 import { pino } from 'pino';
 import { Aggregator } from './aggregator.js';
 import { loadBudgetsConfig } from './budgets/budgets-config.js';
@@ -23,26 +24,5 @@ try {
   throw err;
 }
 const aggregator = new Aggregator({ config, budgets });
-const shutdown = (signal: string): void => {
-  aggregator.logger.info({ signal }, 'shutting down');
-  aggregator.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      aggregator.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', () => shutdown('SIGTERM'));
-process.once('SIGINT', () => shutdown('SIGINT'));
-try {
-  await aggregator.start();
-} catch (err) {
-  // A stop requested while start-up waited for ClickHouse or Kafka: the shutdown handler exits.
-  if (err instanceof StartAborted) process.exitCode = 0;
-  else {
-    aggregator.logger.fatal({ err }, 'aggregator failed to start');
-    await aggregator.stop().catch(() => undefined);
-    process.exit(1);
-  }
-}
+// A stop requested while start-up waits for ClickHouse or Kafka ends the start with StartAborted.
+await runService(aggregator, { logger: aggregator.logger, isAbort: (err) => err instanceof StartAborted });

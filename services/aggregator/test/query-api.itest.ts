@@ -57,11 +57,14 @@ describe('query API', () => {
 
   async function get(
     path: string,
-  ): Promise<{ status: number; body: { rows?: ApiRow[]; error?: { parameter?: string; message: string } } }> {
+  ): Promise<{
+    status: number;
+    body: { rows?: ApiRow[]; error?: { code?: string; field?: string; message: string } };
+  }> {
     const res = await fetch(`${api}${path}`);
     return {
       status: res.status,
-      body: (await res.json()) as { rows?: ApiRow[]; error?: { parameter?: string; message: string } },
+      body: (await res.json()) as { rows?: ApiRow[]; error?: { code?: string; field?: string; message: string } },
     };
   }
 
@@ -185,7 +188,10 @@ describe('query API', () => {
     for (const [query, status, parameter] of attempts) {
       const res = await get(`/api/v1/costs?since=2h&${query}`);
       assert.equal(res.status, status, `${query}: ${JSON.stringify(res.body)}`);
-      if (parameter !== undefined) assert.equal(res.body.error?.parameter, parameter, query);
+      if (parameter !== undefined) {
+        assert.equal(res.body.error?.field, parameter, query);
+        assert.equal(res.body.error?.code, 'INVALID_QUERY', query);
+      }
       if (status === 200)
         assert.equal(
           res.body.rows!.length === 0 || res.body.rows![0]!.spans === 0 || res.body.rows![0]!.cost === '0',
@@ -266,7 +272,7 @@ describe('query API', () => {
     );
     const bad = await fetch(`${api}/api/v1/coverage?group_by=route`);
     assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { error: { parameter: string } }).error.parameter, 'group_by');
+    assert.equal(((await bad.json()) as { error: { field: string } }).error.field, 'group_by');
   });
 
   it('serves metrics, liveness and readiness', async () => {

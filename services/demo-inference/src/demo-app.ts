@@ -5,6 +5,8 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { Span, Tracer } from '@opentelemetry/api';
 import { defaultRequestDimensions } from '@costtrace/otel';
 import type { ThrottleGuard } from '@costtrace/otel';
+import { addOpsRoutes, HttpError, Router, sendError } from '@costtrace/service-kit';
+import type { RouteContext } from '@costtrace/service-kit';
 import type { Logger } from 'pino';
 import { MODELS, ROUTES } from './catalog.js';
 import type { HostedModel, RouteProfile, SelfHostedModel } from './catalog.js';
@@ -31,15 +33,6 @@ interface RequestBody {
   readonly max_tokens?: unknown;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const getter = {
   get: (headers: IncomingMessage['headers'], key: string) => {
     const value = headers[key];
@@ -59,6 +52,7 @@ export class DemoApp {
   private server: Server | undefined;
   private readonly random: () => number;
   private readonly batcher: GpuBatcher;
+  private readonly router: Router;
   private inFlight = 0;
   private stopping = false;
   private warnedQueueFull = false;
@@ -77,10 +71,15 @@ export class DemoApp {
       config.maxBatchSize,
       config.latencyScale,
     );
+    this.router = addOpsRoutes(new Router({ logger: deps.logger }), {
+      registry: deps.metrics?.registry,
+      readiness: () => ({ ready: !this.stopping, stopping: this.stopping }),
+    });
+    for (const profile of ROUTES) this.router.post(profile.route, (c) => this.request(profile, c));
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer(this.router.listener());
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -106,24 +105,7 @@ export class DemoApp {
     await closed;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (req.method === 'GET' && path === '/healthz') return void res.end('ok');
-    if (req.method === 'GET' && path === '/metrics' && this.deps.metrics !== undefined) {
-      const registry = this.deps.metrics.registry;
-      const body = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType }).end(body);
-      return;
-    }
-    if (req.method === 'GET' && path === '/readyz') {
-      res.writeHead(this.stopping ? 503 : 200).end(this.stopping ? 'stopping' : 'ready');
-      return;
-    }
-    const profile = ROUTES.find((r) => r.route === path);
-    if (profile === undefined || req.method !== 'POST') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-      return;
-    }
+  private async request(profile: RouteProfile, { req, res }: RouteContext): Promise<void> {
     this.inFlight += 1;
     this.counts.requests += 1;
     // Incoming W3C trace context and baggage (a tenant set at the edge reaches every child span).
@@ -136,8 +118,13 @@ export class DemoApp {
     try {
       await context.with(trace.setSpan(parent, span), () => this.serve(req, res, profile, span));
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : err instanceof GpuQueueFullError ? 503 : 500;
-      if (status === 503 && !res.headersSent) res.setHeader('retry-after', '1');
+      const answer =
+        err instanceof HttpError
+          ? err
+          : err instanceof GpuQueueFullError
+            ? new HttpError(503, 'GPU_QUEUE_FULL', err.message, { headers: { 'retry-after': '1' } })
+            : new HttpError(500, 'INTERNAL', 'internal error');
+      const status = answer.status;
       if (err instanceof GpuQueueFullError && !this.warnedQueueFull) {
         this.warnedQueueFull = true;
         this.deps.logger.warn({ route: profile.route }, `${err.message}; answering 503, further ones only counted`);
@@ -147,11 +134,7 @@ export class DemoApp {
         this.deps.logger.error({ err, route: profile.route }, 'request failed');
       }
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      if (!res.headersSent) {
-        res
-          .writeHead(status, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: (err as Error).message }));
-      }
+      if (!res.headersSent) sendError(res, answer);
     } finally {
       span.setAttribute('http.response.status_code', res.statusCode);
       span.end();
@@ -164,7 +147,14 @@ export class DemoApp {
     const body = await readJson(req);
     let modelName = typeof body.model === 'string' ? body.model : profile.defaultModel;
     if (!profile.models.includes(modelName)) {
-      throw new HttpError(400, `model ${JSON.stringify(modelName)} is not served on ${profile.route}`);
+      throw new HttpError(
+        400,
+        'INVALID_MODEL',
+        `model ${JSON.stringify(modelName)} is not served on ${profile.route}`,
+        {
+          field: 'model',
+        },
+      );
     }
     const dims = defaultRequestDimensions(req, profile.route);
     const tenant = dims.tenant ?? 'anonymous';
@@ -193,7 +183,8 @@ export class DemoApp {
       }
     }
     const model = MODELS[modelName];
-    if (model === undefined) throw new HttpError(400, `unknown model ${modelName}`);
+    if (model === undefined)
+      throw new HttpError(400, 'INVALID_MODEL', `unknown model ${modelName}`, { field: 'model' });
     const usage = sampleUsage(this.random, profile, modelName, {
       prompt: typeof body.prompt === 'string' ? body.prompt : typeof body.input === 'string' ? body.input : undefined,
       maxTokens: typeof body.max_tokens === 'number' ? body.max_tokens : undefined,
@@ -248,7 +239,7 @@ async function readJson(req: IncomingMessage): Promise<RequestBody> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
   if (size === 0) return {};
@@ -257,7 +248,7 @@ async function readJson(req: IncomingMessage): Promise<RequestBody> {
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
     return parsed;
   } catch {
-    throw new HttpError(400, 'body must be a JSON object');
+    throw new HttpError(400, 'INVALID_JSON', 'body must be a JSON object');
   }
 }
 

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import { createThrottleGuard } from '@costtrace/otel';
+import { runService } from '@costtrace/service-kit';
 import { pino } from 'pino';
 import { DemoConfigError, loadDemoConfig } from './config.js';
 import { cheaperModel, DemoApp } from './demo-app.js';
@@ -49,28 +50,14 @@ const guard =
       });
 const metrics = new DemoMetrics({ processor: telemetry.processor, processMetrics: true });
 const app = new DemoApp(config, { tracer: trace.getTracer('demo-inference'), logger, guard, metrics });
-const shutdown = (signal: string): void => {
-  logger.info({ signal }, 'shutting down');
-  app
-    .stop()
-    .then(() => guard?.shutdown())
-    .then(() => telemetry.shutdown())
-    .then(
-      () => {
-        logger.info({ ...telemetry.processor.stats(), ...app.counts }, 'stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-};
-process.once('SIGTERM', () => shutdown('SIGTERM'));
-process.once('SIGINT', () => shutdown('SIGINT'));
-try {
-  await app.start();
-} catch (err) {
-  logger.fatal({ err }, 'demo-inference failed to start');
-  process.exit(1);
-}
+await runService(
+  {
+    start: () => app.start(),
+    stop: async () => {
+      await app.stop();
+      await guard?.shutdown();
+      await telemetry.shutdown();
+    },
+  },
+  { logger, onStopped: () => ({ ...telemetry.processor.stats(), ...app.counts }) },
+);

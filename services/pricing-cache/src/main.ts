@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runService } from '@costtrace/service-kit';
 import { pino } from 'pino';
 import { ConfigError } from './config.js';
 import { PricingCache } from './pricing-cache.js';
@@ -14,22 +15,4 @@ try {
   }
   throw err;
 }
-const shutdown = (signal: string): void => {
-  cache.logger.info({ signal }, 'shutting down');
-  cache.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      cache.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', () => shutdown('SIGTERM'));
-process.once('SIGINT', () => shutdown('SIGINT'));
-try {
-  await cache.start();
-} catch (err) {
-  cache.logger.fatal({ err }, 'pricing-cache failed to start');
-  await cache.stop().catch(() => undefined);
-  process.exit(1);
-}
+await runService(cache, { logger: cache.logger });

@@ -9,7 +9,8 @@ import { ConfigError, ENV_VARS, loadConfig } from './config.js';
 import type { PricingCacheConfig } from './config.js';
 import { BearerAuth } from './grpc/bearer-auth.js';
 import { PricingServiceHandlers } from './grpc/pricing-service.js';
-import { OpsHttpServer } from './http-server.js';
+import { OpsServer } from '@costtrace/service-kit';
+import type { Readiness } from '@costtrace/service-kit';
 import { PricingMetrics } from './metrics.js';
 import { PriceStore } from './price-store.js';
 import { Refresher } from './refresher.js';
@@ -48,7 +49,7 @@ export class PricingCache {
   private readonly handlers: PricingServiceHandlers;
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [PRICING_SERVICE_NAME]: 'NOT_SERVING' });
   private readonly server: Server;
-  private readonly http: OpsHttpServer;
+  private readonly http: OpsServer;
   private stopping = false;
   private started = false;
   grpcPort = 0;
@@ -104,7 +105,11 @@ export class PricingCache {
     this.server.addService(PricingServiceService, this.handlers.implementation());
     this.health.addToServer(this.server);
     for (const extra of options.extraServices ?? []) this.server.addService(extra.definition, extra.implementation);
-    this.http = new OpsHttpServer(this.metrics.registry, () => this.readiness(), this.logger);
+    this.http = new OpsServer({
+      registry: this.metrics.registry,
+      readiness: () => this.readiness(),
+      logger: this.logger,
+    });
   }
 
   /**
@@ -122,7 +127,9 @@ export class PricingCache {
         err === null ? resolve(port) : reject(err),
       );
     });
-    if (this.config.httpPort >= 0) this.httpPort = await this.http.listen(this.config.httpHost, this.config.httpPort);
+    if (this.config.httpPort >= 0) {
+      this.httpPort = (await this.http.listen(this.config.httpHost, this.config.httpPort)).port;
+    }
     this.started = true;
     this.updateHealth();
     this.store.subscribe(() => this.updateHealth());
@@ -166,17 +173,15 @@ export class PricingCache {
     this.logger.info('pricing-cache stopped');
   }
 
-  private readiness(): { ready: boolean; detail: Record<string, unknown> } {
+  private readiness(): Readiness {
     const snapshot = this.store.current();
     return {
       ready: this.started && !this.stopping && snapshot !== undefined,
-      detail: {
-        version: snapshot?.version.toString() ?? null,
-        prices: snapshot?.size ?? 0,
-        stale: this.store.stale,
-        stopping: this.stopping,
-        sources: this.refresher.sourceStatus(),
-      },
+      version: snapshot?.version.toString() ?? null,
+      prices: snapshot?.size ?? 0,
+      stale: this.store.stale,
+      stopping: this.stopping,
+      sources: this.refresher.sourceStatus(),
     };
   }
 

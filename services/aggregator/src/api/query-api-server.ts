@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDashboardHandler } from '../dashboard/dashboard-handler.js';
-import type { DashboardHandler } from '../dashboard/dashboard-handler.js';
-import { closeHttp, listenHttp } from '../http/http-server-lifecycle.js';
+import { addOpsRoutes, closeHttp, HttpError, listenHttp, Router, sendJson } from '@costtrace/service-kit';
+import type { ErrorMapper, Readiness, RouteContext } from '@costtrace/service-kit';
+import { addDashboardRoutes, createDashboardHandler } from '../dashboard/dashboard-handler.js';
 import type { PipelineHealth } from '../operations/pipeline-health.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -18,9 +18,11 @@ export interface QueryApiServerOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   /** Readiness: Kafka and ClickHouse reachable, consumer running. */
-  readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
-  /** Further routes mounted in front of the query API (budgets, throttles); true when handled. */
-  readonly routes?: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+  readonly readiness: () => Promise<Readiness>;
+  /** Registers further routes on the API's router (budgets, throttles). */
+  readonly addRoutes?: ((router: Router) => void) | undefined;
+  /** Maps the errors of those routes to HTTP answers (the store's are mapped already). */
+  readonly mapError?: ErrorMapper | undefined;
   /** Pipeline health for `GET /api/v1/health` (lag, dead letters, unpriced spans); 404 when absent. */
   readonly health?: (() => Promise<PipelineHealth>) | undefined;
   /** Serve the dashboard at `/` and `/ui/…` (default true). */
@@ -38,6 +40,15 @@ const TOP_KINDS: Readonly<Record<string, QueryDimension>> = {
   teams: 'team',
 };
 
+/** The store's failures as HTTP: unavailable (retry later) is 503, anything else a 500. */
+const storeErrors: ErrorMapper = (err) =>
+  err instanceof StoreError && err.retryable
+    ? new HttpError(503, 'UNAVAILABLE', 'ClickHouse is unavailable; retry later', {
+        headers: { 'retry-after': '5' },
+        cause: err,
+      })
+    : undefined;
+
 /**
  * The aggregator's HTTP API: JSON cost queries, Prometheus metrics, liveness and readiness.
  *
@@ -48,26 +59,29 @@ const TOP_KINDS: Readonly<Record<string, QueryDimension>> = {
  * - `GET /api/v1/coverage?group_by=service,model,emitter&since=24h` — pricing coverage: the share
  *   of usage-bearing spans priced exactly, with upper bounds, unpriced spans, duplicates, roll-ups.
  * - `GET /api/v1/health` — consumer lag per partition, dead letters, unpriced spans, spans in/out.
+ * - `GET /metrics`, `/healthz`, `/readyz` — the service kit's ops endpoints.
  * - `GET /` — the dashboard (assets under `/ui/`), which reads the routes above.
- * Bad parameters get 400 with `{"error": {"parameter": …, "message": …}}`.
+ * Errors are the service kit's envelope; a bad parameter is 400 INVALID_QUERY naming it in `field`.
  */
 export class QueryApiServer {
   private readonly server: Server;
-  private readonly dashboard: DashboardHandler | undefined;
 
   constructor(private readonly options: QueryApiServerOptions) {
-    this.dashboard = (options.dashboard ?? true) ? createDashboardHandler() : undefined;
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        const unavailable = err instanceof StoreError && err.retryable;
-        if (!unavailable) options.logger.error({ err }, 'query API request failed');
-        if (!res.headersSent) {
-          json(res, unavailable ? 503 : 500, {
-            error: { message: unavailable ? 'ClickHouse is unavailable; retry later' : 'internal error' },
-          });
-        }
-      });
+    const mapError = options.mapError;
+    const router = new Router({
+      logger: options.logger,
+      mapError: (err) => storeErrors(err) ?? mapError?.(err),
     });
+    addOpsRoutes(router, { registry: options.registry, readiness: options.readiness });
+    router
+      .get('/api/v1/costs', (c) => this.costs(c))
+      .get('/api/v1/coverage', (c) => this.coverage(c))
+      .get('/api/v1/top/:kind', (c) => this.top(c));
+    const health = options.health;
+    if (health !== undefined) router.get('/api/v1/health', async ({ res }) => sendJson(res, 200, await health()));
+    options.addRoutes?.(router);
+    if (options.dashboard ?? true) addDashboardRoutes(router, createDashboardHandler());
+    this.server = createServer(router.listener());
     this.server.keepAliveTimeout = 5_000;
   }
 
@@ -79,81 +93,56 @@ export class QueryApiServer {
     return closeHttp(this.server);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.options.routes !== undefined && (await this.options.routes(req, res))) return;
-    if (this.dashboard !== undefined && (await this.dashboard(req, res))) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { message: 'use GET' } });
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') {
-      const readiness = await this.options.readiness();
-      return json(res, readiness.ready ? 200 : 503, readiness);
-    }
-    if (url.pathname === '/api/v1/health' && this.options.health !== undefined) {
-      return json(res, 200, await this.options.health());
-    }
-    if (url.pathname === '/metrics') {
-      const body = await this.options.registry.metrics();
-      res.writeHead(200, { 'content-type': this.options.registry.contentType });
-      res.end(body);
+  private async costs({ res, url }: RouteContext): Promise<void> {
+    const parsed = parseCostQuery(queryParams(url.searchParams), now());
+    if (!parsed.ok) throw invalidQuery(parsed.parameter, parsed.message);
+    const rows = await this.options.store.queryCosts(parsed.query);
+    sendJson(res, 200, { query: parsed.query, rows } satisfies QueryResponse<CostRow>);
+  }
+
+  private async coverage({ res, url }: RouteContext): Promise<void> {
+    const parsed = parseCoverageQuery(queryParams(url.searchParams), now());
+    if (!parsed.ok) throw invalidQuery(parsed.parameter, parsed.message);
+    sendJson(res, 200, {
+      query: parsed.query,
+      rows: await this.options.store.pricingCoverage(parsed.query),
+    } satisfies QueryResponse<CoverageRow>);
+  }
+
+  private async top({ res, url, params: { kind = '' } }: RouteContext): Promise<void> {
+    const params = queryParams(url.searchParams);
+    if (kind === 'spans') {
+      const parsed = parseTopSpansQuery(params, now());
+      if (!parsed.ok) throw invalidQuery(parsed.parameter, parsed.message);
+      sendJson(res, 200, {
+        query: parsed.query,
+        rows: await this.options.store.topSpans(parsed.query),
+      } satisfies QueryResponse<TopSpanRow>);
       return;
     }
-    const now = Math.floor(Date.now() / 1000);
-    const params = queryParams(url.searchParams);
-    if (url.pathname === '/api/v1/costs') {
-      const parsed = parseCostQuery(params, now);
-      if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-      const rows = await this.options.store.queryCosts(parsed.query);
-      return json(res, 200, { query: parsed.query, rows } satisfies QueryResponse<CostRow>);
+    const dimension = TOP_KINDS[kind];
+    if (dimension === undefined) {
+      throw new HttpError(404, 'NOT_FOUND', `no top list ${kind}: use spans, ${Object.keys(TOP_KINDS).join(', ')}`);
     }
-    if (url.pathname === '/api/v1/coverage') {
-      const parsed = parseCoverageQuery(params, now);
-      if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-      return json(res, 200, {
-        query: parsed.query,
-        rows: await this.options.store.pricingCoverage(parsed.query),
-      } satisfies QueryResponse<CoverageRow>);
-    }
-    const top = /^\/api\/v1\/top\/([a-z]+)$/.exec(url.pathname);
-    if (top) {
-      const kind = top[1]!;
-      if (kind === 'spans') {
-        const parsed = parseTopSpansQuery(params, now);
-        if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-        return json(res, 200, {
-          query: parsed.query,
-          rows: await this.options.store.topSpans(parsed.query),
-        } satisfies QueryResponse<TopSpanRow>);
-      }
-      const dimension = TOP_KINDS[kind];
-      if (dimension === undefined) {
-        return json(res, 404, {
-          error: { message: `no top list ${kind}: use spans, ${Object.keys(TOP_KINDS).join(', ')}` },
-        });
-      }
-      if (params.has('group_by') || params.has('by'))
-        return badRequest(res, 'group_by', `top/${kind} groups by ${dimension}`);
-      const withGroup = new Map(params);
-      withGroup.set('group_by', [dimension]);
-      if (!withGroup.has('limit')) withGroup.set('limit', ['20']);
-      if (!withGroup.has('source')) withGroup.set('source', [dimension === 'trace_id' ? 'spans' : 'auto']);
-      const parsed = parseCostQuery(withGroup, now);
-      if (!parsed.ok) return badRequest(res, parsed.parameter, parsed.message);
-      return json(res, 200, {
-        query: parsed.query,
-        rows: await this.options.store.queryCosts(parsed.query),
-      } satisfies QueryResponse<CostRow>);
-    }
-    return json(res, 404, { error: { message: `no route ${url.pathname}` } });
+    if (params.has('group_by') || params.has('by'))
+      throw invalidQuery('group_by', `top/${kind} groups by ${dimension}`);
+    const withGroup = new Map(params);
+    withGroup.set('group_by', [dimension]);
+    if (!withGroup.has('limit')) withGroup.set('limit', ['20']);
+    if (!withGroup.has('source')) withGroup.set('source', [dimension === 'trace_id' ? 'spans' : 'auto']);
+    const parsed = parseCostQuery(withGroup, now());
+    if (!parsed.ok) throw invalidQuery(parsed.parameter, parsed.message);
+    sendJson(res, 200, {
+      query: parsed.query,
+      rows: await this.options.store.queryCosts(parsed.query),
+    } satisfies QueryResponse<CostRow>);
   }
 }
 
-function badRequest(res: ServerResponse, parameter: string, message: string): void {
-  json(res, 400, { error: { parameter, message } });
+function now(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
-function json(res: ServerResponse, status: number, value: unknown): void {
-  const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
-  res.end(body);
+function invalidQuery(parameter: string, message: string): HttpError {
+  return new HttpError(400, 'INVALID_QUERY', message, { field: parameter });
 }

@@ -14,8 +14,7 @@ import { BudgetEvaluator } from './budget-evaluator.js';
 import { BudgetRegistry } from './budget-registry.js';
 import type { BudgetStore } from './budget-store.js';
 import type { BudgetsConfig } from './budgets-config.js';
-import { createBudgetsHttpHandler } from './budgets-http.js';
-import type { BudgetsHttpHandler } from './budgets-http.js';
+import { BudgetsApi } from './budgets-http.js';
 import { CostDeltaProducer } from './cost-delta-producer.js';
 import { budgetDeltas } from './cost-delta.js';
 import type { BudgetDeltaStats } from './cost-delta.js';
@@ -37,7 +36,8 @@ export interface BudgetServiceOptions {
 /**
  * Budgets, throttles and webhooks of one aggregator instance, wired together:
  * span rows → `onRowsStored` → cost_deltas → BudgetEvaluator → outbox → WebhookDispatcher,
- * and the throttle board shared through Kafka; `http` is the API handler to mount.
+ * and the throttle board shared through the message log; `api` serves the HTTP routes
+ * (`BudgetsApi.addRoutes`).
  */
 export class BudgetService {
   readonly registry: BudgetRegistry;
@@ -49,7 +49,7 @@ export class BudgetService {
   private outboxValue: WebhookOutbox | undefined;
   private dispatcherValue: WebhookDispatcher | undefined;
   private evaluatorValue: BudgetEvaluator | undefined;
-  private httpValue: BudgetsHttpHandler | undefined;
+  private apiValue: BudgetsApi | undefined;
   private started = false;
 
   constructor(private readonly options: BudgetServiceOptions) {
@@ -92,15 +92,14 @@ export class BudgetService {
     return this.evaluatorValue;
   }
 
-  /** The HTTP API handler (mount it in the aggregator's server; it returns false for other paths). */
   /** Whether `start` has completed (and `stop` not yet begun). */
   get isStarted(): boolean {
     return this.started;
   }
 
-  get http(): BudgetsHttpHandler {
-    if (this.httpValue === undefined) throw new Error('budget service is not started');
-    return this.httpValue;
+  /** The HTTP API while the service runs (BudgetsApi.addRoutes answers 503 STARTING otherwise). */
+  get api(): BudgetsApi | undefined {
+    return this.started ? this.apiValue : undefined;
   }
 
   async start(): Promise<void> {
@@ -138,7 +137,7 @@ export class BudgetService {
       });
       await this.evaluatorValue.start();
     }
-    this.httpValue = createBudgetsHttpHandler({
+    this.apiValue = new BudgetsApi({
       registry: this.registry,
       board: this.board,
       outbox: this.outboxValue,
@@ -207,7 +206,7 @@ export class BudgetService {
 
   async stop(): Promise<void> {
     this.started = false;
-    this.httpValue?.close();
+    this.apiValue?.close();
     await this.evaluatorValue?.stop();
     await this.dispatcherValue?.stop();
     await this.sync.stop();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Router } from '@costtrace/service-kit';
 import { DASHBOARD_CSS, DASHBOARD_FAVICON_SVG, DASHBOARD_HTML } from './dashboard-page.js';
 
 /**
@@ -20,7 +21,10 @@ export const DASHBOARD_CSP = [
 ].join('; ');
 
 /** One request handler for the dashboard; true when it answered the request. */
-export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) & {
+  /** The paths it serves. */
+  readonly paths: readonly string[];
+};
 
 interface Asset {
   readonly type: string;
@@ -53,7 +57,7 @@ export function createDashboardHandler(): DashboardHandler {
     ['/ui/dashboard.css', asset('text/css; charset=utf-8', DASHBOARD_CSS)],
     ['/ui/favicon.svg', asset('image/svg+xml', DASHBOARD_FAVICON_SVG)],
   ]);
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const found = assets.get(path);
     if (found === undefined) return Promise.resolve(false);
@@ -80,4 +84,14 @@ export function createDashboardHandler(): DashboardHandler {
     res.end(req.method === 'HEAD' ? undefined : found.body);
     return Promise.resolve(true);
   };
+  return Object.assign(handler, { paths: [...assets.keys()] });
+}
+
+/** Serves the dashboard's paths on a router (GET and HEAD; other methods get the router's 405). */
+export function addDashboardRoutes(router: Router, handler: DashboardHandler): void {
+  for (const path of handler.paths) {
+    router.get(path, async ({ req, res }) => {
+      await handler(req, res);
+    });
+  }
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeHttp, listenHttp } from '../http/http-server-lifecycle.js';
+import { closeHttp, listenHttp, Router } from '@costtrace/service-kit';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '@costtrace/proto';
@@ -28,17 +28,15 @@ type Encoding = 'protobuf' | 'json';
  * `application/json` (OTLP/JSON: hex ids), optionally gzip. The body is capped as sent and
  * after decompression (413), partial success is reported in `partialSuccess.rejectedSpans`, and
  * 200 is answered only after Kafka acknowledged; Kafka down gives 503 with Retry-After.
+ * Routing (404, 405) is the service kit's; errors of the export itself follow OTLP/HTTP, which
+ * asks for a google.rpc.Status body (JSON callers get it as JSON, protobuf callers as text).
  */
 export class OtlpHttpReceiver {
   private readonly server: Server;
 
   constructor(private readonly options: OtlpHttpReceiverOptions) {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        options.logger.error({ err }, 'unexpected error in OTLP/HTTP handler');
-        if (!res.headersSent) respondText(res, 500, 'internal error');
-      });
-    });
+    const router = new Router({ logger: options.logger }).post('/v1/traces', ({ req, res }) => this.handle(req, res));
+    this.server = createServer(router.listener());
     this.server.requestTimeout = 30_000;
     this.server.headersTimeout = 10_000;
     this.server.keepAliveTimeout = 5_000;
@@ -53,12 +51,6 @@ export class OtlpHttpReceiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/v1/traces') return respondText(res, 404, 'not found: OTLP traces go to POST /v1/traces');
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return respondText(res, 405, 'use POST');
-    }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     const encoding: Encoding | undefined =
       contentType === 'application/x-protobuf' || contentType === 'application/protobuf'

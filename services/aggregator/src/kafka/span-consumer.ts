@@ -1,3 +1,4 @@
+import { retry } from '@costtrace/service-kit';
 import type { Logger } from 'pino';
 import { backoffDelay, ModelCallLedger } from '@costtrace/core';
 import type { BackoffPolicy } from '@costtrace/core';
@@ -203,21 +204,14 @@ export class SpanConsumer {
   private async handOff(rows: readonly SpanCostRow[], topic: string, partition: number): Promise<void> {
     const onRowsStored = this.options.onRowsStored;
     if (onRowsStored === undefined || rows.length === 0) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await onRowsStored(rows);
-        return;
-      } catch (err) {
-        if (attempt >= 5) {
-          this.options.metrics.handOffFailures.inc();
-          this.options.logger.error(
-            { err, topic, partition, rows: rows.length },
-            'budget hand-off failed after 5 attempts; these rows count for no budget',
-          );
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(HAND_OFF_BACKOFF, attempt)));
-      }
+    try {
+      await retry(() => onRowsStored(rows), { policy: HAND_OFF_BACKOFF, maxAttempts: 5 });
+    } catch (err) {
+      this.options.metrics.handOffFailures.inc();
+      this.options.logger.error(
+        { err, topic, partition, rows: rows.length },
+        'budget hand-off failed after 5 attempts; these rows count for no budget',
+      );
     }
   }
 

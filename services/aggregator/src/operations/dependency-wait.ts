@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '@costtrace/core';
 import type { BackoffPolicy } from '@costtrace/core';
+import { retry } from '@costtrace/service-kit';
 import type { Logger } from 'pino';
 
 /** How long to wait between attempts to reach a dependency at start: 250 ms doubling to 10 s. */
@@ -35,24 +34,32 @@ export async function untilAvailable<T>(
   retryable: (err: unknown) => boolean,
   options: DependencyWaitOptions,
 ): Promise<T> {
-  const policy = options.policy ?? DEPENDENCY_RETRY;
   options.onWaiting?.(dependency, 'connecting');
-  for (let n = 1; ; n++) {
-    if (options.signal.aborted) throw new StartAborted(`stopped while waiting for ${dependency}`);
-    try {
-      const result = await attempt();
-      if (n > 1) options.logger.info({ dependency, attempts: n }, `${dependency} answers; continuing start-up`);
-      return result;
-    } catch (err) {
-      if (!retryable(err)) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
-      options.onWaiting?.(dependency, reason);
-      const delayMs = backoffDelay(policy, n);
-      options.logger.warn(
-        { dependency, attempt: n, retryInMs: delayMs, reason: reason.slice(0, 300) },
-        `waiting for ${dependency}`,
-      );
-      await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-    }
+  let attempts = 0;
+  try {
+    const result = await retry(
+      (n) => {
+        attempts = n;
+        return attempt();
+      },
+      {
+        policy: options.policy ?? DEPENDENCY_RETRY,
+        retryable,
+        signal: options.signal,
+        onRetry: (err, n, delayMs) => {
+          const reason = err instanceof Error ? err.message : String(err);
+          options.onWaiting?.(dependency, reason);
+          options.logger.warn(
+            { dependency, attempt: n, retryInMs: delayMs, reason: reason.slice(0, 300) },
+            `waiting for ${dependency}`,
+          );
+        },
+      },
+    );
+    if (attempts > 1) options.logger.info({ dependency, attempts }, `${dependency} answers; continuing start-up`);
+    return result;
+  } catch (err) {
+    if (options.signal.aborted) throw new StartAborted(`stopped while waiting for ${dependency}`, { cause: err });
+    throw err;
   }
 }

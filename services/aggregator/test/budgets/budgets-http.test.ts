@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import {
   BudgetRegistry,
-  createBudgetsHttpHandler,
+  BudgetsApi,
+  budgetsErrorMapper,
   generateSecret,
   MemoryBudgetStore,
   ThrottleBoard,
@@ -20,7 +21,8 @@ import {
   WebhookOutbox,
   WebhookSender,
 } from '../../src/index.js';
-import type { ActiveThrottle, BudgetsHttpHandler } from '../../src/index.js';
+import type { ActiveThrottle } from '../../src/index.js';
+import { Router } from '@costtrace/service-kit';
 import { AggregatorClient } from '@costtrace/client';
 import { parseBudgetArgs, runBudgetCommand } from '@costtrace/cli';
 
@@ -32,7 +34,7 @@ describe('budgets HTTP API and CLI', () => {
   let dir = '';
   let server: Server;
   let base = '';
-  let handler: BudgetsHttpHandler;
+  let api: BudgetsApi;
   let registry: BudgetRegistry;
   let outbox: WebhookOutbox;
   let dispatcher: WebhookDispatcher;
@@ -65,7 +67,7 @@ budgets:
       endpoints: () => registry.endpointMap(),
       logger,
     });
-    handler = createBudgetsHttpHandler({
+    api = new BudgetsApi({
       registry,
       board,
       outbox,
@@ -75,17 +77,15 @@ budgets:
       maxBodyBytes: 4096,
       heartbeatMs: 50,
     });
-    server = createServer((req, res) => {
-      void handler(req, res).then((handled) => {
-        if (!handled) res.writeHead(404).end();
-      });
-    });
+    const router = new Router({ logger, mapError: budgetsErrorMapper });
+    BudgetsApi.addRoutes(router, () => api);
+    server = createServer(router.listener());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   after(async () => {
-    handler.close();
+    api.close();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     await registry.stop();

@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { ClickHouseStore } from '@costtrace/store';
-import { BudgetService, ClickHouseBudgetStore, loadBudgetsConfig } from '../../src/index.js';
+import { Router } from '@costtrace/service-kit';
+import {
+  BudgetsApi,
+  budgetsErrorMapper,
+  BudgetService,
+  ClickHouseBudgetStore,
+  loadBudgetsConfig,
+} from '../../src/index.js';
 import type { BudgetsConfig, RetryPolicy } from '../../src/index.js';
 import { createTopicsWithLeaders, testMessageLog } from './live-services.js';
 
@@ -106,11 +113,9 @@ export async function startBudgetHarness(options: HarnessOptions): Promise<Harne
     retry: options.retry ?? { initialDelayMs: 200, maxDelayMs: 1000 },
   });
   await service.start();
-  const server: Server = createServer((req, res) => {
-    void service.http(req, res).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
+  const router = new Router({ logger, mapError: budgetsErrorMapper });
+  BudgetsApi.addRoutes(router, () => service.api);
+  const server: Server = createServer(router.listener());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
