@@ -3,22 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  allocate,
-  chargeback,
-  monthBounds,
-  parseAllocation,
-  parseChargebackArgs,
-  parseCommand,
-  parseCompareArgs,
-  parseEstimateArgs,
-  parseForecastArgs,
-  parseTopArgs,
-  parseUnitEconomicsArgs,
-  percentChange,
-  project,
-  proratedRevenue,
-} from '../src/index.js';
+import { chargeback, parseAllocation, parseChargebackArgs } from '../src/analysis/chargeback.js';
+import { allocate, parseCommand, percentChange } from '../src/analysis/common-flags.js';
+import { parseCompareArgs } from '../src/analysis/compare.js';
+import { parseEstimateArgs } from '../src/analysis/estimate.js';
+import { monthBounds, parseForecastArgs, project } from '../src/analysis/forecast.js';
+import { parseTopArgs } from '../src/analysis/top.js';
+import { parseUnitEconomicsArgs, proratedRevenue } from '../src/analysis/unit-economics.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0) / 1000;
 

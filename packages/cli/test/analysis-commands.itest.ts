@@ -16,22 +16,17 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { bundledCatalogDir } from '@costtrace/catalog';
 import type { BudgetStatus } from '@costtrace/client';
-import {
-  offlineBackend,
-  runChargeback,
-  runCompare,
-  runEstimate,
-  runRecommend,
-  storeSignals,
-  storeFocusUsage,
-  runExport,
-  FOCUS_COLUMNS,
-  runForecast,
-  runTop,
-  runUnitEconomics,
-  run,
-} from '../src/index.js';
-import type { AnalysisDeps } from '../src/index.js';
+import { run } from '../src/index.js';
+import { runChargeback } from '../src/analysis/chargeback.js';
+import { runCompare } from '../src/analysis/compare.js';
+import { runEstimate } from '../src/analysis/estimate.js';
+import { storeFocusUsage, runExport, FOCUS_COLUMNS } from '../src/analysis/focus-export.js';
+import { runForecast } from '../src/analysis/forecast.js';
+import { runRecommend, storeSignals } from '../src/analysis/recommend.js';
+import { runTop } from '../src/analysis/top.js';
+import { runUnitEconomics } from '../src/analysis/unit-economics.js';
+import { offlineBackend } from '../src/commands/pricing-backend.js';
+import type { AnalysisDeps } from '../src/analysis/command-deps.js';
 
 const SCALE = 10n ** 12n;
 const ROUTES = ['/v1/chat', '/v1/embed', '/v1/search'];

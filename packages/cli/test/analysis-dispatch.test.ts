@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { focusUsageSql, gpuSpansSql, tokenMixSql } from '@costtrace/store';
-import { linesFromUsage, run } from '../src/index.js';
+import { run } from '../src/index.js';
+import { linesFromUsage } from '../src/analysis/focus-export.js';
 import type { CliIo, CostSource } from '../src/index.js';
 
 const COMMANDS = ['top', 'compare', 'estimate', 'forecast', 'unit-economics', 'chargeback', 'recommend', 'export'];

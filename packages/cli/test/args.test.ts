@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  extractStoreFlag,
-  parseArgs,
-  parseBudgetArgs,
-  parseDevArgs,
-  parseLine,
-  PRICING_COMMANDS,
-} from '../src/index.js';
+import { parseBudgetArgs } from '../src/index.js';
+import { parseArgs, parseLine } from '../src/args.js';
+import { parseDevArgs } from '../src/commands/dev.js';
+import { PRICING_COMMANDS } from '../src/commands/pricing.js';
+import { extractStoreFlag } from '../src/store-selection.js';
 
 describe('parseArgs', () => {
   it('finds the command, its positionals and options', () => {

@@ -11,7 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
 import { ClickHouseStore, DUCKDB_MIGRATIONS, DuckDbStore, MIGRATIONS } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
-import { runMigrate, runReport, runReprice } from '../src/index.js';
+import { runMigrate } from '../src/commands/migrate.js';
+import { runReport } from '../src/commands/report.js';
+import { runReprice } from '../src/commands/reprice.js';
 
 const OLD = { input: 150_000n, cacheRead: 75_000n, output: 600_000n };
 const NEW = { input: 200_000n, cacheRead: 100_000n, output: 800_000n };

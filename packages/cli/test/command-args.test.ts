@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseFlags, parseMigrateArgs, parseReportArgs, parseRepriceArgs, renderRows } from '../src/index.js';
+import { parseFlags } from '../src/command-args.js';
+import { parseMigrateArgs } from '../src/commands/migrate.js';
+import { parseReportArgs } from '../src/commands/report.js';
+import { parseRepriceArgs } from '../src/commands/reprice.js';
+import { renderRows } from '../src/table-format.js';
 
 const NOW = 1_795_400_000;
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DuckDbStore } from '@costtrace/store';
-import { parseDevArgs, run } from '../src/index.js';
+import { run } from '../src/index.js';
+import { parseDevArgs } from '../src/commands/dev.js';
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url));
 /** The repository root (packages/cli/dist/test → ../../../..). */

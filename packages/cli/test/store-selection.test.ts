@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { formatScaled, Money, MONEY_SCALE } from '@costtrace/core';
 import { DUCKDB_MIGRATIONS, DuckDbStore } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
-import { extractStoreFlag, parseStoreSelection, run } from '../src/index.js';
+import { run } from '../src/index.js';
+import { extractStoreFlag, parseStoreSelection } from '../src/store-selection.js';
 
 const NOW = 1_795_000_000 - (1_795_000_000 % 60);
 
