@@ -12,27 +12,28 @@ import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
 import {
   ClickHouseStore,
-  COST_CORRECTION_COLUMNS,
-  costCorrectionTsv,
-  costByCommitSinceDeploySql,
-  costPer1kRequestsByRouteSql,
-  costQuerySql,
   MIGRATIONS,
-  migrationStatements,
-  minuteHeldSql,
-  minuteTruthSql,
-  ROLLUP_KEY,
-  rollupHeldByKeySql,
-  rollupTruthByKeySql,
-  sourceCondition,
-  storedSpanKeysSql,
   parseCostQuery,
   queryParams,
   SPAN_COST_COLUMNS,
   spanCostTsv,
-  topSpansSql,
-  topTracesTodaySql,
 } from '../src/index.js';
+import { migrationStatements, ROLLUP_KEY } from '../src/clickhouse/migrations.js';
+import {
+  minuteHeldSql,
+  minuteTruthSql,
+  rollupHeldByKeySql,
+  rollupTruthByKeySql,
+  sourceCondition,
+  storedSpanKeysSql,
+} from '../src/clickhouse/recovery-sql.js';
+import { COST_CORRECTION_COLUMNS, costCorrectionTsv } from '../src/clickhouse/span-cost-tsv.js';
+import { costQuerySql, topSpansSql } from '../src/query/clickhouse-cost-sql.js';
+import {
+  costByCommitSinceDeploySql,
+  costPer1kRequestsByRouteSql,
+  topTracesTodaySql,
+} from '../src/query/standard-reports.js';
 import type { SpanCostRow } from '../src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));

@@ -6,18 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
-import {
-  ClickHouseStore,
-  MIGRATIONS,
-  rebuildStatements,
-  renderStatement,
-  ROLLUP_KEY,
-  ROLLUP_MEASURES,
-  SPAN_COST_COLUMNS,
-  spanCostTsv,
-  stringLiteral,
-  tsvRow,
-} from '../src/index.js';
+import { ClickHouseStore, MIGRATIONS, SPAN_COST_COLUMNS, spanCostTsv, stringLiteral, tsvRow } from '../src/index.js';
+import { rebuildStatements, renderStatement, ROLLUP_KEY, ROLLUP_MEASURES } from '../src/clickhouse/migrations.js';
 import type { SpanCostRow } from '../src/index.js';
 
 const url = process.env.CLICKHOUSE_URL;

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  costQuerySql,
-  parseCostQuery,
-  queryParams,
-  stringLiteral,
-  tsvStringArray,
-  tsvString,
-  usesRollup,
-} from '../src/index.js';
+import { parseCostQuery, queryParams, stringLiteral } from '../src/index.js';
+import { tsvStringArray, tsvString } from '../src/clickhouse/tsv.js';
+import { costQuerySql, usesRollup } from '../src/query/clickhouse-cost-sql.js';
 
 const NOW = 1_795_400_000;
 const parse = (pairs: [string, string][]) => parseCostQuery(queryParams(pairs), NOW);

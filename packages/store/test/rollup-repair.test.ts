@@ -2,8 +2,10 @@
 // equals the spans, exactly, in both directions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { minuteDifferences, ROLLUP_KEY, ROLLUP_MEASURES, rollupDelta } from '../src/index.js';
-import type { RollupTextRow } from '../src/index.js';
+import { ROLLUP_KEY, ROLLUP_MEASURES } from '../src/clickhouse/migrations.js';
+import { rollupDelta } from '../src/clickhouse/rollup-repair.js';
+import { minuteDifferences } from '../src/rollup-check.js';
+import type { RollupTextRow } from '../src/clickhouse/rollup-repair.js';
 
 function row(minute: number, route: string, measures: Record<string, string>): RollupTextRow {
   const out: Record<string, string> = {};

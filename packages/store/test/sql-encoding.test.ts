@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { identifier, stringLiteral, StoreError, tsvField, tsvRow } from '../src/index.js';
+import { stringLiteral, StoreError, tsvRow } from '../src/index.js';
+import { identifier } from '../src/clickhouse/sql-literals.js';
+import { tsvField } from '../src/clickhouse/tsv.js';
 
 describe('SQL literals', () => {
   it('quotes strings so no input can end the literal', () => {
