@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import {
-  devicesOf,
-  GpuSampler,
-  gpuTypeFromName,
-  parseComputeApps,
-  parseGpuQuery,
-  parseMigDevices,
-  sampleGpus,
-} from '../src/index.js';
-import type { NvidiaSmiRunner } from '../src/index.js';
+import { GpuSampler } from '../src/index.js';
+import { devicesOf, sampleGpus } from '../src/gpu/gpu-sampler.js';
+import { gpuTypeFromName, parseComputeApps, parseGpuQuery, parseMigDevices } from '../src/gpu/nvidia-smi-parser.js';
+import type { NvidiaSmiRunner } from '../src/gpu/gpu-sampler.js';
 
 // Captured on an H100 host (driver 5xx), idle:
 //   nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu,mig.mode.current,pci.bus_id --format=csv,noheader,nounits

@@ -9,7 +9,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { MeterProvider as SdkMeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { quoteUsage } from '@costtrace/core';
-import { bundledPriceSnapshot, CostSpanProcessor, StaticPriceSource } from '../src/index.js';
+import { CostSpanProcessor, StaticPriceSource } from '../src/index.js';
+import { bundledPriceSnapshot } from '@costtrace/core';
 import type { CostSpanProcessorOptions } from '../src/index.js';
 import { modelPrices, viewOf } from './support/price-fixtures.js';
 

@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
 import type { FastifyRequest } from 'fastify';
-import { createThrottleGuard, ThrottleSet } from '../src/index.js';
+import { createThrottleGuard } from '../src/index.js';
+import { ThrottleSet } from '../src/throttle/throttle-set.js';
 import type { Throttle } from '../src/index.js';
 
 /**
