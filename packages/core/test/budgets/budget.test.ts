@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BudgetError, budgetToDocument, parseBudget, percentOfLimit, reachesPercent } from '../../src/index.js';
+import { BudgetError, budgetToDocument, parseBudget, percentOfLimit } from '../../src/index.js';
+import { reachesPercent } from '../../src/budgets/budget.js';
 
 function fieldOf(fn: () => unknown): string {
   try {

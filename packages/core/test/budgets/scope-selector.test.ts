@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BUDGET_DIMENSIONS, CompiledScope, parseScopeKey } from '../../src/index.js';
+import { BUDGET_DIMENSIONS, CompiledScope } from '../../src/index.js';
+import { parseScopeKey } from '../../src/budgets/scope-selector.js';
 import type { DimensionValues } from '../../src/index.js';
 
 function row(values: Partial<DimensionValues>): DimensionValues {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ModelCallLedger, readSpanUsage, SpanPricer, SpanUsage } from '../../src/index.js';
-import type { UsageSighting } from '../../src/index.js';
+import type { UsageSighting } from '../../src/pricing/model-call-ledger.js';
 
 function sighting(over: Partial<UsageSighting> & Pick<UsageSighting, 'spanId'>): UsageSighting {
   return { traceId: 't1', parentSpanId: '', responseId: undefined, usageKey: '100:10', rollup: false, ...over };

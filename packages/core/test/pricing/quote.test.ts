@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  overrideFromRecord,
-  ownedGpuHourlyRate,
-  parseQuantity,
-  PriceSnapshot,
-  PricingError,
-  quoteUsage,
-} from '../../src/index.js';
+import { overrideFromRecord, parseQuantity, PriceSnapshot, PricingError, quoteUsage } from '../../src/index.js';
+import { ownedGpuHourlyRate } from '../../src/pricing/owned-gpu-rate.js';
 import type { OverrideRecord } from '../../src/index.js';
 import { DAY, samplePrices, T0 } from './fixtures.js';
 

@@ -11,8 +11,8 @@ import {
   SpanCost,
   SpanPricer,
   SpanUsage,
-  toBillableTokens,
 } from '../../src/index.js';
+import { toBillableTokens } from '../../src/token-usage.js';
 
 const view = bundledPricingView();
 const AT = Date.parse('2026-11-15T00:00:00Z');

@@ -4,15 +4,8 @@
 // cache write 3.75, cache read 0.30, output 15; gpt-4o input 2.50, cache read 1.25, output 10.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  bundledPricingView,
-  formatPico,
-  normalizeProvider,
-  readSpanUsage,
-  SpanCost,
-  SpanPricer,
-  SpanUsage,
-} from '../../src/index.js';
+import { bundledPricingView, formatPico, readSpanUsage, SpanCost, SpanPricer, SpanUsage } from '../../src/index.js';
+import { normalizeProvider } from '../../src/pricing/usage-dialects.js';
 import type { EmitterScope, UsageReaderOptions } from '../../src/index.js';
 
 const view = bundledPricingView();
