@@ -1,6 +1,8 @@
 export { CostAttr, DimensionAttr, GenAiAttr, ROLLUP_ATTRIBUTE } from './attributes.js';
 export type { UnpricedReason } from './attributes.js';
 export { backoffDelay, backoffProblem } from './backoff.js';
+export { readTokenCount } from './token-count.js';
+export type { TokenCountProblem, TokenCountResult } from './token-count.js';
 export type { BackoffPolicy } from './backoff.js';
 export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER_UNIT } from './money.js';
 export type { MoneyErrorCode } from './money.js';

@@ -1,3 +1,5 @@
+import { readTokenCount } from './token-count.js';
+
 /**
  * Token usage of one model call, as billed. The GenAI semantic conventions say
  * `gen_ai.usage.input_tokens` SHOULD include cached tokens and output includes reasoning tokens,
@@ -38,11 +40,9 @@ export class UsageError extends Error {
 }
 
 function count(name: string, value: number | undefined): bigint {
-  if (value === undefined) return 0n;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new UsageError(`${name} must be a non-negative integer, got ${value}`);
-  }
-  return BigInt(value);
+  const read = readTokenCount(value);
+  if (!read.ok) throw new UsageError(`${name} must be a non-negative integer, got ${value}`);
+  return BigInt(read.count);
 }
 
 /**

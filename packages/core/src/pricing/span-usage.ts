@@ -1,3 +1,4 @@
+import { readTokenCount } from '../token-count.js';
 import { GenAiAttr, ROLLUP_ATTRIBUTE } from '../attributes.js';
 import { parseScaled } from '../money.js';
 import { GpuAttr, InstanceAttr } from '../resource-usage-attributes.js';
@@ -262,15 +263,10 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-/** A token count: absent is 0; anything but a non-negative safe integer is INVALID_COUNT. */
+/** A token count (readTokenCount's rule): absent is 0; anything it refuses is INVALID_COUNT. */
 export function tokenCount(value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : INVALID_COUNT;
-  if (typeof value === 'bigint') {
-    return value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : INVALID_COUNT;
-  }
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
-  return INVALID_COUNT;
+  const read = readTokenCount(value);
+  return read.ok ? read.count : INVALID_COUNT;
 }
 
 const NANOS_PER_SECOND = 1_000_000_000n;

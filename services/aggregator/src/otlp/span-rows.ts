@@ -8,6 +8,7 @@ import {
   Money,
   MoneyError,
   readSpanUsage,
+  readTokenCount,
   SpanCost,
   SpanPricer,
   SpanUsage,
@@ -229,18 +230,24 @@ function isZeroId(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** A stamped token count under core's one rule (readTokenCount), at most `max` per span. */
 function tokenCount(key: string, value: PlainValue, max: number): bigint {
-  if (value === undefined) return 0n;
-  if (typeof value === 'number' && Number.isNaN(value)) throw new Rejection('not_a_number', `${key} is NaN`);
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Rejection('not_a_number', `${key} is infinite`);
-  let big: bigint;
-  if (typeof value === 'bigint') big = value;
-  else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
-  else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
-  else throw new Rejection('invalid_token_count', `${key} is not an integer: ${displayString(value).slice(0, 40)}`);
-  if (big < 0n) throw new Rejection('invalid_token_count', `${key} is negative (${big})`);
-  if (big > BigInt(max)) throw new Rejection('invalid_token_count', `${key}=${big} exceeds ${max} tokens per span`);
-  return big;
+  const read = readTokenCount(value);
+  const shown = (): string => displayString(value).slice(0, 40);
+  if (!read.ok) {
+    if (read.problem === 'not_a_number')
+      throw new Rejection('not_a_number', `${key} is not a finite number (${shown()})`);
+    const why =
+      read.problem === 'negative'
+        ? `is negative (${shown()})`
+        : read.problem === 'too_large'
+          ? `(${shown()}) exceeds ${max} tokens per span`
+          : `is not an integer: ${shown()}`;
+    throw new Rejection('invalid_token_count', `${key} ${why}`);
+  }
+  if (read.count > max)
+    throw new Rejection('invalid_token_count', `${key}=${read.count} exceeds ${max} tokens per span`);
+  return BigInt(read.count);
 }
 
 function stampedMoney(key: string, value: PlainValue, currency: string): Money {
