@@ -19,7 +19,6 @@ import {
   ModelCallLedger,
   picoToFloat,
   readSpanUsage,
-  ROLLUP_ATTRIBUTE,
   SpanCost,
   SpanPricer,
   SpanUsage,
@@ -340,11 +339,6 @@ export class CostSpanProcessor implements SpanProcessor {
 
   private price(span: Span): void {
     const own = span.attributes;
-    if (own[ROLLUP_ATTRIBUTE] === true && this.ledger === undefined) {
-      this.rollups += 1;
-      this.endInstance(span); // a roll-up span is never charged instance time either
-      return;
-    }
     const view = this.prices.current();
     // Priced with the prices in effect when the span started, as the aggregator prices it.
     const start = span.startTime;

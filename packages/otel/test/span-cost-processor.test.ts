@@ -596,8 +596,16 @@ describe('CostSpanProcessor: unpriced spans', () => {
     inner.end();
     outer.setAttributes(usage);
     outer.end();
+    // A span marked as a roll-up is never charged, and says so, with deduplication off too.
+    const marked = tracer.startSpan('workflow');
+    marked.setAttributes({ ...usage, 'costtrace.usage.rollup': true });
+    marked.end();
     return provider.forceFlush().then(() => {
-      assert.equal(exporter.getFinishedSpans().filter((s) => s.attributes['cost.total'] !== undefined).length, 2);
+      const spans = exporter.getFinishedSpans();
+      assert.equal(spans.filter((s) => s.attributes['cost.total'] !== undefined).length, 2);
+      const rollup = spans.find((s) => s.name === 'workflow');
+      assert.equal(rollup?.attributes['cost.total'], undefined);
+      assert.equal(rollup?.attributes['cost.usage_role'], 'rollup');
     });
   });
 
