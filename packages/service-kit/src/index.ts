@@ -1,3 +1,26 @@
+export { ConfigError } from './config/config-error.js';
+export type { ConfigErrorOptions } from './config/config-error.js';
+export {
+  checkSetting,
+  choice,
+  commaList,
+  configErrorFromZod,
+  envReader,
+  envSchema,
+  flag,
+  hostPort,
+  httpUrl,
+  integer,
+  keyValuePairs,
+  LOG_LEVELS,
+  number,
+  optional,
+  pattern,
+  secret,
+  text,
+  topicName,
+} from './config/env-schema.js';
+export type { Env, EnvReader, EnvShape, LogLevel, SettingSource } from './config/env-schema.js';
 export { errorBody, HttpError, sendError, sendJson } from './http/http-error.js';
 export type { ErrorBody, ErrorMapper } from './http/http-error.js';
 export { closeHttp, listenHttp } from './http/http-server.js';

@@ -1,10 +1,31 @@
+import {
+  choice,
+  commaList,
+  ConfigError,
+  envReader,
+  envSchema,
+  flag,
+  hostPort,
+  httpUrl,
+  integer,
+  keyValuePairs,
+  LOG_LEVELS,
+  optional,
+  pattern,
+  secret,
+  text,
+  topicName,
+} from '@costtrace/service-kit';
+import type { Env, EnvReader } from '@costtrace/service-kit';
 import { heartbeatIntervalFor } from './message-log/message-log.js';
+
+export { ConfigError };
 
 /**
  * Aggregator configuration: one typed object, validated once, cross-field rules included.
  * Sources, in precedence order: explicit values passed in code > environment variables >
- * defaults. Errors name the variable and say what to put there. docs/configuration.md
- * lists every variable below.
+ * defaults. Every variable is checked against AGGREGATOR_ENV (a zod schema); errors name the
+ * variable and say what to put there. docs/configuration.md lists every variable below.
  */
 export interface AggregatorConfig {
   readonly kafkaBrokers: readonly string[];
@@ -89,230 +110,184 @@ export interface AggregatorConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+type InputRule = 'input-includes-cache' | 'input-excludes-cache';
+const INPUT_RULES = ['input-includes-cache', 'input-excludes-cache'] as const satisfies readonly InputRule[];
+const MIB = 1024 * 1024;
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Default place of the kept price snapshot, relative to the working directory. */
+export const DEFAULT_PRICING_STATE_FILE = '.costtrace/price-snapshot.json';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+/**
+ * The aggregator's environment: each variable's schema and default. Defaults that follow from
+ * other settings (noted below) and the rules between settings are applied in loadConfig.
+ */
+const AGGREGATOR_ENV = envSchema({
+  KAFKA_BROKERS: commaList(hostPort('127.0.0.1:9092'), 'use host:port[,host:port], e.g. 127.0.0.1:9092').default([
+    '127.0.0.1:9092',
+  ]),
+  COSTTRACE_KAFKA_CLIENT_ID: text().default('costtrace-aggregator'),
+  COSTTRACE_SPANS_TOPIC: topicName().default('otlp_spans'),
+  /** Default: `<spans topic>.dlq`. */
+  COSTTRACE_DLQ_TOPIC: topicName().optional(),
+  COSTTRACE_CONSUMER_GROUP: text().default('costtrace-aggregator'),
+  COSTTRACE_KAFKA_SESSION_TIMEOUT_MS: integer(6_000, 300_000, 30_000),
+  COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS: integer(6_000, 600_000, 60_000),
+  COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION: integer(1024, 512 * MIB, 16 * MIB),
+  COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY: integer(1, 64, 3),
+  COSTTRACE_KAFKA_MAX_MESSAGE_BYTES: integer(16 * 1024, 64 * MIB, 900 * 1024),
+  CLICKHOUSE_URL: httpUrl().default('http://127.0.0.1:8123'),
+  CLICKHOUSE_DATABASE: pattern(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'use letters, digits and _').default('costtrace'),
+  CLICKHOUSE_USER: text().optional(),
+  CLICKHOUSE_PASSWORD: secret(text().optional()),
+  /** Default: half the session timeout. */
+  CLICKHOUSE_TIMEOUT_MS: integer(1_000, 300_000),
+  COSTTRACE_HTTP_HOST: text().default('127.0.0.1'),
+  COSTTRACE_HTTP_PORT: integer(0, 65535, 4318),
+  COSTTRACE_GRPC_HOST: text().default('127.0.0.1'),
+  COSTTRACE_GRPC_PORT: integer(0, 65535, 4317),
+  COSTTRACE_API_HOST: text().default('127.0.0.1'),
+  COSTTRACE_API_PORT: integer(0, 65535, 8080),
+  COSTTRACE_MAX_REQUEST_BYTES: integer(1024, 256 * MIB, 8 * MIB),
+  /** Default: 4 × the request limit. */
+  COSTTRACE_MAX_DECOMPRESSED_BYTES: integer(1024, 1024 * MIB),
+  COSTTRACE_MAX_IN_FLIGHT_REQUESTS: integer(1, 10_000, 64),
+  COSTTRACE_MAX_BATCH_ROWS: integer(1, 500_000, 100_000),
+  COSTTRACE_MAX_DIMENSION_VALUES_PER_HOUR: integer(1, 1_000_000, 1000),
+  COSTTRACE_MAX_SPAN_AGE_SECONDS: integer(60, 365 * 86_400, 7 * 86_400),
+  COSTTRACE_MAX_SPAN_FUTURE_SECONDS: integer(1, 7 * 86_400, 3600),
+  COSTTRACE_MAX_TOKENS_PER_SPAN: integer(1, 1e12, 100_000_000),
+  COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH: integer(16, 65_536, 256),
+  COSTTRACE_AUDIT_STAMPED_COSTS: flag(false),
+  COSTTRACE_DEDUPE_MAX_TRACES: integer(0, 1_000_000, 20_000),
+  COSTTRACE_DEDUPE_RESTORE_SECONDS: integer(60, 7 * 86_400, 6 * 3600),
+  COSTTRACE_PRICE_SNAPSHOT_FILE: optional(text()),
+  COSTTRACE_PRICING_ADDRESS: optional(hostPort('pricing-cache:50051')),
+  COSTTRACE_PRICING_TOKEN: secret(optional(text())),
+  /** Setting a CA file turns TLS on too. */
+  COSTTRACE_PRICING_TLS: flag(false),
+  COSTTRACE_PRICING_TLS_CA_FILE: optional(text()),
+  /** Default (with a pricing address): DEFAULT_PRICING_STATE_FILE; empty: not kept. */
+  COSTTRACE_PRICING_STATE_FILE: text().optional(),
+  COSTTRACE_SELF_HOSTED_PROVIDERS: commaList(text()).default([]),
+  COSTTRACE_INPUT_TOKEN_RULES: keyValuePairs(
+    choice(INPUT_RULES),
+    'use provider=input-includes-cache or provider=input-excludes-cache',
+  ).default({}),
+  COSTTRACE_EMITTER_INPUT_RULES: keyValuePairs(
+    choice(INPUT_RULES),
+    'use instrumentation-scope=input-includes-cache or …=input-excludes-cache',
+  ).default({}),
+  COSTTRACE_PROVIDER_ALIASES: keyValuePairs(
+    pattern(/^[A-Za-z0-9._-]{1,100}$/, "use letters, digits, '.', '_' or '-'"),
+    'use emitted-name=provider, e.g. my-gateway=openai',
+  ).default({}),
+  COSTTRACE_RETENTION_SPAN_DAYS: integer(1, 36_500, 90),
+  COSTTRACE_RETENTION_ROLLUP_DAYS: integer(1, 36_500, 400),
+  COSTTRACE_RETENTION_INTERVAL_SECONDS: integer(0, 7 * 86_400, 3600),
+  COSTTRACE_LOG_LEVEL: choice(LOG_LEVELS).default('info'),
+});
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: use an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: use true or false`);
-}
-
-function topic(env: Env, name: string, fallback: string): string {
-  const value = env[name] ?? fallback;
-  if (!TOPIC.test(value)) {
-    throw new ConfigError(
-      `${name}=${JSON.stringify(value)} is not a valid Kafka topic name: use letters, digits, '.', '_' or '-'`,
-    );
-  }
-  return value;
-}
+type AggregatorEnv = EnvReader<(typeof AGGREGATOR_ENV)['shape']>;
 
 /** The aggregator entrypoint's switch for budgets (on|off), read in main.ts. */
 export const AGGREGATOR_BUDGETS_SWITCH_ENV = 'COSTTRACE_BUDGETS';
 
 /**
- * Every environment variable loadConfig reads (machine-readable, for deployment checks).
- * A unit test asserts that the loader reads exactly these names, so deploy/ checks can trust them.
+ * Every environment variable loadConfig reads (machine-readable, for deployment checks): the
+ * variables of AGGREGATOR_ENV. A unit test asserts that the loader reads exactly these names, so deploy/
+ * checks can trust them.
  */
-export const AGGREGATOR_ENV_VARS: readonly string[] = [
-  'CLICKHOUSE_DATABASE',
-  'CLICKHOUSE_PASSWORD',
-  'CLICKHOUSE_TIMEOUT_MS',
-  'CLICKHOUSE_URL',
-  'CLICKHOUSE_USER',
-  'COSTTRACE_API_HOST',
-  'COSTTRACE_API_PORT',
-  'COSTTRACE_AUDIT_STAMPED_COSTS',
-  'COSTTRACE_CONSUMER_GROUP',
-  'COSTTRACE_DEDUPE_MAX_TRACES',
-  'COSTTRACE_DEDUPE_RESTORE_SECONDS',
-  'COSTTRACE_DLQ_TOPIC',
-  'COSTTRACE_EMITTER_INPUT_RULES',
-  'COSTTRACE_GRPC_HOST',
-  'COSTTRACE_GRPC_PORT',
-  'COSTTRACE_HTTP_HOST',
-  'COSTTRACE_HTTP_PORT',
-  'COSTTRACE_KAFKA_CLIENT_ID',
-  'COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION',
-  'COSTTRACE_KAFKA_MAX_MESSAGE_BYTES',
-  'COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY',
-  'COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS',
-  'COSTTRACE_KAFKA_SESSION_TIMEOUT_MS',
-  'COSTTRACE_LOG_LEVEL',
-  'COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH',
-  'COSTTRACE_MAX_BATCH_ROWS',
-  'COSTTRACE_MAX_DECOMPRESSED_BYTES',
-  'COSTTRACE_MAX_DIMENSION_VALUES_PER_HOUR',
-  'COSTTRACE_MAX_IN_FLIGHT_REQUESTS',
-  'COSTTRACE_MAX_REQUEST_BYTES',
-  'COSTTRACE_MAX_SPAN_AGE_SECONDS',
-  'COSTTRACE_MAX_SPAN_FUTURE_SECONDS',
-  'COSTTRACE_MAX_TOKENS_PER_SPAN',
-  'COSTTRACE_INPUT_TOKEN_RULES',
-  'COSTTRACE_PRICE_SNAPSHOT_FILE',
-  'COSTTRACE_PROVIDER_ALIASES',
-  'COSTTRACE_PRICING_ADDRESS',
-  'COSTTRACE_PRICING_STATE_FILE',
-  'COSTTRACE_PRICING_TLS',
-  'COSTTRACE_PRICING_TLS_CA_FILE',
-  'COSTTRACE_PRICING_TOKEN',
-  'COSTTRACE_RETENTION_INTERVAL_SECONDS',
-  'COSTTRACE_RETENTION_ROLLUP_DAYS',
-  'COSTTRACE_RETENTION_SPAN_DAYS',
-  'COSTTRACE_SELF_HOSTED_PROVIDERS',
-  'COSTTRACE_SPANS_TOPIC',
-  'KAFKA_BROKERS',
-];
+export const AGGREGATOR_ENV_VARS: readonly string[] = Object.keys(AGGREGATOR_ENV.shape).sort();
 
 /** Builds the configuration from `overrides` and the environment (process.env by default). */
 export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env = process.env): AggregatorConfig {
-  const brokers =
-    overrides.kafkaBrokers ??
-    (env.KAFKA_BROKERS ?? '127.0.0.1:9092')
-      .split(',')
-      .map((b) => b.trim())
-      .filter((b) => b.length > 0);
-  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty: list brokers as host:port[,host:port]');
-  for (const broker of brokers) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(broker)) {
-      throw new ConfigError(
-        `KAFKA_BROKERS entry ${JSON.stringify(broker)} is invalid: use host:port, e.g. 127.0.0.1:9092`,
-      );
-    }
-  }
-  const clickhouseUrl = overrides.clickhouseUrl ?? env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
-  try {
-    const parsed = new URL(clickhouseUrl);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new ConfigError(`CLICKHOUSE_URL=${JSON.stringify(clickhouseUrl)} is invalid: use http(s)://host:port`);
-  }
-  const logLevel = overrides.logLevel ?? env.COSTTRACE_LOG_LEVEL ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(
-      `COSTTRACE_LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: use one of ${LOG_LEVELS.join(', ')}`,
-    );
-  }
-  const database = overrides.clickhouseDatabase ?? env.CLICKHOUSE_DATABASE ?? 'costtrace';
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) {
-    throw new ConfigError(`CLICKHOUSE_DATABASE=${JSON.stringify(database)} is invalid: use letters, digits and _`);
-  }
-  const spansTopic = overrides.spansTopic ?? topic(env, 'COSTTRACE_SPANS_TOPIC', 'otlp_spans');
-  const sessionTimeoutMs =
-    overrides.sessionTimeoutMs ?? integer(env, 'COSTTRACE_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000);
-  const rebalanceTimeoutMs =
-    overrides.rebalanceTimeoutMs ?? integer(env, 'COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS', 60_000, 6_000, 600_000);
+  const { read, check } = envReader(AGGREGATOR_ENV, env);
+  // These are checked whether they come from code or from the environment.
+  const kafkaBrokers = read('KAFKA_BROKERS', overrides.kafkaBrokers);
+  const clickhouseUrl = read('CLICKHOUSE_URL', overrides.clickhouseUrl);
+  const logLevel = read('COSTTRACE_LOG_LEVEL', overrides.logLevel);
+  const clickhouseDatabase = read('CLICKHOUSE_DATABASE', overrides.clickhouseDatabase);
+  const spansTopic = overrides.spansTopic ?? read('COSTTRACE_SPANS_TOPIC');
+  const sessionTimeoutMs = overrides.sessionTimeoutMs ?? read('COSTTRACE_KAFKA_SESSION_TIMEOUT_MS');
+  const rebalanceTimeoutMs = overrides.rebalanceTimeoutMs ?? read('COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS');
   if (rebalanceTimeoutMs < sessionTimeoutMs) {
     throw new ConfigError(
       `COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS (${rebalanceTimeoutMs}) is below COSTTRACE_KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): make it at least as long`,
+      { variable: 'COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS' },
     );
   }
   const clickhouseTimeoutMs =
-    overrides.clickhouseTimeoutMs ??
-    integer(env, 'CLICKHOUSE_TIMEOUT_MS', Math.floor(sessionTimeoutMs / 2), 1_000, 300_000);
+    overrides.clickhouseTimeoutMs ?? read('CLICKHOUSE_TIMEOUT_MS') ?? Math.floor(sessionTimeoutMs / 2);
   // The consumer's last heartbeat may be one heartbeat interval old when an insert starts, and the
   // insert must end before the session could expire (see SpanConsumer.confirmOwnership).
   const insertWindowMs = sessionTimeoutMs - heartbeatIntervalFor(sessionTimeoutMs);
   if (clickhouseTimeoutMs >= insertWindowMs) {
     throw new ConfigError(
       `CLICKHOUSE_TIMEOUT_MS (${clickhouseTimeoutMs}) must be below ${insertWindowMs} (COSTTRACE_KAFKA_SESSION_TIMEOUT_MS ${sessionTimeoutMs} minus one heartbeat interval): an insert must end before the group can hand its partition to another consumer`,
+      { variable: 'CLICKHOUSE_TIMEOUT_MS' },
     );
   }
-  const maxRequestBytes =
-    overrides.maxRequestBytes ?? integer(env, 'COSTTRACE_MAX_REQUEST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024);
+  const maxRequestBytes = overrides.maxRequestBytes ?? read('COSTTRACE_MAX_REQUEST_BYTES');
   const maxDecompressedBytes =
-    overrides.maxDecompressedBytes ??
-    integer(env, 'COSTTRACE_MAX_DECOMPRESSED_BYTES', 4 * maxRequestBytes, 1024, 1024 * 1024 * 1024);
+    overrides.maxDecompressedBytes ?? read('COSTTRACE_MAX_DECOMPRESSED_BYTES') ?? 4 * maxRequestBytes;
   if (maxDecompressedBytes < maxRequestBytes) {
     throw new ConfigError(
       `COSTTRACE_MAX_DECOMPRESSED_BYTES (${maxDecompressedBytes}) is below COSTTRACE_MAX_REQUEST_BYTES (${maxRequestBytes}): make it at least as large`,
+      { variable: 'COSTTRACE_MAX_DECOMPRESSED_BYTES' },
     );
   }
-  const retentionSpanDays = overrides.retentionSpanDays ?? integer(env, 'COSTTRACE_RETENTION_SPAN_DAYS', 90, 1, 36_500);
-  const maxSpanAgeSeconds =
-    overrides.maxSpanAgeSeconds ?? integer(env, 'COSTTRACE_MAX_SPAN_AGE_SECONDS', 7 * 86_400, 60, 365 * 86_400);
+  const retentionSpanDays = overrides.retentionSpanDays ?? read('COSTTRACE_RETENTION_SPAN_DAYS');
+  const maxSpanAgeSeconds = overrides.maxSpanAgeSeconds ?? read('COSTTRACE_MAX_SPAN_AGE_SECONDS');
   if (maxSpanAgeSeconds >= retentionSpanDays * 86_400) {
     throw new ConfigError(
       `COSTTRACE_MAX_SPAN_AGE_SECONDS (${maxSpanAgeSeconds}) must be shorter than COSTTRACE_RETENTION_SPAN_DAYS (${retentionSpanDays} days): accepted spans would land in partitions the retention job drops`,
+      { variable: 'COSTTRACE_MAX_SPAN_AGE_SECONDS' },
     );
   }
-  const pricing = pricingConfig(overrides, env);
+  const pricing = pricingConfig(overrides, read);
   return {
     ...pricing,
-    kafkaBrokers: brokers,
-    kafkaClientId: overrides.kafkaClientId ?? env.COSTTRACE_KAFKA_CLIENT_ID ?? 'costtrace-aggregator',
+    kafkaBrokers,
+    kafkaClientId: overrides.kafkaClientId ?? read('COSTTRACE_KAFKA_CLIENT_ID'),
     spansTopic,
-    deadLetterTopic: overrides.deadLetterTopic ?? topic(env, 'COSTTRACE_DLQ_TOPIC', `${spansTopic}.dlq`),
-    consumerGroupId: overrides.consumerGroupId ?? env.COSTTRACE_CONSUMER_GROUP ?? 'costtrace-aggregator',
+    deadLetterTopic:
+      overrides.deadLetterTopic ?? read('COSTTRACE_DLQ_TOPIC') ?? check('COSTTRACE_DLQ_TOPIC', `${spansTopic}.dlq`),
+    consumerGroupId: overrides.consumerGroupId ?? read('COSTTRACE_CONSUMER_GROUP'),
     sessionTimeoutMs,
     rebalanceTimeoutMs,
-    maxBytesPerPartition:
-      overrides.maxBytesPerPartition ??
-      integer(env, 'COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    maxBytesPerPartition: overrides.maxBytesPerPartition ?? read('COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION'),
     partitionsConsumedConcurrently:
-      overrides.partitionsConsumedConcurrently ?? integer(env, 'COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY', 3, 1, 64),
-    maxMessageBytes:
-      overrides.maxMessageBytes ??
-      integer(env, 'COSTTRACE_KAFKA_MAX_MESSAGE_BYTES', 900 * 1024, 16 * 1024, 64 * 1024 * 1024),
+      overrides.partitionsConsumedConcurrently ?? read('COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY'),
+    maxMessageBytes: overrides.maxMessageBytes ?? read('COSTTRACE_KAFKA_MAX_MESSAGE_BYTES'),
     clickhouseUrl,
-    clickhouseDatabase: database,
-    clickhouseUser: overrides.clickhouseUser ?? env.CLICKHOUSE_USER,
-    clickhousePassword: overrides.clickhousePassword ?? env.CLICKHOUSE_PASSWORD,
+    clickhouseDatabase,
+    clickhouseUser: overrides.clickhouseUser ?? read('CLICKHOUSE_USER'),
+    clickhousePassword: overrides.clickhousePassword ?? read('CLICKHOUSE_PASSWORD'),
     clickhouseTimeoutMs,
-    httpHost: overrides.httpHost ?? env.COSTTRACE_HTTP_HOST ?? '127.0.0.1',
-    httpPort: overrides.httpPort ?? integer(env, 'COSTTRACE_HTTP_PORT', 4318, 0, 65535),
-    grpcHost: overrides.grpcHost ?? env.COSTTRACE_GRPC_HOST ?? '127.0.0.1',
-    grpcPort: overrides.grpcPort ?? integer(env, 'COSTTRACE_GRPC_PORT', 4317, 0, 65535),
-    apiHost: overrides.apiHost ?? env.COSTTRACE_API_HOST ?? '127.0.0.1',
-    apiPort: overrides.apiPort ?? integer(env, 'COSTTRACE_API_PORT', 8080, 0, 65535),
+    httpHost: overrides.httpHost ?? read('COSTTRACE_HTTP_HOST'),
+    httpPort: overrides.httpPort ?? read('COSTTRACE_HTTP_PORT'),
+    grpcHost: overrides.grpcHost ?? read('COSTTRACE_GRPC_HOST'),
+    grpcPort: overrides.grpcPort ?? read('COSTTRACE_GRPC_PORT'),
+    apiHost: overrides.apiHost ?? read('COSTTRACE_API_HOST'),
+    apiPort: overrides.apiPort ?? read('COSTTRACE_API_PORT'),
     maxRequestBytes,
     maxDecompressedBytes,
-    maxInFlightRequests:
-      overrides.maxInFlightRequests ?? integer(env, 'COSTTRACE_MAX_IN_FLIGHT_REQUESTS', 64, 1, 10_000),
-    maxBatchRows: overrides.maxBatchRows ?? integer(env, 'COSTTRACE_MAX_BATCH_ROWS', 100_000, 1, 500_000),
-    maxDimensionValuesPerHour:
-      overrides.maxDimensionValuesPerHour ??
-      integer(env, 'COSTTRACE_MAX_DIMENSION_VALUES_PER_HOUR', 1000, 1, 1_000_000),
+    maxInFlightRequests: overrides.maxInFlightRequests ?? read('COSTTRACE_MAX_IN_FLIGHT_REQUESTS'),
+    maxBatchRows: overrides.maxBatchRows ?? read('COSTTRACE_MAX_BATCH_ROWS'),
+    maxDimensionValuesPerHour: overrides.maxDimensionValuesPerHour ?? read('COSTTRACE_MAX_DIMENSION_VALUES_PER_HOUR'),
     maxSpanAgeSeconds,
-    maxSpanFutureSeconds:
-      overrides.maxSpanFutureSeconds ?? integer(env, 'COSTTRACE_MAX_SPAN_FUTURE_SECONDS', 3600, 1, 7 * 86_400),
-    maxTokensPerSpan: overrides.maxTokensPerSpan ?? integer(env, 'COSTTRACE_MAX_TOKENS_PER_SPAN', 100_000_000, 1, 1e12),
-    maxAttributeValueLength:
-      overrides.maxAttributeValueLength ?? integer(env, 'COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH', 256, 16, 65_536),
-    auditStampedCosts: overrides.auditStampedCosts ?? boolean(env, 'COSTTRACE_AUDIT_STAMPED_COSTS', false),
-    dedupeMaxTraces: overrides.dedupeMaxTraces ?? integer(env, 'COSTTRACE_DEDUPE_MAX_TRACES', 20_000, 0, 1_000_000),
-    dedupeRestoreSeconds:
-      overrides.dedupeRestoreSeconds ?? integer(env, 'COSTTRACE_DEDUPE_RESTORE_SECONDS', 6 * 3600, 60, 7 * 86_400),
+    maxSpanFutureSeconds: overrides.maxSpanFutureSeconds ?? read('COSTTRACE_MAX_SPAN_FUTURE_SECONDS'),
+    maxTokensPerSpan: overrides.maxTokensPerSpan ?? read('COSTTRACE_MAX_TOKENS_PER_SPAN'),
+    maxAttributeValueLength: overrides.maxAttributeValueLength ?? read('COSTTRACE_MAX_ATTRIBUTE_VALUE_LENGTH'),
+    auditStampedCosts: overrides.auditStampedCosts ?? read('COSTTRACE_AUDIT_STAMPED_COSTS'),
+    dedupeMaxTraces: overrides.dedupeMaxTraces ?? read('COSTTRACE_DEDUPE_MAX_TRACES'),
+    dedupeRestoreSeconds: overrides.dedupeRestoreSeconds ?? read('COSTTRACE_DEDUPE_RESTORE_SECONDS'),
     retentionSpanDays,
-    retentionRollupDays:
-      overrides.retentionRollupDays ?? integer(env, 'COSTTRACE_RETENTION_ROLLUP_DAYS', 400, 1, 36_500),
-    retentionIntervalSeconds:
-      overrides.retentionIntervalSeconds ?? integer(env, 'COSTTRACE_RETENTION_INTERVAL_SECONDS', 3600, 0, 86_400 * 7),
-    logLevel: logLevel as AggregatorConfig['logLevel'],
+    retentionRollupDays: overrides.retentionRollupDays ?? read('COSTTRACE_RETENTION_ROLLUP_DAYS'),
+    retentionIntervalSeconds: overrides.retentionIntervalSeconds ?? read('COSTTRACE_RETENTION_INTERVAL_SECONDS'),
+    logLevel,
   };
 }
-
-/** Default place of the kept price snapshot, relative to the working directory. */
-export const DEFAULT_PRICING_STATE_FILE = '.costtrace/price-snapshot.json';
 
 type PricingConfig = Pick<
   AggregatorConfig,
@@ -328,94 +303,39 @@ type PricingConfig = Pick<
   | 'providerAliases'
 >;
 
-type InputRule = 'input-includes-cache' | 'input-excludes-cache';
-
-/** `key=value,key=value` of an environment variable, each pair checked by `accept`. */
-function pairs<V extends string>(
-  env: Env,
-  name: string,
-  accept: (value: string) => value is V,
-  example: string,
-): Record<string, V> {
-  const out: Record<string, V> = {};
-  for (const entry of (env[name] ?? '').split(',')) {
-    if (entry.trim() === '') continue;
-    const at = entry.indexOf('=');
-    const key = entry.slice(0, Math.max(at, 0)).trim();
-    const value = entry.slice(at + 1).trim();
-    if (at <= 0 || key === '' || !accept(value)) {
-      throw new ConfigError(`${name} entry ${JSON.stringify(entry)} is invalid: use ${example}`);
-    }
-    out[key] = value;
-  }
-  return out;
-}
-
-const isInputRule = (value: string): value is InputRule =>
-  value === 'input-includes-cache' || value === 'input-excludes-cache';
-const isName = (value: string): value is string => /^[A-Za-z0-9._-]{1,100}$/.test(value);
-
-function pricingConfig(overrides: Partial<AggregatorConfig>, env: Env): PricingConfig {
-  const priceSnapshotFile = overrides.priceSnapshotFile ?? (env.COSTTRACE_PRICE_SNAPSHOT_FILE || undefined);
-  const pricingAddress = overrides.pricingAddress ?? (env.COSTTRACE_PRICING_ADDRESS?.trim() || undefined);
-  if (pricingAddress !== undefined && !/^[^:\s/]+:\d{1,5}$/.test(pricingAddress)) {
-    throw new ConfigError(
-      `COSTTRACE_PRICING_ADDRESS=${JSON.stringify(pricingAddress)} is invalid: use host:port, e.g. pricing-cache:50051`,
-    );
-  }
+function pricingConfig(overrides: Partial<AggregatorConfig>, read: AggregatorEnv['read']): PricingConfig {
+  const priceSnapshotFile = overrides.priceSnapshotFile ?? read('COSTTRACE_PRICE_SNAPSHOT_FILE');
+  const pricingAddress = read('COSTTRACE_PRICING_ADDRESS', overrides.pricingAddress);
   if (pricingAddress !== undefined && priceSnapshotFile !== undefined) {
     throw new ConfigError(
       'COSTTRACE_PRICING_ADDRESS and COSTTRACE_PRICE_SNAPSHOT_FILE are both set: follow pricing-cache or price from a fixed file, not both',
+      { variable: 'COSTTRACE_PRICING_ADDRESS' },
     );
   }
-  const pricingToken = overrides.pricingToken ?? (env.COSTTRACE_PRICING_TOKEN || undefined);
-  const pricingTlsCaFile = overrides.pricingTlsCaFile ?? (env.COSTTRACE_PRICING_TLS_CA_FILE || undefined);
-  const pricingTls =
-    overrides.pricingTls ?? (boolean(env, 'COSTTRACE_PRICING_TLS', false) || pricingTlsCaFile !== undefined);
+  const pricingToken = overrides.pricingToken ?? read('COSTTRACE_PRICING_TOKEN');
+  const pricingTlsCaFile = overrides.pricingTlsCaFile ?? read('COSTTRACE_PRICING_TLS_CA_FILE');
+  const pricingTls = overrides.pricingTls ?? (read('COSTTRACE_PRICING_TLS') || pricingTlsCaFile !== undefined);
   if (pricingAddress === undefined) {
-    for (const [name, set] of [
+    for (const [variable, set] of [
       ['COSTTRACE_PRICING_TOKEN', pricingToken !== undefined],
       ['COSTTRACE_PRICING_TLS', pricingTls],
     ] as const) {
-      if (set)
-        throw new ConfigError(`${name} is set without COSTTRACE_PRICING_ADDRESS: set the address of pricing-cache`);
+      if (set) {
+        throw new ConfigError(
+          `${variable} is set without COSTTRACE_PRICING_ADDRESS: set the address of pricing-cache`,
+          { variable },
+        );
+      }
     }
   }
-  const stateRaw = overrides.pricingStateFile ?? env.COSTTRACE_PRICING_STATE_FILE;
+  const stateFile = overrides.pricingStateFile ?? read('COSTTRACE_PRICING_STATE_FILE');
   const pricingStateFile =
     pricingAddress === undefined
       ? undefined
-      : stateRaw === undefined
+      : stateFile === undefined
         ? DEFAULT_PRICING_STATE_FILE
-        : stateRaw || undefined;
-  const selfHostedProviders =
-    overrides.selfHostedProviders ??
-    (env.COSTTRACE_SELF_HOSTED_PROVIDERS ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p.length > 0);
-  const inputTokenRules =
-    overrides.inputTokenRules ??
-    pairs(
-      env,
-      'COSTTRACE_INPUT_TOKEN_RULES',
-      isInputRule,
-      'provider=input-includes-cache or provider=input-excludes-cache',
-    );
-  const emitterInputRules =
-    overrides.emitterInputRules ??
-    pairs(
-      env,
-      'COSTTRACE_EMITTER_INPUT_RULES',
-      isInputRule,
-      'instrumentation-scope=input-includes-cache or …=input-excludes-cache',
-    );
-  const providerAliases = Object.fromEntries(
-    Object.entries(
-      overrides.providerAliases ??
-        pairs(env, 'COSTTRACE_PROVIDER_ALIASES', isName, 'emitted-name=provider, e.g. my-gateway=openai'),
-    ).map(([key, value]) => [key.toLowerCase(), value]),
-  );
+        : stateFile || undefined;
+  const providerAliases = overrides.providerAliases ?? read('COSTTRACE_PROVIDER_ALIASES');
   return {
     priceSnapshotFile,
     pricingAddress,
@@ -423,9 +343,11 @@ function pricingConfig(overrides: Partial<AggregatorConfig>, env: Env): PricingC
     pricingTls,
     pricingTlsCaFile,
     pricingStateFile,
-    selfHostedProviders,
-    inputTokenRules,
-    emitterInputRules,
-    providerAliases,
+    selfHostedProviders: overrides.selfHostedProviders ?? read('COSTTRACE_SELF_HOSTED_PROVIDERS'),
+    inputTokenRules: overrides.inputTokenRules ?? read('COSTTRACE_INPUT_TOKEN_RULES'),
+    emitterInputRules: overrides.emitterInputRules ?? read('COSTTRACE_EMITTER_INPUT_RULES'),
+    providerAliases: Object.fromEntries(
+      Object.entries(providerAliases).map(([emitted, provider]) => [emitted.toLowerCase(), provider]),
+    ),
   };
 }

@@ -55,9 +55,7 @@ describe('query API', () => {
     await deleteTopics(kafka, [names.topic, names.dlqTopic]);
   });
 
-  async function get(
-    path: string,
-  ): Promise<{
+  async function get(path: string): Promise<{
     status: number;
     body: { rows?: ApiRow[]; error?: { code?: string; field?: string; message: string } };
   }> {

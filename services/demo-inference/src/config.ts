@@ -1,10 +1,25 @@
 import { readFileSync } from 'node:fs';
+import {
+  choice,
+  ConfigError,
+  envReader,
+  envSchema,
+  hostPort,
+  httpUrl,
+  integer,
+  LOG_LEVELS,
+  number,
+  optional,
+  pattern,
+  text,
+} from '@costtrace/service-kit';
+import type { Env } from '@costtrace/service-kit';
 
 /**
  * demo-inference configuration: one typed object, validated once at start. Precedence: explicit
  * values passed in code > environment variables > the optional JSON file named by
- * DEMO_CONFIG_FILE (an object of the same variable names) > defaults. Errors name the variable
- * and the fix.
+ * DEMO_CONFIG_FILE (an object of the same variable names) > defaults. Every variable is checked
+ * against DEMO_ENV (a zod schema); errors name the variable and the fix.
  */
 export interface DemoConfig {
   /** "serve": run the inference API; "load": drive a running one with synthetic traffic. */
@@ -36,61 +51,54 @@ export interface DemoConfig {
   readonly loadRequests: number;
 }
 
-export class DemoConfigError extends Error {
-  override readonly name = 'DemoConfigError';
-}
+/** The demo's configuration error is the services' one; the old name stays for importers. */
+export { ConfigError, ConfigError as DemoConfigError };
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-function number(env: Env, name: string, fallback: number, min: number, max: number, integer = true): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    throw new DemoConfigError(
-      `${name}=${JSON.stringify(raw)} is invalid: use ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`,
-    );
-  }
-  return value;
-}
-
-function url(env: Env, name: string, value: string | undefined): string | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new DemoConfigError(`${name}=${JSON.stringify(value)} is invalid: use http(s)://host:port`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new DemoConfigError(`${name}=${JSON.stringify(value)} is invalid: use one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
+/** The demo's environment (and DEMO_CONFIG_FILE's keys): each variable's schema and default. */
+const DEMO_ENV = envSchema({
+  DEMO_CONFIG_FILE: optional(text().trim()),
+  DEMO_MODE: choice(['serve', 'load']).default('serve'),
+  DEMO_HTTP_HOST: text().default('127.0.0.1'),
+  DEMO_HTTP_PORT: integer(0, 65535, 8090),
+  /** Required in serve mode unless DEMO_ALLOW_NO_EXPORT=true. */
+  COSTTRACE_OTLP_ENDPOINT: optional(httpUrl()),
+  COSTTRACE_OTLP_PROTOCOL: choice(['grpc', 'http/protobuf']).default('http/protobuf'),
+  DEMO_ALLOW_NO_EXPORT: optional(choice(['true', 'false']), 'false'),
+  COSTTRACE_PRICING_ADDRESS: optional(hostPort('pricing-cache:50051')),
+  COSTTRACE_THROTTLE_URL: optional(httpUrl()),
+  COSTTRACE_INSTANCE_COST: choice(['true', 'false']).default('false'),
+  DEMO_LATENCY_SCALE: number(0, 100, 1),
+  DEMO_GPU_TYPE: pattern(/^[a-z0-9][a-z0-9.-]*$/, 'use a GPU SKU like h100-80gb').default('h100-80gb'),
+  DEMO_BATCH_WINDOW_MS: integer(0, 10_000, 20),
+  DEMO_MAX_BATCH_SIZE: integer(1, 1024, 8),
+  DEMO_SEED: integer(0, 2 ** 31 - 1, 42),
+  OTEL_SERVICE_NAME: text().default('demo-inference'),
+  DEMO_LOG_LEVEL: choice(LOG_LEVELS).default('info'),
+  DEMO_TARGET_URL: optional(httpUrl(), 'http://127.0.0.1:8090'),
+  DEMO_LOAD_RPS: integer(1, 10_000, 20),
+  DEMO_LOAD_REQUESTS: integer(1, 10_000_000, 600),
+});
 
 /** Reads DEMO_CONFIG_FILE: a JSON object of variable name → string, number or boolean. */
 function fileValues(path: string): Record<string, string> {
+  const invalid = (fix: string, cause?: unknown): ConfigError =>
+    new ConfigError(`DEMO_CONFIG_FILE=${JSON.stringify(path)} is invalid: ${fix}`, {
+      variable: 'DEMO_CONFIG_FILE',
+      cause,
+    });
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new DemoConfigError(
-      `DEMO_CONFIG_FILE=${JSON.stringify(path)} could not be read as JSON: ${(err as Error).message}`,
-    );
+    throw invalid(`it could not be read as JSON (${(err as Error).message}): use a readable JSON file`, err);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new DemoConfigError(`DEMO_CONFIG_FILE ${path} must hold a JSON object like {"DEMO_HTTP_PORT": 8090}`);
+    throw invalid('the file must hold a JSON object like {"DEMO_HTTP_PORT": 8090}');
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new DemoConfigError(`DEMO_CONFIG_FILE ${path}: ${key} must be a string, number or boolean`);
+      throw invalid(`${key} is ${JSON.stringify(value)}: use a string, number or boolean`);
     }
     out[key] = String(value);
   }
@@ -98,79 +106,45 @@ function fileValues(path: string): Record<string, string> {
 }
 
 /**
- * Every environment variable loadDemoConfig reads (machine-readable, for deployment checks).
- * A unit test asserts that the loader reads exactly these names, so deploy/ checks can trust them.
+ * Every environment variable loadDemoConfig reads (machine-readable, for deployment checks): the
+ * variables of DEMO_ENV. A unit test asserts that the loader reads exactly these names, so deploy/
+ * checks can trust them.
  */
-export const DEMO_ENV_VARS: readonly string[] = [
-  'COSTTRACE_INSTANCE_COST',
-  'COSTTRACE_OTLP_ENDPOINT',
-  'COSTTRACE_OTLP_PROTOCOL',
-  'COSTTRACE_PRICING_ADDRESS',
-  'COSTTRACE_THROTTLE_URL',
-  'DEMO_ALLOW_NO_EXPORT',
-  'DEMO_BATCH_WINDOW_MS',
-  'DEMO_CONFIG_FILE',
-  'DEMO_GPU_TYPE',
-  'DEMO_HTTP_HOST',
-  'DEMO_HTTP_PORT',
-  'DEMO_LATENCY_SCALE',
-  'DEMO_LOAD_REQUESTS',
-  'DEMO_LOAD_RPS',
-  'DEMO_LOG_LEVEL',
-  'DEMO_MAX_BATCH_SIZE',
-  'DEMO_MODE',
-  'DEMO_SEED',
-  'DEMO_TARGET_URL',
-  'OTEL_SERVICE_NAME',
-];
+export const DEMO_ENV_VARS: readonly string[] = Object.keys(DEMO_ENV.shape).sort();
 
 /** Builds the configuration from `overrides`, the environment (process.env by default) and DEMO_CONFIG_FILE. */
 export function loadDemoConfig(overrides: Partial<DemoConfig> = {}, processEnv: Env = process.env): DemoConfig {
-  const file = processEnv.DEMO_CONFIG_FILE?.trim();
-  const env: Env = file ? { ...fileValues(file), ...processEnv } : processEnv;
-  const mode = overrides.mode ?? oneOf('DEMO_MODE', env.DEMO_MODE ?? 'serve', ['serve', 'load'] as const);
-  const pricingAddress = overrides.pricingAddress ?? (env.COSTTRACE_PRICING_ADDRESS?.trim() || undefined);
-  if (pricingAddress !== undefined && !/^[^\s:/]+:\d{1,5}$/.test(pricingAddress)) {
-    throw new DemoConfigError(
-      `COSTTRACE_PRICING_ADDRESS=${JSON.stringify(pricingAddress)} is invalid: use host:port, e.g. pricing-cache:50051`,
-    );
-  }
-  const otlpProtocol =
-    overrides.otlpProtocol ??
-    oneOf('COSTTRACE_OTLP_PROTOCOL', env.COSTTRACE_OTLP_PROTOCOL ?? 'http/protobuf', [
-      'grpc',
-      'http/protobuf',
-    ] as const);
+  const file = envReader(DEMO_ENV, processEnv).read('DEMO_CONFIG_FILE');
+  const env: Env = file === undefined ? processEnv : { ...fileValues(file), ...processEnv };
+  const { read } = envReader(DEMO_ENV, env);
+  const mode = overrides.mode ?? read('DEMO_MODE');
+  // The pricing address and the GPU type are checked whether they come from code or not.
+  const pricingAddress = read('COSTTRACE_PRICING_ADDRESS', overrides.pricingAddress);
+  const otlpProtocol = overrides.otlpProtocol ?? read('COSTTRACE_OTLP_PROTOCOL');
   const config: DemoConfig = {
     mode,
-    httpHost: overrides.httpHost ?? env.DEMO_HTTP_HOST ?? '127.0.0.1',
-    httpPort: overrides.httpPort ?? number(env, 'DEMO_HTTP_PORT', 8090, 0, 65535),
-    otlpEndpoint: overrides.otlpEndpoint ?? url(env, 'COSTTRACE_OTLP_ENDPOINT', env.COSTTRACE_OTLP_ENDPOINT),
+    httpHost: overrides.httpHost ?? read('DEMO_HTTP_HOST'),
+    httpPort: overrides.httpPort ?? read('DEMO_HTTP_PORT'),
+    otlpEndpoint: overrides.otlpEndpoint ?? read('COSTTRACE_OTLP_ENDPOINT'),
     otlpProtocol,
     pricingAddress,
-    throttleUrl: overrides.throttleUrl ?? url(env, 'COSTTRACE_THROTTLE_URL', env.COSTTRACE_THROTTLE_URL),
-    instanceCost:
-      overrides.instanceCost ??
-      oneOf('COSTTRACE_INSTANCE_COST', env.COSTTRACE_INSTANCE_COST ?? 'false', ['true', 'false'] as const) === 'true',
-    latencyScale: overrides.latencyScale ?? number(env, 'DEMO_LATENCY_SCALE', 1, 0, 100, false),
-    gpuType: overrides.gpuType ?? env.DEMO_GPU_TYPE ?? 'h100-80gb',
-    batchWindowMs: overrides.batchWindowMs ?? number(env, 'DEMO_BATCH_WINDOW_MS', 20, 0, 10_000),
-    maxBatchSize: overrides.maxBatchSize ?? number(env, 'DEMO_MAX_BATCH_SIZE', 8, 1, 1024),
-    seed: overrides.seed ?? number(env, 'DEMO_SEED', 42, 0, 2 ** 31 - 1),
-    serviceName: overrides.serviceName ?? env.OTEL_SERVICE_NAME ?? 'demo-inference',
-    logLevel: overrides.logLevel ?? oneOf('DEMO_LOG_LEVEL', env.DEMO_LOG_LEVEL ?? 'info', LOG_LEVELS),
-    targetUrl: overrides.targetUrl ?? url(env, 'DEMO_TARGET_URL', env.DEMO_TARGET_URL) ?? 'http://127.0.0.1:8090',
-    loadRps: overrides.loadRps ?? number(env, 'DEMO_LOAD_RPS', 20, 1, 10_000),
-    loadRequests: overrides.loadRequests ?? number(env, 'DEMO_LOAD_REQUESTS', 600, 1, 10_000_000),
+    throttleUrl: overrides.throttleUrl ?? read('COSTTRACE_THROTTLE_URL'),
+    instanceCost: overrides.instanceCost ?? read('COSTTRACE_INSTANCE_COST') === 'true',
+    latencyScale: overrides.latencyScale ?? read('DEMO_LATENCY_SCALE'),
+    gpuType: read('DEMO_GPU_TYPE', overrides.gpuType),
+    batchWindowMs: overrides.batchWindowMs ?? read('DEMO_BATCH_WINDOW_MS'),
+    maxBatchSize: overrides.maxBatchSize ?? read('DEMO_MAX_BATCH_SIZE'),
+    seed: overrides.seed ?? read('DEMO_SEED'),
+    serviceName: overrides.serviceName ?? read('OTEL_SERVICE_NAME'),
+    logLevel: overrides.logLevel ?? read('DEMO_LOG_LEVEL'),
+    targetUrl: overrides.targetUrl ?? read('DEMO_TARGET_URL'),
+    loadRps: overrides.loadRps ?? read('DEMO_LOAD_RPS'),
+    loadRequests: overrides.loadRequests ?? read('DEMO_LOAD_REQUESTS'),
   };
-  if (!/^[a-z0-9][a-z0-9.-]*$/.test(config.gpuType)) {
-    throw new DemoConfigError(
-      `DEMO_GPU_TYPE=${JSON.stringify(config.gpuType)} is invalid: use a GPU SKU like h100-80gb`,
-    );
-  }
-  if (config.mode === 'serve' && config.otlpEndpoint === undefined && env.DEMO_ALLOW_NO_EXPORT !== 'true') {
-    throw new DemoConfigError(
+  if (config.mode === 'serve' && config.otlpEndpoint === undefined && read('DEMO_ALLOW_NO_EXPORT') !== 'true') {
+    throw new ConfigError(
       'COSTTRACE_OTLP_ENDPOINT is not set: point it at the aggregator or a collector (e.g. http://127.0.0.1:4318/v1/traces), or set DEMO_ALLOW_NO_EXPORT=true',
+      { variable: 'COSTTRACE_OTLP_ENDPOINT' },
     );
   }
   return config;

@@ -1,6 +1,6 @@
 export { MODELS, ROUTES, TENANTS } from './catalog.js';
 export type { DemoModel, HostedModel, RouteProfile, SelfHostedModel, TenantProfile } from './catalog.js';
-export { DEMO_ENV_VARS, DemoConfigError, loadDemoConfig } from './config.js';
+export { ConfigError, DEMO_ENV_VARS, DemoConfigError, loadDemoConfig } from './config.js';
 export type { DemoConfig } from './config.js';
 export { cheaperModel, DemoApp } from './demo-app.js';
 export type { DemoAppDeps } from './demo-app.js';

@@ -1,11 +1,28 @@
 import { readFileSync } from 'node:fs';
+import {
+  checkSetting,
+  choice,
+  commaList,
+  ConfigError,
+  httpUrl,
+  integer,
+  LOG_LEVELS,
+  optional,
+  pattern,
+  secret,
+  text,
+} from '@costtrace/service-kit';
+import { z } from 'zod';
+import type { Env } from '@costtrace/service-kit';
 import { SOURCE_TYPES } from './sources/sources.js';
 import type { SourceConfig } from './sources/sources.js';
 
 /**
  * pricing-cache configuration: one typed object, validated once. Precedence: explicit values
  * passed in code > environment variables > the optional JSON config file
- * (COSTTRACE_PRICING_CONFIG_FILE, same field names as this interface) > defaults.
+ * (COSTTRACE_PRICING_CONFIG_FILE, same field names as this interface) > defaults. Wherever a value
+ * comes from, it is checked against its field's zod schema (PRICING_CACHE_SCHEMA); errors name
+ * the variable (or the field and the file) and say what to put there.
  */
 export interface PricingCacheConfig {
   /** gRPC listen address. */
@@ -45,14 +62,6 @@ export interface PricingCacheConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** Environment variable of each field (docs/configuration.md lists them). */
 export const ENV_VARS: Readonly<Record<keyof PricingCacheConfig, string>> = {
   host: 'COSTTRACE_PRICING_HOST',
@@ -84,113 +93,12 @@ export const PRICING_CACHE_ENV_VARS: readonly string[] = [
   ...new Set([...Object.values(ENV_VARS), CONFIG_FILE_ENV]),
 ].sort();
 
+export { ConfigError };
+
 const MIB = 1024 * 1024;
 
-/** Builds the configuration from `explicit`, the environment and the optional config file. */
-export function loadConfig(explicit: Partial<PricingCacheConfig> = {}, env: Env = process.env): PricingCacheConfig {
-  const file = readConfigFile(env[CONFIG_FILE_ENV]);
-  /** Raw value of a field: explicit > env > file, with the name to blame in errors. */
-  const raw = <K extends keyof PricingCacheConfig>(key: K): { value: unknown; from: string } | undefined => {
-    if (explicit[key] !== undefined) return { value: explicit[key], from: key };
-    const fromEnv = env[ENV_VARS[key]];
-    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: ENV_VARS[key] };
-    if (file[key] !== undefined) return { value: file[key], from: `${key} in ${env[CONFIG_FILE_ENV]}` };
-    return undefined;
-  };
-  const integer = (key: keyof PricingCacheConfig, fallback: number, min: number, max: number): number => {
-    const r = raw(key);
-    if (r === undefined) return fallback;
-    const value = typeof r.value === 'number' ? r.value : Number(r.value);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${r.from}=${JSON.stringify(r.value)} is invalid: use an integer from ${min} to ${max}`);
-    }
-    return value;
-  };
-  const text = (key: keyof PricingCacheConfig, fallback: string | undefined): string | undefined => {
-    const r = raw(key);
-    if (r === undefined) return fallback;
-    if (typeof r.value !== 'string') throw new ConfigError(`${r.from} must be a string`);
-    return r.value === '' ? undefined : r.value;
-  };
-  const logLevel = text('logLevel', 'info') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(
-      `${ENV_VARS.logLevel}=${JSON.stringify(logLevel)} is invalid: use one of ${LOG_LEVELS.join(', ')}`,
-    );
-  }
-  const tokensRaw = raw('authTokens');
-  const authTokens =
-    tokensRaw === undefined
-      ? []
-      : Array.isArray(tokensRaw.value)
-        ? (tokensRaw.value as unknown[]).map(String)
-        : String(tokensRaw.value)
-            .split(',')
-            .map((t) => t.trim())
-            .filter((t) => t.length > 0);
-  for (const token of authTokens) {
-    if (token.length < 16 || /\s/.test(token)) {
-      throw new ConfigError(`${ENV_VARS.authTokens}: every token must be at least 16 characters without spaces`);
-    }
-  }
-  const config: PricingCacheConfig = {
-    host: text('host', '127.0.0.1') ?? '127.0.0.1',
-    port: integer('port', 50051, 0, 65535),
-    httpHost: text('httpHost', '127.0.0.1') ?? '127.0.0.1',
-    httpPort: integer('httpPort', 9464, -1, 65535),
-    sources: sources(raw('sources')),
-    overridesFile: text('overridesFile', undefined),
-    stateFile: text('stateFile', '.costtrace/pricing-snapshot.json'),
-    maxMessageBytes: integer('maxMessageBytes', 16 * MIB, 64 * 1024, 1024 * MIB),
-    maxSourceResponseBytes: integer('maxSourceResponseBytes', 256 * MIB, 1024, 4096 * MIB),
-    keepaliveTimeMs: integer('keepaliveTimeMs', 60_000, 1_000, 86_400_000),
-    keepaliveTimeoutMs: integer('keepaliveTimeoutMs', 20_000, 1_000, 600_000),
-    minPingIntervalMs: integer('minPingIntervalMs', 10_000, 1_000, 3_600_000),
-    shutdownGraceMs: integer('shutdownGraceMs', 10_000, 0, 600_000),
-    watchHeartbeatMs: integer('watchHeartbeatMs', 30_000, 100, 3_600_000),
-    changeLogSize: integer('changeLogSize', 1000, 1, 1_000_000),
-    tlsCertFile: text('tlsCertFile', undefined),
-    tlsKeyFile: text('tlsKeyFile', undefined),
-    tlsClientCaFile: text('tlsClientCaFile', undefined),
-    authTokens,
-    logLevel: logLevel as PricingCacheConfig['logLevel'],
-  };
-  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
-    throw new ConfigError(`${ENV_VARS.tlsCertFile} and ${ENV_VARS.tlsKeyFile} go together: set both or neither`);
-  }
-  if (config.tlsClientCaFile !== undefined && config.tlsCertFile === undefined) {
-    throw new ConfigError(
-      `${ENV_VARS.tlsClientCaFile} (mTLS) needs TLS: set ${ENV_VARS.tlsCertFile} and ${ENV_VARS.tlsKeyFile} too`,
-    );
-  }
-  if (config.keepaliveTimeoutMs >= config.keepaliveTimeMs) {
-    throw new ConfigError(`${ENV_VARS.keepaliveTimeoutMs} must be below ${ENV_VARS.keepaliveTimeMs}`);
-  }
-  return config;
-}
-
-function readConfigFile(path: string | undefined): Partial<Record<keyof PricingCacheConfig, unknown>> {
-  if (path === undefined || path === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`${CONFIG_FILE_ENV}=${path} cannot be read as JSON: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`${CONFIG_FILE_ENV}=${path} must hold a JSON object`);
-  }
-  for (const key of Object.keys(parsed)) {
-    if (!(key in ENV_VARS)) {
-      throw new ConfigError(
-        `${path}: unknown field ${JSON.stringify(key)}; known: ${Object.keys(ENV_VARS).join(', ')}`,
-      );
-    }
-  }
-  return parsed;
-}
-
-const URL_FIELDS: Readonly<Record<string, readonly string[]>> = {
+/** The fields a source of each type must have. */
+const SOURCE_REQUIRED_FIELDS: Readonly<Record<(typeof SOURCE_TYPES)[number], readonly ('path' | 'url' | 'urls')[]>> = {
   bundled: [],
   file: ['path'],
   litellm: ['url'],
@@ -199,64 +107,184 @@ const URL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   gcp: ['url'],
 };
 
-function sources(r: { value: unknown; from: string } | undefined): SourceConfig[] {
-  if (r === undefined) return [{ type: 'bundled' }];
-  let value = r.value;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new ConfigError(`${r.from} must be a JSON array of sources, e.g. [{"type":"bundled"}]`);
-    }
-  }
-  if (!Array.isArray(value)) {
-    throw new ConfigError(`${r.from} must be a JSON array of sources, e.g. [{"type":"bundled"}]`);
-  }
-  return value.map((s: unknown, i): SourceConfig => {
-    const where = `${r.from}[${i}]`;
-    if (typeof s !== 'object' || s === null) throw new ConfigError(`${where} must be an object with a "type"`);
-    const source = s as Record<string, unknown>;
-    const type = source.type;
-    if (typeof type !== 'string' || !(SOURCE_TYPES as readonly string[]).includes(type)) {
-      throw new ConfigError(`${where}.type must be one of ${SOURCE_TYPES.join(', ')}`);
-    }
-    for (const field of URL_FIELDS[type] ?? []) {
-      const v = source[field];
+const isHttpUrl = (value: unknown): boolean => httpUrl().safeParse(value).success;
+const positiveInteger = z.int('must be a positive integer').positive('must be a positive integer').optional();
+
+/** One price source; the schedule fields are optional, other fields pass through to the source. */
+const SOURCE = z
+  .looseObject(
+    {
+      type: z.enum(SOURCE_TYPES, `must be one of ${SOURCE_TYPES.join(', ')}`),
+      ttlMs: positiveInteger,
+      timeoutMs: positiveInteger,
+      openMs: positiveInteger,
+      failureThreshold: positiveInteger,
+      jitter: z
+        .number('must be a number from 0 to below 1')
+        .min(0, 'must be a number from 0 to below 1')
+        .lt(1, 'must be a number from 0 to below 1')
+        .optional(),
+    },
+    'use an object with a "type", e.g. {"type":"bundled"}',
+  )
+  .superRefine((source, ctx) => {
+    for (const field of SOURCE_REQUIRED_FIELDS[source.type]) {
+      const value = source[field];
       const ok =
         field === 'urls'
-          ? Array.isArray(v) && v.length > 0 && v.every(isHttpUrl)
+          ? Array.isArray(value) && value.length > 0 && value.every(isHttpUrl)
           : field === 'path'
-            ? typeof v === 'string' && v !== ''
-            : isHttpUrl(v);
+            ? typeof value === 'string' && value !== ''
+            : isHttpUrl(value);
       if (!ok) {
-        throw new ConfigError(
-          `${where}.${field} is missing or invalid: give ${field === 'urls' ? 'a list of http(s) URLs' : field === 'path' ? 'a file or directory path' : 'an http(s) URL'}`,
-        );
+        const give =
+          field === 'urls'
+            ? 'a list of http(s) URLs'
+            : field === 'path'
+              ? 'a file or directory path'
+              : 'an http(s) URL';
+        ctx.addIssue({ code: 'custom', path: [field], message: `is missing or invalid: give ${give}` });
       }
     }
-    for (const field of ['ttlMs', 'timeoutMs', 'openMs', 'failureThreshold'] as const) {
-      const v = source[field];
-      if (v !== undefined && (!Number.isInteger(v) || (v as number) <= 0)) {
-        throw new ConfigError(`${where}.${field} must be a positive integer`);
-      }
+    if (source.timeoutMs !== undefined && source.ttlMs !== undefined && source.timeoutMs > source.ttlMs) {
+      ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'must not exceed ttlMs' });
     }
-    const jitter = source.jitter;
-    if (jitter !== undefined && (typeof jitter !== 'number' || jitter < 0 || jitter >= 1)) {
-      throw new ConfigError(`${where}.jitter must be a number from 0 to below 1`);
-    }
-    if (typeof source.timeoutMs === 'number' && typeof source.ttlMs === 'number' && source.timeoutMs > source.ttlMs) {
-      throw new ConfigError(`${where}.timeoutMs must not exceed ttlMs`);
-    }
-    return source as unknown as SourceConfig;
   });
+
+/** A JSON text is parsed first (from the environment); a list from code or the file is taken as is. */
+const parseJsonText = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * Each field's schema and default. The same schema checks a value passed in code, read from the
+ * environment or read from the config file.
+ */
+const PRICING_CACHE_SCHEMA = z.object({
+  host: optional(text(), '127.0.0.1'),
+  port: integer(0, 65535, 50051),
+  httpHost: optional(text(), '127.0.0.1'),
+  httpPort: integer(-1, 65535, 9464),
+  sources: z
+    .preprocess(parseJsonText, z.array(SOURCE, 'use a JSON array of sources, e.g. [{"type":"bundled"}]'))
+    .default([{ type: 'bundled' }]),
+  overridesFile: optional(text()),
+  /** Empty: not persisted. */
+  stateFile: text()
+    .default('.costtrace/pricing-snapshot.json')
+    .transform((path) => path || undefined),
+  maxMessageBytes: integer(64 * 1024, 1024 * MIB, 16 * MIB),
+  maxSourceResponseBytes: integer(1024, 4096 * MIB, 256 * MIB),
+  keepaliveTimeMs: integer(1_000, 86_400_000, 60_000),
+  keepaliveTimeoutMs: integer(1_000, 600_000, 20_000),
+  minPingIntervalMs: integer(1_000, 3_600_000, 10_000),
+  shutdownGraceMs: integer(0, 600_000, 10_000),
+  watchHeartbeatMs: integer(100, 3_600_000, 30_000),
+  changeLogSize: integer(1, 1_000_000, 1000),
+  tlsCertFile: optional(text()),
+  tlsKeyFile: optional(text()),
+  tlsClientCaFile: optional(text()),
+  authTokens: secret(
+    commaList(
+      pattern(
+        (token) => token.length >= 16 && !/\s/.test(token),
+        'use tokens of at least 16 characters without spaces',
+      ),
+    ).default([]),
+  ),
+  logLevel: optional(choice(LOG_LEVELS), 'info'),
+});
+
+type FieldSchemas = (typeof PRICING_CACHE_SCHEMA)['shape'];
+
+/** Builds the configuration from `explicit`, the environment and the optional config file. */
+export function loadConfig(explicit: Partial<PricingCacheConfig> = {}, env: Env = process.env): PricingCacheConfig {
+  const file = readConfigFile(env[CONFIG_FILE_ENV]);
+  /** A field's value, explicit > env > file > the schema's default, checked and named by where it came from. */
+  const field = <K extends keyof PricingCacheConfig>(key: K): z.output<FieldSchemas[K]> => {
+    const variable = ENV_VARS[key];
+    let value: unknown = explicit[key];
+    let label = key as string;
+    if (value === undefined) {
+      const fromEnv = env[variable];
+      if (fromEnv !== undefined && fromEnv.trim() !== '') [value, label] = [fromEnv, variable];
+      else if (file[key] !== undefined) [value, label] = [file[key], `${key} in ${env[CONFIG_FILE_ENV]}`];
+    }
+    return checkSetting(PRICING_CACHE_SCHEMA.shape[key] as z.ZodType<z.output<FieldSchemas[K]>>, {
+      variable,
+      value,
+      label,
+    });
+  };
+  const logLevel = field('logLevel');
+  const authTokens = field('authTokens');
+  const config: PricingCacheConfig = {
+    host: field('host'),
+    port: field('port'),
+    httpHost: field('httpHost'),
+    httpPort: field('httpPort'),
+    sources: field('sources') as SourceConfig[],
+    overridesFile: field('overridesFile'),
+    stateFile: field('stateFile'),
+    maxMessageBytes: field('maxMessageBytes'),
+    maxSourceResponseBytes: field('maxSourceResponseBytes'),
+    keepaliveTimeMs: field('keepaliveTimeMs'),
+    keepaliveTimeoutMs: field('keepaliveTimeoutMs'),
+    minPingIntervalMs: field('minPingIntervalMs'),
+    shutdownGraceMs: field('shutdownGraceMs'),
+    watchHeartbeatMs: field('watchHeartbeatMs'),
+    changeLogSize: field('changeLogSize'),
+    tlsCertFile: field('tlsCertFile'),
+    tlsKeyFile: field('tlsKeyFile'),
+    tlsClientCaFile: field('tlsClientCaFile'),
+    authTokens,
+    logLevel,
+  };
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError(`${ENV_VARS.tlsCertFile} and ${ENV_VARS.tlsKeyFile} go together: set both or neither`, {
+      variable: config.tlsCertFile === undefined ? ENV_VARS.tlsCertFile : ENV_VARS.tlsKeyFile,
+    });
+  }
+  if (config.tlsClientCaFile !== undefined && config.tlsCertFile === undefined) {
+    throw new ConfigError(
+      `${ENV_VARS.tlsClientCaFile} (mTLS) needs TLS: set ${ENV_VARS.tlsCertFile} and ${ENV_VARS.tlsKeyFile} too`,
+      { variable: ENV_VARS.tlsCertFile },
+    );
+  }
+  if (config.keepaliveTimeoutMs >= config.keepaliveTimeMs) {
+    throw new ConfigError(
+      `${ENV_VARS.keepaliveTimeoutMs} (${config.keepaliveTimeoutMs}) must be below ${ENV_VARS.keepaliveTimeMs} (${config.keepaliveTimeMs}): shorten it`,
+      { variable: ENV_VARS.keepaliveTimeoutMs },
+    );
+  }
+  return config;
 }
 
-function isHttpUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
+function readConfigFile(path: string | undefined): Partial<Record<keyof PricingCacheConfig, unknown>> {
+  if (path === undefined || path === '') return {};
+  const invalid = (fix: string, cause?: unknown): ConfigError =>
+    new ConfigError(`${CONFIG_FILE_ENV}=${JSON.stringify(path)} is invalid: ${fix}`, {
+      variable: CONFIG_FILE_ENV,
+      cause,
+    });
+  let parsed: unknown;
   try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw invalid(`it cannot be read as JSON (${(err as Error).message}): use a readable JSON file`, err);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalid('use a file holding a JSON object of configuration fields');
+  }
+  for (const key of Object.keys(parsed)) {
+    if (!(key in ENV_VARS)) {
+      throw invalid(`unknown field ${JSON.stringify(key)}: use only ${Object.keys(ENV_VARS).join(', ')}`);
+    }
+  }
+  return parsed;
 }

@@ -1,5 +1,16 @@
 import { hostname } from 'node:os';
-import { ConfigError } from '../config.js';
+import {
+  commaList,
+  ConfigError,
+  envReader,
+  envSchema,
+  integer,
+  optional,
+  pattern,
+  text,
+  topicName,
+} from '@costtrace/service-kit';
+import type { Env } from '@costtrace/service-kit';
 import { consumerSettings } from '../message-log/message-log.js';
 import type { ConsumerSettings } from '../message-log/message-log.js';
 import { EVALUATOR_CONSUMER_DEFAULTS } from './budget-evaluator.js';
@@ -7,7 +18,8 @@ import { parseAllowList } from '../webhooks/ssrf-guard.js';
 
 /**
  * Configuration of budgets, throttles and webhooks: one typed object, validated once.
- * Precedence: explicit overrides > environment variables > defaults. Errors name the variable.
+ * Precedence: explicit overrides > environment variables > defaults. Every variable is checked
+ * against BUDGETS_ENV (a zod schema); errors name the variable and say what to put there.
  */
 export interface BudgetsConfig {
   /** Budgets file (YAML or JSON) applied at start. COSTTRACE_BUDGETS_FILE. */
@@ -43,70 +55,60 @@ export interface BudgetsConfig {
   readonly evaluatorConsumer: ConsumerSettings;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+/**
+ * The budgets' environment: each variable's schema and default. Defaults that follow from other
+ * settings (noted below) and the rules between settings are applied in loadBudgetsConfig.
+ */
+const BUDGETS_ENV = envSchema({
+  COSTTRACE_BUDGETS_FILE: optional(text()),
+  COSTTRACE_COST_DELTAS_TOPIC: topicName().default('cost_deltas'),
+  /** Default: `<cost deltas topic>.dlq`. */
+  COSTTRACE_COST_DELTAS_DLQ_TOPIC: topicName().optional(),
+  COSTTRACE_BUDGET_GROUP: text().default('costtrace-budgets'),
+  COSTTRACE_THROTTLES_TOPIC: topicName().default('budget_throttles'),
+  /** Default: host name and process id. */
+  COSTTRACE_INSTANCE_ID: pattern(/^[A-Za-z0-9._-]{1,200}$/, "use 1 to 200 letters, digits, '.', '_' or '-'").optional(),
+  COSTTRACE_WEBHOOK_OUTBOX_DIR: text().default('.costtrace/webhooks'),
+  COSTTRACE_WEBHOOK_ALLOW_PRIVATE: commaList(
+    pattern(isAllowListEntry, 'use an IP address or a CIDR with a valid prefix length, e.g. 10.0.0.0/8 or ::1/128'),
+  ).default([]),
+  COSTTRACE_BUDGET_TICK_MS: integer(50, 10_000, 250),
+  COSTTRACE_BUDGET_FLUSH_MS: integer(100, 60_000, 2000),
+  COSTTRACE_BUDGET_REFRESH_MS: integer(200, 600_000, 2000),
+  COSTTRACE_MAX_BUDGETS: integer(1, 100_000, 10_000),
+  COSTTRACE_BUDGET_SESSION_TIMEOUT_MS: integer(6_000, 300_000, 30_000),
+  COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS: integer(6_000, 600_000, 60_000),
+  COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY: integer(1, 64, 4),
+});
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: use an integer from ${min} to ${max}`);
+/** Whether the webhook guard's allow-list takes `entry` (an IP address or CIDR). */
+function isAllowListEntry(entry: string): boolean {
+  try {
+    parseAllowList([entry]);
+    return true;
+  } catch {
+    return false;
   }
-  return value;
-}
-
-function topic(value: string, name: string): string {
-  if (!TOPIC.test(value))
-    throw new ConfigError(
-      `${name}=${JSON.stringify(value)} is not a valid Kafka topic name: use letters, digits, '.', '_' or '-'`,
-    );
-  return value;
 }
 
 /**
- * Every environment variable loadBudgetsConfig reads (machine-readable, for deployment checks).
- * A unit test asserts that the loader reads exactly these names, so deploy/ checks can trust them.
+ * Every environment variable loadBudgetsConfig reads (machine-readable, for deployment checks): the
+ * variables of BUDGETS_ENV. A unit test asserts that the loader reads exactly these names, so deploy/
+ * checks can trust them.
  */
-export const BUDGETS_ENV_VARS: readonly string[] = [
-  'COSTTRACE_BUDGETS_FILE',
-  'COSTTRACE_BUDGET_FLUSH_MS',
-  'COSTTRACE_BUDGET_GROUP',
-  'COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY',
-  'COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS',
-  'COSTTRACE_BUDGET_REFRESH_MS',
-  'COSTTRACE_BUDGET_SESSION_TIMEOUT_MS',
-  'COSTTRACE_BUDGET_TICK_MS',
-  'COSTTRACE_COST_DELTAS_DLQ_TOPIC',
-  'COSTTRACE_COST_DELTAS_TOPIC',
-  'COSTTRACE_INSTANCE_ID',
-  'COSTTRACE_MAX_BUDGETS',
-  'COSTTRACE_THROTTLES_TOPIC',
-  'COSTTRACE_WEBHOOK_ALLOW_PRIVATE',
-  'COSTTRACE_WEBHOOK_OUTBOX_DIR',
-];
+export const BUDGETS_ENV_VARS: readonly string[] = Object.keys(BUDGETS_ENV.shape).sort();
 
 export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: Env = process.env): BudgetsConfig {
-  const costDeltasTopic = topic(
-    overrides.costDeltasTopic ?? env.COSTTRACE_COST_DELTAS_TOPIC ?? 'cost_deltas',
-    'COSTTRACE_COST_DELTAS_TOPIC',
-  );
-  const allow =
-    overrides.webhookAllowPrivate ??
-    (env.COSTTRACE_WEBHOOK_ALLOW_PRIVATE ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  try {
-    parseAllowList(allow);
-  } catch (err) {
-    throw new ConfigError(`COSTTRACE_WEBHOOK_ALLOW_PRIVATE is invalid: ${(err as Error).message}`);
-  }
-  const sessionTimeoutMs = integer(env, 'COSTTRACE_BUDGET_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000);
-  const rebalanceTimeoutMs = integer(env, 'COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS', 60_000, 6_000, 600_000);
+  const { read, check } = envReader(BUDGETS_ENV, env);
+  // Topics, the allow-list and the instance id are checked whether they come from code or not.
+  const costDeltasTopic = read('COSTTRACE_COST_DELTAS_TOPIC', overrides.costDeltasTopic);
+  const webhookAllowPrivate = read('COSTTRACE_WEBHOOK_ALLOW_PRIVATE', overrides.webhookAllowPrivate);
+  const sessionTimeoutMs = read('COSTTRACE_BUDGET_SESSION_TIMEOUT_MS');
+  const rebalanceTimeoutMs = read('COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS');
   if (overrides.evaluatorConsumer === undefined && rebalanceTimeoutMs < sessionTimeoutMs) {
     throw new ConfigError(
       `COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS (${rebalanceTimeoutMs}) is below COSTTRACE_BUDGET_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): make it at least as long`,
+      { variable: 'COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS' },
     );
   }
   const config: BudgetsConfig = {
@@ -116,35 +118,29 @@ export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: E
         ...EVALUATOR_CONSUMER_DEFAULTS,
         sessionTimeoutMs,
         rebalanceTimeoutMs,
-        partitionsConsumedConcurrently: integer(env, 'COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY', 4, 1, 64),
+        partitionsConsumedConcurrently: read('COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY'),
       }),
-    budgetsFile: overrides.budgetsFile ?? (env.COSTTRACE_BUDGETS_FILE || undefined),
+    budgetsFile: overrides.budgetsFile ?? read('COSTTRACE_BUDGETS_FILE'),
     costDeltasTopic,
-    costDeltasDeadLetterTopic: topic(
-      overrides.costDeltasDeadLetterTopic ?? env.COSTTRACE_COST_DELTAS_DLQ_TOPIC ?? `${costDeltasTopic}.dlq`,
-      'COSTTRACE_COST_DELTAS_DLQ_TOPIC',
-    ),
-    evaluatorGroupId: overrides.evaluatorGroupId ?? env.COSTTRACE_BUDGET_GROUP ?? 'costtrace-budgets',
-    throttlesTopic: topic(
-      overrides.throttlesTopic ?? env.COSTTRACE_THROTTLES_TOPIC ?? 'budget_throttles',
-      'COSTTRACE_THROTTLES_TOPIC',
-    ),
-    instanceId: overrides.instanceId ?? env.COSTTRACE_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
-    outboxDirectory: overrides.outboxDirectory ?? env.COSTTRACE_WEBHOOK_OUTBOX_DIR ?? '.costtrace/webhooks',
-    webhookAllowPrivate: allow,
-    tickMs: overrides.tickMs ?? integer(env, 'COSTTRACE_BUDGET_TICK_MS', 250, 50, 10_000),
-    flushMs: overrides.flushMs ?? integer(env, 'COSTTRACE_BUDGET_FLUSH_MS', 2000, 100, 60_000),
-    refreshMs: overrides.refreshMs ?? integer(env, 'COSTTRACE_BUDGET_REFRESH_MS', 2000, 200, 600_000),
-    maxBudgets: overrides.maxBudgets ?? integer(env, 'COSTTRACE_MAX_BUDGETS', 10_000, 1, 100_000),
+    costDeltasDeadLetterTopic:
+      read('COSTTRACE_COST_DELTAS_DLQ_TOPIC', overrides.costDeltasDeadLetterTopic) ??
+      check('COSTTRACE_COST_DELTAS_DLQ_TOPIC', `${costDeltasTopic}.dlq`),
+    evaluatorGroupId: overrides.evaluatorGroupId ?? read('COSTTRACE_BUDGET_GROUP'),
+    throttlesTopic: read('COSTTRACE_THROTTLES_TOPIC', overrides.throttlesTopic),
+    instanceId:
+      read('COSTTRACE_INSTANCE_ID', overrides.instanceId) ??
+      check('COSTTRACE_INSTANCE_ID', `${hostname()}-${process.pid}`),
+    outboxDirectory: overrides.outboxDirectory ?? read('COSTTRACE_WEBHOOK_OUTBOX_DIR'),
+    webhookAllowPrivate,
+    tickMs: overrides.tickMs ?? read('COSTTRACE_BUDGET_TICK_MS'),
+    flushMs: overrides.flushMs ?? read('COSTTRACE_BUDGET_FLUSH_MS'),
+    refreshMs: overrides.refreshMs ?? read('COSTTRACE_BUDGET_REFRESH_MS'),
+    maxBudgets: overrides.maxBudgets ?? read('COSTTRACE_MAX_BUDGETS'),
   };
   if (config.flushMs < config.tickMs) {
     throw new ConfigError(
-      'COSTTRACE_BUDGET_FLUSH_MS must be at least COSTTRACE_BUDGET_TICK_MS: state is persisted less often than it is evaluated',
-    );
-  }
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(config.instanceId)) {
-    throw new ConfigError(
-      `COSTTRACE_INSTANCE_ID=${JSON.stringify(config.instanceId)} is invalid: use letters, digits, '.', '_' or '-'`,
+      `COSTTRACE_BUDGET_FLUSH_MS (${config.flushMs}) is below COSTTRACE_BUDGET_TICK_MS (${config.tickMs}): make it at least as long (state is persisted at most once per evaluation)`,
+      { variable: 'COSTTRACE_BUDGET_FLUSH_MS' },
     );
   }
   return config;
