@@ -31,5 +31,5 @@ export { Router } from './http/router.js';
 export type { Method, RouteContext, RouteHandler, RouterOptions } from './http/router.js';
 export { retry } from './lifecycle/retry.js';
 export type { RetryOptions } from './lifecycle/retry.js';
-export { runService } from './lifecycle/run-service.js';
+export { loadConfigOrExit, runService } from './lifecycle/run-service.js';
 export type { RunnableService, RunServiceOptions } from './lifecycle/run-service.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { retry, runService } from '../src/index.js';
+import { ConfigError, loadConfigOrExit, retry, runService } from '../src/index.js';
 
 const logger = pino({ level: 'silent' });
 const fast = { initialMs: 1, maxMs: 4, jitter: 0 };
@@ -126,5 +126,39 @@ describe('runService', () => {
     await running;
     assert.equal(await aborted.exitedOnce, 0);
     assert.deepEqual(aborted.exits, [0]);
+  });
+});
+
+describe('loadConfigOrExit', () => {
+  it('returns the configuration, exits 2 on a ConfigError naming it, and rethrows anything else', () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'fatal' }, { write: (line: string) => void lines.push(line) });
+    const exits: number[] = [];
+    const proc = { exit: (code?: number) => void exits.push(code ?? 0) } as unknown as Pick<NodeJS.Process, 'exit'>;
+    assert.equal(
+      loadConfigOrExit(() => 42, log, proc),
+      42,
+    );
+    loadConfigOrExit(
+      () => {
+        throw new ConfigError('PORT="x" is invalid: use an integer from 0 to 65535', { variable: 'PORT' });
+      },
+      log,
+      proc,
+    );
+    assert.deepEqual(exits, [2]);
+    assert.match(lines.join(''), /invalid configuration: PORT=\\"x\\" is invalid/);
+    assert.match(lines.join(''), /"variable":"PORT"/);
+    assert.throws(
+      () =>
+        loadConfigOrExit(
+          () => {
+            throw new Error('bug');
+          },
+          log,
+          proc,
+        ),
+      /bug/,
+    );
   });
 });

@@ -2,25 +2,16 @@
 import type { IncomingMessage } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import { createThrottleGuard } from '@costtrace/otel';
-import { runService } from '@costtrace/service-kit';
+import { loadConfigOrExit, runService } from '@costtrace/service-kit';
 import { pino } from 'pino';
-import { DemoConfigError, loadDemoConfig } from './config.js';
+import { loadDemoConfig } from './config.js';
 import { cheaperModel, DemoApp } from './demo-app.js';
 import { DemoMetrics } from './demo-metrics.js';
 import { runLoad } from './load-generator.js';
 import { startTelemetry } from './telemetry.js';
 
 const boot = pino({ base: { service: 'costtrace-demo-inference' } });
-let config;
-try {
-  config = loadDemoConfig();
-} catch (err) {
-  if (err instanceof DemoConfigError) {
-    boot.fatal(`invalid configuration: ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit(() => loadDemoConfig(), boot);
 const logger = pino({ level: config.logLevel, base: { service: config.serviceName } });
 
 if (config.mode === 'load') {

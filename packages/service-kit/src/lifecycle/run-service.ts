@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/config-error.js';
 
 /** A service `runService` drives: started once, stopped once. */
 export interface RunnableService {
@@ -65,5 +66,19 @@ export async function runService(service: RunnableService, options: RunServiceOp
     logger.fatal({ err }, 'failed to start');
     await service.stop().catch(() => undefined);
     proc.exit(1);
+  }
+}
+
+/**
+ * Loads a service's configuration at boot: a ConfigError is logged as `invalid configuration: …`
+ * and the process exits 2 (what to fix is in the message); anything else is thrown.
+ */
+export function loadConfigOrExit<T>(load: () => T, logger: Logger, proc: Pick<NodeJS.Process, 'exit'> = process): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    logger.fatal({ variable: err.variable }, `invalid configuration: ${err.message}`);
+    return proc.exit(2);
   }
 }
