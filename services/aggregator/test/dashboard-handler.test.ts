@@ -4,7 +4,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Script } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
-import { AggregatorMetrics, createDashboardHandler, DASHBOARD_CSP, pipelineHealth } from '../src/index.js';
+import { createDashboardHandler, DASHBOARD_CSP } from '../src/dashboard/dashboard-handler.js';
+import { AggregatorMetrics } from '../src/operations/aggregator-metrics.js';
+import { pipelineHealth } from '../src/operations/pipeline-health.js';
 
 describe('dashboard handler', () => {
   let server: Server;

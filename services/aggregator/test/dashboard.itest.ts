@@ -22,13 +22,13 @@ import { pino } from 'pino';
 import { DuckDbStore } from '@costtrace/store';
 import {
   Aggregator,
-  DASHBOARD_CSP,
   DuckDbBudgetStore,
   InProcessBus,
   InProcessMessageLog,
   loadBudgetsConfig,
   loadConfig,
 } from '../src/index.js';
+import { DASHBOARD_CSP } from '../src/dashboard/dashboard-handler.js';
 import { waitFor } from './support/live-services.js';
 
 // dist/test/dashboard.itest.js → repository root.

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { consumerSettings, InProcessBus, InProcessMessageLog, partitionForKey } from '../src/index.js';
+import { consumerSettings, InProcessBus, InProcessMessageLog } from '../src/index.js';
+import { partitionForKey } from '../src/bus/in-process-bus.js';
 import type { BatchContext } from '../src/index.js';
 
 const group = (groupId: string, topic: string) => ({

@@ -2,7 +2,8 @@
 // group's settings reachable from configuration (the span consumer's and the budget evaluator's).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, consumerSettings, heartbeatIntervalFor, loadBudgetsConfig } from '../src/index.js';
+import { ConfigError, consumerSettings, loadBudgetsConfig } from '../src/index.js';
+import { heartbeatIntervalFor } from '../src/message-log/message-log.js';
 
 describe('consumer settings', () => {
   it('fills defaults and derives the heartbeat from the session timeout', () => {

@@ -10,7 +10,7 @@ import grpc from '@grpc/grpc-js';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, TraceServiceClient } from '@costtrace/proto';
 import type { ExportTraceServiceResponse as Response } from '@costtrace/proto';
 import { ClickHouseStore } from '@costtrace/store';
-import { exportRequestToJson } from '../src/index.js';
+import { exportRequestToJson } from '../src/otlp/otlp-json.js';
 import { startAggregator } from './support/aggregator-harness.js';
 import type { Harness } from './support/aggregator-harness.js';
 import { exportRequest, openAiUsage, span } from './support/otlp-fixtures.js';

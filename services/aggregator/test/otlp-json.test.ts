@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
-import { decodeOtlpJson, exportRequestFromJson, exportRequestToJson, OtlpJsonError } from '../src/index.js';
+import { decodeOtlpJson, exportRequestFromJson, exportRequestToJson, OtlpJsonError } from '../src/otlp/otlp-json.js';
 import { exportRequest, span } from './support/otlp-fixtures.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';

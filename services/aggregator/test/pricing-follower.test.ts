@@ -14,7 +14,8 @@ import {
   viewFromDocument,
 } from '@costtrace/core';
 import type { OverrideRecord, PriceRecord } from '@costtrace/core';
-import { ConfigError, loadConfig, PricingFollower, readPriceSnapshotFile, retroactiveChanges } from '../src/index.js';
+import { ConfigError, loadConfig } from '../src/index.js';
+import { PricingFollower, readPriceSnapshotFile, retroactiveChanges } from '../src/pricing/pricing-follower.js';
 
 const logger = pino({ level: 'silent' });
 const NOW = Date.parse('2026-11-20T00:00:00Z');

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  CardinalityLimiter,
-  spanCostRows,
-  splitRequest,
-  spanCount,
-  decodeSpanMessage,
-  detectEncoding,
-  loadConfig,
-  ConfigError,
-} from '../src/index.js';
+import { spanCostRows, loadConfig, ConfigError } from '../src/index.js';
+import { splitRequest } from '../src/ingest/request-splitter.js';
+import { decodeSpanMessage, detectEncoding } from '../src/kafka/span-message-codec.js';
+import { CardinalityLimiter } from '../src/otlp/cardinality-limiter.js';
+import { spanCount } from '../src/otlp/span-rows.js';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import {
   bundledPricingView,

@@ -1,13 +1,7 @@
-export { MODELS, ROUTES, TENANTS } from './catalog.js';
-export type { DemoModel, HostedModel, RouteProfile, SelfHostedModel, TenantProfile } from './catalog.js';
-export { ConfigError, DEMO_ENV_VARS, DemoConfigError, loadDemoConfig } from './config.js';
+export { ConfigError, DEMO_ENV_VARS, loadDemoConfig } from './config.js';
 export type { DemoConfig } from './config.js';
-export { cheaperModel, DemoApp } from './demo-app.js';
+export { DemoApp } from './demo-app.js';
 export type { DemoAppDeps } from './demo-app.js';
-export { DemoMetrics } from './demo-metrics.js';
-export { GpuBatcher, GpuQueueFullError } from './gpu-batcher.js';
-export { logNormal, sampleUsage, seededRandom, sleep } from './inference-simulator.js';
-export type { TokenUsage } from './inference-simulator.js';
 export { runLoad } from './load-generator.js';
 export type { LoadOptions, LoadSummary } from './load-generator.js';
 export { startTelemetry } from './telemetry.js';

@@ -11,18 +11,12 @@ import { pino } from 'pino';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  cheaperModel,
-  DemoApp,
-  DemoConfigError,
-  DemoMetrics,
-  GpuBatcher,
-  GpuQueueFullError,
-  loadDemoConfig,
-  MODELS,
-  runLoad,
-  startTelemetry,
-} from '../src/index.js';
+import { DemoApp, loadDemoConfig, runLoad, startTelemetry } from '../src/index.js';
+import { MODELS } from '../src/catalog.js';
+import { DemoConfigError } from '../src/config.js';
+import { cheaperModel } from '../src/demo-app.js';
+import { DemoMetrics } from '../src/demo-metrics.js';
+import { GpuBatcher, GpuQueueFullError } from '../src/gpu-batcher.js';
 import type { Telemetry } from '../src/index.js';
 
 const logger = pino({ level: 'silent' });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { priceFromRecord } from '@costtrace/core';
 import type { Price } from '@costtrace/core';
-import { CircuitBreaker, loadConfig, PriceStore } from '../src/index.js';
-import type { StoreEvent } from '../src/index.js';
+import { loadConfig, PriceStore } from '../src/index.js';
+import { CircuitBreaker } from '../src/sources/circuit-breaker.js';
+import type { StoreEvent } from '../src/price-store.js';
 
 const price = (amount: string, effectiveFrom = '2025-01-01'): Price =>
   priceFromRecord({

@@ -2,14 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PricingError } from '@costtrace/core';
 import type { Price } from '@costtrace/core';
-import {
-  decimalFromNumber,
-  parseAwsOfferFile,
-  parseAzureRetailPage,
-  parseGcpSkuPage,
-  parseLiteLlmPrices,
-  shiftDecimal,
-} from '../src/index.js';
+import { parseAwsOfferFile } from '../src/sources/aws-price-list.js';
+import { parseAzureRetailPage } from '../src/sources/azure-retail-prices.js';
+import { parseGcpSkuPage } from '../src/sources/gcp-billing-catalog.js';
+import { decimalFromNumber, shiftDecimal } from '../src/sources/json-fields.js';
+import { parseLiteLlmPrices } from '../src/sources/litellm-format.js';
 import { fixture } from './support/fixture-server.js';
 
 const brief = (p: Price) => [p.provider, p.sku, p.region, p.kind, p.pricingModel, p.amount.toDecimalString()];

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseBudget, SpendRateDetector } from '@costtrace/core';
 import { BudgetCatalog, BudgetEngine, budgetDeltas } from '../../src/index.js';
-import type { CostDelta, EngineOutput } from '../../src/index.js';
+import type { EngineOutput } from '../../src/budgets/budget-engine.js';
+import type { CostDelta } from '../../src/budgets/cost-delta.js';
 import { costRow } from '../support/cost-rows.js';
 
 const USD = 10n ** 12n;

@@ -10,18 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import {
-  BudgetRegistry,
-  BudgetsApi,
-  budgetsErrorMapper,
-  generateSecret,
-  MemoryBudgetStore,
-  ThrottleBoard,
-  WebhookDispatcher,
-  WebhookOutbox,
-  WebhookSender,
-} from '../../src/index.js';
-import type { ActiveThrottle } from '../../src/index.js';
+import { generateSecret } from '../../src/index.js';
+import { BudgetRegistry } from '../../src/budgets/budget-registry.js';
+import { MemoryBudgetStore } from '../../src/budgets/budget-store.js';
+import { BudgetsApi, budgetsErrorMapper } from '../../src/budgets/budgets-http.js';
+import { ThrottleBoard } from '../../src/budgets/throttle-board.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox.js';
+import { WebhookSender } from '../../src/webhooks/webhook-sender.js';
+import type { ActiveThrottle } from '../../src/budgets/throttle.js';
 import { Router } from '@costtrace/service-kit';
 import { AggregatorClient } from '@costtrace/client';
 import { parseBudgetArgs, runBudgetCommand } from '@costtrace/cli';

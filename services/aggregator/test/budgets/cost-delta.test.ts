@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { budgetToDocument, Money, parseBudget } from '@costtrace/core';
-import { budgetDeltas, decodeDelta, encodeDelta } from '../../src/index.js';
-import type { BudgetCostDelta } from '../../src/index.js';
+import { budgetDeltas } from '../../src/index.js';
+import { decodeDelta, encodeDelta } from '../../src/budgets/cost-delta.js';
+import type { BudgetCostDelta } from '../../src/budgets/cost-delta.js';
 import { costRow } from '../support/cost-rows.js';
 
 describe('budgetDeltas (span path → budgets hand-off)', () => {

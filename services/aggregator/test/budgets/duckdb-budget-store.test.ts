@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { initialThresholdState } from '@costtrace/core';
 import { DuckDbStore } from '@costtrace/store';
 import { DuckDbBudgetStore } from '../../src/index.js';
-import type { KeySnapshot } from '../../src/index.js';
+import type { KeySnapshot } from '../../src/budgets/budget-engine.js';
 
 function snapshot(budgetId: string, scopeKey: string, partition: number, lastSeenMs: number): KeySnapshot {
   return {

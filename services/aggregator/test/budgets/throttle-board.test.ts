@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ThrottleBoard } from '../../src/index.js';
-import type { ActiveThrottle, ThrottleChange } from '../../src/index.js';
+import { ThrottleBoard } from '../../src/budgets/throttle-board.js';
+import type { ThrottleChange } from '../../src/budgets/throttle-board.js';
+import type { ActiveThrottle } from '../../src/budgets/throttle.js';
 
 const throttle = (key: string, id: string): ActiveThrottle => ({
   id,

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ClickHouseStore } from '@costtrace/store';
-import { BUDGET_MIGRATIONS } from '../../src/index.js';
+import { BUDGET_MIGRATIONS } from '../../src/budgets/budget-migrations.js';
 import { liveServices, uniqueNames } from '../support/live-services.js';
 import { ROOT, readText } from './deploy-files.js';
 

@@ -7,14 +7,10 @@ import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { ClickHouseStore } from '@costtrace/store';
 import { Router } from '@costtrace/service-kit';
-import {
-  BudgetsApi,
-  budgetsErrorMapper,
-  BudgetService,
-  ClickHouseBudgetStore,
-  loadBudgetsConfig,
-} from '../../src/index.js';
-import type { BudgetsConfig, RetryPolicy } from '../../src/index.js';
+import { BudgetService, ClickHouseBudgetStore, loadBudgetsConfig } from '../../src/index.js';
+import { BudgetsApi, budgetsErrorMapper } from '../../src/budgets/budgets-http.js';
+import type { BudgetsConfig } from '../../src/index.js';
+import type { RetryPolicy } from '../../src/webhooks/retry-policy.js';
 import { createTopicsWithLeaders, testMessageLog } from './live-services.js';
 
 export interface BudgetTopics {

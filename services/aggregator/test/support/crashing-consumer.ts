@@ -7,7 +7,8 @@
 //   CRASH_BUDGETS  optional JSON of harnessBudgetsConfig options: budgets on (the span hand-off)
 import { writeSync } from 'node:fs';
 import { Aggregator, loadConfig } from '../../src/index.js';
-import type { AggregatorConfig, ConsumerStage } from '../../src/index.js';
+import type { AggregatorConfig } from '../../src/index.js';
+import type { ConsumerStage } from '../../src/kafka/span-consumer.js';
 import { harnessBudgetsConfig } from './budget-harness.js';
 
 const overrides = JSON.parse(process.env.CRASH_CONFIG ?? '{}') as Partial<AggregatorConfig>;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbStore } from '@costtrace/store';
 import { Aggregator, InProcessBus, InProcessMessageLog, loadConfig } from '../../src/index.js';
-import type { ConsumerStage } from '../../src/index.js';
+import type { ConsumerStage } from '../../src/kafka/span-consumer.js';
 
 const dir = process.env.EMBEDDED_DIR ?? '';
 const stage = (process.env.CRASH_STAGE ?? 'none') as ConsumerStage | 'none';

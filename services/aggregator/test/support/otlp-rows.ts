@@ -4,7 +4,7 @@ import { ExportTraceServiceRequest } from '@costtrace/proto';
 import type { SpanCostRow } from '@costtrace/store';
 import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
 import { spanCostRows } from '../../src/index.js';
-import type { SpanMessageOrigin } from '../../src/index.js';
+import type { SpanMessageOrigin } from '../../src/budgets/span-delta-relay.js';
 
 const prices = new StaticPriceSource(bundledPricingView());
 

@@ -1,7 +1,11 @@
 // A webhook sender in its own process, for the crash test: opens the outbox in argv[2], publishes
 // one event to the endpoint URL in argv[3] (if not already there) and keeps retrying until killed.
 import { pino } from 'pino';
-import { buildEvent, parseAllowList, WebhookDispatcher, WebhookOutbox, WebhookSender } from '../../src/index.js';
+import { parseAllowList } from '../../src/webhooks/ssrf-guard.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
+import { buildEvent } from '../../src/webhooks/webhook-event.js';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox.js';
+import { WebhookSender } from '../../src/webhooks/webhook-sender.js';
 
 const [directory, url, secret] = process.argv.slice(2) as [string, string, string];
 const logger = pino({ level: 'silent' });

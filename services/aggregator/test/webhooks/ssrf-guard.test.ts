@@ -3,7 +3,8 @@
 // tests run on 127.0.0.1, so tests that need one allow loopback explicitly.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { embeddedIPv4, parseAllowList, refusalReason, WebhookSender } from '../../src/index.js';
+import { embeddedIPv4, parseAllowList, refusalReason } from '../../src/webhooks/ssrf-guard.js';
+import { WebhookSender } from '../../src/webhooks/webhook-sender.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 describe('SSRF guard', () => {

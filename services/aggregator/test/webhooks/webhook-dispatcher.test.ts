@@ -11,18 +11,16 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import {
-  buildEvent,
-  generateSecret,
-  nextAttemptAt,
-  DEFAULT_RETRY_POLICY,
-  parseAllowList,
-  parseRetryAfter,
-  WebhookDispatcher,
-  WebhookOutbox,
-  WebhookSender,
-} from '../../src/index.js';
-import type { RetryPolicy, WebhookEndpoint, WebhookEvent } from '../../src/index.js';
+import { generateSecret } from '../../src/index.js';
+import { nextAttemptAt, DEFAULT_RETRY_POLICY } from '../../src/webhooks/retry-policy.js';
+import { parseAllowList } from '../../src/webhooks/ssrf-guard.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
+import { buildEvent } from '../../src/webhooks/webhook-event.js';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox.js';
+import { parseRetryAfter, WebhookSender } from '../../src/webhooks/webhook-sender.js';
+import type { RetryPolicy } from '../../src/webhooks/retry-policy.js';
+import type { WebhookEndpoint } from '../../src/webhooks/webhook-endpoint.js';
+import type { WebhookEvent } from '../../src/webhooks/webhook-event.js';
 import { independentVerify, until, WebhookReceiver } from '../support/webhook-receiver.js';
 
 const logger = pino({ level: 'silent' });
