@@ -1,5 +1,6 @@
-// Issue 13 (one pricing engine): the aggregator end to end, Kafka → decode/validate/price →
-// ClickHouse, before and after, in one run. "Before" is a build of a baseline commit (default
+// The aggregator end to end, Kafka → decode/validate/price → ClickHouse, before and after, in one
+// run (written for issue 13, one pricing engine; any later baseline works too, e.g. to check that a
+// refactoring such as issue 16's message-log port costs nothing). "Before" is a build of a baseline commit (default
 // d04af85, the last commit with the aggregator's token-only price table) in a git worktree under
 // .cache/; "after" is this checkout. Each round runs kafka-to-clickhouse.bench.mjs of the baseline
 // and of this checkout, in alternating order, on the same Kafka and ClickHouse; the medians are
@@ -86,12 +87,17 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 /** ns per span of the row builders, in this process, interleaved (no Kafka, no ClickHouse). */
 async function rowBuilders(dir) {
   const old = await import(pathToFileURL(join(dir, 'services/aggregator/dist/src/index.js')).href);
+  // Baselines after issue 13 price through their own core's bundled view (d04af85 had PriceSnapshots).
+  const oldCore = await import(pathToFileURL(join(dir, 'packages/core/dist/src/index.js')).href);
   const requests = Array.from({ length: 1000 }, (_, r) => tokenSpanRequest(r, 100));
   const origin = { topic: '', partition: 0, offset: 0n };
   const prices = new StaticPriceSource(bundledPricingView());
   const variants = {
     before: () => {
-      const oldPrices = old.PriceSnapshots.bundled();
+      const oldPrices =
+        old.PriceSnapshots !== undefined
+          ? old.PriceSnapshots.bundled()
+          : new oldCore.StaticPriceSource(oldCore.bundledPricingView());
       return (r) => old.spanCostRows(r, origin, Date.now(), { prices: oldPrices });
     },
     after: () => (r) => spanCostRows(r, origin, Date.now(), { prices }),
