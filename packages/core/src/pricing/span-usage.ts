@@ -265,7 +265,8 @@ function text(value: unknown): string | undefined {
 
 /** A token count (readTokenCount's rule): absent is 0; anything it refuses is INVALID_COUNT. */
 export function tokenCount(value: unknown): number {
-  // The common case without a result object (this runs for every count of every span).
+  // The common cases without a result object (this runs for every count of every span).
+  if (value === undefined) return 0;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   const read = readTokenCount(value);
   return read.ok ? read.count : INVALID_COUNT;
