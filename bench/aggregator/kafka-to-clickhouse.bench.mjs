@@ -5,9 +5,14 @@
 //   npm run build && KAFKA_BROKERS=127.0.0.1:19092 CLICKHOUSE_URL=http://127.0.0.1:18123 \
 //     node bench/aggregator/kafka-to-clickhouse.bench.mjs [spans=300000] [spansPerMessage=100]
 //
-// Prints spans/s for each, the ratios, and the peak RSS of this process. BENCH_TRACE=1 also prints
-// the consumer's batch stages with timestamps; BENCH_MAX_BYTES_PER_PARTITION sets the fetch size.
+// The aggregator runs as its own process (services/aggregator/dist/src/main.js, budgets off), once
+// per worker-thread count in BENCH_THREADS (default 0,1,2: in the consumer's thread, one worker,
+// two). Prints spans/s for each, the ratios, the peak RSS of the aggregator process alone, and
+// checks that every run stored the same total. BENCH_MAX_BYTES_PER_PARTITION sets the fetch size.
 import { Buffer } from 'node:buffer';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { clearInterval, setInterval } from 'node:timers';
 import { Readable } from 'node:stream';
@@ -16,7 +21,7 @@ import { createClient } from '@clickhouse/client';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { ClickHouseStore, SPAN_COST_COLUMNS, spanCostTsv } from '@costtrace/store';
 import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
-import { Aggregator, loadConfig, spanCostRows } from '@costtrace/aggregator';
+import { spanCostRows } from '@costtrace/aggregator';
 import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const SPANS = Number(process.argv[2] ?? 300_000);
@@ -119,69 +124,110 @@ const insertSeconds = await time(async () => {
 });
 await client.close();
 
-// 3. The aggregator, end to end, into span_costs (with the rollup view).
-const aggregator = new Aggregator({
-  config: loadConfig(
-    {
-      kafkaBrokers: brokers,
-      clickhouseUrl,
-      clickhouseDatabase: database,
-      spansTopic: topic,
-      deadLetterTopic: `${topic}.dlq`,
-      consumerGroupId: `bench-e2e-${id}`,
-      maxBytesPerPartition: Number(process.env.BENCH_MAX_BYTES_PER_PARTITION ?? 16 * 1024 * 1024),
-      retentionIntervalSeconds: 0,
-      logLevel: 'warn',
+// 3. The aggregator, end to end into span_costs (with the rollup view), as a process of its own
+//    (the production entry point, budgets off), once per worker-thread count. Its peak RSS is
+//    the kernel's high-water mark of that process alone (VmHWM), read just before it stops.
+const aggregatorMain = fileURLToPath(new URL('../../services/aggregator/dist/src/main.js', import.meta.url));
+
+function peakRssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = /VmHWM:\s+(\d+) kB/.exec(status);
+  return kib === null ? Number.NaN : Number(kib[1]) * 1024;
+}
+
+async function endToEnd(threads, run) {
+  const db = `${database}_r${run}`;
+  const child = spawn(process.execPath, [aggregatorMain], {
+    env: {
+      PATH: process.env.PATH,
+      KAFKA_BROKERS: brokers.join(','),
+      CLICKHOUSE_URL: clickhouseUrl,
+      CLICKHOUSE_DATABASE: db,
+      COSTTRACE_SPANS_TOPIC: topic,
+      COSTTRACE_DLQ_TOPIC: `${topic}.dlq`,
+      COSTTRACE_CONSUMER_GROUP: `bench-e2e-${id}-r${run}`,
+      COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION: String(process.env.BENCH_MAX_BYTES_PER_PARTITION ?? 16 * 1024 * 1024),
+      COSTTRACE_WORKER_THREADS: String(threads),
+      COSTTRACE_BUDGETS: 'off',
+      COSTTRACE_HTTP_PORT: '0',
+      COSTTRACE_GRPC_PORT: '0',
+      COSTTRACE_API_PORT: '0',
+      COSTTRACE_RETENTION_INTERVAL_SECONDS: '0',
+      COSTTRACE_LOG_LEVEL: 'warn',
     },
-    {},
-  ),
-  ingest: false,
-  api: false,
-  onConsumerStage: (stage, info) => {
-    if (process.env.BENCH_TRACE)
-      console.log(
-        `${(Number(process.hrtime.bigint() - traceStart) / 1e6).toFixed(0)} ms ${stage} p${info.partition} ${info.rows}`,
-      );
-  },
-});
-let firstRowAt = 0n;
-const traceStart = process.hrtime.bigint();
-let firstRows = 0;
-const e2eSeconds = await time(async () => {
-  await aggregator.start();
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // The bench must not leave an aggregator behind, whatever ends it.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  const started = process.hrtime.bigint();
+  let firstRowAt = 0n;
+  let firstRows = 0;
+  let peakRss = 0;
+  const deadline = Date.now() + 600_000;
   for (;;) {
-    const [{ n }] = await store.select(`SELECT count() AS n FROM ${database}.span_costs`);
-    if (firstRowAt === 0n && Number(n) > 0) {
+    peakRss = Math.max(peakRss, peakRssOf(child.pid));
+    const n = await store
+      .select(`SELECT count() AS n FROM ${db}.span_costs`)
+      .then(([row]) => Number(row.n))
+      .catch(() => 0); // the process creates its database at start
+    if (firstRowAt === 0n && n > 0) {
       firstRowAt = process.hrtime.bigint();
-      firstRows = Number(n);
+      firstRows = n;
     }
-    if (Number(n) >= spans) return;
+    if (n >= spans) break;
+    if (child.exitCode !== null) throw new Error(`the aggregator exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${spans} spans stored after 10 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-});
-const steadySeconds = Number(process.hrtime.bigint() - firstRowAt) / 1e9;
-await aggregator.stop();
+  const done = process.hrtime.bigint();
+  peakRss = Math.max(peakRss, peakRssOf(child.pid));
+  child.kill('SIGTERM');
+  await exited;
+  process.removeListener('exit', killChild);
+  const [{ total }] = await store.select(`SELECT toString(sum(cost_total)) AS total FROM ${db}.span_costs`);
+  await store.command(`DROP DATABASE IF EXISTS ${db}`);
+  return {
+    threads,
+    seconds: Number(done - started) / 1e9,
+    steadySeconds: Number(done - firstRowAt) / 1e9,
+    steadySpans: spans - firstRows,
+    peakRss,
+    total,
+  };
+}
+
+const threadCounts = (process.env.BENCH_THREADS ?? '0,1,2').split(',').map(Number);
+const runs = [];
+for (const [run, threads] of threadCounts.entries()) runs.push(await endToEnd(threads, run));
 clearInterval(sampler);
 
 const rate = (s) => Math.round(spans / s);
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 console.log(
   `raw kafkajs consumption:        ${rate(rawSeconds).toLocaleString('en')} spans/s (${rawSeconds.toFixed(2)} s)`,
 );
 console.log(
   `raw @clickhouse/client insert:  ${rate(insertSeconds).toLocaleString('en')} spans/s (${insertSeconds.toFixed(2)} s)`,
 );
+for (const run of runs) {
+  const steady = Math.round(run.steadySpans / run.steadySeconds);
+  console.log(
+    `aggregator, ${run.threads === 0 ? 'no worker threads' : `${run.threads} worker thread${run.threads > 1 ? 's' : ''}`}: ` +
+      `end to end ${rate(run.seconds).toLocaleString('en')} spans/s (${run.seconds.toFixed(2)} s from process start), ` +
+      `after the first insert ${steady.toLocaleString('en')} spans/s; ` +
+      `end-to-end / raw insert = ${(insertSeconds / run.seconds).toFixed(2)}, end-to-end / raw consume = ${(rawSeconds / run.seconds).toFixed(2)}; ` +
+      `peak RSS of the aggregator process ${mib(run.peakRss)}`,
+  );
+}
+const totals = new Set(runs.map((r) => r.total));
 console.log(
-  `aggregator end to end:          ${rate(e2eSeconds).toLocaleString('en')} spans/s (${e2eSeconds.toFixed(2)} s from start(), group join included)`,
+  `stored cost total, every run: ${[...totals].join(' / ')} USD${totals.size === 1 ? ' (identical)' : ' (DIFFERENT)'}`,
 );
+console.log(`peak RSS of this bench process (generator, raw paths): ${mib(peakRss)}`);
 console.log(
-  `aggregator after the first insert: ${Math.round((spans - firstRows) / steadySeconds).toLocaleString('en')} spans/s (${steadySeconds.toFixed(2)} s)`,
-);
-console.log(
-  `ratios: end-to-end / raw consume = ${(rawSeconds / e2eSeconds).toFixed(2)}, end-to-end / raw insert = ${(insertSeconds / e2eSeconds).toFixed(2)}`,
-);
-console.log(`peak RSS of this process: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
-console.log(
-  `reproduce: KAFKA_BROKERS=${brokers.join(',')} CLICKHOUSE_URL=<url> node bench/aggregator/kafka-to-clickhouse.bench.mjs ${SPANS} ${PER_MESSAGE}`,
+  `reproduce: npm run build && KAFKA_BROKERS=${brokers.join(',')} CLICKHOUSE_URL=<url> [BENCH_THREADS=0,1,2] node bench/aggregator/kafka-to-clickhouse.bench.mjs ${SPANS} ${PER_MESSAGE}`,
 );
 
 await store.command(`DROP DATABASE IF EXISTS ${database}`);

@@ -13,12 +13,11 @@
 // baseline and of this checkout on the same decoded requests, interleaved round by round, and this
 // checkout's row builder without pricing (`price: false`): the difference is the consumer's
 // pricing time per span.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
 import { spanCostRows } from '@costtrace/aggregator';
+import { baselineTree, run } from './baseline-tree.mjs';
 import { tokenSpanRequest } from './token-span-workload.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,47 +25,7 @@ const baseline = process.argv[2] ?? 'd04af85';
 const SPANS = Number(process.argv[3] ?? 200_000);
 const ROUNDS = Number(process.argv[4] ?? 3);
 
-function run(command, args, cwd, env = process.env) {
-  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed:\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
-}
-
-/** A built worktree of the baseline commit, sharing this checkout's third-party node_modules. */
-function baselineTree() {
-  const sha = run('git', ['rev-parse', '--short=12', `${baseline}^{commit}`], root).trim();
-  const dir = join(root, '.cache', 'bench-baseline', sha);
-  if (!existsSync(join(dir, '.git'))) {
-    mkdirSync(join(root, '.cache', 'bench-baseline'), { recursive: true });
-    run('git', ['worktree', 'add', '--force', '--detach', dir, sha], root);
-  }
-  const modules = join(dir, 'node_modules');
-  if (!existsSync(modules)) {
-    // Third-party packages are links into this checkout's node_modules; the workspace's own
-    // packages (@costtrace/*) are links to the baseline's, so the baseline runs its own code.
-    mkdirSync(join(modules, '@costtrace'), { recursive: true });
-    for (const entry of readdirSync(join(root, 'node_modules'))) {
-      if (entry === '@costtrace') continue;
-      symlinkSync(join(root, 'node_modules', entry), join(modules, entry));
-    }
-    for (const workspace of ['packages', 'services']) {
-      for (const name of readdirSync(join(dir, workspace))) {
-        if (existsSync(join(dir, workspace, name, 'package.json'))) {
-          symlinkSync(join(dir, workspace, name), join(modules, '@costtrace', name));
-        }
-      }
-    }
-  }
-  if (!existsSync(join(dir, 'services', 'aggregator', 'dist'))) {
-    console.log(`building baseline ${sha} in ${dir} …`);
-    run(process.execPath, ['scripts/generate-proto.mjs'], dir);
-    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.json'], dir);
-  }
-  return { sha, dir };
-}
-
+/** The first figure labelled so (both output formats: before and after issue 17's per-thread runs). */
 function figure(text, label) {
   const match = new RegExp(`${label}:?\\s+([\\d,]+) spans/s`).exec(text);
   if (match === null) throw new Error(`no "${label}" in the output:\n${text}`);
@@ -74,10 +33,14 @@ function figure(text, label) {
 }
 
 function measure(dir) {
-  const out = run(process.execPath, ['bench/aggregator/kafka-to-clickhouse.bench.mjs', String(SPANS), '100'], dir);
+  // One aggregator run per side: in the consumer's thread where the side has worker threads.
+  const out = run(process.execPath, ['bench/aggregator/kafka-to-clickhouse.bench.mjs', String(SPANS), '100'], dir, {
+    ...process.env,
+    BENCH_THREADS: process.env.BENCH_THREADS ?? '0',
+  });
   return {
-    e2e: figure(out, 'aggregator end to end'),
-    steady: figure(out, 'aggregator after the first insert'),
+    e2e: figure(out, 'end to end'),
+    steady: figure(out, 'after the first insert'),
     insert: figure(out, 'raw @clickhouse/client insert'),
   };
 }
@@ -126,7 +89,7 @@ async function rowBuilders(dir) {
   return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
 }
 
-const tree = baselineTree();
+const tree = baselineTree(root, baseline);
 const current = run('git', ['rev-parse', '--short=12', 'HEAD'], root).trim();
 const builders = await rowBuilders(tree.dir);
 console.log(`row builder, 100,000 unstamped token spans, 15 interleaved rounds, medians (ns/span):`);

@@ -1,3 +1,4 @@
+import type { EncodedSpanCosts } from './clickhouse/encoded-span-costs.js';
 import type { CostCorrectionRow } from './cost-correction-row.js';
 import type { CostQuery, CoverageQuery, TopSpansQuery } from './query/cost-query.js';
 import type { PricingCoverageRow } from './query/pricing-coverage.js';
@@ -81,6 +82,12 @@ export interface CostStore {
    * exactly which spans are stored and repairs the rollup, before it inserts the rest.
    */
   insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void>;
+  /**
+   * The same for rows already encoded in the store's insert format (SpanCostTsvEncoder), where
+   * the store has one (ClickHouse): the consumer then encodes each span where it prices it, in a
+   * worker thread, and never builds a row object. Same units, same recovery contract.
+   */
+  insertEncodedSpanCosts?(encoded: EncodedSpanCosts): Promise<void>;
   /**
    * The highest message offset stored per partition of `topic` (partitions without rows absent):
    * messages above it have no stored span, messages at or below it may have some.

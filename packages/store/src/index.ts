@@ -7,7 +7,17 @@ export { DUCKDB_MIGRATIONS } from './duckdb/duckdb-schema.js';
 export type { DuckDbMigration } from './duckdb/duckdb-schema.js';
 export { MIGRATIONS, RETENTION_TABLES, ROLLUP_DIMENSIONS } from './clickhouse/migrations.js';
 export type { Migration } from './clickhouse/migrations.js';
-export { SPAN_COST_COLUMNS, spanCostTsv } from './clickhouse/span-cost-tsv.js';
+export { SPAN_COST_COLUMNS, spanCostTsv, writeSpanCostTsv } from './clickhouse/span-cost-tsv.js';
+export { TsvWriter } from './clickhouse/tsv-writer.js';
+export {
+  encodedSpanCostsByDay,
+  NO_ENCODED_SPAN_COSTS,
+  selectEncodedSpanCosts,
+  sliceEncodedSpanCosts,
+  SpanCostTsvEncoder,
+} from './clickhouse/encoded-span-costs.js';
+export type { EncodedSpanCosts } from './clickhouse/encoded-span-costs.js';
+export { recordOfRow, rowOfRecord, SpanCostRecord } from './span-cost-record.js';
 export { stringLiteral, uintLiteral } from './clickhouse/sql-literals.js';
 export { tsvRow } from './clickhouse/tsv.js';
 export type { CostCorrectionRow } from './cost-correction-row.js';

@@ -16,12 +16,14 @@ import type { MessageLog } from './message-log/message-log.js';
 import { SpanConsumer } from './kafka/span-consumer.js';
 import type { ConsumerStage } from './kafka/span-consumer.js';
 import { SpanProducer } from './kafka/span-producer.js';
+import { InlineSpanBatchRunner, WorkerSpanBatchRunner } from './kafka/span-batch-runner.js';
+import type { SpanBatchRunner } from './kafka/span-batch-runner.js';
+import type { SpanBatchSettings } from './kafka/span-batch.js';
 import { AggregatorMetrics } from './operations/aggregator-metrics.js';
 import { pipelineHealth } from './operations/pipeline-health.js';
 import { untilAvailable } from './operations/dependency-wait.js';
 import { ReadinessProbe } from './operations/readiness-probe.js';
 import { RetentionJob } from './operations/retention-job.js';
-import { CardinalityLimiter } from './otlp/cardinality-limiter.js';
 import type { SpanRowOptions } from './otlp/span-rows.js';
 import { PricingFollower } from './pricing/pricing-follower.js';
 import type { PricingFollowerStatus } from './pricing/pricing-follower.js';
@@ -29,7 +31,6 @@ import { ClickHouseBudgetStore } from './budgets/budget-store.js';
 import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
-import { SpanPricer } from '@costtrace/core';
 import type { PriceSource } from '@costtrace/core';
 
 export interface AggregatorOptions {
@@ -58,6 +59,12 @@ export interface AggregatorOptions {
   readonly messageLog?: MessageLog | undefined;
   /** Cost storage; default: ClickHouseStore from config. The embedded mode passes a DuckDbStore. */
   readonly store?: CostStore | undefined;
+  /**
+   * Budgets that the caller built and started (with a clock or retry policy of its own, as tests
+   * and benchmarks do): the consumer hands its rows to this service instead of one built from
+   * `budgets`, and the caller stops it.
+   */
+  readonly budgetService?: BudgetService | undefined;
   /** Budget persistence; default: ClickHouseBudgetStore on the ClickHouse store (required otherwise). */
   readonly budgetStore?: BudgetStore | undefined;
   /** Observes the consumer's batch stages (crash tests). */
@@ -121,6 +128,41 @@ export class Aggregator {
   private readonly log: MessageLog;
 
   /**
+   * What decodes, validates, prices and encodes the consumer's batches: worker threads
+   * (COSTTRACE_WORKER_THREADS) for a store that takes encoded rows, else the consumer's thread.
+   */
+  private batchRunner(
+    prices: PriceSource,
+    usageReader: SpanBatchSettings['usageReader'],
+    limits: SpanBatchSettings['limits'],
+    budgetRows: boolean,
+  ): SpanBatchRunner {
+    const { config } = this.options;
+    const settings: SpanBatchSettings = {
+      pricer: { selfHostedProviders: config.selfHostedProviders, inputTokenRules: config.inputTokenRules },
+      usageReader,
+      limits,
+      audit: config.auditStampedCosts,
+      maxDimensionValuesPerHour: config.maxDimensionValuesPerHour,
+      output: this.store.insertEncodedSpanCosts === undefined ? 'rows' : 'tsv',
+      budgetRows,
+    };
+    const runner =
+      config.workerThreads === 0 || settings.output === 'rows'
+        ? new InlineSpanBatchRunner(settings, prices)
+        : new WorkerSpanBatchRunner(config.workerThreads, settings, prices, this.logger);
+    this.threads = runner.threads;
+    return runner;
+  }
+
+  private threads = 0;
+
+  /** Worker threads of the consumer (0: it processes batches in its own thread). */
+  get workerThreads(): number {
+    return this.threads;
+  }
+
+  /**
    * Starts the API (not ready yet), waits for ClickHouse (migrations) and Kafka with backoff,
    * however long they are down, then starts budgets, the consumer and the OTLP receivers. A
    * failure that waiting cannot cure (bad credentials, a broken migration) rejects at once; a
@@ -129,10 +171,6 @@ export class Aggregator {
   async start(): Promise<AggregatorAddresses> {
     const { config } = this.options;
     const prices = this.options.prices ?? (this.pricing = await this.openPricing());
-    const pricer = new SpanPricer({
-      selfHostedProviders: config.selfHostedProviders,
-      inputTokenRules: config.inputTokenRules,
-    });
     const limits = {
       maxAgeSeconds: config.maxSpanAgeSeconds,
       maxFutureSeconds: config.maxSpanFutureSeconds,
@@ -142,14 +180,6 @@ export class Aggregator {
     const usageReader = { emitterInputRules: config.emitterInputRules, providerAliases: config.providerAliases };
     // Ingest only decides accept or reject (pricing never rejects): the consumer prices.
     const ingestRows: SpanRowOptions = { prices, limits, price: false, usageReader };
-    const consumerRows: SpanRowOptions = {
-      prices,
-      pricer,
-      usageReader,
-      limits,
-      audit: config.auditStampedCosts,
-      cardinality: new CardinalityLimiter(config.maxDimensionValuesPerHour),
-    };
     const addresses: AggregatorAddresses = {};
     if (this.options.api ?? true) addresses.api = await this.startApi();
 
@@ -177,7 +207,9 @@ export class Aggregator {
     this.kafkaConnected = true;
     this.waitingFor = undefined;
 
-    if (this.options.budgets !== undefined) {
+    if (this.options.budgetService !== undefined) {
+      this.budgetService = this.options.budgetService;
+    } else if (this.options.budgets !== undefined) {
       this.budgetService = new BudgetService({
         config: this.options.budgets,
         log: this.log,
@@ -203,7 +235,7 @@ export class Aggregator {
         deadLetterTopic: config.deadLetterTopic,
         groupId: config.consumerGroupId,
         store: this.store,
-        rowOptions: consumerRows,
+        runner: this.batchRunner(prices, usageReader, limits, budgets !== undefined),
         logger: this.logger,
         metrics: this.metrics,
         maxBatchRows: config.maxBatchRows,
@@ -328,7 +360,7 @@ export class Aggregator {
       const result = this.pricing === undefined ? probed : { ...probed, pricing: this.pricing.status() };
       return this.waitingFor === undefined ? result : { ...result, ready: false, waitingFor: this.waitingFor };
     };
-    const budgetsConfigured = this.options.budgets !== undefined;
+    const budgetsConfigured = this.options.budgets !== undefined || this.options.budgetService !== undefined;
     this.apiServer = new QueryApiServer({
       host: config.apiHost,
       port: config.apiPort,
@@ -363,7 +395,7 @@ export class Aggregator {
       await Promise.all([this.httpReceiver?.close(), this.grpcReceiver?.close()]);
       this.retention?.stop();
       await this.consumer?.stop();
-      await this.budgetService?.stop();
+      if (this.options.budgetService === undefined) await this.budgetService?.stop();
       await this.pricing?.close();
       await this.producer.disconnect().catch(() => undefined);
       await this.apiServer?.close();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import {
   choice,
   commaList,
@@ -40,6 +41,11 @@ export interface AggregatorConfig {
   readonly maxBytesPerPartition: number;
   /** Partitions processed concurrently by one consumer (each one stays sequential). */
   readonly partitionsConsumedConcurrently: number;
+  /**
+   * Worker threads that decode, validate, price and encode the consumer's batches (each
+   * partition always in the same one); 0: the consumer's own thread.
+   */
+  readonly workerThreads: number;
   /** Largest Kafka message the ingest produces (requests are split below it). */
   readonly maxMessageBytes: number;
   readonly clickhouseUrl: string;
@@ -134,6 +140,8 @@ const AGGREGATOR_ENV = envSchema({
   COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS: integer(6_000, 600_000, 60_000),
   COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION: integer(1024, 512 * MIB, 16 * MIB),
   COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY: integer(1, 64, 3),
+  /** Default: the cores this process may use (os.availableParallelism()), at most 16. */
+  COSTTRACE_WORKER_THREADS: integer(0, 64),
   COSTTRACE_KAFKA_MAX_MESSAGE_BYTES: integer(16 * 1024, 64 * MIB, 900 * 1024),
   CLICKHOUSE_URL: httpUrl().default('http://127.0.0.1:8123'),
   CLICKHOUSE_DATABASE: pattern(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'use letters, digits and _').default('costtrace'),
@@ -258,6 +266,7 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     maxBytesPerPartition: overrides.maxBytesPerPartition ?? read('COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION'),
     partitionsConsumedConcurrently:
       overrides.partitionsConsumedConcurrently ?? read('COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY'),
+    workerThreads: overrides.workerThreads ?? read('COSTTRACE_WORKER_THREADS') ?? Math.min(16, availableParallelism()),
     maxMessageBytes: overrides.maxMessageBytes ?? read('COSTTRACE_KAFKA_MAX_MESSAGE_BYTES'),
     clickhouseUrl,
     clickhouseDatabase,

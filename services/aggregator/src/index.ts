@@ -4,7 +4,11 @@ export { AGGREGATOR_BUDGETS_SWITCH_ENV, AGGREGATOR_ENV_VARS, ConfigError, loadCo
 export type { AggregatorConfig } from './config.js';
 export { DLQ_HEADERS } from './kafka/span-consumer.js';
 export { StartAborted } from './operations/dependency-wait.js';
-export { spanCostRows } from './otlp/span-rows.js';
+export { buildSpanRecords, spanCostRows } from './otlp/span-rows.js';
+export { readOtlpTraces } from './otlp/otlp-wire-reader.js';
+export type { OtlpTracesView } from './otlp/otlp-wire-reader.js';
+export { SpanBatchProcessor } from './kafka/span-batch.js';
+export type { SpanBatchSettings } from './kafka/span-batch.js';
 export { BudgetCatalog } from './budgets/budget-catalog.js';
 export { BudgetEngine } from './budgets/budget-engine.js';
 export { BudgetService } from './budgets/budget-service.js';
@@ -34,5 +38,5 @@ export type {
 export { DuckDbBudgetStore } from './budgets/duckdb-budget-store.js';
 export type { BudgetsConfig } from './budgets/budgets-config.js';
 export { budgetDeltas } from './budgets/cost-delta.js';
+export type { BudgetRow } from './budgets/cost-delta.js';
 export { generateSecret, signatureHeader, verifySignature } from './webhooks/webhook-signing.js';
-export { SpanDeltaRelay } from './budgets/span-delta-relay.js';

@@ -33,7 +33,10 @@ import {
 } from './recovery-sql.js';
 import type { MinuteRange } from './recovery-sql.js';
 import type { Migration } from './migrations.js';
-import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS, spanCostTsv } from './span-cost-tsv.js';
+import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS } from './span-cost-tsv.js';
+import { encodedSpanCostsByDay, sliceEncodedSpanCosts, SpanCostTsvEncoder } from './encoded-span-costs.js';
+import type { EncodedSpanCosts } from './encoded-span-costs.js';
+import { recordOfRow, SpanCostRecord } from '../span-cost-record.js';
 import { rollupDelta } from './rollup-repair.js';
 import { SchemaMigrator } from './schema-migrator.js';
 import type { RollupTextRow } from './rollup-repair.js';
@@ -56,7 +59,6 @@ export interface ClickHouseStoreOptions {
  * requests stay far below ClickHouse's max_insert_block_size (1,048,576), which inserts also set.
  */
 export const MAX_INSERT_ROWS = 500_000;
-const NANOS_PER_DAY = 86_400_000_000_000n;
 const INSERT_BLOCK_SETTINGS = {
   max_insert_block_size: '1048576',
   min_insert_block_size_rows: '1048576',
@@ -151,31 +153,35 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
    */
   async insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const days = new Map<bigint, string[]>();
-    for (const row of rows) {
-      const day = row.startTimeUnixNano / NANOS_PER_DAY;
-      let lines = days.get(day);
-      if (lines === undefined) days.set(day, (lines = []));
-      lines.push(spanCostTsv(row));
-    }
-    for (const day of [...days.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const lines = days.get(day)!;
-      for (let i = 0; i < lines.length; i += MAX_INSERT_ROWS) {
-        const part = lines.slice(i, i + MAX_INSERT_ROWS);
-        await this.insertTsv('span_costs', SPAN_COST_COLUMNS, Buffer.from(part.join(''), 'utf8'), part.length);
+    const encoder = new SpanCostTsvEncoder();
+    const record = new SpanCostRecord();
+    for (const row of rows) encoder.add(recordOfRow(row, record));
+    await this.insertEncodedSpanCosts(encoder.finish());
+  }
+
+  /**
+   * Inserts rows encoded by SpanCostTsvEncoder (the consumer's path: encoded where they were
+   * built). One insert per day of start time and at most MAX_INSERT_ROWS rows, so that each
+   * insert is one part, which ClickHouse commits atomically; days in ascending order.
+   */
+  async insertEncodedSpanCosts(encoded: EncodedSpanCosts): Promise<void> {
+    for (const day of encodedSpanCostsByDay(encoded)) {
+      for (let i = 0; i < day.rows; i += MAX_INSERT_ROWS) {
+        const part = sliceEncodedSpanCosts(day, i, i + MAX_INSERT_ROWS);
+        await this.insertTsv('span_costs', SPAN_COST_COLUMNS, part.body, part.rows);
       }
     }
   }
 
   /** Inserts prepared TabSeparated text (rows end with a newline) into a table of this database. */
-  async insertTsv(table: string, columns: readonly string[], body: Buffer, rowCount: number): Promise<void> {
+  async insertTsv(table: string, columns: readonly string[], body: Uint8Array, rowCount: number): Promise<void> {
     const name = identifier(table);
     try {
       await this.client.insert({
         table: `${this.database}.${name}`,
         columns: columns.map(identifier) as [string, ...string[]],
         format: 'TabSeparated',
-        values: Readable.from([body], { objectMode: false }),
+        values: Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)], { objectMode: false }),
         clickhouse_settings: INSERT_BLOCK_SETTINGS,
       });
     } catch (cause) {

@@ -1,7 +1,8 @@
-import type { Money } from '@costtrace/core';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
+import { recordOfRow, SpanCostRecord } from '../span-cost-record.js';
 import type { SpanCostRow } from '../span-cost-row.js';
-import { tsvString, tsvStringArray } from './tsv.js';
+import { tsvString } from './tsv.js';
+import { TsvWriter } from './tsv-writer.js';
 
 /** Column order of span_costs inserts; `spanCostTsv` writes fields in exactly this order. */
 export const SPAN_COST_COLUMNS = [
@@ -72,35 +73,150 @@ export const SPAN_COST_COLUMNS = [
 
 const NANOS_PER_SECOND = 1_000_000_000n;
 
-function money(value: Money): string {
-  return value.subunits === 0n ? '0' : value.toDecimalString();
+/**
+ * Writes one span_costs row (a TabSeparated line, columns in SPAN_COST_COLUMNS order) from a
+ * record. The one encoder of span rows: `spanCostTsv` and the consumer's batch encoder both
+ * write through it.
+ */
+export function writeSpanCostTsv(w: TsvWriter, r: SpanCostRecord): void {
+  const start = r.startTimeUnixNano;
+  const end = r.endTimeUnixNano;
+  w.integer(start / NANOS_PER_SECOND);
+  w.tab();
+  w.integer(start);
+  w.tab();
+  w.integer(end);
+  w.tab();
+  w.integer(end > start ? end - start : 0n);
+  w.tab();
+  w.string(r.traceId);
+  w.tab();
+  w.string(r.spanId);
+  w.tab();
+  w.string(r.parentSpanId);
+  w.tab();
+  w.string(r.spanName);
+  w.tab();
+  w.integer(r.spanKind);
+  w.tab();
+  w.integer(r.statusCode);
+  w.tab();
+  w.flag(r.isRequest);
+  w.tab();
+  w.string(r.service);
+  w.tab();
+  w.string(r.environment);
+  w.tab();
+  w.string(r.route);
+  w.tab();
+  w.string(r.commit);
+  w.tab();
+  w.string(r.model);
+  w.tab();
+  w.string(r.provider);
+  w.tab();
+  w.string(r.team);
+  w.tab();
+  w.string(r.tenant);
+  w.tab();
+  w.string(r.feature);
+  w.tab();
+  w.integer(r.inputTokens);
+  w.tab();
+  w.integer(r.outputTokens);
+  w.tab();
+  w.integer(r.cacheReadTokens);
+  w.tab();
+  w.integer(r.cacheWriteTokens);
+  w.tab();
+  w.integer(r.reasoningTokens);
+  w.tab();
+  w.string(r.gpuType);
+  w.tab();
+  w.integer(r.gpuCount);
+  w.tab();
+  w.ascii(r.gpuSeconds);
+  w.tab();
+  w.string(r.instanceType);
+  w.tab();
+  w.pico(r.costInput);
+  w.tab();
+  w.pico(r.costOutput);
+  w.tab();
+  w.pico(r.costCacheRead);
+  w.tab();
+  w.pico(r.costCacheWrite);
+  w.tab();
+  w.pico(r.costReasoning);
+  w.tab();
+  w.pico(r.costGpu);
+  w.tab();
+  w.pico(r.costCompute);
+  w.tab();
+  w.pico(r.costTotal);
+  w.tab();
+  w.string(r.currency);
+  w.tab();
+  w.string(r.pricingVersion);
+  w.tab();
+  w.string(r.pricingSource);
+  w.tab();
+  w.stringArray(r.priceIds);
+  w.tab();
+  w.string(r.unpricedReason);
+  w.tab();
+  w.string(r.kafkaTopic);
+  w.tab();
+  w.integer(r.kafkaPartition);
+  w.tab();
+  w.integer(r.kafkaOffset);
+  w.tab();
+  w.integer(r.kafkaSpanIndex);
+  w.tab();
+  w.stringArray(r.attributeKeys);
+  w.tab();
+  w.stringArray(r.attributeValues);
+  w.tab();
+  w.stringArray(r.rollupOverflow);
+  w.tab();
+  w.stringArray(r.sanitized);
+  w.tab();
+  w.string(r.gpuProvider);
+  w.tab();
+  w.string(r.gpuPricingModel);
+  w.tab();
+  w.string(r.cloudProvider);
+  w.tab();
+  w.string(r.cloudRegion);
+  w.tab();
+  w.string(r.instancePricingModel);
+  w.tab();
+  w.ascii(r.instanceSeconds);
+  w.tab();
+  w.flag(r.usageComplete);
+  w.tab();
+  w.flag(r.costUpperBound);
+  w.tab();
+  w.string(r.emitter);
+  w.tab();
+  w.string(r.usageRole);
+  w.tab();
+  w.string(r.duplicateOf);
+  w.tab();
+  w.string(r.responseId);
+  w.tab();
+  w.string(r.usageKey);
+  w.newline();
 }
 
-/** One span_costs row as a TabSeparated line (hot path: no intermediate arrays). */
-export function spanCostTsv(r: SpanCostRow): string {
-  const duration = r.endTimeUnixNano > r.startTimeUnixNano ? r.endTimeUnixNano - r.startTimeUnixNano : 0n;
-  return (
-    `${r.startTimeUnixNano / NANOS_PER_SECOND}\t${r.startTimeUnixNano}\t${r.endTimeUnixNano}\t${duration}\t` +
-    `${tsvString(r.traceId)}\t${tsvString(r.spanId)}\t${tsvString(r.parentSpanId)}\t${tsvString(r.spanName)}\t` +
-    `${r.spanKind}\t${r.statusCode}\t${r.isRequest ? 1 : 0}\t` +
-    `${tsvString(r.service)}\t${tsvString(r.environment)}\t${tsvString(r.route)}\t${tsvString(r.commit)}\t` +
-    `${tsvString(r.model)}\t${tsvString(r.provider)}\t${tsvString(r.team)}\t${tsvString(r.tenant)}\t` +
-    `${tsvString(r.feature)}\t` +
-    `${r.inputTokens}\t${r.outputTokens}\t${r.cacheReadTokens}\t${r.cacheWriteTokens}\t${r.reasoningTokens}\t` +
-    `${tsvString(r.gpuType)}\t${r.gpuCount}\t${r.gpuSeconds}\t${tsvString(r.instanceType)}\t` +
-    `${money(r.costInput)}\t${money(r.costOutput)}\t${money(r.costCacheRead)}\t${money(r.costCacheWrite)}\t` +
-    `${money(r.costReasoning)}\t${money(r.costGpu)}\t${money(r.costCompute)}\t${money(r.costTotal)}\t` +
-    `${tsvString(r.currency)}\t${tsvString(r.pricingVersion)}\t${tsvString(r.pricingSource)}\t` +
-    `${tsvStringArray(r.priceIds)}\t${tsvString(r.unpricedReason)}\t` +
-    `${tsvString(r.kafkaTopic)}\t${r.kafkaPartition}\t${r.kafkaOffset}\t${r.kafkaSpanIndex}\t` +
-    `${tsvStringArray(r.attributeKeys)}\t${tsvStringArray(r.attributeValues)}\t` +
-    `${tsvStringArray(r.rollupOverflow)}\t${tsvStringArray(r.sanitized)}\t` +
-    `${tsvString(r.gpuProvider ?? '')}\t${tsvString(r.gpuPricingModel ?? '')}\t${tsvString(r.cloudProvider ?? '')}\t` +
-    `${tsvString(r.cloudRegion ?? '')}\t${tsvString(r.instancePricingModel ?? '')}\t${r.instanceSeconds ?? '0'}\t` +
-    `${r.usageComplete === true ? 1 : 0}\t${r.costUpperBound === true ? 1 : 0}\t` +
-    `${tsvString(r.emitter ?? '')}\t${tsvString(r.usageRole ?? '')}\t${tsvString(r.duplicateOf ?? '')}\t` +
-    `${tsvString(r.responseId ?? '')}\t${tsvString(r.usageKey ?? '')}\n`
-  );
+const scratchWriter = new TsvWriter(4096);
+const scratchRecord = new SpanCostRecord();
+
+/** One span_costs row as a TabSeparated line. */
+export function spanCostTsv(row: SpanCostRow): string {
+  scratchWriter.reset();
+  writeSpanCostTsv(scratchWriter, recordOfRow(row, scratchRecord));
+  return scratchWriter.bytes().toString('utf8');
 }
 
 /** Column order of cost_corrections inserts. */

@@ -2,7 +2,6 @@ import { percentOfLimit } from '@costtrace/core';
 import type { Logger } from 'pino';
 import { consumerSettings } from '../message-log/message-log.js';
 import type { MessageLog } from '../message-log/message-log.js';
-import type { SpanCostRow } from '@costtrace/store';
 import type { RetryPolicy } from '../webhooks/retry-policy.js';
 import { parseAllowList } from '../webhooks/ssrf-guard.js';
 import type { Resolver } from '../webhooks/ssrf-guard.js';
@@ -17,6 +16,7 @@ import type { BudgetsConfig } from './budgets-config.js';
 import { BudgetsApi } from './budgets-http.js';
 import { CostDeltaProducer } from './cost-delta-producer.js';
 import { budgetDeltas } from './cost-delta.js';
+import type { BudgetRow } from './cost-delta.js';
 import type { BudgetDeltaStats } from './cost-delta.js';
 import { ThrottleBoard, ThrottleSync } from './throttle-board.js';
 
@@ -156,7 +156,7 @@ export class BudgetService {
    * The hand-off from the span path: call after a batch of rows is stored (before committing its
    * offsets). Produces one delta per matching budget key to `cost_deltas`; resolves when Kafka has them.
    */
-  async onRowsStored(rows: readonly SpanCostRow[]): Promise<void> {
+  async onRowsStored(rows: readonly BudgetRow[]): Promise<void> {
     if (!this.started) throw new Error('budget service is not started');
     await this.deltaProducer.send(budgetDeltas(rows, this.registry.catalog(), { stats: this.deltaStats }));
   }

@@ -1,6 +1,5 @@
 import { divideRoundHalfEven } from '@costtrace/core';
 import type { DimensionValues, UnpricedPolicy } from '@costtrace/core';
-import type { SpanCostRow } from '@costtrace/store';
 import { BudgetCatalog } from './budget-catalog.js';
 import type { Budget } from '@costtrace/core';
 
@@ -60,12 +59,53 @@ export interface BudgetDeltaStats {
 
 const PER_MILLION = 1_000_000n;
 
+/** An exact amount: pico-units of a currency (a Money is one). */
+export interface Amount {
+  readonly subunits: bigint;
+  readonly currency: string;
+}
+
+/**
+ * What budgets read of a stored span row (a SpanCostRow is one). `seq`, the row's index among
+ * its message's rows, is given when only some rows of a message are handed off (the consumer
+ * hands off the rows that cost something); otherwise rows are numbered in the order given.
+ */
+export interface BudgetRow {
+  readonly kafkaTopic: string;
+  readonly kafkaPartition: number;
+  readonly kafkaOffset: bigint;
+  readonly seq?: number | undefined;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly endTimeUnixNano: bigint;
+  readonly service: string;
+  readonly route: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly team: string;
+  readonly tenant: string;
+  readonly environment: string;
+  readonly feature: string;
+  readonly commit: string;
+  readonly unpricedReason: string;
+  readonly usageRole?: string | undefined;
+  readonly costTotal: Amount;
+  readonly costInput: Amount;
+  readonly costOutput: Amount;
+  readonly costCacheRead: Amount;
+  readonly costCacheWrite: Amount;
+  readonly inputTokens: bigint;
+  readonly outputTokens: bigint;
+  readonly cacheReadTokens: bigint;
+  readonly cacheWriteTokens: bigint;
+}
+
 /**
  * An unpriced row's spend under an estimating budget: what was priced of it, plus every token at
  * the budget's rate when none of its tokens was priced, plus the per-span amount; exact, each
  * line rounded once half to even (as prices are).
  */
-export function unpricedEstimate(row: SpanCostRow, policy: UnpricedPolicy): bigint {
+export function unpricedEstimate(row: BudgetRow, policy: UnpricedPolicy): bigint {
   const priced = row.costTotal.currency === 'USD' ? row.costTotal.subunits : 0n;
   const tokenCost =
     row.costInput.subunits + row.costOutput.subunits + row.costCacheRead.subunits + row.costCacheWrite.subunits;
@@ -77,7 +117,7 @@ export function unpricedEstimate(row: SpanCostRow, policy: UnpricedPolicy): bigi
   return estimate;
 }
 
-function dimensionValues(row: SpanCostRow): DimensionValues {
+function dimensionValues(row: BudgetRow): DimensionValues {
   return {
     service: row.service,
     route: row.route,
@@ -104,7 +144,7 @@ export function anomalyScopeKey(service: string, route: string): string {
  * (message, service, route, commit). Pure: no I/O.
  */
 export function budgetDeltas(
-  rows: readonly SpanCostRow[],
+  rows: readonly BudgetRow[],
   budgets: BudgetCatalog | readonly Budget[],
   options: { anomalies?: boolean; stats?: BudgetDeltaStats } = {},
 ): CostDelta[] {
@@ -118,7 +158,7 @@ export function budgetDeltas(
   let lastOrigin = '';
   for (const row of rows) {
     const origin = `${row.kafkaTopic}\u0000${row.kafkaPartition}\u0000${row.kafkaOffset}`;
-    seq = origin === lastOrigin ? seq + 1 : 0;
+    seq = row.seq ?? (origin === lastOrigin ? seq + 1 : 0);
     lastOrigin = origin;
     const subunits = row.costTotal.subunits;
     if (row.unpricedReason !== '' && (row.usageRole ?? '') === '') {
@@ -274,7 +314,7 @@ export function decodeDelta(text: string): CostDelta {
 
 /** Deltas of an unpriced row: an estimate for each matching budget that asks for one. */
 function unpricedDeltas(
-  row: SpanCostRow,
+  row: BudgetRow,
   catalog: BudgetCatalog,
   seq: number,
   out: CostDelta[],

@@ -1,16 +1,18 @@
+import { Buffer } from 'node:buffer';
 import { retry } from '@costtrace/service-kit';
 import type { Logger } from 'pino';
-import { backoffDelay, ModelCallLedger } from '@costtrace/core';
+import { backoffDelay } from '@costtrace/core';
 import type { BackoffPolicy } from '@costtrace/core';
-import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { StoreError } from '@costtrace/store';
-import type { CostStore, SpanCostRow } from '@costtrace/store';
+import type { CostStore } from '@costtrace/store';
+import type { BudgetRow } from '../budgets/cost-delta.js';
 import { consumerSettings, headerText } from '../message-log/message-log.js';
-import type { BatchContext, LogConsumer, LogMessage, LogProducer, MessageLog } from '../message-log/message-log.js';
+import type { BatchContext, LogConsumer, LogProducer, MessageLog } from '../message-log/message-log.js';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
-import { selectSpans, spanCostRows, spanCount } from '../otlp/span-rows.js';
-import type { SpanRowOptions } from '../otlp/span-rows.js';
-import { decodeSpanMessage, SpanMessageError } from './span-message-codec.js';
+import { BatchRows } from './batch-rows.js';
+import { LedgerStateLost } from './span-batch.js';
+import type { BatchMessage, LedgerJob, ProcessedSpanBatch, SpanBatchJob } from './span-batch.js';
+import type { SpanBatchRunner } from './span-batch-runner.js';
 
 /** Points of a batch's life, reported to `onStage` (used by the crash tests). */
 export type ConsumerStage = 'batch-received' | 'before-insert' | 'insert-started' | 'after-insert' | 'after-commit';
@@ -21,7 +23,11 @@ export interface SpanConsumerOptions {
   readonly deadLetterTopic: string;
   readonly groupId: string;
   readonly store: CostStore;
-  readonly rowOptions: SpanRowOptions;
+  /**
+   * Decodes, validates, prices and encodes batches (in this thread or in worker threads); the
+   * consumer owns it and closes it on stop.
+   */
+  readonly runner: SpanBatchRunner;
   readonly logger: Logger;
   readonly metrics: AggregatorMetrics;
   /** Rows per ClickHouse insert, at most (split at message boundaries). */
@@ -37,13 +43,14 @@ export interface SpanConsumerOptions {
   /** Called synchronously at each stage of a batch; must not throw. */
   readonly onStage?: ((stage: ConsumerStage, info: { partition: number; rows: number }) => void) | undefined;
   /**
-   * Called with every row of a batch, in offset and span order, after the store holds them all
-   * and before their offsets are committed (the budgets hand-off). Retried; deltas are
+   * Called with every row of a batch that costs something (or has usage without a price), in
+   * offset and span order with its index among its message's rows, after the store holds them
+   * all and before their offsets are committed (the budgets hand-off). Retried; deltas are
    * idempotent. Rows that were already stored (a redelivery) are handed off again with the rest:
    * a crash between the insert and the hand-off must not lose them for budgets, and when the
    * hand-off had happened the evaluator drops the repeats by their source offsets.
    */
-  readonly onRowsStored?: ((rows: readonly SpanCostRow[]) => Promise<void>) | undefined;
+  readonly onRowsStored?: ((rows: readonly BudgetRow[]) => Promise<void>) | undefined;
   /**
    * One model call, one charge across the spans of a partition: a ModelCallLedger per assigned
    * partition remembering at most `maxTraces` traces, restored on assignment from the
@@ -53,7 +60,6 @@ export interface SpanConsumerOptions {
   readonly ledger?: { readonly maxTraces: number; readonly restoreWindowSeconds: number } | undefined;
 }
 
-const NANOS_PER_MINUTE = 60_000_000_000n;
 /** Retries of the budget hand-off: 400 ms doubling (5 attempts in about 6 s). */
 const HAND_OFF_BACKOFF: BackoffPolicy = { initialMs: 400, maxMs: 6_400, jitter: 0 };
 /** Probing a store that failed: 250 ms doubling to 5 s, spread so instances do not probe in step. */
@@ -119,8 +125,12 @@ export class SpanConsumer {
    */
   private readonly storedUpTo = new Map<number, bigint>();
   private readonly paused = new Map<number, () => void>();
-  /** Per assigned partition, which spans carry a model call's charge (see `ledgerFor`). */
-  private readonly ledgers = new Map<number, ModelCallLedger>();
+  /**
+   * Per assigned partition, the generation of its model-call ledger (kept by the runner, see
+   * `ledgerJob`); absent: restore it from the store with the next batch.
+   */
+  private readonly ledgerGenerations = new Map<number, number>();
+  private ledgerGeneration = 0;
   /**
    * Per partition, the highest offset this consumer dead-lettered since it was assigned: a batch
    * retried after a failed insert does not send its dead letters again (they stay at least once
@@ -157,7 +167,8 @@ export class SpanConsumer {
           this.generation++;
           this.storedUpTo.clear();
           this.deadLetteredUpTo.clear();
-          this.ledgers.clear();
+          for (const partition of this.ledgerGenerations.keys()) this.options.runner.forget(partition);
+          this.ledgerGenerations.clear();
           for (const resume of this.paused.values()) resume();
           this.paused.clear();
           this.options.metrics.pausedPartitions.set(0);
@@ -194,6 +205,7 @@ export class SpanConsumer {
     await this.consumer.stop();
     await this.dlqProducer.disconnect();
     await this.probing;
+    await this.options.runner.close();
   }
 
   /**
@@ -201,7 +213,7 @@ export class SpanConsumer {
    * failure here must not fail the batch (a redelivery would skip them as stored). After the
    * retries the failure is logged and counted once per batch.
    */
-  private async handOff(rows: readonly SpanCostRow[], topic: string, partition: number): Promise<void> {
+  private async handOff(rows: readonly BudgetRow[], topic: string, partition: number): Promise<void> {
     const onRowsStored = this.options.onRowsStored;
     if (onRowsStored === undefined || rows.length === 0) return;
     try {
@@ -264,45 +276,48 @@ export class SpanConsumer {
   }
 
   /**
-   * The partition's ledger; on the first batch after assignment it is restored from what the
-   * store holds (the decisions of the partition's previous owner, or of this process before a
-   * restart), so a span whose sibling was stored before is decided as if nothing had happened.
+   * The partition's ledger for the next batch. On the first batch after assignment it is
+   * restored from what the store holds (the decisions of the partition's previous owner, or of
+   * this process before a restart), so a span whose sibling was stored before is decided as if
+   * nothing had happened; the runner keeps it between batches.
    */
-  private async ledgerFor(partition: number): Promise<ModelCallLedger | undefined> {
+  private async ledgerJob(partition: number): Promise<LedgerJob | undefined> {
     const options = this.options.ledger;
     if (options === undefined) return undefined;
-    let ledger = this.ledgers.get(partition);
-    if (ledger !== undefined) return ledger;
+    const generation = this.ledgerGenerations.get(partition);
+    if (generation !== undefined) return { generation, maxTraces: options.maxTraces };
     const since = Math.floor(Date.now() / 1000) - options.restoreWindowSeconds;
-    const stored = await this.options.store.recentUsageSpans(
+    const restore = await this.options.store.recentUsageSpans(
       this.options.topic,
       partition,
       since,
       options.maxTraces * 8,
     );
-    ledger = new ModelCallLedger({ maxTraces: options.maxTraces });
-    for (const s of stored) {
-      const role = s.usageRole === 'duplicate' || s.usageRole === 'rollup' ? s.usageRole : 'call';
-      ledger.restore(
-        {
-          traceId: s.traceId,
-          spanId: s.spanId,
-          parentSpanId: s.parentSpanId,
-          responseId: s.responseId === '' ? undefined : s.responseId,
-          usageKey: s.usageKey,
-          rollup: role === 'rollup',
-          origin: s.origin,
-        },
-        role,
-        s.duplicateOf,
-      );
-    }
-    this.ledgers.set(partition, ledger);
+    const next = ++this.ledgerGeneration;
+    this.ledgerGenerations.set(partition, next);
     this.options.logger.info(
-      { topic: this.options.topic, partition, restoredSpans: stored.length },
+      { topic: this.options.topic, partition, restoredSpans: restore.length },
       'model-call ledger restored',
     );
-    return ledger;
+    return { generation: next, maxTraces: options.maxTraces, restore };
+  }
+
+  /**
+   * Runs the batch through the runner. A worker that was replaced since the partition's last
+   * batch no longer holds its ledger: it is restored again and the batch run once more.
+   */
+  private async process(job: SpanBatchJob): Promise<ProcessedSpanBatch> {
+    try {
+      return await this.options.runner.process(job);
+    } catch (err) {
+      if (!(err instanceof LedgerStateLost)) throw err;
+      this.options.logger.warn(
+        { topic: job.topic, partition: job.partition },
+        'ledger lost with its worker; restoring',
+      );
+      this.ledgerGenerations.delete(job.partition);
+      return this.options.runner.process({ ...job, ledger: await this.ledgerJob(job.partition) });
+    }
   }
 
   private async handleBatch(payload: BatchContext): Promise<void> {
@@ -314,39 +329,40 @@ export class SpanConsumer {
     this.stage('batch-received', partition, 0);
 
     let storedUpTo: bigint;
-    let ledger: ModelCallLedger | undefined;
+    let ledger: LedgerJob | undefined;
     try {
       storedUpTo = await this.storedOffset(partition);
-      ledger = await this.ledgerFor(partition);
+      ledger = await this.ledgerJob(partition);
     } catch (err) {
       this.pauseUntilClickHouseAnswers(payload, partition, err);
       return;
     }
 
-    const all: SpanCostRow[] = [];
-    const dead: DeadLetter[] = [];
-    for (const message of batch.messages) {
-      // At or below storedUpTo the message was decoded, counted and dead-lettered by the batch
-      // that stored rows there (dead letters go out before any insert): not again.
-      const again = BigInt(message.offset) <= storedUpTo;
-      for (const row of this.messageRows(topic, partition, message, again ? [] : dead, again, ledger)) all.push(row);
-    }
+    const messages: BatchMessage[] = batch.messages.map((m) => ({
+      offset: m.offset,
+      timestamp: m.timestamp,
+      value: m.value,
+      contentType: headerText(m, 'content-type'),
+    }));
+    const processed = await this.process({ topic, partition, messages, storedUpTo, ledger });
+    this.count(processed, messages);
+    const offsets = messages.map((m) => BigInt(m.offset));
 
     // Still ours? Recovery may write (rollup repairs): see `confirmOwnership`.
     await this.confirmOwnership(payload, generation);
     let stored: ReadonlyMap<bigint, ReadonlySet<number>>;
     try {
-      stored = await this.recover(topic, partition, all, storedUpTo);
+      stored = await this.recover(topic, partition, processed, offsets, storedUpTo);
     } catch (err) {
       this.pauseUntilClickHouseAnswers(payload, partition, err);
       return;
     }
-    const missing: SpanCostRow[] = [];
-    let skipped = 0;
-    for (const row of all) {
-      if (stored.get(row.kafkaOffset)?.has(row.kafkaSpanIndex) === true) skipped++;
-      else missing.push(row);
-    }
+    const all = BatchRows.all(processed);
+    const missing =
+      stored.size === 0
+        ? all
+        : all.select((i) => stored.get(offsets[processed.rowMessages[i]!]!)?.has(processed.rowSpans[i]!) !== true);
+    const skipped = all.count - missing.count;
     if (skipped > 0) {
       metrics.duplicatesSkipped.inc(skipped);
       logger.info(
@@ -355,22 +371,37 @@ export class SpanConsumer {
       );
     }
 
+    // At or below storedUpTo the message was dead-lettered by the batch that stored rows there
+    // (dead letters go out before any insert): not again. Nor twice by this consumer.
     const sentUpTo = this.deadLetteredUpTo.get(partition) ?? -1n;
-    const unsent = dead.filter((d) => BigInt(d.offset) > sentUpTo);
+    const unsent: DeadLetter[] = [];
+    for (const d of processed.deadLetters) {
+      const offset = offsets[d.message]!;
+      if (offset <= storedUpTo || offset <= sentUpTo) continue;
+      const message = messages[d.message]!;
+      const value = d.value ?? message.value;
+      unsent.push({
+        value: value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+        reason: d.reason,
+        detail: d.detail,
+        offset: message.offset,
+        spans: d.spans,
+      });
+    }
     if (unsent.length > 0) {
       await this.deadLetter(topic, partition, unsent);
       this.deadLetteredUpTo.set(partition, BigInt(unsent[unsent.length - 1]!.offset));
     }
 
-    for (let i = 0; i < missing.length; i += this.options.maxBatchRows) {
+    for (let i = 0; i < missing.count; i += this.options.maxBatchRows) {
       const chunk = missing.slice(i, i + this.options.maxBatchRows);
       if (!payload.isActive() && !this.stopRequested) return;
       await this.confirmOwnership(payload, generation);
-      this.stage('before-insert', partition, chunk.length);
+      this.stage('before-insert', partition, chunk.count);
       const started = process.hrtime.bigint();
       try {
-        const insert = this.options.store.insertSpanCosts(chunk);
-        this.stage('insert-started', partition, chunk.length);
+        const insert = chunk.insertInto(this.options.store);
+        this.stage('insert-started', partition, chunk.count);
         await insert;
       } catch (err) {
         // Any subset of the insert may have been stored (a timeout is ambiguous, a server killed
@@ -380,15 +411,15 @@ export class SpanConsumer {
         return;
       }
       metrics.insertSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      metrics.batchRows.observe(chunk.length);
-      metrics.spansStored.inc(chunk.length);
-      for (const row of chunk) metrics.addCost(row.service, row.currency, row.costTotal.toNumber());
-      this.rowsStored += chunk.length;
-      this.stage('after-insert', partition, chunk.length);
+      metrics.batchRows.observe(chunk.count);
+      metrics.spansStored.inc(chunk.count);
+      for (const cost of chunk.costs()) metrics.addCost(cost.service, cost.currency, cost.amount);
+      this.rowsStored += chunk.count;
+      this.stage('after-insert', partition, chunk.count);
       await payload.heartbeat().catch(() => undefined);
     }
 
-    if (this.options.onRowsStored !== undefined) await this.handOff(all, topic, partition);
+    if (this.options.onRowsStored !== undefined) await this.handOff(processed.budgetRows, topic, partition);
 
     const last = batch.messages[batch.messages.length - 1]!.offset;
     payload.resolveOffset(last);
@@ -404,29 +435,32 @@ export class SpanConsumer {
       Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
     );
     await payload.heartbeat().catch(() => undefined);
-    logger.debug({ topic, partition, lastOffset: last, rows: missing.length }, 'batch stored and committed');
+    logger.debug({ topic, partition, lastOffset: last, rows: missing.count }, 'batch stored and committed');
   }
 
   /**
-   * Which of a batch's rows (in offset order) are stored already. Nothing above `storedUpTo` is;
-   * for the messages at or below it the store answers exactly, after repairing the rollup of the
-   * minutes of those rows (stored or about to be inserted) for this partition.
+   * Which of a batch's rows are stored already, by message offset and span index. Nothing above
+   * `storedUpTo` is; for the messages at or below it the store answers exactly, after repairing
+   * the rollup of the minutes of those rows (stored or about to be inserted) for this partition.
    */
   private async recover(
     topic: string,
     partition: number,
-    rows: readonly SpanCostRow[],
+    processed: ProcessedSpanBatch,
+    offsets: readonly bigint[],
     storedUpTo: bigint,
   ): Promise<ReadonlyMap<bigint, ReadonlySet<number>>> {
-    const first = rows[0]?.kafkaOffset;
-    if (first === undefined || first > storedUpTo) return new Map();
+    if (processed.rows === 0) return new Map();
+    const first = offsets[processed.rowMessages[0]!]!;
+    if (first > storedUpTo) return new Map();
     const { logger, metrics } = this.options;
     let to = first;
     const minutes = new Set<number>();
-    for (const row of rows) {
-      if (row.kafkaOffset > storedUpTo) break;
-      to = row.kafkaOffset;
-      minutes.add(Number(row.startTimeUnixNano / NANOS_PER_MINUTE) * 60);
+    for (let i = 0; i < processed.rows; i++) {
+      const offset = offsets[processed.rowMessages[i]!]!;
+      if (offset > storedUpTo) break;
+      to = offset;
+      minutes.add(processed.rowMinutes[i]!);
     }
     const recovered = await this.options.store.recoverStoredSpans(topic, partition, first, to, minutes);
     if (recovered.rollupRowsRepaired > 0) metrics.rollupRowsRepaired.inc(recovered.rollupRowsRepaired);
@@ -451,90 +485,39 @@ export class SpanConsumer {
     return recovered.spans;
   }
 
-  /**
-   * Rows of one message; undecodable messages and rejected spans are added to `dead`. With
-   * `again` (a redelivered message that is already stored) nothing is counted or logged.
-   */
-  private messageRows(
-    topic: string,
-    partition: number,
-    message: LogMessage,
-    dead: DeadLetter[],
-    again = false,
-    ledger?: ModelCallLedger,
-  ): SpanCostRow[] {
-    const { metrics, logger } = this.options;
-    let request: ExportTraceServiceRequest;
-    try {
-      request = decodeSpanMessage(message.value, headerText(message, 'content-type'));
-    } catch (err) {
-      const reason = err instanceof SpanMessageError ? err.reason : 'undecodable_protobuf';
-      dead.push({ value: message.value, reason, detail: (err as Error).message, offset: message.offset, spans: 0 });
-      return [];
+  /** Adds a batch's counts (of messages not counted before) to the metrics, and logs its samples. */
+  private count(processed: ProcessedSpanBatch, messages: readonly BatchMessage[]): void {
+    const { metrics, logger, topic } = this.options;
+    const c = processed.counts;
+    if (c.spansConsumed > 0) metrics.spansConsumed.inc(c.spansConsumed);
+    for (const [reason, n] of Object.entries(c.sanitized)) metrics.spansSanitized.inc({ reason }, n);
+    if (c.pricedHere > 0) metrics.spansPricedHere.inc(c.pricedHere);
+    if (c.upperBound > 0) metrics.upperBoundSpans.inc(c.upperBound);
+    if (c.usageExact > 0) metrics.usageSpans.inc({ outcome: 'exact' }, c.usageExact);
+    if (c.usageUpperBound > 0) metrics.usageSpans.inc({ outcome: 'upper_bound' }, c.usageUpperBound);
+    if (c.usageUnpriced > 0) metrics.usageSpans.inc({ outcome: 'unpriced' }, c.usageUnpriced);
+    if (c.duplicates > 0) metrics.unchargedSpans.inc({ role: 'duplicate' }, c.duplicates);
+    if (c.rollups > 0) metrics.unchargedSpans.inc({ role: 'rollup' }, c.rollups);
+    for (const [k, n] of Object.entries(c.emittedCosts)) {
+      const split = k.lastIndexOf('|');
+      metrics.emittedCosts.inc({ key: k.slice(0, split), outcome: k.slice(split + 1) }, n);
     }
-    const spans = spanCount(request);
-    if (spans === 0) {
-      dead.push({
-        value: message.value,
-        reason: 'no_spans',
-        detail: 'the request holds no spans',
-        offset: message.offset,
-        spans: 0,
-      });
-      return [];
+    for (const sample of processed.emittedSamples) {
+      logger.debug({ topic, ...sample }, 'another tool’s cost on the span differs');
     }
-    const timestamp = Number(message.timestamp);
-    const result = spanCostRows(
-      request,
-      { topic, partition, offset: BigInt(message.offset) },
-      Number.isFinite(timestamp) && timestamp > 0 ? timestamp : Date.now(),
-      ledger === undefined ? this.options.rowOptions : { ...this.options.rowOptions, ledger },
-    );
-    if (again) return result.rows;
-    metrics.spansConsumed.inc(spans);
-    for (const [reason, n] of result.sanitized) metrics.spansSanitized.inc({ reason }, n);
-    if (result.pricedHere > 0) metrics.spansPricedHere.inc(result.pricedHere);
-    if (result.upperBound > 0) metrics.upperBoundSpans.inc(result.upperBound);
-    if (result.usage.exact > 0) metrics.usageSpans.inc({ outcome: 'exact' }, result.usage.exact);
-    if (result.usage.upperBound > 0) metrics.usageSpans.inc({ outcome: 'upper_bound' }, result.usage.upperBound);
-    if (result.usage.unpriced > 0) metrics.usageSpans.inc({ outcome: 'unpriced' }, result.usage.unpriced);
-    if (result.duplicates > 0) metrics.unchargedSpans.inc({ role: 'duplicate' }, result.duplicates);
-    if (result.rollups > 0) metrics.unchargedSpans.inc({ role: 'rollup' }, result.rollups);
-    for (const compared of result.emittedCosts) {
-      metrics.emittedCosts.inc({ key: compared.key, outcome: compared.agrees ? 'agrees' : 'differs' });
-      if (!compared.agrees) {
-        logger.debug(
-          { topic, partition, offset: message.offset, ...compared },
-          'another tool’s cost on the span differs',
-        );
-      }
+    if (c.unpriced > 0) metrics.spansUnpriced.inc(c.unpriced);
+    if (c.auditDifferences > 0) metrics.auditDifferences.inc(c.auditDifferences);
+    for (const diff of processed.auditSamples) {
+      logger.warn({ topic, ...diff }, 'audit: stamped cost differs from recomputation');
     }
-    if (result.unpriced > 0) metrics.spansUnpriced.inc(result.unpriced);
-    for (const diff of result.auditDifferences) {
-      metrics.auditDifferences.inc();
+    if (c.auditDifferences > processed.auditSamples.length) {
       logger.warn(
-        { topic, partition, offset: message.offset, ...diff },
-        'audit: stamped cost differs from recomputation',
+        { topic, differences: c.auditDifferences, logged: processed.auditSamples.length, messages: messages.length },
+        'audit: more stamped costs differ in this batch than are logged',
       );
     }
-    if (result.rejected.length > 0) {
-      const counts = new Map<string, number>();
-      for (const r of result.rejected) {
-        counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
-        metrics.spansRejected.inc({ reason: r.reason });
-      }
-      dead.push({
-        value: Buffer.from(ExportTraceServiceRequest.encode(selectSpans(request, result.rejected)).finish()),
-        reason: [...counts.keys()].join(','),
-        detail: result.rejected
-          .slice(0, 10)
-          .map((r) => `${r.reason}: ${r.detail}`)
-          .join('; '),
-        offset: message.offset,
-        spans: result.rejected.length,
-      });
-    }
-    return result.rows;
+    for (const [reason, n] of Object.entries(c.rejected)) metrics.spansRejected.inc({ reason }, n);
+    if (c.rollupValuesFolded > 0) metrics.rollupValuesFolded.inc(c.rollupValuesFolded);
   }
 
   private async deadLetter(topic: string, partition: number, dead: readonly DeadLetter[]): Promise<void> {

@@ -3,7 +3,8 @@
  * The first `maxValuesPerWindow` values of a dimension in a window pass; later new values are
  * folded into `__other__` (the per-span table keeps the truth). Windows are taken from the
  * span's own time, so a redelivered message folds the same way as long as the process lives;
- * each aggregator instance bounds its own partitions, so the bound is per instance.
+ * each aggregator instance bounds its own partitions, and within it each worker thread the
+ * partitions routed to it, so the bound is per instance and worker thread.
  */
 export const OTHER_VALUE = '__other__';
 

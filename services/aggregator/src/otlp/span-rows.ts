@@ -1,6 +1,7 @@
 import {
   CostAttr,
   DimensionAttr,
+  formatPico,
   formatScaled,
   GenAiAttr,
   GpuAttr,
@@ -22,13 +23,15 @@ import type {
   PricingView,
   UsageReaderOptions,
 } from '@costtrace/core';
-import { ROLLUP_DIMENSIONS } from '@costtrace/store';
+import { ROLLUP_DIMENSIONS, rowOfRecord, SpanCostRecord } from '@costtrace/store';
 import type { SpanCostRow } from '@costtrace/store';
 import { Span_SpanKind } from '@costtrace/proto';
-import type { ExportTraceServiceRequest, Span } from '@costtrace/proto';
+import type { ExportTraceServiceRequest } from '@costtrace/proto';
 import type { CardinalityLimiter } from './cardinality-limiter.js';
-import { attributeMap, displayString } from './otlp-attributes.js';
+import { displayString } from './otlp-attributes.js';
 import type { PlainValue } from './otlp-attributes.js';
+import { viewOfRequest } from './otlp-wire-reader.js';
+import type { OtlpSpanView, OtlpTracesView } from './otlp-wire-reader.js';
 
 /** Where a message came from in Kafka; stored with each row for exactly-once storage. */
 export interface KafkaOrigin {
@@ -163,28 +166,10 @@ export interface SpanRowsResult {
   readonly emittedCosts: EmittedCostComparison[];
 }
 
-const ZERO = Money.zero('USD');
-
-/**
- * No cost: a span with nothing to price, or whose usage is another span's call or sums its calls
- * (one shared object; rows never change it).
- */
-const NO_COST = {
-  costInput: ZERO,
-  costOutput: ZERO,
-  costCacheRead: ZERO,
-  costCacheWrite: ZERO,
-  costReasoning: ZERO,
-  costGpu: ZERO,
-  costCompute: ZERO,
-  costTotal: ZERO,
-  currency: 'USD',
-  pricingVersion: '',
-  pricingSource: '',
-  priceIds: [] as string[],
-  unpricedReason: '',
-};
 const NANOS = 1_000_000_000n;
+/** OTLP span kinds as the wire reader gives them (plain numbers). */
+const KIND_INTERNAL: number = Span_SpanKind.SPAN_KIND_INTERNAL;
+const KIND_SERVER: number = Span_SpanKind.SPAN_KIND_SERVER;
 
 /** Attributes that become columns of their own and are not repeated among the extras. */
 const COLUMN_KEYS = new Set<string>([
@@ -197,13 +182,6 @@ const COLUMN_KEYS = new Set<string>([
   InstanceAttr.type,
   'deployment.environment',
 ]);
-const TOKEN_KEYS = [
-  GenAiAttr.inputTokens,
-  GenAiAttr.outputTokens,
-  GenAiAttr.cacheReadInputTokens,
-  GenAiAttr.cacheCreationInputTokens,
-  GenAiAttr.reasoningOutputTokens,
-] as const;
 const COST_KEYS = [
   CostAttr.total,
   CostAttr.inputTokens,
@@ -225,10 +203,10 @@ class Rejection extends Error {
   }
 }
 
-function isZeroId(bytes: Uint8Array): boolean {
-  for (const b of bytes) if (b !== 0) return false;
-  return true;
-}
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+const NONE: readonly string[] = Object.freeze([]);
+const NO_ATTRIBUTES: ReadonlyMap<string, PlainValue> = new Map();
 
 /** A stamped token count under core's one rule (readTokenCount), at most `max` per span. */
 function tokenCount(key: string, value: PlainValue, max: number): bigint {
@@ -250,8 +228,9 @@ function tokenCount(key: string, value: PlainValue, max: number): bigint {
   return BigInt(read.count);
 }
 
-function stampedMoney(key: string, value: PlainValue, currency: string): Money {
-  if (value === undefined) return Money.zero(currency);
+/** A stamped cost component in pico-units of `currency`; 0 when absent. */
+function stampedPico(key: string, value: PlainValue, currency: string): bigint {
+  if (value === undefined) return 0n;
   if (typeof value === 'number' && !Number.isFinite(value)) throw new Rejection('not_a_number', `${key} is not finite`);
   if (typeof value !== 'string' || !DECIMAL.test(value)) {
     throw new Rejection(
@@ -260,7 +239,7 @@ function stampedMoney(key: string, value: PlainValue, currency: string): Money {
     );
   }
   try {
-    return Money.parse(value, currency);
+    return Money.parse(value, currency).subunits;
   } catch (err) {
     if (err instanceof MoneyError) throw new Rejection('invalid_cost', `${key}: ${err.message}`);
     throw err;
@@ -293,8 +272,11 @@ function gpuCount(value: PlainValue): number {
   return n;
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/** Counts of a request's rows, without the rows (see SpanRowsResult). */
+export type SpanRowsSummary = Omit<SpanRowsResult, 'rows'>;
+
+function isView(request: ExportTraceServiceRequest | OtlpTracesView): request is OtlpTracesView {
+  return (request as Partial<OtlpTracesView>).resources !== undefined;
 }
 
 /**
@@ -303,17 +285,42 @@ function hex(bytes: Uint8Array): string {
  * the consumer, so that redelivery validates the same way).
  */
 export function spanCostRows(
-  request: ExportTraceServiceRequest,
+  request: ExportTraceServiceRequest | OtlpTracesView,
   origin: KafkaOrigin,
   referenceUnixMs: number,
   options: SpanRowOptions,
 ): SpanRowsResult {
-  const limits = { ...DEFAULT_SPAN_LIMITS, ...options.limits };
+  const rows: SpanCostRow[] = [];
+  const summary = buildSpanRecords(
+    isView(request) ? request : viewOfRequest(request),
+    origin,
+    referenceUnixMs,
+    options,
+    new SpanCostRecord(),
+    (record) => {
+      rows.push(rowOfRecord(record));
+    },
+  );
+  return { rows, ...summary };
+}
+
+/**
+ * The row builder: fills `record` with each valid span's row in turn and hands it to `emit`
+ * (which must use it before returning: the record is refilled for the next span), and returns
+ * what it rejected, fixed and priced. The consumer's hot path passes an emitter that encodes
+ * the record straight into the insert body; `spanCostRows` one that copies it into a row object.
+ */
+export function buildSpanRecords(
+  view: OtlpTracesView,
+  origin: KafkaOrigin,
+  referenceUnixMs: number,
+  options: SpanRowOptions,
+  record: SpanCostRecord,
+  emit: (record: SpanCostRecord) => void,
+): SpanRowsSummary {
+  const limits = options.limits === undefined ? DEFAULT_SPAN_LIMITS : { ...DEFAULT_SPAN_LIMITS, ...options.limits };
   const reference = BigInt(Math.trunc(referenceUnixMs)) * 1_000_000n;
-  const earliest = reference - BigInt(limits.maxAgeSeconds) * NANOS;
-  const latest = reference + BigInt(limits.maxFutureSeconds) * NANOS;
-  const result: SpanRowsResult = {
-    rows: [],
+  const summary: Mutable<SpanRowsSummary> = {
     rejected: [],
     sanitized: new Map(),
     pricedHere: 0,
@@ -327,54 +334,51 @@ export function spanCostRows(
   };
   // Usage is read (and its counts checked) whether or not the spans are priced, so ingest
   // accepts and rejects exactly as the consumer does.
-  const usageRecord = new SpanUsage();
-  const pricing: Pricing | undefined =
-    options.price === false
-      ? undefined
-      : {
-          view: options.prices.current(),
-          pricer: options.pricer ?? DEFAULT_PRICER,
-          usage: usageRecord,
-          cost: new SpanCost(),
-        };
-  const counted = (reason: SanitizeReason): void => {
-    result.sanitized.set(reason, (result.sanitized.get(reason) ?? 0) + 1);
+  const usage = new SpanUsage();
+  const pricer = options.pricer ?? DEFAULT_PRICER;
+  const context: RowContext = {
+    limits,
+    earliest: reference - BigInt(limits.maxAgeSeconds) * NANOS,
+    latest: reference + BigInt(limits.maxFutureSeconds) * NANOS,
+    options,
+    pricer,
+    usage,
+    pricing:
+      options.price === false ? undefined : { view: options.prices.current(), pricer, usage, cost: new SpanCost() },
+    summary,
+    origin,
+    resource: NO_ATTRIBUTES,
+    own: NO_ATTRIBUTES,
+    sanitized: undefined,
   };
   // The span's position in the message, rejected spans included: the same on every decode.
   let messageIndex = 0;
-  request.resourceSpans.forEach((resourceSpans, resourceIndex) => {
-    const resource = attributeMap(resourceSpans.resource?.attributes ?? []);
-    resourceSpans.scopeSpans.forEach((scopeSpans, scopeIndex) => {
-      const scope: EmitterScope | undefined =
-        scopeSpans.scope === undefined ? undefined : { name: scopeSpans.scope.name, version: scopeSpans.scope.version };
-      scopeSpans.spans.forEach((span, spanIndex) => {
+  const resources = view.resources;
+  for (let resourceIndex = 0; resourceIndex < resources.length; resourceIndex++) {
+    const resource = resources[resourceIndex]!;
+    context.resource = resource.attributes;
+    for (let scopeIndex = 0; scopeIndex < resource.scopes.length; scopeIndex++) {
+      const { scope, spans } = resource.scopes[scopeIndex]!;
+      const emitter =
+        scope === undefined || scope.name === '' ? '' : scope.version ? `${scope.name}@${scope.version}` : scope.name;
+      for (let spanIndex = 0; spanIndex < spans.length; spanIndex++) {
         const index = messageIndex++;
         try {
-          const row = spanRow(
-            span,
-            resource,
-            scope,
-            origin,
-            index,
-            limits,
-            earliest,
-            latest,
-            options,
-            usageRecord,
-            pricing,
-            result,
-          );
-          result.rows.push(row);
-          // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
-          for (const reason of row.sanitized as readonly SanitizeReason[]) counted(reason);
+          fillRecord(spans[spanIndex]!, scope, emitter, index, context, record);
         } catch (err) {
           if (!(err instanceof Rejection)) throw err;
-          result.rejected.push({ resourceIndex, scopeIndex, spanIndex, reason: err.reason, detail: err.message });
+          summary.rejected.push({ resourceIndex, scopeIndex, spanIndex, reason: err.reason, detail: err.message });
+          continue;
         }
-      });
-    });
-  });
-  return result;
+        // Counted only for stored spans: a span rejected later was not sanitised, it was refused.
+        for (const reason of record.sanitized as readonly SanitizeReason[]) {
+          summary.sanitized.set(reason, (summary.sanitized.get(reason) ?? 0) + 1);
+        }
+        emit(record);
+      }
+    }
+  }
+  return summary;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -387,141 +391,155 @@ interface Pricing {
   readonly cost: SpanCost;
 }
 
-const DEFAULT_PRICER = new SpanPricer();
-
-/** A component as Money; zero in USD (most components of most spans) is one shared object. */
-function money(pico: Pico | undefined, currency: string): Money {
-  if (pico === undefined || pico === 0 || pico === 0n) return currency === 'USD' ? ZERO : Money.zero(currency);
-  return Money.fromSubunits(BigInt(pico), currency);
+/** One request's settings and per-span scratch, so that building a row allocates no closures. */
+interface RowContext {
+  readonly limits: SpanLimits;
+  readonly earliest: bigint;
+  readonly latest: bigint;
+  readonly options: SpanRowOptions;
+  readonly pricer: SpanPricer;
+  readonly usage: SpanUsage;
+  readonly pricing: Pricing | undefined;
+  readonly summary: Mutable<SpanRowsSummary>;
+  readonly origin: KafkaOrigin;
+  resource: ReadonlyMap<string, PlainValue>;
+  own: ReadonlyMap<string, PlainValue>;
+  /** The current span's fixes, in the order they were made; undefined while there are none. */
+  sanitized: SanitizeReason[] | undefined;
 }
 
-function spanRow(
-  span: Span,
-  resource: Map<string, PlainValue>,
+const DEFAULT_PRICER = new SpanPricer();
+
+function note(context: RowContext, reason: SanitizeReason): void {
+  if (context.sanitized === undefined) context.sanitized = [reason];
+  else if (!context.sanitized.includes(reason)) context.sanitized.push(reason);
+}
+
+/** The span's attribute, else the resource's. */
+function attribute(context: RowContext, key: string): PlainValue {
+  const value = context.own.get(key);
+  return value === undefined ? context.resource.get(key) : value;
+}
+
+/** A dimension value cut to the configured length (and the fix noted). */
+function cut(context: RowContext, text: string): string {
+  const max = context.limits.maxDimensionLength;
+  if (text.length <= max) return text;
+  note(context, 'attribute_truncated');
+  return text.slice(0, max);
+}
+
+function dim(context: RowContext, key: string): string {
+  return cut(context, displayString(attribute(context, key)));
+}
+
+/** A count read in another dialect gets the same bound as the standard keys checked earlier. */
+function boundedUsageCount(what: string, count: number, max: number): void {
+  if (count > max) throw new Rejection('invalid_token_count', `${what} tokens ${count} exceed ${max} per span`);
+}
+
+function noCost(r: SpanCostRecord, unpricedReason: string): void {
+  r.costInput = 0;
+  r.costOutput = 0;
+  r.costCacheRead = 0;
+  r.costCacheWrite = 0;
+  r.costReasoning = 0;
+  r.costGpu = 0;
+  r.costCompute = 0;
+  r.costTotal = 0;
+  r.currency = 'USD';
+  r.pricingVersion = '';
+  r.pricingSource = '';
+  r.priceIds = NONE;
+  r.unpricedReason = unpricedReason;
+}
+
+function isPositive(amount: Pico): boolean {
+  return typeof amount === 'number' ? amount > 0 : amount > 0n;
+}
+
+/** Fills `r` with the span's row, or throws a Rejection (leaving `r` partly filled). */
+function fillRecord(
+  span: OtlpSpanView,
   scope: EmitterScope | undefined,
-  origin: KafkaOrigin,
+  emitter: string,
   messageIndex: number,
-  limits: SpanLimits,
-  earliest: bigint,
-  latest: bigint,
-  options: SpanRowOptions,
-  usageRecord: SpanUsage,
-  pricing: Pricing | undefined,
-  result: Mutable<SpanRowsResult>,
-): SpanCostRow {
-  if (span.traceId.length !== 16 || isZeroId(span.traceId)) {
-    throw new Rejection('invalid_trace_id', `trace id must be 16 non-zero bytes, got ${span.traceId.length} bytes`);
+  context: RowContext,
+  r: SpanCostRecord,
+): void {
+  const { limits, options, pricing, summary, origin } = context;
+  if (span.traceId.length !== 32 || span.traceId === ZERO_TRACE_ID) {
+    throw new Rejection('invalid_trace_id', `trace id must be 16 non-zero bytes, got ${span.traceId.length / 2} bytes`);
   }
-  if (span.spanId.length !== 8 || isZeroId(span.spanId)) {
-    throw new Rejection('invalid_span_id', `span id must be 8 non-zero bytes, got ${span.spanId.length} bytes`);
+  if (span.spanId.length !== 16 || span.spanId === ZERO_SPAN_ID) {
+    throw new Rejection('invalid_span_id', `span id must be 8 non-zero bytes, got ${span.spanId.length / 2} bytes`);
   }
   const start = span.startTimeUnixNano;
-  if (start > latest)
+  if (start > context.latest)
     throw new Rejection(
       'timestamp_in_future',
-      `span starts ${(start - latest) / NANOS} s beyond the allowed clock skew`,
+      `span starts ${(start - context.latest) / NANOS} s beyond the allowed clock skew`,
     );
-  if (start < earliest)
+  if (start < context.earliest)
     throw new Rejection('timestamp_too_old', `span starts before the ${limits.maxAgeSeconds} s acceptance window`);
+  context.sanitized = undefined;
+  const own = span.attributes;
+  context.own = own;
   let end = span.endTimeUnixNano;
-  const sanitized: SanitizeReason[] = [];
-  const note = (reason: SanitizeReason): void => {
-    if (!sanitized.includes(reason)) sanitized.push(reason);
-  };
   if (end < start) {
     end = start;
-    note('end_before_start');
+    note(context, 'end_before_start');
   }
-
-  const own = attributeMap(span.attributes);
-  const get = (key: string): PlainValue => {
-    const value = own.get(key);
-    return value === undefined ? resource.get(key) : value;
-  };
-  const cut = (text: string): string => {
-    if (text.length <= limits.maxDimensionLength) return text;
-    note('attribute_truncated');
-    return text.slice(0, limits.maxDimensionLength);
-  };
-  const dim = (key: string): string => {
-    const text = displayString(get(key));
-    if (text.length <= limits.maxDimensionLength) return text;
-    note('attribute_truncated');
-    return text.slice(0, limits.maxDimensionLength);
-  };
 
   // Usage is the span's own (as core's usage reader reads it); the resource describes the host.
-  const inputTokens = tokenCount(GenAiAttr.inputTokens, own.get(TOKEN_KEYS[0]), limits.maxTokensPerSpan);
-  const outputTokens = tokenCount(GenAiAttr.outputTokens, own.get(TOKEN_KEYS[1]), limits.maxTokensPerSpan);
-  const cacheReadTokens = tokenCount(GenAiAttr.cacheReadInputTokens, own.get(TOKEN_KEYS[2]), limits.maxTokensPerSpan);
+  const max = limits.maxTokensPerSpan;
+  const inputTokens = tokenCount(GenAiAttr.inputTokens, own.get(GenAiAttr.inputTokens), max);
+  const outputTokens = tokenCount(GenAiAttr.outputTokens, own.get(GenAiAttr.outputTokens), max);
+  const cacheReadTokens = tokenCount(GenAiAttr.cacheReadInputTokens, own.get(GenAiAttr.cacheReadInputTokens), max);
   const cacheWriteTokens = tokenCount(
     GenAiAttr.cacheCreationInputTokens,
-    own.get(TOKEN_KEYS[3]),
-    limits.maxTokensPerSpan,
+    own.get(GenAiAttr.cacheCreationInputTokens),
+    max,
   );
-  const reasoningTokens = tokenCount(GenAiAttr.reasoningOutputTokens, own.get(TOKEN_KEYS[4]), limits.maxTokensPerSpan);
-  const gpu = { seconds: gpuSeconds(own.get(GpuAttr.seconds)), count: gpuCount(own.get(GpuAttr.count)) };
+  const reasoningTokens = tokenCount(GenAiAttr.reasoningOutputTokens, own.get(GenAiAttr.reasoningOutputTokens), max);
+  const gpuSecondsText = gpuSeconds(own.get(GpuAttr.seconds));
+  const gpuCountValue = gpuCount(own.get(GpuAttr.count));
 
-  let service = dim(DimensionAttr.serviceName);
+  let service = dim(context, DimensionAttr.serviceName);
   if (service === '') {
     service = 'unknown_service';
-    note('missing_service_name');
+    note(context, 'missing_service_name');
   }
 
-  // The cost is an upper bound: as the SDK stamped it, or as the pricer here says.
-  let upperBound = false;
-  let costs: Pick<
-    SpanCostRow,
-    | 'costInput'
-    | 'costOutput'
-    | 'costCacheRead'
-    | 'costCacheWrite'
-    | 'costReasoning'
-    | 'costGpu'
-    | 'costCompute'
-    | 'costTotal'
-    | 'currency'
-    | 'pricingVersion'
-    | 'pricingSource'
-    | 'priceIds'
-    | 'unpricedReason'
-  >;
   // What the pricer reads (also for stamped spans: the row records it for `costtrace reprice`).
   const usage = readSpanUsage(
     own,
-    resource,
-    usageRecord,
+    context.resource,
+    context.usage,
     undefined,
     scope,
     options.usageReader,
-    span.kind === Span_SpanKind.SPAN_KIND_INTERNAL,
+    span.kind === KIND_INTERNAL,
   );
   // Counts read in the other dialects get the same bound as the standard keys checked above.
-  for (const [what, count] of [
-    ['input', usage.inputTokens],
-    ['output', usage.outputTokens],
-    ['cache read', usage.cacheReadTokens],
-    ['cache write', usage.cacheWriteTokens],
-    ['reasoning', usage.reasoningTokens],
-  ] as const) {
-    if (count > limits.maxTokensPerSpan) {
-      throw new Rejection('invalid_token_count', `${what} tokens ${count} exceed ${limits.maxTokensPerSpan} per span`);
-    }
-  }
+  boundedUsageCount('input', usage.inputTokens, max);
+  boundedUsageCount('output', usage.outputTokens, max);
+  boundedUsageCount('cache read', usage.cacheReadTokens, max);
+  boundedUsageCount('cache write', usage.cacheWriteTokens, max);
+  boundedUsageCount('reasoning', usage.reasoningTokens, max);
   // One model call, one charge: is this span's usage its own call's?
-  const pricer = options.pricer ?? DEFAULT_PRICER;
-  const usageKey = usage.hasTokens ? (pricer.usageKey(usage) ?? '') : '';
-  const responseId = usage.responseId === undefined ? '' : cut(usage.responseId);
+  const usageKey = usage.hasTokens ? (context.pricer.usageKey(usage) ?? '') : '';
+  const responseId = usage.responseId === undefined ? '' : cut(context, usage.responseId);
   const stampedRole = own.get(CostAttr.usageRole);
   let usageRole: '' | 'duplicate' | 'rollup' =
     stampedRole === 'duplicate' || stampedRole === 'rollup' ? stampedRole : usage.rollup ? 'rollup' : '';
-  let duplicateOf = usageRole === 'duplicate' ? cut(displayString(own.get(CostAttr.duplicateOf))) : '';
+  let duplicateOf = usageRole === 'duplicate' ? cut(context, displayString(own.get(CostAttr.duplicateOf))) : '';
   const ledger = options.ledger;
   if (ledger !== undefined && (usageKey !== '' || usageRole !== '')) {
     const sighting = {
-      traceId: hex(span.traceId),
-      spanId: hex(span.spanId),
-      parentSpanId: hex(span.parentSpanId),
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
       responseId: responseId === '' ? undefined : responseId,
       usageKey,
       rollup: usageRole === 'rollup',
@@ -536,42 +554,45 @@ function spanRow(
     }
   }
   const charged = usageRole === '';
-  if (usageRole === 'duplicate') result.duplicates++;
-  else if (usageRole === 'rollup') result.rollups++;
+  if (usageRole === 'duplicate') summary.duplicates++;
+  else if (usageRole === 'rollup') summary.rollups++;
 
-  const stamped = get(CostAttr.total);
+  // The cost is an upper bound: as the SDK stamped it, or as the pricer here says.
+  let upperBound = false;
+  const stamped = attribute(context, CostAttr.total);
   if (!charged) {
-    costs = NO_COST;
+    noCost(r, '');
   } else if (stamped !== undefined) {
-    const currency = dim(CostAttr.currency) || 'USD';
+    const currency = dim(context, CostAttr.currency) || 'USD';
     if (!/^[A-Z]{3}$/.test(currency))
       throw new Rejection('invalid_cost', `${CostAttr.currency} is not an ISO 4217 code`);
-    for (const key of COST_KEYS) if (get(key) !== undefined) stampedMoney(key, get(key), currency);
-    const ids = get(CostAttr.pricingPriceIds);
-    upperBound = get(CostAttr.upperBound) === true;
-    costs = {
-      costInput: stampedMoney(CostAttr.inputTokens, get(CostAttr.inputTokens), currency),
-      costOutput: stampedMoney(CostAttr.outputTokens, get(CostAttr.outputTokens), currency),
-      costCacheRead: stampedMoney(CostAttr.cacheReadTokens, get(CostAttr.cacheReadTokens), currency),
-      costCacheWrite: stampedMoney(CostAttr.cacheWriteTokens, get(CostAttr.cacheWriteTokens), currency),
-      costReasoning: stampedMoney(CostAttr.reasoningTokens, get(CostAttr.reasoningTokens), currency),
-      costGpu: stampedMoney(CostAttr.gpu, get(CostAttr.gpu), currency),
-      costCompute: stampedMoney(CostAttr.compute, get(CostAttr.compute), currency),
-      costTotal: stampedMoney(CostAttr.total, stamped, currency),
-      currency,
-      pricingVersion: dim(CostAttr.pricingVersion),
-      pricingSource: dim(CostAttr.pricingSource),
-      priceIds: Array.isArray(ids) ? ids.map(displayString) : [],
-      unpricedReason: dim(CostAttr.unpricedReason),
-    };
+    for (const key of COST_KEYS) {
+      const value = attribute(context, key);
+      if (value !== undefined) stampedPico(key, value, currency);
+    }
+    const ids = attribute(context, CostAttr.pricingPriceIds);
+    upperBound = attribute(context, CostAttr.upperBound) === true;
+    r.costInput = stampedPico(CostAttr.inputTokens, attribute(context, CostAttr.inputTokens), currency);
+    r.costOutput = stampedPico(CostAttr.outputTokens, attribute(context, CostAttr.outputTokens), currency);
+    r.costCacheRead = stampedPico(CostAttr.cacheReadTokens, attribute(context, CostAttr.cacheReadTokens), currency);
+    r.costCacheWrite = stampedPico(CostAttr.cacheWriteTokens, attribute(context, CostAttr.cacheWriteTokens), currency);
+    r.costReasoning = stampedPico(CostAttr.reasoningTokens, attribute(context, CostAttr.reasoningTokens), currency);
+    r.costGpu = stampedPico(CostAttr.gpu, attribute(context, CostAttr.gpu), currency);
+    r.costCompute = stampedPico(CostAttr.compute, attribute(context, CostAttr.compute), currency);
+    r.costTotal = stampedPico(CostAttr.total, stamped, currency);
+    r.currency = currency;
+    r.pricingVersion = dim(context, CostAttr.pricingVersion);
+    r.pricingSource = dim(context, CostAttr.pricingSource);
+    r.priceIds = Array.isArray(ids) ? ids.map(displayString) : NONE;
+    r.unpricedReason = dim(context, CostAttr.unpricedReason);
     if (options.audit === true && pricing !== undefined) {
       const cost = priceSpan(pricing, start);
-      if (cost.priced && cost.currency === currency && !money(cost.total, currency).equals(costs.costTotal)) {
-        result.auditDifferences.push({
-          traceId: hex(span.traceId),
-          spanId: hex(span.spanId),
-          stamped: costs.costTotal.toDecimalString(),
-          recomputed: money(cost.total, currency).toDecimalString(),
+      if (cost.priced && cost.currency === currency && BigInt(cost.total) !== r.costTotal) {
+        summary.auditDifferences.push({
+          traceId: span.traceId,
+          spanId: span.spanId,
+          stamped: formatPico(r.costTotal),
+          recomputed: formatPico(cost.total),
           pricingVersion: pricing.view.version,
         });
       }
@@ -579,70 +600,67 @@ function spanRow(
   } else {
     const cost = pricing === undefined ? undefined : priceSpan(pricing, start);
     if (cost !== undefined && cost.applicable && pricing !== undefined) {
-      if (cost.priced) result.pricedHere++;
-      if (cost.reason !== undefined) result.unpriced++;
+      if (cost.priced) summary.pricedHere++;
+      if (cost.reason !== undefined) summary.unpriced++;
       upperBound = cost.priced && cost.upperBound;
-      const currency = cost.currency ?? 'USD';
-      costs = {
-        costInput: money(cost.input, currency),
-        costOutput: money(cost.output, currency),
-        costCacheRead: money(cost.cacheRead, currency),
-        costCacheWrite: money(cost.cacheWrite, currency),
-        costReasoning: money(cost.reasoning, currency),
-        costGpu: money(cost.gpu, currency),
-        costCompute: money(cost.compute, currency),
-        costTotal: money(cost.total, currency),
-        currency,
-        pricingVersion: cost.priced ? pricing.view.version : '',
-        pricingSource: cost.priced ? `${AGGREGATOR_SOURCE_PREFIX}${pricing.view.source}` : '',
-        priceIds: cost.ids === undefined ? [] : [...cost.ids],
-        unpricedReason: cost.reason ?? '',
-      };
+      r.costInput = cost.input;
+      r.costOutput = cost.output;
+      r.costCacheRead = cost.cacheRead;
+      r.costCacheWrite = cost.cacheWrite;
+      r.costReasoning = cost.reasoning;
+      r.costGpu = cost.gpu ?? 0;
+      r.costCompute = cost.compute ?? 0;
+      r.costTotal = cost.total;
+      r.currency = cost.currency ?? 'USD';
+      r.pricingVersion = cost.priced ? pricing.view.version : '';
+      r.pricingSource = cost.priced ? `${AGGREGATOR_SOURCE_PREFIX}${pricing.view.source}` : '';
+      r.priceIds = cost.ids === undefined ? NONE : [...cost.ids];
+      r.unpricedReason = cost.reason ?? '';
     } else {
       // Nothing to price, or validating only: a reason the span carries is kept.
-      const reason = pricing === undefined ? '' : dim(CostAttr.unpricedReason);
-      if (reason !== '') result.unpriced++;
-      costs = reason === '' ? NO_COST : { ...NO_COST, unpricedReason: reason };
+      const reason = pricing === undefined ? '' : dim(context, CostAttr.unpricedReason);
+      if (reason !== '') summary.unpriced++;
+      noCost(r, reason);
     }
   }
 
-  if (upperBound && pricing !== undefined) result.upperBound++;
-  if (
-    charged &&
-    (usageKey !== '' || costs.unpricedReason !== '' || usage.hasGpu || usage.instanceNanos !== undefined)
-  ) {
-    if (costs.unpricedReason !== '') result.usage.unpriced++;
-    else if (upperBound) result.usage.upperBound++;
-    else result.usage.exact++;
+  if (upperBound && pricing !== undefined) summary.upperBound++;
+  if (charged && (usageKey !== '' || r.unpricedReason !== '' || usage.hasGpu || usage.instanceNanos !== undefined)) {
+    if (r.unpricedReason !== '') summary.usage.unpriced++;
+    else if (upperBound) summary.usage.upperBound++;
+    else summary.usage.exact++;
   }
   // Another tool's cost on the span: compared, never added.
   const emitted = usage.emittedCost;
-  if (emitted !== undefined && pricing !== undefined && costs.costTotal.subunits > 0n) {
-    if (emitted.currency === costs.currency) {
-      const ours = costs.costTotal.toNumber();
-      result.emittedCosts.push({
-        key: emitted.key,
-        agrees: Math.abs(emitted.amount - ours) <= Math.max(ours * 0.005, 1e-9),
-        traceId: hex(span.traceId),
-        spanId: hex(span.spanId),
-        emitted: emitted.amount,
-        costtrace: costs.costTotal.toDecimalString(),
-      });
-    }
+  if (emitted !== undefined && pricing !== undefined && isPositive(r.costTotal) && emitted.currency === r.currency) {
+    const text = formatPico(r.costTotal);
+    const ours = Number(text);
+    summary.emittedCosts.push({
+      key: emitted.key,
+      agrees: Math.abs(emitted.amount - ours) <= Math.max(ours * 0.005, 1e-9),
+      traceId: span.traceId,
+      spanId: span.spanId,
+      emitted: emitted.amount,
+      costtrace: text,
+    });
   }
 
-  const attributeKeys: string[] = [];
-  const attributeValues: string[] = [];
+  let attributeKeys: string[] | undefined;
+  let attributeValues: string[] | undefined;
   for (const [key, value] of own) {
     if (COLUMN_KEYS.has(key)) continue;
+    if (attributeKeys === undefined || attributeValues === undefined) {
+      attributeKeys = [];
+      attributeValues = [];
+    }
     if (attributeKeys.length >= limits.maxExtraAttributes) {
-      note('extra_attributes_dropped');
+      note(context, 'extra_attributes_dropped');
       break;
     }
     let text = displayString(value);
     if (text.length > limits.maxAttributeValueLength) {
       text = text.slice(0, limits.maxAttributeValueLength);
-      note('attribute_truncated');
+      note(context, 'attribute_truncated');
     }
     attributeKeys.push(key.length > 128 ? key.slice(0, 128) : key);
     attributeValues.push(text);
@@ -651,86 +669,89 @@ function spanRow(
   let spanName = span.name;
   if (spanName.length > limits.maxDimensionLength) {
     spanName = spanName.slice(0, limits.maxDimensionLength);
-    note('attribute_truncated');
+    note(context, 'attribute_truncated');
   }
 
-  const dimensions = {
-    service,
-    environment: dim(DimensionAttr.environment) || dim('deployment.environment'),
-    route: dim(DimensionAttr.httpRoute),
-    commit: dim(DimensionAttr.vcsRevision),
-    // As the usage reader reads them (any dialect; the provider normalised), else as written.
-    model: cut(usage.model ?? '') || dim(GenAiAttr.responseModel) || dim(GenAiAttr.requestModel),
-    provider: cut(usage.provider ?? '') || dim(GenAiAttr.providerName) || dim(GenAiAttr.system),
-    team: dim(DimensionAttr.team),
-    tenant: dim(DimensionAttr.tenant),
-  };
-  const rollupOverflow: string[] = [];
+  r.service = service;
+  r.environment = dim(context, DimensionAttr.environment) || dim(context, 'deployment.environment');
+  r.route = dim(context, DimensionAttr.httpRoute);
+  r.commit = dim(context, DimensionAttr.vcsRevision);
+  // As the usage reader reads them (any dialect; the provider normalised), else as written.
+  r.model =
+    cut(context, usage.model ?? '') || dim(context, GenAiAttr.responseModel) || dim(context, GenAiAttr.requestModel);
+  r.provider =
+    cut(context, usage.provider ?? '') || dim(context, GenAiAttr.providerName) || dim(context, GenAiAttr.system);
+  r.team = dim(context, DimensionAttr.team);
+  r.tenant = dim(context, DimensionAttr.tenant);
+  let rollupOverflow: string[] | undefined;
   if (options.cardinality !== undefined) {
     const seconds = Number(start / NANOS);
     for (const d of ROLLUP_DIMENSIONS) {
-      if (options.cardinality.fold(d, dimensions[d], seconds)) rollupOverflow.push(d);
+      if (options.cardinality.fold(d, r[d], seconds)) (rollupOverflow ??= []).push(d);
     }
   }
 
-  return {
-    startTimeUnixNano: start,
-    endTimeUnixNano: end,
-    traceId: hex(span.traceId),
-    spanId: hex(span.spanId),
-    parentSpanId: hex(span.parentSpanId),
-    spanName,
-    spanKind: span.kind,
-    statusCode: span.status?.code ?? 0,
-    isRequest: span.kind === Span_SpanKind.SPAN_KIND_SERVER || span.parentSpanId.length === 0,
-    ...dimensions,
-    feature: dim(DimensionAttr.feature),
-    // The counts the pricer used, read in any dialect (the standard keys were validated above);
-    // none on a span whose usage is another's call or sums its calls, so token sums count each call once.
-    inputTokens: charged ? usageCount(usage.inputTokens, inputTokens) : 0n,
-    outputTokens: charged ? usageCount(usage.outputTokens, outputTokens) : 0n,
-    cacheReadTokens: charged ? usageCount(usage.cacheReadTokens, cacheReadTokens) : 0n,
-    cacheWriteTokens: charged ? usageCount(usage.cacheWriteTokens, cacheWriteTokens) : 0n,
-    reasoningTokens: charged ? usageCount(usage.reasoningTokens, reasoningTokens) : 0n,
-    gpuType: dim(GpuAttr.type),
-    gpuCount: gpu.count,
-    // The GPU-seconds priced (to the nanosecond) when the pricer could read them.
-    gpuSeconds: usage.gpuNanos === undefined ? gpu.seconds : formatScaled(usage.gpuNanos, 9),
-    // The resource's semconv host.type, as the SDK reads it.
-    instanceType: dim(InstanceAttr.type),
-    ...(pricing === undefined
-      ? {}
-      : {
-          gpuProvider: cut(usage.gpuProvider ?? ''),
-          gpuPricingModel: usage.gpuPricingModel ?? '',
-          cloudProvider: cut(usage.cloudProvider ?? ''),
-          cloudRegion: cut(usage.region ?? ''),
-          instancePricingModel: usage.instancePricingModel ?? '',
-          instanceSeconds: usage.instanceNanos === undefined ? '0' : formatScaled(usage.instanceNanos, 9),
-          usageComplete: true,
-          costUpperBound: upperBound,
-          emitter: cut(
-            scope === undefined || scope.name === ''
-              ? ''
-              : scope.version
-                ? `${scope.name}@${scope.version}`
-                : scope.name,
-          ),
-          usageRole,
-          duplicateOf,
-          responseId,
-          usageKey,
-        }),
-    ...costs,
-    kafkaTopic: origin.topic,
-    kafkaPartition: origin.partition,
-    kafkaOffset: origin.offset,
-    kafkaSpanIndex: messageIndex,
-    attributeKeys,
-    attributeValues,
-    rollupOverflow,
-    sanitized,
-  };
+  r.startTimeUnixNano = start;
+  r.endTimeUnixNano = end;
+  r.traceId = span.traceId;
+  r.spanId = span.spanId;
+  r.parentSpanId = span.parentSpanId;
+  r.spanName = spanName;
+  r.spanKind = span.kind;
+  r.statusCode = span.statusCode;
+  r.isRequest = span.kind === KIND_SERVER || span.parentSpanId.length === 0;
+  r.feature = dim(context, DimensionAttr.feature);
+  // The counts the pricer used, read in any dialect (the standard keys were validated above);
+  // none on a span whose usage is another's call or sums its calls, so token sums count each call once.
+  r.inputTokens = charged ? usageCount(usage.inputTokens, inputTokens) : 0n;
+  r.outputTokens = charged ? usageCount(usage.outputTokens, outputTokens) : 0n;
+  r.cacheReadTokens = charged ? usageCount(usage.cacheReadTokens, cacheReadTokens) : 0n;
+  r.cacheWriteTokens = charged ? usageCount(usage.cacheWriteTokens, cacheWriteTokens) : 0n;
+  r.reasoningTokens = charged ? usageCount(usage.reasoningTokens, reasoningTokens) : 0n;
+  r.gpuType = dim(context, GpuAttr.type);
+  r.gpuCount = gpuCountValue;
+  // The GPU-seconds priced (to the nanosecond) when the pricer could read them.
+  r.gpuSeconds = usage.gpuNanos === undefined ? gpuSecondsText : formatScaled(usage.gpuNanos, 9);
+  // The resource's semconv host.type, as the SDK reads it.
+  r.instanceType = dim(context, InstanceAttr.type);
+  r.usageColumns = pricing !== undefined;
+  if (pricing !== undefined) {
+    r.gpuProvider = cut(context, usage.gpuProvider ?? '');
+    r.gpuPricingModel = usage.gpuPricingModel ?? '';
+    r.cloudProvider = cut(context, usage.cloudProvider ?? '');
+    r.cloudRegion = cut(context, usage.region ?? '');
+    r.instancePricingModel = usage.instancePricingModel ?? '';
+    r.instanceSeconds = usage.instanceNanos === undefined ? '0' : formatScaled(usage.instanceNanos, 9);
+    r.usageComplete = true;
+    r.costUpperBound = upperBound;
+    r.emitter = cut(context, emitter);
+    r.usageRole = usageRole;
+    r.duplicateOf = duplicateOf;
+    r.responseId = responseId;
+    r.usageKey = usageKey;
+  } else {
+    r.gpuProvider = '';
+    r.gpuPricingModel = '';
+    r.cloudProvider = '';
+    r.cloudRegion = '';
+    r.instancePricingModel = '';
+    r.instanceSeconds = '0';
+    r.usageComplete = false;
+    r.costUpperBound = false;
+    r.emitter = '';
+    r.usageRole = '';
+    r.duplicateOf = '';
+    r.responseId = '';
+    r.usageKey = '';
+  }
+  r.kafkaTopic = origin.topic;
+  r.kafkaPartition = origin.partition;
+  r.kafkaOffset = origin.offset;
+  r.kafkaSpanIndex = messageIndex;
+  r.attributeKeys = attributeKeys ?? NONE;
+  r.attributeValues = attributeValues ?? NONE;
+  r.rollupOverflow = rollupOverflow ?? NONE;
+  r.sanitized = context.sanitized ?? NONE;
 }
 
 /** `pricing_source` of a row the aggregator priced: this prefix and the snapshot's source. */

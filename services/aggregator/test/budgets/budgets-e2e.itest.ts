@@ -11,9 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { pino } from 'pino';
 import { CostSpanProcessor } from '@costtrace/otel';
-import { Aggregator, generateSecret, SpanDeltaRelay } from '../../src/index.js';
+import { Aggregator, generateSecret } from '../../src/index.js';
 import { budgetTopics, createBudgetTopics, startBudgetHarness } from '../support/budget-harness.js';
 import type { Harness } from '../support/budget-harness.js';
 import {
@@ -22,10 +21,8 @@ import {
   deleteTopics,
   liveServices,
   testKafka,
-  testMessageLog,
   uniqueNames,
 } from '../support/live-services.js';
-import { otlpRows } from '../support/otlp-rows.js';
 import { independentVerify, until, WebhookReceiver } from '../support/webhook-receiver.js';
 import { harnessConfig } from '../support/aggregator-harness.js';
 
@@ -61,7 +58,6 @@ describe('budgets end to end: breach → one signed throttle.engaged → guard r
   let dir = '';
   let aggregator: Aggregator;
   let harness: Harness;
-  let relay: SpanDeltaRelay;
   let provider: BasicTracerProvider;
 
   before(async () => {
@@ -89,10 +85,6 @@ budgets:
     webhooks: [ops]
 `,
     );
-    aggregator = new Aggregator({
-      config: harnessConfig(names),
-    });
-    const { http } = await aggregator.start();
     harness = await startBudgetHarness({
       brokers: services.kafkaBrokers,
       clickhouseUrl: services.clickhouseUrl,
@@ -104,15 +96,13 @@ budgets:
       instanceId: 'e2e',
       now,
     });
-    relay = new SpanDeltaRelay({
-      log: testMessageLog(services.kafkaBrokers),
-      topic: names.topic,
-      groupId: `${names.groupId}-relay`,
-      toRows: otlpRows,
-      onRows: (rows) => harness.service.onRowsStored(rows),
-      logger: pino({ level: 'warn' }),
+    // The production path: the aggregator's span consumer stores the rows and hands them to the
+    // budgets (here the harness's service, whose clock the test moves).
+    aggregator = new Aggregator({
+      config: harnessConfig(names),
+      budgetService: harness.service,
     });
-    await relay.start();
+    const { http } = await aggregator.start();
     provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'e2e-svc', 'costtrace.tenant': 'acme' }),
       spanProcessors: [
@@ -127,9 +117,8 @@ budgets:
 
   after(async () => {
     await provider?.shutdown();
-    await relay?.stop();
-    await harness?.stop();
     await aggregator?.stop();
+    await harness?.stop();
     await harness?.store.command(`DROP DATABASE IF EXISTS ${names.database}`).catch(() => undefined);
     await deleteTopics(kafka, [names.topic, names.dlqTopic, topics.deltas, topics.deltasDlq, topics.throttles]);
     await receiver.stop();
