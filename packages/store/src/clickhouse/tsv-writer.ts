@@ -19,30 +19,27 @@ const ESCAPES: Record<string, string> = {
   '\0': '\\0',
 };
 const escapeChar = (ch: string): string => ESCAPES[ch] ?? ch;
+/** Encodings of frozen (immutable, shared) arrays: see `stringArray`. */
+const FROZEN_ARRAYS = new WeakMap<readonly string[], Uint8Array>();
 
 /**
- * The escape letter of an ASCII code that TabSeparated escapes (0 when it is written as is):
+ * Per ASCII code, the letter written after a backslash (0: the code is written as it is):
  * backslash, tab, newline, carriage return and NUL always; the single quote inside array
- * elements only (see `tsvStringArray`).
+ * elements only (see `tsvStringArray`). A table lookup per character, no branches.
  */
-function escapeLetter(code: number, inArray: boolean): number {
-  switch (code) {
-    case 0x5c:
-      return 0x5c;
-    case 0x09:
-      return 0x74; // t
-    case 0x0a:
-      return 0x6e; // n
-    case 0x0d:
-      return 0x72; // r
-    case 0x00:
-      return 0x30; // 0
-    case 0x27:
-      return inArray ? 0x27 : 0;
-    default:
-      return 0;
-  }
+const FIELD_ESCAPES = new Uint8Array(128);
+const ELEMENT_ESCAPES = new Uint8Array(128);
+for (const [code, letter] of [
+  [0x5c, 0x5c],
+  [0x09, 0x74], // t
+  [0x0a, 0x6e], // n
+  [0x0d, 0x72], // r
+  [0x00, 0x30], // 0
+] as const) {
+  FIELD_ESCAPES[code] = letter;
+  ELEMENT_ESCAPES[code] = letter;
 }
+ELEMENT_ESCAPES[0x27] = 0x27;
 
 /**
  * ClickHouse TabSeparated written straight into bytes: the consumer encodes each row into the
@@ -98,8 +95,29 @@ export class TsvWriter {
     this.text(value, false);
   }
 
-  /** A string array field, ['a','b'] with each element escaped (not TSV-escaped again). */
+  /**
+   * A string array field, ['a','b'] with each element escaped (not TSV-escaped again). A frozen
+   * array (the pricer's price-id lists are shared and frozen) is encoded once and then copied.
+   */
   stringArray(values: readonly string[]): void {
+    if (values.length > 0 && Object.isFrozen(values)) {
+      let bytes = FROZEN_ARRAYS.get(values);
+      if (bytes === undefined) {
+        const start = this.pos;
+        this.writeArray(values);
+        bytes = Uint8Array.prototype.slice.call(this.buf, start, this.pos);
+        FROZEN_ARRAYS.set(values, bytes);
+        return;
+      }
+      this.ensure(bytes.length);
+      this.buf.set(bytes, this.pos);
+      this.pos += bytes.length;
+      return;
+    }
+    this.writeArray(values);
+  }
+
+  private writeArray(values: readonly string[]): void {
     this.ensure(2);
     this.buf[this.pos++] = 0x5b; // [
     for (let i = 0; i < values.length; i++) {
@@ -175,13 +193,14 @@ export class TsvWriter {
       // ASCII copied byte by byte; the first non-ASCII character sends the string the long way.
       this.ensure(2 * n);
       const buf = this.buf;
+      const escapes = inArray ? ELEMENT_ESCAPES : FIELD_ESCAPES;
       const start = this.pos;
       let pos = start;
       let i = 0;
       for (; i < n; i++) {
         const code = value.charCodeAt(i);
         if (code >= 0x80) break;
-        const letter = code < 0x60 ? escapeLetter(code, inArray) : 0;
+        const letter = escapes[code]!;
         if (letter === 0) buf[pos++] = code;
         else {
           buf[pos++] = BACKSLASH;

@@ -3,6 +3,7 @@ import type { ExportTracePartialSuccess, ExportTraceServiceRequest } from '@cost
 import { ExportTraceServiceRequest as RequestCodec } from '@costtrace/proto';
 import type { SpanProducer } from '../kafka/span-producer.js';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
+import { AttributeTooLarge } from '../otlp/otlp-attributes.js';
 import { selectSpans, spanCostRows, spanCount } from '../otlp/span-rows.js';
 import type { SpanRowOptions } from '../otlp/span-rows.js';
 import { IngestError } from './ingest-error.js';
@@ -49,12 +50,14 @@ export class SpanIngest {
     }
     this.inFlight++;
     try {
-      const checked = spanCostRows(
-        request,
-        { topic: '', partition: 0, offset: 0n },
-        Date.now(),
-        this.options.rowOptions,
-      );
+      let checked: ReturnType<typeof spanCostRows>;
+      try {
+        checked = spanCostRows(request, { topic: '', partition: 0, offset: 0n }, Date.now(), this.options.rowOptions);
+      } catch (err) {
+        if (!(err instanceof AttributeTooLarge)) throw err;
+        metrics.ingestRequests.inc({ transport, outcome: 'invalid' });
+        throw new IngestError('INVALID_REQUEST', err.message);
+      }
       const reasons = new Map<string, number>();
       for (const r of checked.rejected) {
         reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);

@@ -2,6 +2,18 @@ import type { AnyValue, KeyValue } from '@costtrace/proto';
 
 export type PlainValue = string | number | bigint | boolean | PlainValue[] | undefined;
 
+/**
+ * Longest text a kvlist attribute value may render to (4 Mi characters). Nested kvlists render
+ * as JSON inside JSON, so the text doubles with each level: without a bound a few hundred bytes
+ * of nesting would take seconds and then exhaust memory. The wire reader refuses such values too.
+ */
+export const MAX_KVLIST_RENDERING = 4 * 1024 * 1024;
+
+/** A kvlist attribute value whose rendering would exceed MAX_KVLIST_RENDERING. */
+export class AttributeTooLarge extends RangeError {
+  override readonly name = 'AttributeTooLarge';
+}
+
 /** An OTLP AnyValue as a plain JS value (int64 stays bigint; bytes become hex). */
 export function plainValue(value: AnyValue | undefined): PlainValue {
   if (value === undefined) return undefined;
@@ -11,10 +23,18 @@ export function plainValue(value: AnyValue | undefined): PlainValue {
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.arrayValue !== undefined) return value.arrayValue.values.map(plainValue);
   if (value.bytesValue !== undefined) return Buffer.from(value.bytesValue).toString('hex');
-  if (value.kvlistValue !== undefined)
-    return JSON.stringify(
-      Object.fromEntries(value.kvlistValue.values.map((kv) => [kv.key, String(plainValue(kv.value))])),
-    );
+  if (value.kvlistValue !== undefined) {
+    let length = 0;
+    const entries = value.kvlistValue.values.map((kv): [string, string] => {
+      const text = String(plainValue(kv.value));
+      length += kv.key.length + text.length;
+      if (length > MAX_KVLIST_RENDERING) {
+        throw new AttributeTooLarge(`a kvlist attribute value renders to more than ${MAX_KVLIST_RENDERING} characters`);
+      }
+      return [kv.key, text];
+    });
+    return JSON.stringify(Object.fromEntries(entries));
+  }
   return undefined;
 }
 

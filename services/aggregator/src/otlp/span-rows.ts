@@ -614,7 +614,9 @@ function fillRecord(
       r.currency = cost.currency ?? 'USD';
       r.pricingVersion = cost.priced ? pricing.view.version : '';
       r.pricingSource = cost.priced ? `${AGGREGATOR_SOURCE_PREFIX}${pricing.view.source}` : '';
-      r.priceIds = cost.ids === undefined ? NONE : [...cost.ids];
+      // The pricer's lists are shared and frozen (kept as they are: the encoder caches their
+      // encoding); others are copied, the cost record being reused for the next span.
+      r.priceIds = cost.ids === undefined ? NONE : Object.isFrozen(cost.ids) ? cost.ids : [...cost.ids];
       r.unpricedReason = cost.reason ?? '';
     } else {
       // Nothing to price, or validating only: a reason the span carries is kept.
