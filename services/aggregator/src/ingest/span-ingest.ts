@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { ExportTracePartialSuccess, ExportTraceServiceRequest } from '@costtrace/proto';
 import { ExportTraceServiceRequest as RequestCodec } from '@costtrace/proto';
+import { SpanCostRecord } from '@costtrace/store';
 import type { SpanProducer } from '../kafka/span-producer.js';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
 import { AttributeTooLarge } from '../otlp/otlp-attributes.js';
-import { selectSpans, spanCostRows, spanCount } from '../otlp/span-rows.js';
-import type { SpanRowOptions } from '../otlp/span-rows.js';
+import { viewOfRequest } from '../otlp/otlp-wire-reader.js';
+import { buildSpanRecords, selectSpans, spanCount } from '../otlp/span-rows.js';
+import type { SpanRowOptions, SpanRowsSummary } from '../otlp/span-rows.js';
 import { IngestError } from './ingest-error.js';
 import { splitRequest } from './request-splitter.js';
 
@@ -30,6 +32,8 @@ export interface SpanIngestOptions {
 export class SpanIngest {
   private inFlight = 0;
   private accepted = 0;
+  /** Refilled for each span checked (the checks are synchronous, so requests never share it at once). */
+  private readonly record = new SpanCostRecord();
 
   constructor(private readonly options: SpanIngestOptions) {}
 
@@ -50,9 +54,17 @@ export class SpanIngest {
     }
     this.inFlight++;
     try {
-      let checked: ReturnType<typeof spanCostRows>;
+      // Accept or reject only: the rows are built into one reused record and dropped.
+      let checked: SpanRowsSummary;
       try {
-        checked = spanCostRows(request, { topic: '', partition: 0, offset: 0n }, Date.now(), this.options.rowOptions);
+        checked = buildSpanRecords(
+          viewOfRequest(request),
+          { topic: '', partition: 0, offset: 0n },
+          Date.now(),
+          this.options.rowOptions,
+          this.record,
+          () => undefined,
+        );
       } catch (err) {
         if (!(err instanceof AttributeTooLarge)) throw err;
         metrics.ingestRequests.inc({ transport, outcome: 'invalid' });
