@@ -9,6 +9,7 @@
 #
 #   mkdir costtrace && tar -xJf bench-bundle.tar.xz -C costtrace && cd costtrace
 #   ./node --expose-gc bench/sdk/span-cost-processor.bench.mjs
+#   ./node bench/aggregator/worker-scaling.bench.mjs 300000     # no Kafka or ClickHouse needed
 #
 # Run `npm run build` first; the script refuses to pack a workspace that has not been built.
 set -euo pipefail

@@ -2,7 +2,8 @@
 // decode (OTLP protobuf → what the row builder reads), build the row (validate, price), encode it
 // into the insert body. "Before" is a build of a baseline commit (default 7ada02b: ts-proto
 // decode, SpanCostRow objects, one TSV string per row) in a git worktree under .cache/; "after"
-// is this checkout (the wire reader, one reused record, rows written straight into the body).
+// is this checkout (the wire reader, one reused record, rows written straight into a RowBinary
+// insert body).
 // Rounds alternate between the two; medians are printed in ns/span with the ratio.
 //
 //   npm run build && node bench/aggregator/span-stages.bench.mjs [baseline=7ada02b] [requests=600] [rounds=7]
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
-import { SpanCostRecord, SpanCostTsvEncoder } from '@costtrace/store';
+import { SpanCostEncoder, SpanCostRecord } from '@costtrace/store';
 import { buildSpanRecords, readOtlpTraces, SpanBatchProcessor } from '@costtrace/aggregator';
 import { baselineTree } from './baseline-tree.mjs';
 import { tokenSpanRequest } from './token-span-workload.mjs';
@@ -48,7 +49,7 @@ const oldRequests = values.map((v) => old.proto.ExportTraceServiceRequest.decode
 const oldRows = oldRequests.map((r, m) => old.aggregator.spanCostRows(r, origin(m), now, { prices: oldPrices }).rows);
 const views = values.map((v) => readOtlpTraces(v));
 const record = new SpanCostRecord();
-const encoder = new SpanCostTsvEncoder();
+const encoder = new SpanCostEncoder('RowBinary');
 const processor = new SpanBatchProcessor(
   {
     pricer: {},
@@ -56,7 +57,7 @@ const processor = new SpanBatchProcessor(
     limits: {},
     audit: false,
     maxDimensionValuesPerHour: 1000,
-    output: 'tsv',
+    output: 'rowbinary',
     budgetRows: false,
   },
   prices,
@@ -90,7 +91,7 @@ const stages = {
       });
     },
   },
-  'encode (insert body)': {
+  'encode (insert body: a TSV string per row before, RowBinary bytes after)': {
     before: () => {
       for (const rows of oldRows) sink += Buffer.from(rows.map(old.store.spanCostTsv).join(''), 'utf8').length;
     },
@@ -134,9 +135,10 @@ const m = Object.fromEntries(
   Object.entries(samples).map(([k, v]) => [k, { before: median(v.before) ?? 0, after: median(v.after) }]),
 );
 // The after side's encode figure includes building the rows: subtract the row stage.
-m['encode (insert body)'].after -= m['validate + price (row)'].after;
+const encode = 'encode (insert body: a TSV string per row before, RowBinary bytes after)';
+m[encode].after -= m['validate + price (row)'].after;
 m['whole batch (what a worker thread does)'].before =
-  m.decode.before + m['validate + price (row)'].before + m['encode (insert body)'].before;
+  m.decode.before + m['validate + price (row)'].before + m[encode].before;
 
 console.log(`span stages, ${SPANS} spans in ${REQUESTS} requests, median of ${ROUNDS} alternating rounds`);
 console.log(`before: ${baseline} (${tree.sha}); after: this checkout\n`);

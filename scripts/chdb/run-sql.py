@@ -1,8 +1,9 @@
-"""Runs a schema, loads TabSeparated files and runs queries in chDB (a current ClickHouse engine).
+"""Runs a schema, loads files and runs queries in chDB (a current ClickHouse engine).
 
 Reads a JSON job from stdin:
   {"statements": [sql...],
-   "loads": [{"table": "db.t", "columns": ["a", ...], "path": "/file.tsv"}],
+   "loads": [{"table": "db.t", "columns": ["a", ...], "path": "/file", "format": "RowBinary"}],
+   (format: any ClickHouse input format; default TabSeparated)
    "queries": {"name": "SELECT ..."}}
 and prints {"version": "...", "results": {"name": [row objects...]}} as JSON on stdout.
 Rows come from JSONEachRow with 64-bit integers unquoted, as the Node client reads them.
@@ -29,9 +30,8 @@ def main() -> None:
                     types[column["name"]] = column["type"]
             structure = ", ".join(f"{c} {types[c]}" for c in load["columns"]).replace("'", "\\'")
             columns = ", ".join(load["columns"])
-            sess.query(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM file('{load['path']}', 'TabSeparated', '{structure}')"
-            )
+            fmt = load.get("format", "TabSeparated")
+            sess.query(f"INSERT INTO {table} ({columns}) SELECT * FROM file('{load['path']}', '{fmt}', '{structure}')")
         results = {}
         for name, sql in job["queries"].items():
             text = sess.query(f"{sql} SETTINGS output_format_json_quote_64bit_integers = 0", "JSONEachRow").bytes().decode()

@@ -14,9 +14,12 @@ export {
   NO_ENCODED_SPAN_COSTS,
   selectEncodedSpanCosts,
   sliceEncodedSpanCosts,
+  SpanCostEncoder,
   SpanCostTsvEncoder,
 } from './clickhouse/encoded-span-costs.js';
-export type { EncodedSpanCosts } from './clickhouse/encoded-span-costs.js';
+export type { EncodedSpanCosts, SpanCostFormat } from './clickhouse/encoded-span-costs.js';
+export { RowBinaryWriter } from './clickhouse/row-binary-writer.js';
+export { SPAN_COST_TYPES, writeSpanCostRowBinary } from './clickhouse/span-cost-row-binary.js';
 export { recordOfRow, rowOfRecord, SpanCostRecord } from './span-cost-record.js';
 export { stringLiteral, uintLiteral } from './clickhouse/sql-literals.js';
 export { tsvRow } from './clickhouse/tsv.js';

@@ -15,8 +15,9 @@ import {
   MIGRATIONS,
   parseCostQuery,
   queryParams,
+  recordOfRow,
   SPAN_COST_COLUMNS,
-  spanCostTsv,
+  SpanCostEncoder,
 } from '../src/index.js';
 import { migrationStatements, ROLLUP_KEY } from '../src/clickhouse/migrations.js';
 import {
@@ -200,8 +201,11 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
     const server: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(queries)) server[name] = await store.select(sql);
 
-    const tsv = join(dir, 'span_costs.tsv');
-    writeFileSync(tsv, data.map(spanCostTsv).join(''));
+    // The spans in the consumer's insert format, RowBinary (what the server got above too).
+    const binary = join(dir, 'span_costs.rowbinary');
+    const encoder = new SpanCostEncoder('RowBinary');
+    for (const row of data) encoder.add(recordOfRow(row));
+    writeFileSync(binary, encoder.finish().body);
     const corrections = join(dir, 'corrections.tsv');
     writeFileSync(corrections, costCorrectionTsv(correction));
 
@@ -216,7 +220,7 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
     const job = {
       statements,
       loads: [
-        { table: `${database}.span_costs`, columns: [...SPAN_COST_COLUMNS], path: tsv },
+        { table: `${database}.span_costs`, columns: [...SPAN_COST_COLUMNS], path: binary, format: 'RowBinary' },
         { table: `${database}.cost_corrections`, columns: [...COST_CORRECTION_COLUMNS], path: corrections },
       ],
       queries,

@@ -144,7 +144,7 @@ export class Aggregator {
       limits,
       audit: config.auditStampedCosts,
       maxDimensionValuesPerHour: config.maxDimensionValuesPerHour,
-      output: this.store.insertEncodedSpanCosts === undefined ? 'rows' : 'tsv',
+      output: this.store.insertEncodedSpanCosts === undefined ? 'rows' : 'rowbinary',
       budgetRows,
     };
     const runner =

@@ -8,6 +8,8 @@ export { buildSpanRecords, spanCostRows } from './otlp/span-rows.js';
 export { readOtlpTraces } from './otlp/otlp-wire-reader.js';
 export type { OtlpTracesView } from './otlp/otlp-wire-reader.js';
 export { SpanBatchProcessor } from './kafka/span-batch.js';
+export { InlineSpanBatchRunner, WorkerSpanBatchRunner } from './kafka/span-batch-runner.js';
+export type { SpanBatchRunner } from './kafka/span-batch-runner.js';
 export type { SpanBatchSettings } from './kafka/span-batch.js';
 export { BudgetCatalog } from './budgets/budget-catalog.js';
 export { BudgetEngine } from './budgets/budget-engine.js';

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
+import type { Span_SpanKind, Status_StatusCode } from '@costtrace/proto';
 import { ClickHouseStore } from '@costtrace/store';
 import { DLQ_HEADERS } from '../src/index.js';
 import { exportRequestToJson } from '../src/otlp/otlp-json.js';
@@ -65,6 +66,12 @@ describe('dead-letter topic and span validation', () => {
       ...span({ name: 'short-id', attributes: {} }),
       traceId: Buffer.alloc(4, 1),
     });
+    // A kind and a status code outside OTLP's enums: as text they would fail the UInt8 columns
+    // and with them the whole insert; the span is stored with 0 and the fix listed.
+    const badEnums = span({ name: 'ok-bad-enums', attributes: good1.attributes });
+    badEnums.kind = -1 as Span_SpanKind;
+    badEnums.status = { code: 9 as Status_StatusCode, message: 'from a broken emitter' };
+    mixed.resourceSpans[0]!.scopeSpans[0]!.spans.push(badEnums);
     const endBeforeStart = span({ name: 'ok-end-before-start', attributes: {} });
     endBeforeStart.endTimeUnixNano = endBeforeStart.startTimeUnixNano - 5n;
     const noService = exportRequest({ 'host.name': 'h1' }, [
@@ -97,7 +104,7 @@ describe('dead-letter topic and span validation', () => {
 
     harness = await startAggregator(names, { maxSpanAgeSeconds: 7 * 86_400 }, { ingest: false, api: false });
     const rows = await waitFor(
-      '6 stored spans',
+      '7 stored spans',
       () =>
         store.select<{
           span_name: string;
@@ -106,15 +113,18 @@ describe('dead-letter topic and span validation', () => {
           sanitized: string[];
           route: string;
           av: string[];
+          kind: number;
+          status: number;
         }>(
-          `SELECT span_name, service, toString(cost_total) AS cost, sanitized, route, attribute_values AS av FROM ${names.database}.span_costs ORDER BY span_name`,
+          `SELECT span_name, service, toString(cost_total) AS cost, sanitized, route, attribute_values AS av, span_kind AS kind, status_code AS status FROM ${names.database}.span_costs ORDER BY span_name`,
         ),
-      (r) => r.length >= 6,
+      (r) => r.length >= 7,
       30_000,
     );
     const byName = new Map(rows.map((r) => [r.span_name, r]));
     assert.deepEqual([...byName.keys()].sort(), [
       'ok-1',
+      'ok-bad-enums',
       'ok-end-before-start',
       'ok-json',
       'ok-last',
@@ -129,6 +139,10 @@ describe('dead-letter topic and span validation', () => {
     assert.deepEqual(byName.get('ok-no-service')!.sanitized, ['missing_service_name']);
     assert.deepEqual(byName.get('ok-end-before-start')!.sanitized, ['end_before_start', 'missing_service_name']);
     assert.deepEqual(byName.get('ok-long-attr')!.sanitized, ['attribute_truncated']);
+    assert.deepEqual(byName.get('ok-bad-enums')!.sanitized, ['invalid_enum_value']);
+    assert.equal(Number(byName.get('ok-bad-enums')!.kind), 0);
+    assert.equal(Number(byName.get('ok-bad-enums')!.status), 0);
+    assert.equal(decimalToPicos(byName.get('ok-bad-enums')!.cost), good1.picos);
     assert.equal(byName.get('ok-long-attr')!.route.length, 1024);
     assert.equal(byName.get('ok-long-attr')!.av[0]!.length, 256);
 
@@ -184,6 +198,7 @@ describe('dead-letter topic and span validation', () => {
     const metrics = await harness.aggregator.metrics.registry.metrics();
     assert.match(metrics, /costtrace_consumer_spans_rejected_total\{reason="invalid_token_count"\} 2/);
     assert.match(metrics, /costtrace_consumer_spans_sanitized_total\{reason="missing_service_name"\} 2/);
+    assert.match(metrics, /costtrace_consumer_spans_sanitized_total\{reason="invalid_enum_value"\} 1/);
     assert.match(metrics, /costtrace_consumer_dead_letter_messages_total\{reason="undecodable_json"\} 2/);
   });
 });

@@ -34,7 +34,7 @@ import {
 import type { MinuteRange } from './recovery-sql.js';
 import type { Migration } from './migrations.js';
 import { COST_CORRECTION_COLUMNS, costCorrectionTsv, SPAN_COST_COLUMNS } from './span-cost-tsv.js';
-import { encodedSpanCostsByDay, sliceEncodedSpanCosts, SpanCostTsvEncoder } from './encoded-span-costs.js';
+import { encodedSpanCostsByDay, sliceEncodedSpanCosts, SpanCostEncoder } from './encoded-span-costs.js';
 import type { EncodedSpanCosts } from './encoded-span-costs.js';
 import { recordOfRow, SpanCostRecord } from '../span-cost-record.js';
 import { rollupDelta } from './rollup-repair.js';
@@ -153,23 +153,49 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
    */
   async insertSpanCosts(rows: readonly SpanCostRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const encoder = new SpanCostTsvEncoder();
+    const encoder = new SpanCostEncoder('RowBinary');
     const record = new SpanCostRecord();
     for (const row of rows) encoder.add(recordOfRow(row, record));
     await this.insertEncodedSpanCosts(encoder.finish());
   }
 
   /**
-   * Inserts rows encoded by SpanCostTsvEncoder (the consumer's path: encoded where they were
-   * built). One insert per day of start time and at most MAX_INSERT_ROWS rows, so that each
-   * insert is one part, which ClickHouse commits atomically; days in ascending order.
+   * Inserts rows encoded by SpanCostEncoder (the consumer's path: encoded where they were
+   * built, in RowBinary). One insert per day of start time and at most MAX_INSERT_ROWS rows, so
+   * that each insert is one part, which ClickHouse commits atomically; days in ascending order.
    */
   async insertEncodedSpanCosts(encoded: EncodedSpanCosts): Promise<void> {
     for (const day of encodedSpanCostsByDay(encoded)) {
       for (let i = 0; i < day.rows; i += MAX_INSERT_ROWS) {
         const part = sliceEncodedSpanCosts(day, i, i + MAX_INSERT_ROWS);
-        await this.insertTsv('span_costs', SPAN_COST_COLUMNS, part.body, part.rows);
+        if (part.format === 'RowBinary')
+          await this.insertRowBinary('span_costs', SPAN_COST_COLUMNS, part.body, part.rows);
+        else await this.insertTsv('span_costs', SPAN_COST_COLUMNS, part.body, part.rows);
       }
+    }
+  }
+
+  /**
+   * Inserts a RowBinary body (the client's insert() takes RowBinary only as row objects, so the
+   * body goes as the request of an INSERT … FORMAT RowBinary).
+   */
+  private async insertRowBinary(
+    table: string,
+    columns: readonly string[],
+    body: Uint8Array,
+    rowCount: number,
+  ): Promise<void> {
+    const name = identifier(table);
+    try {
+      const result = await this.client.exec({
+        query: `INSERT INTO ${this.database}.${name} (${columns.map(identifier).join(', ')}) FORMAT RowBinary`,
+        values: Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)], { objectMode: false }),
+        clickhouse_settings: INSERT_BLOCK_SETTINGS,
+      });
+      // The answer is empty; reading it to its end releases the connection.
+      for await (const chunk of result.stream) void chunk;
+    } catch (cause) {
+      throw toStoreError('INSERT_FAILED', `inserting ${rowCount} rows into ${name} failed`, cause);
     }
   }
 

@@ -1,16 +1,22 @@
 import type { SpanCostRecord } from '../span-cost-record.js';
+import { RowBinaryWriter } from './row-binary-writer.js';
+import { writeSpanCostRowBinary } from './span-cost-row-binary.js';
 import { writeSpanCostTsv } from './span-cost-tsv.js';
 import { TsvWriter } from './tsv-writer.js';
 
+/** The insert formats span rows are encoded in: RowBinary for the consumer, TabSeparated for text. */
+export type SpanCostFormat = 'RowBinary' | 'TabSeparated';
+
 /**
- * Span cost rows already encoded as the body of a ClickHouse insert (TabSeparated, columns in
- * SPAN_COST_COLUMNS order), with where each row's line ends and the day it belongs to. Plain
- * data (typed arrays): it crosses from a worker thread to the consumer by transfer, not by copy.
+ * Span cost rows already encoded as the body of a ClickHouse insert (columns in
+ * SPAN_COST_COLUMNS order), with where each row ends and the day it belongs to. Plain data
+ * (typed arrays): it crosses from a worker thread to the consumer by transfer, not by copy.
  */
 export interface EncodedSpanCosts {
+  readonly format: SpanCostFormat;
   readonly rows: number;
   readonly body: Uint8Array;
-  /** Byte offset just past each row's line, in row order. */
+  /** Byte offset just past each row (its line, in TabSeparated), in row order. */
   readonly lineEnds: Uint32Array;
   /** Each row's table partition: its start time in whole days since the epoch. */
   readonly days: Int32Array;
@@ -18,15 +24,18 @@ export interface EncodedSpanCosts {
 
 const NANOS_PER_DAY = 86_400_000_000_000n;
 
-/** Encodes records one after another into one insert body. */
-export class SpanCostTsvEncoder {
-  private readonly writer: TsvWriter;
+/** Encodes records one after another into one insert body, in RowBinary or TabSeparated. */
+export class SpanCostEncoder {
+  private readonly writer: TsvWriter | RowBinaryWriter;
   private lineEnds = new Uint32Array(1024);
   private days = new Int32Array(1024);
   private count = 0;
 
-  constructor(initialBytes = 256 * 1024) {
-    this.writer = new TsvWriter(initialBytes);
+  constructor(
+    readonly format: SpanCostFormat = 'RowBinary',
+    initialBytes = 256 * 1024,
+  ) {
+    this.writer = format === 'RowBinary' ? new RowBinaryWriter(initialBytes) : new TsvWriter(initialBytes);
   }
 
   get rows(): number {
@@ -34,7 +43,8 @@ export class SpanCostTsvEncoder {
   }
 
   add(record: SpanCostRecord): void {
-    writeSpanCostTsv(this.writer, record);
+    if (this.writer instanceof RowBinaryWriter) writeSpanCostRowBinary(this.writer, record);
+    else writeSpanCostTsv(this.writer, record);
     if (this.count === this.lineEnds.length) {
       const ends = new Uint32Array(this.count * 2);
       ends.set(this.lineEnds);
@@ -51,6 +61,7 @@ export class SpanCostTsvEncoder {
   /** The rows encoded so far, in buffers of their own (the encoder starts over). */
   finish(): EncodedSpanCosts {
     const encoded: EncodedSpanCosts = {
+      format: this.format,
       rows: this.count,
       body: Uint8Array.prototype.slice.call(this.writer.bytes()),
       lineEnds: this.lineEnds.slice(0, this.count),
@@ -62,8 +73,16 @@ export class SpanCostTsvEncoder {
   }
 }
 
-/** No rows. */
+/** The TabSeparated encoder (text: `spanCostTsv`'s lines one after another). */
+export class SpanCostTsvEncoder extends SpanCostEncoder {
+  constructor(initialBytes = 256 * 1024) {
+    super('TabSeparated', initialBytes);
+  }
+}
+
+/** No rows (in any format: nothing is inserted). */
 export const NO_ENCODED_SPAN_COSTS: EncodedSpanCosts = {
+  format: 'RowBinary',
   rows: 0,
   body: new Uint8Array(0),
   lineEnds: new Uint32Array(0),
@@ -81,6 +100,7 @@ export function sliceEncodedSpanCosts(encoded: EncodedSpanCosts, from: number, t
   const lineEnds = new Uint32Array(last - first);
   for (let i = first; i < last; i++) lineEnds[i - first] = encoded.lineEnds[i]! - startByte;
   return {
+    format: encoded.format,
     rows: last - first,
     body: encoded.body.subarray(startByte, endByte),
     lineEnds,
@@ -113,7 +133,7 @@ export function selectEncodedSpanCosts(encoded: EncodedSpanCosts, keep: (row: nu
     days[n] = encoded.days[i]!;
     n++;
   }
-  return { rows, body, lineEnds, days };
+  return { format: encoded.format, rows, body, lineEnds, days };
 }
 
 /**

@@ -163,7 +163,7 @@ export class WorkerSpanBatchRunner implements SpanBatchRunner {
     private readonly logger: Logger,
   ) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a positive integer');
-    if (settings.output !== 'tsv') throw new RangeError('worker threads return encoded rows only (output "tsv")');
+    if (settings.output === 'rows') throw new RangeError('worker threads return encoded rows only, not row objects');
     for (let i = 0; i < threads; i++) this.workers.push(this.spawn(i));
   }
 

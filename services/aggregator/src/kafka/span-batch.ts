@@ -2,7 +2,7 @@ import type { Buffer } from 'node:buffer';
 import { ModelCallLedger, SpanPricer } from '@costtrace/core';
 import type { PriceSource, SpanPricerOptions, UsageReaderOptions } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
-import { SpanCostRecord, SpanCostTsvEncoder, rowOfRecord } from '@costtrace/store';
+import { SpanCostEncoder, SpanCostRecord, rowOfRecord } from '@costtrace/store';
 import type { EncodedSpanCosts, SpanCostRow, StoredUsageSpan } from '@costtrace/store';
 import type { BudgetRow } from '../budgets/cost-delta.js';
 import { CardinalityLimiter } from '../otlp/cardinality-limiter.js';
@@ -25,10 +25,11 @@ export interface SpanBatchSettings {
   /** Distinct values per rollup dimension and hour (CardinalityLimiter), per processor. */
   readonly maxDimensionValuesPerHour: number;
   /**
-   * 'tsv': rows are encoded into the insert body as they are built (stores with
-   * insertEncodedSpanCosts); 'rows': row objects (the embedded DuckDB store).
+   * 'rowbinary' (what the aggregator uses with ClickHouse) or 'tsv': rows are encoded into the
+   * insert body as they are built (stores with insertEncodedSpanCosts); 'rows': row objects
+   * (the embedded DuckDB store).
    */
-  readonly output: 'tsv' | 'rows';
+  readonly output: 'rowbinary' | 'tsv' | 'rows';
   /** Also return what budgets need of each row that costs something (the budget hand-off). */
   readonly budgetRows: boolean;
 }
@@ -102,7 +103,7 @@ const MAX_SAMPLES = 20;
 
 export interface ProcessedSpanBatch {
   readonly rows: number;
-  /** The rows encoded for the store (output 'tsv'). */
+  /** The rows encoded for the store (output 'rowbinary' or 'tsv'). */
   readonly encoded?: EncodedSpanCosts | undefined;
   /** The rows as objects (output 'rows'). */
   readonly objects?: SpanCostRow[] | undefined;
@@ -202,7 +203,7 @@ export class SpanBatchProcessor {
   private readonly pricer: SpanPricer;
   private readonly cardinality: CardinalityLimiter;
   private readonly ledgers = new Map<number, { generation: number; ledger: ModelCallLedger }>();
-  private readonly encoder: SpanCostTsvEncoder | undefined;
+  private readonly encoder: SpanCostEncoder | undefined;
   private readonly record = new SpanCostRecord();
 
   constructor(
@@ -211,7 +212,10 @@ export class SpanBatchProcessor {
   ) {
     this.pricer = new SpanPricer(settings.pricer);
     this.cardinality = new CardinalityLimiter(settings.maxDimensionValuesPerHour);
-    this.encoder = settings.output === 'tsv' ? new SpanCostTsvEncoder() : undefined;
+    this.encoder =
+      settings.output === 'rows'
+        ? undefined
+        : new SpanCostEncoder(settings.output === 'tsv' ? 'TabSeparated' : 'RowBinary');
   }
 
   /** Rollup values folded into `__other__` so far by this processor. */

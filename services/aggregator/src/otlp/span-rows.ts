@@ -57,6 +57,7 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 export const SANITIZE_REASONS = [
   'missing_service_name',
   'end_before_start',
+  'invalid_enum_value',
   'attribute_truncated',
   'extra_attributes_dropped',
 ] as const;
@@ -170,6 +171,9 @@ const NANOS = 1_000_000_000n;
 /** OTLP span kinds as the wire reader gives them (plain numbers). */
 const KIND_INTERNAL: number = Span_SpanKind.SPAN_KIND_INTERNAL;
 const KIND_SERVER: number = Span_SpanKind.SPAN_KIND_SERVER;
+/** The largest values of OTLP's SpanKind (CONSUMER) and Status.StatusCode (ERROR). */
+const MAX_SPAN_KIND: number = Span_SpanKind.SPAN_KIND_CONSUMER;
+const MAX_STATUS_CODE = 2;
 
 /** Attributes that become columns of their own and are not repeated among the extras. */
 const COLUMN_KEYS = new Set<string>([
@@ -699,8 +703,13 @@ function fillRecord(
   r.spanId = span.spanId;
   r.parentSpanId = span.parentSpanId;
   r.spanName = spanName;
-  r.spanKind = span.kind;
-  r.statusCode = span.statusCode;
+  // Kinds and status codes outside OTLP's enums (a negative or huge int32 from a broken
+  // emitter) would fail the whole ClickHouse insert (the columns are UInt8): stored as 0.
+  const kindKnown = span.kind >= 0 && span.kind <= MAX_SPAN_KIND;
+  const statusKnown = span.statusCode >= 0 && span.statusCode <= MAX_STATUS_CODE;
+  if (!kindKnown || !statusKnown) note(context, 'invalid_enum_value');
+  r.spanKind = kindKnown ? span.kind : 0;
+  r.statusCode = statusKnown ? span.statusCode : 0;
   r.isRequest = span.kind === KIND_SERVER || span.parentSpanId.length === 0;
   r.feature = dim(context, DimensionAttr.feature);
   // The counts the pricer used, read in any dialect (the standard keys were validated above);
