@@ -18,7 +18,7 @@ import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { SpanCostEncoder, SpanCostRecord } from '@costtrace/store';
 import { buildSpanRecords, readOtlpTraces, SpanBatchProcessor } from '@costtrace/aggregator';
 import { baselineTree } from './baseline-tree.mjs';
-import { tokenSpanRequest } from './token-span-workload.mjs';
+import { BATCH_SETTINGS, tokenSpanRequest } from './token-span-workload.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const baseline = process.argv[2] ?? '7ada02b';
@@ -50,18 +50,7 @@ const oldRows = oldRequests.map((r, m) => old.aggregator.spanCostRows(r, origin(
 const views = values.map((v) => readOtlpTraces(v));
 const record = new SpanCostRecord();
 const encoder = new SpanCostEncoder('RowBinary');
-const processor = new SpanBatchProcessor(
-  {
-    pricer: {},
-    usageReader: {},
-    limits: {},
-    audit: false,
-    maxDimensionValuesPerHour: 1000,
-    output: 'rowbinary',
-    budgetRows: false,
-  },
-  prices,
-);
+const processor = new SpanBatchProcessor(BATCH_SETTINGS, prices);
 const messages = values.map((value, m) => ({
   offset: String(m),
   timestamp: String(now),

@@ -60,3 +60,14 @@ export function tokenSpanRequest(m, perRequest) {
     ],
   };
 }
+
+/** The consumer's batch settings in these benchmarks: the aggregator's defaults, RowBinary rows. */
+export const BATCH_SETTINGS = {
+  pricer: {},
+  usageReader: {},
+  limits: {},
+  audit: false,
+  maxDimensionValuesPerHour: 1000,
+  output: 'rowbinary',
+  budgetRows: false,
+};

@@ -12,7 +12,7 @@ import { bundledPricingView, StaticPriceSource } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { InlineSpanBatchRunner, WorkerSpanBatchRunner } from '@costtrace/aggregator';
 import { pino } from 'pino';
-import { tokenSpanRequest } from './token-span-workload.mjs';
+import { BATCH_SETTINGS, tokenSpanRequest } from './token-span-workload.mjs';
 
 const SPANS = Number(process.argv[2] ?? 300_000);
 const cores = availableParallelism();
@@ -25,15 +25,7 @@ const counts = (
 const PER_MESSAGE = 100;
 const PER_BATCH = 100;
 const prices = new StaticPriceSource(bundledPricingView());
-const settings = {
-  pricer: {},
-  usageReader: {},
-  limits: {},
-  audit: false,
-  maxDimensionValuesPerHour: 1000,
-  output: 'rowbinary',
-  budgetRows: false,
-};
+const settings = BATCH_SETTINGS;
 const now = String(Date.now());
 const messages = Array.from({ length: Math.ceil(SPANS / PER_MESSAGE) }, (_v, m) => ({
   offset: String(m),

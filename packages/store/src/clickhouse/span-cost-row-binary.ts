@@ -1,6 +1,6 @@
 import type { SpanCostRecord } from '../span-cost-record.js';
 import type { RowBinaryWriter } from './row-binary-writer.js';
-import { SPAN_COST_COLUMNS } from './span-cost-tsv.js';
+import type { SPAN_COST_COLUMNS } from './span-cost-tsv.js';
 
 /**
  * The ClickHouse type of each span_costs column an insert writes, in SPAN_COST_COLUMNS order:
