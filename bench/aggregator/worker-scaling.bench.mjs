@@ -43,7 +43,8 @@ async function drain(runner, lanes) {
   const lane = async (partition) => {
     while (next < batches.length) {
       const batch = batches[next++];
-      rows += (await runner.process({ topic: 'otlp_spans', partition, messages: batch, storedUpTo: -1n })).rows;
+      const result = await runner.process({ topic: 'otlp_spans', partition, messages: batch, storedUpTo: -1n });
+      rows += result.rows; // after the await: `rows += await …` would read rows before it
     }
   };
   await Promise.all(Array.from({ length: lanes }, (_v, p) => lane(p)));
