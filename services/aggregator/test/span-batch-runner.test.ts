@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { after, describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { bundledPricingView, snapshotDocument, StaticPriceSource, viewFromDocument } from '@costtrace/core';
 import type { PriceSource, PricingView } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
@@ -271,6 +272,25 @@ describe('WorkerSpanBatchRunner', () => {
 
     const inline = track(new InlineSpanBatchRunner(SETTINGS, prices));
     await assert.rejects(inline.process(job(1, 0, 1)), (err) => err instanceof LedgerStateLost);
+  });
+
+  it('replaces a worker that dies: its batch rejects, the next gets prices and a ledger restored again', async () => {
+    const workers = track(new WorkerSpanBatchRunner(1, SETTINGS, prices, logger));
+    assert.ok((await workers.process(job(0, 0, 1, []))).rows > 0);
+    const pool = workers as unknown as { workers: { worker: Worker }[] };
+    const dying = pool.workers[0]!.worker;
+    const exited = new Promise((resolve) => dying.once('exit', resolve));
+    await dying.terminate();
+    await exited;
+    assert.notEqual(pool.workers[0]!.worker, dying, 'a new worker took its place');
+    // The new worker never held the partition's ledger: the consumer restores it and retries.
+    await assert.rejects(workers.process(job(0, 10, 1)), LedgerStateLost);
+    const batch = job(0, 10, 2, []);
+    const again = await workers.process(batch);
+    const inline = track(new InlineSpanBatchRunner(SETTINGS, prices));
+    const expected = await inline.process(batch);
+    assert.ok(again.rows > 0);
+    assert.deepEqual(Buffer.from(again.encoded!.body), Buffer.from(expected.encoded!.body), 'priced as before');
   });
 
   it('close(): later batches reject, and closing twice is fine', async () => {
