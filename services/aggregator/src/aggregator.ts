@@ -90,6 +90,8 @@ export class Aggregator {
   private apiServer: QueryApiServer | undefined;
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
+  /** Worker threads of the consumer's batch runner (see `workerThreads`). */
+  private threads = 0;
   private pricing: PricingFollower | undefined;
   /** The log answered at start: readiness may ask it (see ReadinessProbe). */
   private kafkaConnected = false;
@@ -154,8 +156,6 @@ export class Aggregator {
     this.threads = runner.threads;
     return runner;
   }
-
-  private threads = 0;
 
   /** Worker threads of the consumer (0: it processes batches in its own thread). */
   get workerThreads(): number {

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { parseScaled } from '@costtrace/core';
 import type { Pico } from '@costtrace/core';
+import { GrowableBytes } from './growable-bytes.js';
 
 const TWO_32 = 4_294_967_296;
 const SHORT = 127;
@@ -13,37 +14,16 @@ const SHORT = 127;
  * it costs a fraction of TabSeparated to write. The buffer grows by doubling; `bytes()` is a
  * view of what was written.
  */
-export class RowBinaryWriter {
-  private buf: Buffer;
+export class RowBinaryWriter extends GrowableBytes {
   private view: DataView;
-  private pos = 0;
 
   constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, initialBytes));
+    super(initialBytes);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
-  get length(): number {
-    return this.pos;
-  }
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  reset(): void {
-    this.pos = 0;
-  }
-
-  private ensure(extra: number): void {
-    const needed = this.pos + extra;
-    if (needed <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < needed) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  protected override replaced(): void {
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   uint8(value: number): void {

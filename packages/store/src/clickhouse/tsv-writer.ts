@@ -1,6 +1,7 @@
-import { Buffer } from 'node:buffer';
 import { formatPico } from '@costtrace/core';
 import type { Pico } from '@costtrace/core';
+import { GrowableBytes } from './growable-bytes.js';
+import { ARRAY_SPECIAL_GLOBAL, escapeChar, TSV_SPECIAL_GLOBAL } from './tsv.js';
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -8,17 +9,6 @@ const BACKSLASH = 0x5c;
 const QUOTE = 0x27;
 /** Strings up to this length are copied by a JavaScript loop; longer ones by one native write. */
 const SHORT = 32;
-const TSV_SPECIAL_GLOBAL = /[\\\t\n\r\0]/g;
-const ARRAY_SPECIAL_GLOBAL = /[\\'\t\n\r\0]/g;
-const ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  "'": "\\'",
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\0': '\\0',
-};
-const escapeChar = (ch: string): string => ESCAPES[ch] ?? ch;
 /** Encodings of frozen (immutable, shared) arrays: see `stringArray`. */
 const FROZEN_ARRAYS = new WeakMap<readonly string[], Uint8Array>();
 
@@ -47,37 +37,9 @@ ELEMENT_ESCAPES[0x27] = 0x27;
  * `tsvStringArray`'s (tested against them). The buffer grows by doubling; `bytes()` is a view
  * of what was written.
  */
-export class TsvWriter {
-  private buf: Buffer;
-  private pos = 0;
-
+export class TsvWriter extends GrowableBytes {
   constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, initialBytes));
-  }
-
-  /** Bytes written so far. */
-  get length(): number {
-    return this.pos;
-  }
-
-  /** What was written, as a view of the writer's buffer (valid until the next write or reset). */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  /** Forgets what was written, keeping the buffer. */
-  reset(): void {
-    this.pos = 0;
-  }
-
-  private ensure(extra: number): void {
-    const needed = this.pos + extra;
-    if (needed <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < needed) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    super(initialBytes);
   }
 
   tab(): void {

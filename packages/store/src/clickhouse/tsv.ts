@@ -5,9 +5,9 @@
  * characters (nearly all) are passed through after one regular-expression test.
  */
 const TSV_SPECIAL = /[\\\t\n\r\0]/;
-const TSV_SPECIAL_GLOBAL = /[\\\t\n\r\0]/g;
+export const TSV_SPECIAL_GLOBAL = /[\\\t\n\r\0]/g;
 const ARRAY_SPECIAL = /[\\'\t\n\r\0]/;
-const ARRAY_SPECIAL_GLOBAL = /[\\'\t\n\r\0]/g;
+export const ARRAY_SPECIAL_GLOBAL = /[\\'\t\n\r\0]/g;
 
 const ESCAPES: Record<string, string> = {
   '\\': '\\\\',
@@ -17,7 +17,8 @@ const ESCAPES: Record<string, string> = {
   '\r': '\\r',
   '\0': '\\0',
 };
-const escapeChar = (ch: string): string => ESCAPES[ch] ?? ch;
+/** The escape sequence of a special character (see the patterns above). */
+export const escapeChar = (ch: string): string => ESCAPES[ch] ?? ch;
 
 /** Escapes a string for a TabSeparated field. */
 export function tsvString(value: string): string {

@@ -30,13 +30,12 @@ export class BatchRows {
     const kept: number[] = [];
     for (let i = 0; i < this.count; i++) if (keep(this.index(i))) kept.push(i);
     if (kept.length === this.count) return this;
-    const mask = new Uint8Array(this.count);
-    for (const i of kept) mask[i] = 1;
+    const keptSet = new Set(kept);
     return new BatchRows(
       this.batch,
       Uint32Array.from(kept, (i) => this.index(i)),
-      this.encoded === undefined ? undefined : selectEncodedSpanCosts(this.encoded, (i) => mask[i] === 1),
-      this.objects?.filter((_row, i) => mask[i] === 1),
+      this.encoded === undefined ? undefined : selectEncodedSpanCosts(this.encoded, (i) => keptSet.has(i)),
+      this.objects?.filter((_row, i) => keptSet.has(i)),
       kept.length,
     );
   }

@@ -1,17 +1,15 @@
 import type { Buffer } from 'node:buffer';
-import { ModelCallLedger, SpanPricer } from '@costtrace/core';
+import { ModelCallLedger, picoToFloat, SpanPricer } from '@costtrace/core';
 import type { PriceSource, SpanPricerOptions, UsageReaderOptions } from '@costtrace/core';
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { SpanCostEncoder, SpanCostRecord, rowOfRecord } from '@costtrace/store';
 import type { EncodedSpanCosts, SpanCostRow, StoredUsageSpan } from '@costtrace/store';
 import type { BudgetRow } from '../budgets/cost-delta.js';
 import { CardinalityLimiter } from '../otlp/cardinality-limiter.js';
-import { readOtlpTraces, viewOfRequest } from '../otlp/otlp-wire-reader.js';
 import type { OtlpTracesView } from '../otlp/otlp-wire-reader.js';
 import { buildSpanRecords, selectSpans } from '../otlp/span-rows.js';
 import type { AuditDifference, SanitizeReason, SpanLimits, SpanRowOptions } from '../otlp/span-rows.js';
-import { decodeOtlpJson } from '../otlp/otlp-json.js';
-import { detectEncoding, SpanMessageError } from './span-message-codec.js';
+import { decodeSpanMessage, readSpanMessage, SpanMessageError } from './span-message-codec.js';
 
 /**
  * How a batch processor builds rows: plain data, so a worker thread builds them exactly as the
@@ -190,10 +188,6 @@ class RowColumns {
   }
 }
 
-function picoToUsdFloat(amount: number | bigint): number {
-  return typeof amount === 'number' ? amount / 1e12 : Number(amount) / 1e12;
-}
-
 /**
  * Decodes, validates, prices and encodes the batches of the partitions it is given: the pure
  * work of the consumer, run in the consumer's thread or in a worker thread (the state it keeps
@@ -292,7 +286,7 @@ export class SpanBatchProcessor {
       const again = offset <= job.storedUpTo;
       let view: OtlpTracesView;
       try {
-        view = decodeMessage(message);
+        view = readSpanMessage(message.value, message.contentType);
       } catch (err) {
         if (!again) {
           const reason = err instanceof SpanMessageError ? err.reason : 'undecodable_protobuf';
@@ -325,7 +319,7 @@ export class SpanBatchProcessor {
             lastCurrency = r.currency;
             lastCostKey = costKey;
           }
-          columns.push(m, r.kafkaSpanIndex, minute - (minute % 60), picoToUsdFloat(r.costTotal), costKey);
+          columns.push(m, r.kafkaSpanIndex, minute - (minute % 60), picoToFloat(r.costTotal), costKey);
           folded += r.rollupOverflow.length;
           if (encoder !== undefined) encoder.add(r);
           if (objects !== undefined) objects.push(rowOfRecord(r));
@@ -375,7 +369,7 @@ export class SpanBatchProcessor {
         }
         // The rejected spans as a request of their own: decoded again completely (rare), so
         // the dead letter keeps every field they came with.
-        const full = decodeFully(message);
+        const full = decodeSpanMessage(message.value, message.contentType);
         deadLetters.push({
           message: m,
           reason: [...reasons.keys()].join(','),
@@ -439,27 +433,4 @@ function budgetRow(r: SpanCostRecord, seq: number, total: bigint): BudgetRow {
     cacheReadTokens: r.cacheReadTokens,
     cacheWriteTokens: r.cacheWriteTokens,
   };
-}
-
-/** The message's spans as the row builder reads them (otlp_proto by the wire reader, or otlp_json). */
-function decodeMessage(message: BatchMessage): OtlpTracesView {
-  const value = message.value;
-  if (value === null || value.length === 0) throw new SpanMessageError('empty_message', 'message has no value');
-  const encoding = detectEncoding(value, message.contentType);
-  try {
-    return encoding === 'otlp_json' ? viewOfRequest(decodeOtlpJson(value)) : readOtlpTraces(value);
-  } catch (err) {
-    throw new SpanMessageError(
-      encoding === 'otlp_json' ? 'undecodable_json' : 'undecodable_protobuf',
-      `not an OTLP ExportTraceServiceRequest (${encoding}): ${(err as Error).message}`,
-    );
-  }
-}
-
-/** The whole request, every field (for dead letters of rejected spans). */
-function decodeFully(message: BatchMessage): ExportTraceServiceRequest {
-  const value = message.value!;
-  return detectEncoding(value, message.contentType) === 'otlp_json'
-    ? decodeOtlpJson(value)
-    : ExportTraceServiceRequest.decode(value);
 }

@@ -1,5 +1,7 @@
 import { ExportTraceServiceRequest } from '@costtrace/proto';
 import { decodeOtlpJson } from '../otlp/otlp-json.js';
+import { readOtlpTraces, viewOfRequest } from '../otlp/otlp-wire-reader.js';
+import type { OtlpTracesView } from '../otlp/otlp-wire-reader.js';
 
 /** The two encodings the OpenTelemetry Collector's kafka exporter writes for traces. */
 export type SpanEncoding = 'otlp_proto' | 'otlp_json';
@@ -35,16 +37,33 @@ export function detectEncoding(value: Buffer, contentType: string | undefined): 
   return firstSignificantByte(value) === 0x7b ? 'otlp_json' : 'otlp_proto';
 }
 
-/** Decodes one Kafka message value (otlp_proto or otlp_json). Throws SpanMessageError. */
-export function decodeSpanMessage(value: Buffer | null, contentType?: string): ExportTraceServiceRequest {
+/** Decodes one Kafka message value with the decoder of its encoding; throws SpanMessageError. */
+function decodeAs<T>(
+  value: Buffer | null,
+  contentType: string | undefined,
+  decode: { readonly proto: (value: Buffer) => T; readonly json: (value: Buffer) => T },
+): T {
   if (value === null || value.length === 0) throw new SpanMessageError('empty_message', 'message has no value');
   const encoding = detectEncoding(value, contentType);
   try {
-    return encoding === 'otlp_json' ? decodeOtlpJson(value) : ExportTraceServiceRequest.decode(value);
+    return encoding === 'otlp_json' ? decode.json(value) : decode.proto(value);
   } catch (err) {
     throw new SpanMessageError(
       encoding === 'otlp_json' ? 'undecodable_json' : 'undecodable_protobuf',
       `not an OTLP ExportTraceServiceRequest (${encoding}): ${(err as Error).message}`,
     );
   }
+}
+
+/** Decodes one Kafka message value (otlp_proto or otlp_json) completely. Throws SpanMessageError. */
+export function decodeSpanMessage(value: Buffer | null, contentType?: string): ExportTraceServiceRequest {
+  return decodeAs(value, contentType, { proto: (v) => ExportTraceServiceRequest.decode(v), json: decodeOtlpJson });
+}
+
+/**
+ * What the row builder reads of one Kafka message value: otlp_proto through the wire reader,
+ * otlp_json through its decoder. Throws SpanMessageError.
+ */
+export function readSpanMessage(value: Buffer | null, contentType?: string): OtlpTracesView {
+  return decodeAs(value, contentType, { proto: readOtlpTraces, json: (v) => viewOfRequest(decodeOtlpJson(v)) });
 }
