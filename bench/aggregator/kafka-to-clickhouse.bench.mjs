@@ -10,9 +10,13 @@
 // two). Prints spans/s for each, the ratios, the peak RSS of the aggregator process alone, and
 // checks that every run stored the same total. BENCH_MAX_BYTES_PER_PARTITION sets the fetch size;
 // BENCH_LOG=1 shows the aggregator's debug log (its start-up steps and batches, with times).
+// It also prints the CPU seconds per 1,000 spans of the aggregator, ClickHouse and Kafka processes
+// (read from /proc) for each run; BENCH_NODE_FLAGS passes flags to the aggregator's node (e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import { Buffer } from 'node:buffer';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { clearInterval, setInterval } from 'node:timers';
@@ -47,6 +51,43 @@ async function time(fn) {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+// Where the cores go: CPU seconds (user + system, from /proc) of the aggregator process, of the
+// ClickHouse server and of the Kafka broker on this machine while each path runs. Their sum per
+// span bounds the rate this machine can reach however the work is arranged.
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+const CORES = availableParallelism();
+
+function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat; fields here start at field 3.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0; // gone, or not ours to read
+  }
+}
+
+function pidsOf(pattern) {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (pattern.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+const servicePids = { clickhouse: pidsOf(/clickhouse(-server|\0server)/), kafka: pidsOf(/kafka\.Kafka/) };
+
+function serviceCpu() {
+  const sum = (pids) => pids.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
+  return { clickhouse: sum(servicePids.clickhouse), kafka: sum(servicePids.kafka) };
 }
 
 const admin = kafka.admin();
@@ -128,7 +169,9 @@ const rawInsert = (table) =>
     }
   });
 const insertSeconds = await rawInsert('raw_insert');
+const rollupCpuBefore = serviceCpu();
 const rollupInsertSeconds = await rawInsert('span_costs');
+const rollupInsertCpu = serviceCpu().clickhouse - rollupCpuBefore.clickhouse;
 await client.close();
 
 // 3. The aggregator, end to end into span_costs (with the rollup view), as a process of its own
@@ -152,7 +195,7 @@ async function endToEnd(threads, run) {
   const runStore = new ClickHouseStore({ url: clickhouseUrl, database: db });
   await runStore.migrate();
   await runStore.close();
-  const child = spawn(process.execPath, [aggregatorMain], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), aggregatorMain], {
     env: {
       PATH: process.env.PATH,
       KAFKA_BROKERS: brokers.join(','),
@@ -177,12 +220,16 @@ async function endToEnd(threads, run) {
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
   const started = process.hrtime.bigint();
+  const cpuBefore = serviceCpu();
+  const benchCpuBefore = process.cpuUsage();
+  let aggregatorCpu = 0;
   let firstRowAt = 0n;
   let firstRows = 0;
   let peakRss = 0;
   const deadline = Date.now() + 600_000;
   for (;;) {
     peakRss = Math.max(peakRss, peakRssOf(child.pid));
+    aggregatorCpu = Math.max(aggregatorCpu, cpuSecondsOf(child.pid));
     const n = await store
       .select(`SELECT count() AS n FROM ${db}.span_costs`)
       .then(([row]) => Number(row.n))
@@ -198,6 +245,9 @@ async function endToEnd(threads, run) {
   }
   const done = process.hrtime.bigint();
   peakRss = Math.max(peakRss, peakRssOf(child.pid));
+  aggregatorCpu = Math.max(aggregatorCpu, cpuSecondsOf(child.pid));
+  const cpuAfter = serviceCpu();
+  const benchCpu = process.cpuUsage(benchCpuBefore);
   child.kill('SIGTERM');
   await exited;
   process.removeListener('exit', killChild);
@@ -210,6 +260,13 @@ async function endToEnd(threads, run) {
     steadySpans: spans - firstRows,
     peakRss,
     total,
+    cpu: {
+      aggregator: aggregatorCpu,
+      clickhouse: cpuAfter.clickhouse - cpuBefore.clickhouse,
+      kafka: cpuAfter.kafka - cpuBefore.kafka,
+      // The bench's own polling (a count query every 50 ms) while it waits.
+      bench: (benchCpu.user + benchCpu.system) / 1e6,
+    },
   };
 }
 
@@ -240,6 +297,22 @@ for (const run of runs) {
       `end-to-end / raw consume = ${(rawSeconds / run.seconds).toFixed(2)}; ` +
       `peak RSS of the aggregator process ${mib(run.peakRss)}`,
   );
+  const { cpu } = run;
+  const total = cpu.aggregator + cpu.clickhouse + cpu.kafka + cpu.bench;
+  const perThousand = (seconds) => `${((seconds / spans) * 1e6).toFixed(1)} ms`;
+  console.log(
+    `  CPU per 1,000 spans: aggregator ${perThousand(cpu.aggregator)}, ClickHouse ${perThousand(cpu.clickhouse)}, ` +
+      `Kafka ${perThousand(cpu.kafka)}, this bench ${perThousand(cpu.bench)}; all ${perThousand(total)} ` +
+      `= ${(total / run.seconds).toFixed(2)} of ${CORES} cores busy; ${CORES} cores at this cost per span: at most ` +
+      `${Math.round((spans / total) * CORES).toLocaleString('en')} spans/s`,
+  );
+}
+if (servicePids.clickhouse.length > 0) {
+  console.log(
+    `ClickHouse CPU for the raw insert into span_costs with its rollup view: ${((rollupInsertCpu / spans) * 1e6).toFixed(1)} ms per 1,000 spans`,
+  );
+} else {
+  console.log('ClickHouse and Kafka CPU not measured: their processes are not visible on this machine');
 }
 const totals = new Set(runs.map((r) => r.total));
 console.log(
