@@ -88,3 +88,7 @@ export { BUDGET_DIMENSIONS, CompiledScope } from './budgets/scope-selector.js';
 export type { BudgetDimension, DimensionValues, ScopeSelector } from './budgets/scope-selector.js';
 export { initialThresholdState, isThresholdState, stepThresholds } from './budgets/threshold-state.js';
 export type { ThresholdEvent, ThresholdState } from './budgets/threshold-state.js';
+export { BILL_SOURCES, BILLED_KINDS, emptyNotes, exactDecimal, isZeroDecimal, utcDay, utcSeconds } from './billing/billed-line.js';
+export type { BilledKind, BilledLine, BillSource, ParseNotes } from './billing/billed-line.js';
+export { BillingImportError } from './billing/billing-error.js';
+export type { BillingErrorCode, BillingErrorLocation } from './billing/billing-error.js';

@@ -27,6 +27,18 @@ export type { CostCorrectionRow } from './cost-correction-row.js';
 export type { SpanCostRow } from './span-cost-row.js';
 export type { SpanRepricingStore } from './span-repricing-store.js';
 export { StoreError } from './store-error.js';
+export { BILL_DIMENSIONS, TRACED_DIMENSIONS } from './billing/bill-store.js';
+export type {
+  BillDimension,
+  BilledTotalRow,
+  BilledTotalsQuery,
+  BillImportDay,
+  BillImportRecord,
+  BillStore,
+  TracedDimension,
+  TracedUsageQuery,
+  TracedUsageRow,
+} from './billing/bill-store.js';
 export type { StoreErrorCode } from './store-error.js';
 export {
   MAX_QUERY_LIMIT,

@@ -3,6 +3,23 @@ import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
+import type { BilledLine } from '@costtrace/core';
+import {
+  clickhouseBilledTotalsSql,
+  clickhouseBillImportsSql,
+  clickhouseTracedUsageSql,
+} from '../billing/bill-sql.js';
+import type {
+  BilledTotalRow,
+  BilledTotalsQuery,
+  BillImportDay,
+  BillImportRecord,
+  BillStore,
+  TracedUsageQuery,
+  TracedUsageRow,
+} from '../billing/bill-store.js';
+import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS } from '../billing/bill-tables.js';
+import { billedLineTsv, billedTotalRows, billImportDays, billImportTsv, tracedUsageRows } from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import {
   correctionDeltasSql,
@@ -72,7 +89,7 @@ export interface RetentionPolicy {
 }
 
 /** Production cost storage on ClickHouse: migrations, batched span inserts, queries. */
-export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore {
+export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRepricingStore {
   readonly kind = 'clickhouse' as const;
   readonly database: string;
   /** ClickHouse string literals (backslash escapes) for the store-neutral SQL builders. */
@@ -319,6 +336,34 @@ export class ClickHouseStore implements CostStore, SqlReader, SpanRepricingStore
     if (rows.length === 0) return;
     const body = Buffer.from(rows.map(costCorrectionTsv).join(''), 'utf8');
     await this.insertTsv('cost_corrections', COST_CORRECTION_COLUMNS, body, rows.length);
+  }
+
+  async insertBilledLines(importId: string, lines: readonly BilledLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    let body = '';
+    for (const line of lines) body += billedLineTsv(importId, line);
+    await this.insertTsv('billed_lines', BILLED_LINE_COLUMNS, Buffer.from(body, 'utf8'), lines.length);
+  }
+
+  async commitBillImport(record: BillImportRecord): Promise<void> {
+    if (record.days.length === 0) return;
+    await this.insertTsv('bill_imports', BILL_IMPORT_COLUMNS, Buffer.from(billImportTsv(record), 'utf8'), record.days.length);
+  }
+
+  async discardBillImport(importId: string): Promise<void> {
+    await this.command(`ALTER TABLE ${this.database}.billed_lines DELETE WHERE import_id = ${stringLiteral(importId)}`);
+  }
+
+  async billImports(limit: number): Promise<BillImportDay[]> {
+    return billImportDays(await this.select(clickhouseBillImportsSql(this.database, limit)));
+  }
+
+  async billedTotals(query: BilledTotalsQuery): Promise<BilledTotalRow[]> {
+    return billedTotalRows(query.groupBy, await this.select(clickhouseBilledTotalsSql(this.database, query)));
+  }
+
+  async tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]> {
+    return tracedUsageRows(query.groupBy, await this.select(clickhouseTracedUsageSql(this.database, query)));
   }
 
   /**

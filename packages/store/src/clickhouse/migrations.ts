@@ -1,3 +1,4 @@
+import { CLICKHOUSE_BILL_TABLES } from '../billing/bill-tables.js';
 import { identifier } from './sql-literals.js';
 
 /**
@@ -372,6 +373,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
     statements: [],
+  },
+  {
+    version: 10,
+    name: 'billed_lines',
+    // Imported bills (provider usage and cost reports, FOCUS and CUR exports) beside the spans,
+    // for `costtrace reconcile` (see bill-tables.ts).
+    statements: CLICKHOUSE_BILL_TABLES,
   },
 ];
 

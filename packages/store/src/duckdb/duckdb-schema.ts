@@ -1,3 +1,4 @@
+import { DUCKDB_BILL_TABLES } from '../billing/bill-tables.js';
 import { ROLLUP_DIMENSIONS } from '../clickhouse/migrations.js';
 
 /**
@@ -164,6 +165,12 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
       "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS response_id VARCHAR DEFAULT ''",
       "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS usage_key VARCHAR DEFAULT ''",
     ],
+  },
+  {
+    version: 7,
+    name: 'billed_lines',
+    // Imported bills (as ClickHouse migration 10).
+    statements: DUCKDB_BILL_TABLES,
   },
 ];
 

@@ -6,6 +6,18 @@ import type { Money } from '@costtrace/core';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
+import type { BilledLine } from '@costtrace/core';
+import { duckBilledTotalsSql, duckBillImportsSql, duckTracedUsageSql } from '../billing/bill-sql.js';
+import type {
+  BilledTotalRow,
+  BilledTotalsQuery,
+  BillImportDay,
+  BillImportRecord,
+  BillStore,
+  TracedUsageQuery,
+  TracedUsageRow,
+} from '../billing/bill-store.js';
+import { billedLineValues, billedTotalRows, billImportDays, billImportValues, tracedUsageRows } from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import type { CostQuery, CoverageQuery, TopSpansQuery } from '../query/cost-query.js';
 import { pricingCoverageRows } from '../query/pricing-coverage.js';
@@ -158,7 +170,7 @@ function correctionValues(r: CostCorrectionRow): string {
  * one local file. DuckDB runs one statement at a time per connection, so operations are
  * serialized here; an insert is one transaction (span rows plus their rollup rows).
  */
-export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
+export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanRepricingStore {
   readonly kind = 'duckdb' as const;
   readonly path: string;
   /** The schema that holds the tables, as the store-neutral SQL builders' table prefix. */
@@ -387,6 +399,54 @@ export class DuckDbStore implements CostStore, SqlReader, SpanRepricingStore {
         throw wrap('INSERT_FAILED', `inserting ${rows.length} rows into cost_corrections failed`, cause);
       }
     });
+  }
+
+  /** Inserts VALUES tuples into `table` in one transaction, STATEMENT_ROWS at a time. */
+  private async insertValues(table: string, tuples: readonly string[]): Promise<void> {
+    if (tuples.length === 0) return;
+    await this.serial(async (c) => {
+      try {
+        await c.run('BEGIN TRANSACTION');
+        try {
+          for (let i = 0; i < tuples.length; i += STATEMENT_ROWS) {
+            await c.run(`INSERT INTO ${table} VALUES ${tuples.slice(i, i + STATEMENT_ROWS).join(', ')}`);
+          }
+          await c.run('COMMIT');
+        } catch (err) {
+          await c.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      } catch (cause) {
+        throw wrap('INSERT_FAILED', `inserting ${tuples.length} rows into ${table} failed`, cause);
+      }
+    });
+  }
+
+  async insertBilledLines(importId: string, lines: readonly BilledLine[]): Promise<void> {
+    await this.insertValues(
+      'billed_lines',
+      lines.map((line) => billedLineValues(importId, line)),
+    );
+  }
+
+  async commitBillImport(record: BillImportRecord): Promise<void> {
+    await this.insertValues('bill_imports', billImportValues(record));
+  }
+
+  async discardBillImport(importId: string): Promise<void> {
+    await this.command(`DELETE FROM billed_lines WHERE import_id = ${duckString(importId)}`);
+  }
+
+  async billImports(limit: number): Promise<BillImportDay[]> {
+    return billImportDays(await this.select(duckBillImportsSql(limit)));
+  }
+
+  async billedTotals(query: BilledTotalsQuery): Promise<BilledTotalRow[]> {
+    return billedTotalRows(query.groupBy, await this.select(duckBilledTotalsSql(query)));
+  }
+
+  async tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]> {
+    return tracedUsageRows(query.groupBy, await this.select(duckTracedUsageSql(query)));
   }
 
   async queryCosts(query: CostQuery): Promise<CostReportRow[]> {

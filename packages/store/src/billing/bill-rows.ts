@@ -1,0 +1,174 @@
+import { formatScaled, MONEY_SCALE, parseScaled, utcDay } from '@costtrace/core';
+import type { BilledLine } from '@costtrace/core';
+import { tsvRow } from '../clickhouse/tsv.js';
+import { duckDecimal, duckInt, duckString } from '../duckdb/duckdb-literals.js';
+import type {
+  BillDimension,
+  BilledTotalRow,
+  BillImportDay,
+  BillImportRecord,
+  TracedDimension,
+  TracedUsageRow,
+} from './bill-store.js';
+
+/** 'YYYY-MM-DD hh:mm:ss' of unix seconds, UTC: a DateTime('UTC') field of TabSeparated. */
+function utcText(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+type Raw = Readonly<Record<string, unknown>>;
+
+/** A scalar as either engine returns it (string, number, bigint, boolean), as text. */
+function scalarText(value: unknown, absent: string): string {
+  if (value === null || value === undefined) return absent;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  throw new TypeError(`expected a scalar from the store, got ${typeof value}`);
+}
+
+/** Exact decimal text from either engine (trailing zeros, or none) → canonical. */
+export function canonicalDecimal(text: unknown): string {
+  return formatScaled(parseScaled(scalarText(text, '0'), MONEY_SCALE), MONEY_SCALE);
+}
+
+/** A billed line as a TabSeparated row of billed_lines (BILLED_LINE_COLUMNS order). */
+export function billedLineTsv(importId: string, line: BilledLine): string {
+  return tsvRow([
+    importId,
+    line.source,
+    line.provider,
+    line.account,
+    line.project,
+    line.apiKey,
+    line.model,
+    line.serviceTier,
+    utcDay(line.periodStart),
+    utcText(line.periodStart),
+    utcText(line.periodEnd),
+    line.kind,
+    line.quantity,
+    line.unit,
+    line.billedCost !== undefined,
+    line.billedCost ?? '0',
+    line.listCost !== undefined,
+    line.listCost ?? '0',
+    line.currency,
+    line.description,
+    line.chargeCategory,
+    line.service,
+    line.resourceId,
+  ]);
+}
+
+/** The same line as a DuckDB VALUES tuple. */
+export function billedLineValues(importId: string, line: BilledLine): string {
+  return `(${[
+    duckString(importId),
+    duckString(line.source),
+    duckString(line.provider),
+    duckString(line.account),
+    duckString(line.project),
+    duckString(line.apiKey),
+    duckString(line.model),
+    duckString(line.serviceTier),
+    duckInt(utcDay(line.periodStart)),
+    duckInt(line.periodStart),
+    duckInt(line.periodEnd),
+    duckString(line.kind),
+    duckDecimal(line.quantity),
+    duckString(line.unit),
+    line.billedCost !== undefined ? '1' : '0',
+    duckDecimal(line.billedCost ?? '0'),
+    line.listCost !== undefined ? '1' : '0',
+    duckDecimal(line.listCost ?? '0'),
+    duckString(line.currency),
+    duckString(line.description),
+    duckString(line.chargeCategory),
+    duckString(line.service),
+    duckString(line.resourceId),
+  ].join(', ')})`;
+}
+
+/** One bill_imports row per covered day. */
+export function billImportTsv(record: BillImportRecord): string {
+  return record.days
+    .map((day) =>
+      tsvRow([
+        record.importId,
+        record.source,
+        record.account,
+        day,
+        record.importedAtMicros,
+        record.lines,
+        record.origin,
+      ]),
+    )
+    .join('');
+}
+
+export function billImportValues(record: BillImportRecord): string[] {
+  return record.days.map(
+    (day) =>
+      `(${[
+        duckString(record.importId),
+        duckString(record.source),
+        duckString(record.account),
+        duckInt(day),
+        duckInt(record.importedAtMicros),
+        duckInt(record.lines),
+        duckString(record.origin),
+      ].join(', ')})`,
+  );
+}
+
+function dimensionsOf<D extends string>(raw: Raw, dims: readonly D[]): Partial<Record<D, string>> {
+  const out: Partial<Record<D, string>> = {};
+  for (const d of dims) out[d] = scalarText(raw[d], '');
+  return out;
+}
+
+export function billedTotalRows(dims: readonly BillDimension[], raw: readonly Raw[]): BilledTotalRow[] {
+  return raw.map((r) => ({
+    dimensions: dimensionsOf(r, dims),
+    kind: String(r.kind),
+    unit: String(r.unit),
+    currency: String(r.currency),
+    quantity: canonicalDecimal(r.quantity),
+    billedCost: canonicalDecimal(r.billed_cost),
+    listCost: canonicalDecimal(r.list_cost),
+    lines: Number(r.lines),
+    costLines: Number(r.cost_lines),
+    listCostLines: Number(r.list_cost_lines),
+  }));
+}
+
+export function tracedUsageRows(dims: readonly TracedDimension[], raw: readonly Raw[]): TracedUsageRow[] {
+  const big = (v: unknown): bigint => BigInt(scalarText(v, '0'));
+  return raw.map((r) => ({
+    dimensions: dimensionsOf(r, dims),
+    currency: String(r.currency),
+    spans: Number(r.spans),
+    requests: Number(r.requests),
+    inputTokens: big(r.sum_input_tokens),
+    outputTokens: big(r.sum_output_tokens),
+    cacheReadTokens: big(r.sum_cache_read_tokens),
+    cacheWriteTokens: big(r.sum_cache_write_tokens),
+    cost: canonicalDecimal(r.cost),
+    unpricedSpans: Number(r.unpriced_spans),
+    unpricedTokens: big(r.unpriced_tokens),
+    upperBoundSpans: Number(r.upper_bound_spans),
+  }));
+}
+
+export function billImportDays(raw: readonly Raw[]): BillImportDay[] {
+  return raw.map((r) => ({
+    importId: String(r.import_id),
+    source: String(r.source),
+    account: String(r.account),
+    day: Number(r.day),
+    importedAtMicros: String(r.imported_at),
+    lines: Number(r.lines),
+    origin: String(r.origin),
+    current: r.current === true || Number(r.current) === 1,
+  }));
+}

@@ -1,0 +1,132 @@
+import type { BilledLine, BillSource } from '@costtrace/core';
+
+/**
+ * One import of a bill: the UTC days it covers, per source and account. An import replaces, for
+ * each day it covers, whatever earlier imports of the same source and account held for that day:
+ * importing the same period twice is the same as importing it once, and a restated bill (billing
+ * exports are re-delivered with corrections) replaces the first one. All files of one export go
+ * into one import.
+ */
+export interface BillImportRecord {
+  readonly importId: string;
+  readonly source: BillSource;
+  readonly account: string;
+  /** Unix seconds of each covered UTC day's midnight. */
+  readonly days: readonly number[];
+  /** Microseconds since the epoch: the later import of a day wins. */
+  readonly importedAtMicros: bigint;
+  readonly lines: number;
+  /** Files or API endpoints read, for `costtrace bill imports`. */
+  readonly origin: string;
+}
+
+/** A covered day of an import, as listed back. */
+export interface BillImportDay {
+  readonly importId: string;
+  readonly source: string;
+  readonly account: string;
+  /** Unix seconds of the day's midnight (UTC). */
+  readonly day: number;
+  readonly importedAtMicros: string;
+  readonly lines: number;
+  readonly origin: string;
+  /** Whether this import is the one that holds the day now (the latest). */
+  readonly current: boolean;
+}
+
+/** What billed totals can be grouped by: an allow-list, columns of billed_lines. */
+export const BILL_DIMENSIONS = [
+  'day',
+  'source',
+  'provider',
+  'account',
+  'project',
+  'api_key',
+  'model',
+  'service_tier',
+  'charge_category',
+  'service',
+] as const;
+export type BillDimension = (typeof BILL_DIMENSIONS)[number];
+
+export interface BilledTotalsQuery {
+  /** Inclusive, unix seconds; lines whose charge period starts in [since, until). */
+  readonly since: number;
+  readonly until: number;
+  readonly groupBy: readonly BillDimension[];
+  /** Only these providers (empty: all). */
+  readonly providers?: readonly string[] | undefined;
+}
+
+/** Sums of the current lines (the latest import of each day) per group, kind and currency. */
+export interface BilledTotalRow {
+  readonly dimensions: Readonly<Partial<Record<BillDimension, string>>>;
+  readonly kind: string;
+  readonly unit: string;
+  readonly currency: string;
+  /** Exact decimal sum of quantities. */
+  readonly quantity: string;
+  /** Exact decimal sum of billed cost over lines that state one. */
+  readonly billedCost: string;
+  /** Exact decimal sum of list cost over lines that state one. */
+  readonly listCost: string;
+  readonly lines: number;
+  /** Lines that state a billed cost (usage reports state none). */
+  readonly costLines: number;
+  /** Lines that state a list cost. */
+  readonly listCostLines: number;
+}
+
+/** What the traced side can be grouped by when compared with a bill. */
+export const TRACED_DIMENSIONS = ['day', 'provider', 'model', 'service', 'team', 'tenant'] as const;
+export type TracedDimension = (typeof TRACED_DIMENSIONS)[number];
+
+export interface TracedUsageQuery {
+  readonly since: number;
+  readonly until: number;
+  readonly groupBy: readonly TracedDimension[];
+  readonly providers?: readonly string[] | undefined;
+}
+
+/**
+ * What the spans say per group: the charged spans' tokens by kind as stored (input as reported,
+ * per the provider's input rule), their cost, and the usage-bearing spans left unpriced.
+ */
+export interface TracedUsageRow {
+  readonly dimensions: Readonly<Partial<Record<TracedDimension, string>>>;
+  readonly currency: string;
+  readonly spans: number;
+  readonly requests: number;
+  /** Charged spans' tokens (duplicates and roll-ups of a model call excluded). */
+  readonly inputTokens: bigint;
+  readonly outputTokens: bigint;
+  readonly cacheReadTokens: bigint;
+  readonly cacheWriteTokens: bigint;
+  /** Exact decimal: the spans' cost (the effective prices, overrides applied). */
+  readonly cost: string;
+  /** Usage-bearing charged spans without a cost, and their tokens (input + output). */
+  readonly unpricedSpans: number;
+  readonly unpricedTokens: bigint;
+  /** Spans whose cost is an upper bound. */
+  readonly upperBoundSpans: number;
+}
+
+/**
+ * Imported bills, beside the spans: implemented by both stores (ClickHouse and DuckDB) with the
+ * same results to the last decimal.
+ */
+export interface BillStore {
+  /**
+   * Stores lines of an import that is not committed yet: they count for nothing until
+   * `commitBillImport` names their import (a crash before it leaves them invisible).
+   */
+  insertBilledLines(importId: string, lines: readonly BilledLine[]): Promise<void>;
+  /** Makes an import current for the days it covers (see BillImportRecord). */
+  commitBillImport(record: BillImportRecord): Promise<void>;
+  /** Removes the lines of an import that failed before its commit (best effort: they are invisible anyway). */
+  discardBillImport(importId: string): Promise<void>;
+  /** The imports' covered days, newest first, at most `limit`. */
+  billImports(limit: number): Promise<BillImportDay[]>;
+  billedTotals(query: BilledTotalsQuery): Promise<BilledTotalRow[]>;
+  tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]>;
+}
