@@ -88,7 +88,29 @@ export { BUDGET_DIMENSIONS, CompiledScope } from './budgets/scope-selector.js';
 export type { BudgetDimension, DimensionValues, ScopeSelector } from './budgets/scope-selector.js';
 export { initialThresholdState, isThresholdState, stepThresholds } from './budgets/threshold-state.js';
 export type { ThresholdEvent, ThresholdState } from './budgets/threshold-state.js';
-export { BILL_SOURCES, BILLED_KINDS, emptyNotes, exactDecimal, isZeroDecimal, utcDay, utcSeconds } from './billing/billed-line.js';
+export {
+  BILL_SOURCES,
+  BILLED_KINDS,
+  emptyNotes,
+  exactDecimal,
+  isZeroDecimal,
+  utcDay,
+  utcSeconds,
+} from './billing/billed-line.js';
 export type { BilledKind, BilledLine, BillSource, ParseNotes } from './billing/billed-line.js';
 export { BillingImportError } from './billing/billing-error.js';
 export type { BillingErrorCode, BillingErrorLocation } from './billing/billing-error.js';
+export { catalogListPrices } from './billing/catalog-list-prices.js';
+export type { ListPriceCatalog, ListTokenPrices } from './billing/catalog-list-prices.js';
+export { reconcile, RECONCILE_DIMENSIONS } from './billing/reconcile.js';
+export type {
+  BilledInput,
+  DriftCategories,
+  ProposedOverride,
+  ReconcileDimension,
+  ReconcileOptions,
+  ReconcileReport,
+  ReconcileRow,
+  TokenCounts,
+  TracedInput,
+} from './billing/reconcile.js';

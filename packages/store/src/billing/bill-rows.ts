@@ -155,7 +155,10 @@ export function tracedUsageRows(dims: readonly TracedDimension[], raw: readonly 
     cacheWriteTokens: big(r.sum_cache_write_tokens),
     cost: canonicalDecimal(r.cost),
     unpricedSpans: Number(r.unpriced_spans),
-    unpricedTokens: big(r.unpriced_tokens),
+    unpricedInputTokens: big(r.unpriced_input_tokens),
+    unpricedOutputTokens: big(r.unpriced_output_tokens),
+    unpricedCacheReadTokens: big(r.unpriced_cache_read_tokens),
+    unpricedCacheWriteTokens: big(r.unpriced_cache_write_tokens),
     upperBoundSpans: Number(r.upper_bound_spans),
   }));
 }

@@ -79,7 +79,9 @@ const TRACED_MEASURES = (sum: (e: string) => string, count: string): string =>
     `${sum('cache_read_tokens')} AS sum_cache_read_tokens`,
     `${sum('cache_write_tokens')} AS sum_cache_write_tokens`,
     `${sum("CASE WHEN unpriced_reason != '' AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END")} AS unpriced_spans`,
-    `${sum("CASE WHEN unpriced_reason != '' THEN input_tokens + output_tokens ELSE 0 END")} AS unpriced_tokens`,
+    ...(['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens'] as const).map(
+      (column) => `${sum(`CASE WHEN unpriced_reason != '' THEN ${column} ELSE 0 END`)} AS unpriced_${column}`,
+    ),
     `${sum('cost_upper_bound')} AS upper_bound_spans`,
   ].join(', ');
 

@@ -104,9 +104,12 @@ export interface TracedUsageRow {
   readonly cacheWriteTokens: bigint;
   /** Exact decimal: the spans' cost (the effective prices, overrides applied). */
   readonly cost: string;
-  /** Usage-bearing charged spans without a cost, and their tokens (input + output). */
+  /** Usage-bearing charged spans without a cost, and their tokens by kind (as stored). */
   readonly unpricedSpans: number;
-  readonly unpricedTokens: bigint;
+  readonly unpricedInputTokens: bigint;
+  readonly unpricedOutputTokens: bigint;
+  readonly unpricedCacheReadTokens: bigint;
+  readonly unpricedCacheWriteTokens: bigint;
   /** Spans whose cost is an upper bound. */
   readonly upperBoundSpans: number;
 }
