@@ -195,26 +195,30 @@ async function endToEnd(threads, run) {
   const runStore = new ClickHouseStore({ url: clickhouseUrl, database: db });
   await runStore.migrate();
   await runStore.close();
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), aggregatorMain], {
-    env: {
-      PATH: process.env.PATH,
-      KAFKA_BROKERS: brokers.join(','),
-      CLICKHOUSE_URL: clickhouseUrl,
-      CLICKHOUSE_DATABASE: db,
-      COSTTRACE_SPANS_TOPIC: topic,
-      COSTTRACE_DLQ_TOPIC: `${topic}.dlq`,
-      COSTTRACE_CONSUMER_GROUP: `bench-e2e-${id}-r${run}`,
-      COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION: String(process.env.BENCH_MAX_BYTES_PER_PARTITION ?? 16 * 1024 * 1024),
-      COSTTRACE_WORKER_THREADS: String(threads),
-      COSTTRACE_BUDGETS: 'off',
-      COSTTRACE_HTTP_PORT: '0',
-      COSTTRACE_GRPC_PORT: '0',
-      COSTTRACE_API_PORT: '0',
-      COSTTRACE_RETENTION_INTERVAL_SECONDS: '0',
-      COSTTRACE_LOG_LEVEL: process.env.BENCH_LOG ? 'debug' : 'warn',
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), aggregatorMain],
+    {
+      env: {
+        PATH: process.env.PATH,
+        KAFKA_BROKERS: brokers.join(','),
+        CLICKHOUSE_URL: clickhouseUrl,
+        CLICKHOUSE_DATABASE: db,
+        COSTTRACE_SPANS_TOPIC: topic,
+        COSTTRACE_DLQ_TOPIC: `${topic}.dlq`,
+        COSTTRACE_CONSUMER_GROUP: `bench-e2e-${id}-r${run}`,
+        COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION: String(process.env.BENCH_MAX_BYTES_PER_PARTITION ?? 16 * 1024 * 1024),
+        COSTTRACE_WORKER_THREADS: String(threads),
+        COSTTRACE_BUDGETS: 'off',
+        COSTTRACE_HTTP_PORT: '0',
+        COSTTRACE_GRPC_PORT: '0',
+        COSTTRACE_API_PORT: '0',
+        COSTTRACE_RETENTION_INTERVAL_SECONDS: '0',
+        COSTTRACE_LOG_LEVEL: process.env.BENCH_LOG ? 'debug' : 'warn',
+      },
+      stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'],
     },
-    stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'],
-  });
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   // The bench must not leave an aggregator behind, whatever ends it.
   const killChild = () => child.kill('SIGKILL');

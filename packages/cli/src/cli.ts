@@ -18,7 +18,7 @@ import {
   WRITABLE_STORE_HELP,
 } from './store-selection.js';
 import type { StoreSelection } from './store-selection.js';
-import type { ClickHouseStore, DuckDbStore, SqlReader } from '@costtrace/store';
+import type { BillStore, ClickHouseStore, DuckDbStore, SqlReader } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
 import type { AnalysisDeps } from './analysis/command-deps.js';
@@ -38,6 +38,8 @@ import {
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { AggregatorClient } from '@costtrace/client';
 import { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
+import { RECONCILE_HELP, RECONCILE_USAGE, runReconcile } from './billing/reconcile-command.js';
+import { BILL_HELP, BILL_USAGE, runBillImport, runBillImports } from './billing/bill-command.js';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
 export interface CliIo {
@@ -286,6 +288,52 @@ function withSelectedStore(
   return onSelectedStore(name, argv, io, readable(io), (rest, { store, source }) => command(rest, store, source));
 }
 
+/**
+ * A command over imported bills and the spans beside them (reconcile): ClickHouse or a DuckDB
+ * file, read-only; the query API does not serve bills.
+ */
+function billReadingCommand(
+  name: string,
+  summary: string,
+  usage: string,
+  help: string,
+  command: (argv: readonly string[], deps: { store: BillStore; output: CommandOutput }) => Promise<number>,
+): CliCommand {
+  return {
+    name,
+    summary,
+    usage,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${help}\n\n${STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
+        return 0;
+      }
+      return onSelectedStore(
+        name,
+        argv,
+        io,
+        (selection) => {
+          if (selection.kind === 'api') {
+            return {
+              ok: false,
+              message: 'bills are read from the store: use --store clickhouse or --store duckdb:PATH',
+            };
+          }
+          const opened = openSelected(selection, io.env);
+          return { ok: true, value: { store: opened.store as ClickHouseStore | DuckDbStore, close: opened.close } };
+        },
+        (rest, { store }) => command(rest, { store, output: commandOutput(io) }),
+        {
+          onStoreError: (err) => {
+            io.err(`costtrace ${name}: ${err.message}. Is the store reachable, with the schema (costtrace migrate)?`);
+            return 1;
+          },
+        },
+      );
+    },
+  };
+}
+
 /** A command against the aggregator's HTTP API (--url, or COSTTRACE_API_URL, default :8080). */
 function apiCommand(name: string, summary: string): CliCommand {
   return {
@@ -388,6 +436,47 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
       );
     },
   },
+  {
+    name: 'bill',
+    summary: 'import provider usage and cost reports, FOCUS and CUR exports (bill import|imports)',
+    usage: BILL_USAGE,
+    run: async (argv, io) => {
+      const [sub, ...rest] = argv;
+      if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
+        io.out(`${BILL_HELP}\n\n${WRITABLE_STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
+        return sub === undefined ? 2 : 0;
+      }
+      if (sub === 'import') {
+        return onSelectedStore(
+          'bill import',
+          rest,
+          io,
+          (selection) => {
+            const opened = openWritable(selection, io.env);
+            return opened.ok ? { ok: true, value: opened.store } : opened;
+          },
+          async (args, store) => {
+            // The bill tables come with the schema: an import into a fresh store creates it.
+            await store.migrate();
+            return runBillImport(args, { store, output: commandOutput(io) });
+          },
+          { writing: true },
+        );
+      }
+      if (sub === 'imports') {
+        return billReadingCommand('bill imports', '', BILL_USAGE, BILL_HELP, runBillImports).run(rest, io);
+      }
+      io.err(`costtrace bill: unknown sub-command ${JSON.stringify(sub)}: use import or imports\nusage: ${BILL_USAGE}`);
+      return 2;
+    },
+  },
+  billReadingCommand(
+    'reconcile',
+    'imported bills beside the spans: the drift split into untraced, cache/tier, unpriced, rate, timing',
+    RECONCILE_USAGE,
+    RECONCILE_HELP,
+    runReconcile,
+  ),
   analysisCommand(
     'forecast',
     'month-end projection from the burn rate, budget exhaustion date',

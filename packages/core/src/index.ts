@@ -8,7 +8,7 @@ export { formatScaled, Money, MONEY_SCALE, MoneyError, parseScaled, SUBUNITS_PER
 export type { MoneyErrorCode } from './money.js';
 export { divideRoundHalfEven } from './rounding.js';
 export { GpuAttr, InstanceAttr } from './resource-usage-attributes.js';
-export { UsageError } from './token-usage.js';
+export { defaultInputTokenRule, UsageError } from './token-usage.js';
 export type { InputTokenRule } from './token-usage.js';
 export { closestNames } from './pricing/closest-names.js';
 export { HOURS_PER_MONTH } from './pricing/owned-gpu-rate.js';
@@ -89,28 +89,106 @@ export type { BudgetDimension, DimensionValues, ScopeSelector } from './budgets/
 export { initialThresholdState, isThresholdState, stepThresholds } from './budgets/threshold-state.js';
 export type { ThresholdEvent, ThresholdState } from './budgets/threshold-state.js';
 export {
+  AWS_CUR_COLUMNS,
+  AWS_CUR_REQUIRED_COLUMNS,
+  AwsCurParser,
   BILL_SOURCES,
   BILLED_KINDS,
+  BillingImportError,
+  bindCurColumns,
+  bindFocusColumns,
+  catalogListPrices,
+  cellText,
+  centsToDecimal,
+  ColumnBinding,
+  CSV_MAX_FIELDS,
+  CSV_MAX_RECORD_BYTES,
+  CsvBillParser,
+  CsvReader,
+  curChargeCategory,
+  describeJson,
   emptyNotes,
   exactDecimal,
+  findInstanceType,
+  findInstanceTypeIn,
+  FOCUS_COLUMNS,
+  FOCUS_REQUIRED_COLUMNS,
+  FocusBillParser,
+  focusProvider,
+  isGpuInstanceType,
   isZeroDecimal,
+  JSON_MAX_DEPTH,
+  JSON_MAX_LENGTH,
+  JsonArray,
+  JsonNumber,
+  JsonObject,
+  JsonObjectReader,
+  jsonPath,
+  mapCurRow,
+  mapFocusRow,
+  MAX_RESULTS_PER_PAGE,
+  OPENAI_COMPLETIONS_RESULT,
+  OPENAI_COSTS_RESULT,
+  OPENAI_EMBEDDINGS_RESULT,
+  parseAnthropicCostPage,
+  parseAnthropicUsagePage,
+  parseJson,
+  parseJsonPrefix,
+  parseOpenAiCostsPage,
+  parseOpenAiLineItem,
+  parseOpenAiUsagePage,
+  readBedrockUsageType,
+  readBillUnit,
+  readJsonPages,
+  reconcile,
+  RECONCILE_DIMENSIONS,
+  scaledDecimal,
+  siteLocation,
+  tokenKindOf,
   utcDay,
   utcSeconds,
-} from './billing/billed-line.js';
-export type { BilledKind, BilledLine, BillSource, ParseNotes } from './billing/billed-line.js';
-export { BillingImportError } from './billing/billing-error.js';
-export type { BillingErrorCode, BillingErrorLocation } from './billing/billing-error.js';
-export { catalogListPrices } from './billing/catalog-list-prices.js';
-export type { ListPriceCatalog, ListTokenPrices } from './billing/catalog-list-prices.js';
-export { reconcile, RECONCILE_DIMENSIONS } from './billing/reconcile.js';
+} from './billing/index.js';
 export type {
+  AwsCurMapOptions,
+  AwsCurParserOptions,
+  BedrockTokenUsage,
   BilledInput,
+  BilledKind,
+  BilledLine,
+  BillingErrorCode,
+  BillingErrorLocation,
+  BillRow,
+  BillRowMapper,
+  BillSource,
+  BillUnit,
+  BindOptions,
+  ColumnSpec,
+  CsvBillParserOptions,
+  CsvReaderOptions,
+  CsvRecord,
   DriftCategories,
+  FocusBillParserOptions,
+  FocusMapOptions,
+  InstanceType,
+  JsonMember,
+  JsonPage,
+  JsonParseOptions,
+  JsonPrefix,
+  JsonSite,
+  JsonValue,
+  ListPriceCatalog,
+  ListTokenPrices,
+  OpenAiLineItem,
+  ParseNotes,
   ProposedOverride,
   ReconcileDimension,
   ReconcileOptions,
   ReconcileReport,
   ReconcileRow,
+  ReportPageOptions,
+  ReportPageResult,
+  RequiredColumn,
   TokenCounts,
+  TokenKind,
   TracedInput,
-} from './billing/reconcile.js';
+} from './billing/index.js';

@@ -28,6 +28,14 @@ export type { SpanCostRow } from './span-cost-row.js';
 export type { SpanRepricingStore } from './span-repricing-store.js';
 export { StoreError } from './store-error.js';
 export { BILL_DIMENSIONS, TRACED_DIMENSIONS } from './billing/bill-store.js';
+export {
+  billCoverage,
+  billedInputs,
+  parseReconcileQuery,
+  reconcileStored,
+  tracedInputs,
+} from './billing/reconcile-data.js';
+export type { StoredReconcileQuery } from './billing/reconcile-data.js';
 export type {
   BillDimension,
   BilledTotalRow,

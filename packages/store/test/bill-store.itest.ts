@@ -121,18 +121,20 @@ describe('bill store: imported bills in ClickHouse and DuckDB', () => {
       bySource.set(key, days);
     }
     if (commit) {
-      for (const [key, days] of bySource) {
-        const [source, account] = key.split('\u0000') as [BilledLine['source'], string];
-        await store.commitBillImport({
-          importId,
-          source,
-          account,
-          days: [...days],
-          importedAtMicros: at,
-          lines: lines.length,
-          origin: 'fixture.json',
-        });
-      }
+      await store.commitBillImport(
+        [...bySource].map(([key, days]) => {
+          const [source, account] = key.split('\u0000') as [BilledLine['source'], string];
+          return {
+            importId,
+            source,
+            account,
+            days: [...days],
+            importedAtMicros: at,
+            lines: lines.length,
+            origin: 'fixture.json',
+          };
+        }),
+      );
     }
     return importId;
   }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { ClickHouseStore, StoreError } from '@costtrace/store';
+import { ClickHouseStore, DuckDbStore, StoreError } from '@costtrace/store';
 import type { CostStore } from '@costtrace/store';
 import { QueryApiServer } from './api/query-api-server.js';
 import { BudgetsApi, budgetsErrorMapper } from './budgets/budgets-http.js';
@@ -31,6 +31,7 @@ import { ClickHouseBudgetStore } from './budgets/budget-store.js';
 import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
+import { bundledPriceSnapshot } from '@costtrace/core';
 import type { PriceSource } from '@costtrace/core';
 
 export interface AggregatorOptions {
@@ -374,6 +375,14 @@ export class Aggregator {
         ? undefined
         : (router) => BudgetsApi.addRoutes(router, () => this.budgetService?.api),
       mapError: budgetsErrorMapper,
+      // Both stores keep imported bills beside the spans.
+      reconcile:
+        this.store instanceof ClickHouseStore || this.store instanceof DuckDbStore
+          ? {
+              bills: this.store,
+              snapshot: () => (this.options.prices ?? this.pricing)?.current().snapshot ?? bundledPriceSnapshot(),
+            }
+          : undefined,
     });
     return this.apiServer.listen();
   }

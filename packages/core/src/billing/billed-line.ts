@@ -151,7 +151,11 @@ export function utcSeconds(text: string, where: BillingErrorLocation): number {
     const [, y, mo, d, h = '00', mi = '00', s = '00', zone] = m;
     let seconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
     const valid =
-      new Date(seconds * 1000).getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(s) < 60;
+      new Date(seconds * 1000).getUTCDate() === Number(d) &&
+      new Date(seconds * 1000).getUTCMonth() === Number(mo) - 1 &&
+      Number(h) < 24 &&
+      Number(mi) < 60 &&
+      Number(s) < 60;
     if (valid) {
       if (zone !== undefined && !/^(z|utc)$/i.test(zone)) {
         const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;

@@ -124,8 +124,11 @@ export interface BillStore {
    * `commitBillImport` names their import (a crash before it leaves them invisible).
    */
   insertBilledLines(importId: string, lines: readonly BilledLine[]): Promise<void>;
-  /** Makes an import current for the days it covers (see BillImportRecord). */
-  commitBillImport(record: BillImportRecord): Promise<void>;
+  /**
+   * Makes an import current for the days it covers (see BillImportRecord), for every account it
+   * holds at once (one insert: a crash leaves all of it current or none).
+   */
+  commitBillImport(records: readonly BillImportRecord[]): Promise<void>;
   /** Removes the lines of an import that failed before its commit (best effort: they are invisible anyway). */
   discardBillImport(importId: string): Promise<void>;
   /** The imports' covered days, newest first, at most `limit`. */

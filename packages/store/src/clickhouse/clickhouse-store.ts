@@ -4,11 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
 import type { BilledLine } from '@costtrace/core';
-import {
-  clickhouseBilledTotalsSql,
-  clickhouseBillImportsSql,
-  clickhouseTracedUsageSql,
-} from '../billing/bill-sql.js';
+import { clickhouseBilledTotalsSql, clickhouseBillImportsSql, clickhouseTracedUsageSql } from '../billing/bill-sql.js';
 import type {
   BilledTotalRow,
   BilledTotalsQuery,
@@ -19,7 +15,13 @@ import type {
   TracedUsageRow,
 } from '../billing/bill-store.js';
 import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS } from '../billing/bill-tables.js';
-import { billedLineTsv, billedTotalRows, billImportDays, billImportTsv, tracedUsageRows } from '../billing/bill-rows.js';
+import {
+  billedLineTsv,
+  billedTotalRows,
+  billImportDays,
+  billImportTsv,
+  tracedUsageRows,
+} from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import {
   correctionDeltasSql,
@@ -345,9 +347,12 @@ export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRep
     await this.insertTsv('billed_lines', BILLED_LINE_COLUMNS, Buffer.from(body, 'utf8'), lines.length);
   }
 
-  async commitBillImport(record: BillImportRecord): Promise<void> {
-    if (record.days.length === 0) return;
-    await this.insertTsv('bill_imports', BILL_IMPORT_COLUMNS, Buffer.from(billImportTsv(record), 'utf8'), record.days.length);
+  async commitBillImport(records: readonly BillImportRecord[]): Promise<void> {
+    const days = records.reduce((n, r) => n + r.days.length, 0);
+    if (days === 0) return;
+    // One insert of a few rows: one part, all of it stored or none.
+    const body = Buffer.from(records.map(billImportTsv).join(''), 'utf8');
+    await this.insertTsv('bill_imports', BILL_IMPORT_COLUMNS, body, days);
   }
 
   async discardBillImport(importId: string): Promise<void> {

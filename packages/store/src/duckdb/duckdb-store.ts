@@ -17,7 +17,13 @@ import type {
   TracedUsageQuery,
   TracedUsageRow,
 } from '../billing/bill-store.js';
-import { billedLineValues, billedTotalRows, billImportDays, billImportValues, tracedUsageRows } from '../billing/bill-rows.js';
+import {
+  billedLineValues,
+  billedTotalRows,
+  billImportDays,
+  billImportValues,
+  tracedUsageRows,
+} from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import type { CostQuery, CoverageQuery, TopSpansQuery } from '../query/cost-query.js';
 import { pricingCoverageRows } from '../query/pricing-coverage.js';
@@ -429,8 +435,8 @@ export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanReprici
     );
   }
 
-  async commitBillImport(record: BillImportRecord): Promise<void> {
-    await this.insertValues('bill_imports', billImportValues(record));
+  async commitBillImport(records: readonly BillImportRecord[]): Promise<void> {
+    await this.insertValues('bill_imports', records.flatMap(billImportValues));
   }
 
   async discardBillImport(importId: string): Promise<void> {

@@ -7,8 +7,17 @@ import { addDashboardRoutes, createDashboardHandler } from '../dashboard/dashboa
 import type { PipelineHealth } from '../operations/pipeline-health.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { parseCostQuery, parseCoverageQuery, parseTopSpansQuery, queryParams, StoreError } from '@costtrace/store';
-import type { CostStore, QueryDimension } from '@costtrace/store';
+import {
+  parseCostQuery,
+  parseCoverageQuery,
+  parseReconcileQuery,
+  parseTopSpansQuery,
+  queryParams,
+  reconcileStored,
+  StoreError,
+} from '@costtrace/store';
+import type { BillStore, CostStore, QueryDimension } from '@costtrace/store';
+import type { PriceSnapshot, ReconcileRow } from '@costtrace/core';
 import type { CostRow, CoverageRow, QueryResponse, TopSpanRow } from '@costtrace/client';
 
 export interface QueryApiServerOptions {
@@ -27,6 +36,11 @@ export interface QueryApiServerOptions {
   readonly health?: (() => Promise<PipelineHealth>) | undefined;
   /** Serve the dashboard at `/` and `/ui/…` (default true). */
   readonly dashboard?: boolean | undefined;
+  /**
+   * Imported bills beside the spans for `GET /api/v1/reconcile`, at the list prices of the
+   * snapshot the aggregator prices with; 404 when absent.
+   */
+  readonly reconcile?: { readonly bills: BillStore; readonly snapshot: () => PriceSnapshot } | undefined;
 }
 
 /** `/api/v1/top/<kind>` → the dimension it ranks. */
@@ -58,6 +72,8 @@ const storeErrors: ErrorMapper = (err) =>
  * - `GET /api/v1/top/spans?since=…&limit=20` — the most expensive single spans.
  * - `GET /api/v1/coverage?group_by=service,model,emitter&since=24h` — pricing coverage: the share
  *   of usage-bearing spans priced exactly, with upper bounds, unpriced spans, duplicates, roll-ups.
+ * - `GET /api/v1/reconcile?since=30d&by=day,provider,model&provider=openai` — imported bills beside
+ *   the spans: billed and traced usage and cost, the drift split into causes, proposed overrides.
  * - `GET /api/v1/health` — consumer lag per partition, dead letters, unpriced spans, spans in/out.
  * - `GET /metrics`, `/healthz`, `/readyz` — the service kit's ops endpoints.
  * - `GET /` — the dashboard (assets under `/ui/`), which reads the routes above.
@@ -77,6 +93,8 @@ export class QueryApiServer {
       .get('/api/v1/costs', (c) => this.costs(c))
       .get('/api/v1/coverage', (c) => this.coverage(c))
       .get('/api/v1/top/:kind', (c) => this.top(c));
+    const reconcile = options.reconcile;
+    if (reconcile !== undefined) router.get('/api/v1/reconcile', (c) => this.reconcile(c, reconcile));
     const health = options.health;
     if (health !== undefined) router.get('/api/v1/health', async ({ res }) => sendJson(res, 200, await health()));
     options.addRoutes?.(router);
@@ -109,6 +127,22 @@ export class QueryApiServer {
     } satisfies QueryResponse<CoverageRow>);
   }
 
+  private async reconcile(
+    { res, url }: RouteContext,
+    { bills, snapshot }: { readonly bills: BillStore; readonly snapshot: () => PriceSnapshot },
+  ): Promise<void> {
+    const parsed = parseReconcileQuery(queryParams(url.searchParams), now());
+    if (!parsed.ok) throw invalidQuery(parsed.parameter, parsed.message);
+    const report = await reconcileStored(bills, parsed.query, snapshot());
+    sendJson(res, 200, {
+      query: parsed.query,
+      rows: report.rows.map(reconcileRowJson),
+      total: report.total.map(reconcileRowJson),
+      overrides: report.overrides,
+      notes: report.notes,
+    });
+  }
+
   private async top({ res, url, params: { kind = '' } }: RouteContext): Promise<void> {
     const params = queryParams(url.searchParams);
     if (kind === 'spans') {
@@ -137,6 +171,22 @@ export class QueryApiServer {
       rows: await this.options.store.queryCosts(parsed.query),
     } satisfies QueryResponse<CostRow>);
   }
+}
+
+/** JSON has no bigint: token counts as decimal strings (they may pass 2^53). */
+function reconcileRowJson(row: ReconcileRow): Record<string, unknown> {
+  const tokens = (t: ReconcileRow['billedTokens']) => ({
+    input: t.input.toString(),
+    output: t.output.toString(),
+    cacheRead: t.cacheRead.toString(),
+    cacheWrite: t.cacheWrite.toString(),
+  });
+  return {
+    ...row,
+    billedTokens: tokens(row.billedTokens),
+    tracedTokens: tokens(row.tracedTokens),
+    billedRequests: row.billedRequests.toString(),
+  };
 }
 
 function now(): number {

@@ -1,0 +1,238 @@
+/**
+ * `costtrace reconcile`: the bill beside the spans, per day, provider and model, with the drift
+ * split into causes (core's `reconcile`) and the overrides that would make costtrace's prices
+ * match the bill.
+ */
+import { writeFile } from 'node:fs/promises';
+import { bundledPriceSnapshot } from '@costtrace/core';
+import type { ReconcileDimension, ReconcileReport, ReconcileRow } from '@costtrace/core';
+import { parseReconcileQuery, reconcileStored } from '@costtrace/store';
+import type { BillStore, StoredReconcileQuery } from '@costtrace/store';
+import { parseFlags } from '../command-args.js';
+import type { CommandOutput } from '../command-args.js';
+import type { ArgsResult } from '../args.js';
+import { renderRows } from '../table-format.js';
+import type { Cell, OutputFormat } from '../table-format.js';
+
+export const RECONCILE_USAGE =
+  'costtrace reconcile [--since 30d] [--until T] [--by day,provider,model] [--provider P]... [--format table|json|csv] [--overrides-out FILE]';
+
+export const RECONCILE_HELP = `usage: ${RECONCILE_USAGE}
+
+The imported bills (costtrace bill import) beside the spans: per bucket the billed and traced
+tokens, the billed cost, the list cost of the billed and of the traced usage, the spans' cost,
+and the drift (billed − traced) split into causes:
+  untraced     billed usage no span carries (uninstrumented callers)
+  cache/tier   the same tokens billed in another kind (cache) or service tier
+  unpriced     the list cost of spans costtrace could not price
+  rate         the bill's prices against costtrace's (discounts, commitments, stale prices)
+  timing       day boundaries, and days the bill does not cover yet
+  unexplained  drift of models without a catalog price (not split)
+and, per provider and model, the effective rate of the bill against list with the override for
+pricing-cache that matches it.
+
+options:
+  --since T            start (UTC day it falls in): a duration back from now (30d), an ISO time or unix seconds; default 30d
+  --until T            end (exclusive), same forms; default now
+  --by d[,d]           group by day, provider and/or model; default day,provider,model
+  --provider P         only this provider; repeatable
+  --format F           table (default), json or csv
+  --overrides-out F    write the proposed overrides as a pricing-cache overrides file (JSON)
+  --min-override P     propose an override only when the rate differs from list by at least P % (default 0.5)
+
+Exit codes: 0 ok, 1 failed, 2 usage error, 3 nothing imported or traced in the period.`;
+
+export interface ReconcileArgs extends StoredReconcileQuery {
+  readonly format: OutputFormat;
+  readonly overridesOut: string | undefined;
+}
+
+/** The flags as the store's reconcile query parameters (one parser for the CLI and the API). */
+export function parseReconcileArgs(argv: readonly string[], nowSeconds: number): ArgsResult<ReconcileArgs> {
+  const flags = parseFlags(argv, {
+    since: { type: 'string' },
+    until: { type: 'string' },
+    by: { type: 'string', multiple: true },
+    provider: { type: 'string', multiple: true },
+    format: { type: 'string', choices: ['table', 'json', 'csv'] },
+    'overrides-out': { type: 'string' },
+    'min-override': { type: 'string' },
+  });
+  if (!flags.ok) return flags;
+  const params = new Map<string, readonly string[]>();
+  for (const [flag, param] of [
+    ['since', 'since'],
+    ['until', 'until'],
+    ['by', 'by'],
+    ['provider', 'provider'],
+    ['min-override', 'min_override'],
+  ] as const) {
+    const values = flags.value.get(flag);
+    if (values !== undefined) params.set(param, values);
+  }
+  const parsed = parseReconcileQuery(params, nowSeconds);
+  if (!parsed.ok) {
+    const flag = parsed.parameter === 'min_override' ? 'min-override' : parsed.parameter;
+    return { ok: false, message: `--${flag}: ${parsed.message}` };
+  }
+  return {
+    ok: true,
+    value: {
+      ...parsed.query,
+      format: (flags.value.get('format')?.[0] ?? 'table') as OutputFormat,
+      overridesOut: flags.value.get('overrides-out')?.[0],
+    },
+  };
+}
+
+/** Reads both sides from the store and reconciles them at the bundled catalog's list prices. */
+export function reconcileFromStore(store: BillStore, query: StoredReconcileQuery): Promise<ReconcileReport> {
+  return reconcileStored(store, query, bundledPriceSnapshot());
+}
+
+const COLUMNS = [
+  'billed tokens (in/cache r/cache w/out)',
+  'traced tokens',
+  'billed cost',
+  'list (billed usage)',
+  'list (traced usage)',
+  'traced cost',
+  'drift',
+  'untraced',
+  'cache/tier',
+  'unpriced',
+  'rate',
+  'timing',
+  'unexplained',
+] as const;
+
+function tokens(t: ReconcileRow['billedTokens']): string {
+  return `${t.input}/${t.cacheRead}/${t.cacheWrite}/${t.output}`;
+}
+
+function dimensionCells(row: ReconcileRow, by: readonly ReconcileDimension[]): Cell[] {
+  return by.map((d) => {
+    const value = row.dimensions[d] ?? '';
+    if (d === 'day') return new Date(Number(value) * 1000).toISOString().slice(0, 10);
+    return value === '' ? '(none)' : value;
+  });
+}
+
+/** 6 decimals for the table (exact values in json/csv). */
+function money(value: string | undefined, format: OutputFormat): Cell {
+  if (value === undefined) return null;
+  if (format !== 'table') return value;
+  const [whole = '0', fraction = ''] = value.split('.');
+  return `${whole}.${fraction.padEnd(6, '0').slice(0, 6)}`;
+}
+
+export function renderReconcile(report: ReconcileReport, args: ReconcileArgs): string {
+  const rows = args.groupBy.length === 0 ? report.total : report.rows;
+  const cells = (row: ReconcileRow, label: Cell[]): Cell[] => {
+    const c = row.categories;
+    const m = (v: string | undefined): Cell => money(v, args.format);
+    return [
+      ...label,
+      row.currency,
+      tokens(row.billedTokens),
+      tokens(row.tracedTokens),
+      m(row.billedCost),
+      m(row.billedListCost),
+      m(row.tracedListCost),
+      m(row.tracedCost),
+      m(row.drift),
+      m(c?.untraced ?? row.untracedListCost),
+      m(c?.cacheOrTier),
+      m(c?.unpriced),
+      m(c?.rate),
+      m(c?.timing),
+      m(c?.unexplained),
+    ];
+  };
+  const header = [...args.groupBy, 'currency', ...COLUMNS];
+  const body = rows.map((row) => cells(row, dimensionCells(row, args.groupBy)));
+  if (args.format === 'json') {
+    return `${JSON.stringify(
+      {
+        period: { since: args.since, until: args.until },
+        rows: rows.map(jsonRow),
+        total: report.total.map(jsonRow),
+        overrides: report.overrides,
+        notes: report.notes,
+      },
+      null,
+      2,
+    )}\n`;
+  }
+  if (args.format === 'csv') return renderRows('csv', header, body);
+  const totalRows =
+    args.groupBy.length === 0
+      ? []
+      : report.total.map((row) =>
+          cells(
+            row,
+            args.groupBy.map((_d, i) => (i === 0 ? 'total' : '')),
+          ),
+        );
+  let out = renderRows('table', header, [...body, ...totalRows]);
+  if (report.overrides.length > 0) {
+    out += '\nthe bill against list prices (proposed pricing-cache overrides):\n';
+    out += renderRows(
+      'table',
+      ['provider', 'model', 'billed', 'list', 'effective rate', 'discount %'],
+      report.overrides.map((o) => [
+        o.provider,
+        o.model,
+        money(o.billedCost, 'table'),
+        money(o.billedListCost, 'table'),
+        o.effectiveRate,
+        o.discountPercent,
+      ]),
+    );
+  }
+  for (const note of report.notes) out += `note: ${note}\n`;
+  return out;
+}
+
+/** A row as JSON: token counts as strings (they may exceed 2^53), money as exact decimals. */
+function jsonRow(row: ReconcileRow): Record<string, unknown> {
+  const t = (x: ReconcileRow['billedTokens']) => ({
+    input: x.input.toString(),
+    output: x.output.toString(),
+    cacheRead: x.cacheRead.toString(),
+    cacheWrite: x.cacheWrite.toString(),
+  });
+  return {
+    ...row,
+    billedTokens: t(row.billedTokens),
+    tracedTokens: t(row.tracedTokens),
+    billedRequests: row.billedRequests.toString(),
+  };
+}
+
+export async function runReconcile(
+  argv: readonly string[],
+  deps: { readonly store: BillStore; readonly output: CommandOutput; readonly nowSeconds?: number },
+): Promise<number> {
+  const args = parseReconcileArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
+  if (!args.ok) {
+    deps.output.err(`costtrace reconcile: ${args.message}\nusage: ${RECONCILE_USAGE}\n`);
+    return 2;
+  }
+  const report = await reconcileFromStore(deps.store, args.value);
+  if (report.total.length === 0) {
+    deps.output.err(
+      'costtrace reconcile: nothing billed or traced in the period: import a bill first (costtrace bill import …)\n',
+    );
+    return 3;
+  }
+  deps.output.out(renderReconcile(report, args.value));
+  if (args.value.overridesOut !== undefined) {
+    await writeFile(
+      args.value.overridesOut,
+      `${JSON.stringify({ overrides: report.overrides.map((o) => o.record) }, null, 2)}\n`,
+    );
+    deps.output.err(`wrote ${report.overrides.length} override(s) to ${args.value.overridesOut}\n`);
+  }
+  return 0;
+}

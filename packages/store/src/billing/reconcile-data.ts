@@ -1,0 +1,155 @@
+/**
+ * Reconciliation over a store: both sides read (billed totals, traced usage, the imports' days)
+ * and handed to core's `reconcile`, with the list prices of a price snapshot. What the CLI's
+ * `costtrace reconcile` and the aggregator's API share.
+ */
+import { catalogListPrices, defaultInputTokenRule, reconcile, utcDay } from '@costtrace/core';
+import type { BilledInput, PriceSnapshot, ReconcileDimension, ReconcileReport, TracedInput } from '@costtrace/core';
+import { parseTime } from '../query/cost-query.js';
+import type { QueryParams, QueryParseResult } from '../query/cost-query.js';
+import type { BilledTotalRow, BillImportDay, BillStore, TracedUsageRow } from './bill-store.js';
+
+export interface StoredReconcileQuery {
+  /** Unix seconds; whole UTC days are compared (the bills are daily). */
+  readonly since: number;
+  readonly until: number;
+  readonly groupBy: readonly ReconcileDimension[];
+  /** Only these providers (empty: all). */
+  readonly providers: readonly string[];
+  readonly minOverridePercent?: number | undefined;
+}
+
+/** Reads both sides from `store` and reconciles them at the list prices of `snapshot`. */
+export async function reconcileStored(
+  store: BillStore,
+  query: StoredReconcileQuery,
+  snapshot: PriceSnapshot,
+): Promise<ReconcileReport> {
+  const providers = query.providers.length > 0 ? query.providers : undefined;
+  const range = { since: query.since, until: query.until, providers };
+  const [billed, traced, imports] = await Promise.all([
+    store.billedTotals({ ...range, groupBy: ['day', 'provider', 'model', 'service_tier'] }),
+    store.tracedUsage({ ...range, groupBy: ['day', 'provider', 'model'] }),
+    store.billImports(100_000),
+  ]);
+  return reconcile(billedInputs(billed), tracedInputs(traced), {
+    groupBy: query.groupBy,
+    catalog: catalogListPrices(snapshot),
+    inputIncludesCache: (provider) => defaultInputTokenRule(provider) === 'input-includes-cache',
+    billCovers: billCoverage(imports, billed),
+    minOverridePercent: query.minOverridePercent,
+  });
+}
+
+/** The provider each API-report source bills; exports (focus, aws-cur) say it line by line. */
+const SOURCE_PROVIDER: Readonly<Record<string, string>> = {
+  'openai-usage': 'openai',
+  'openai-costs': 'openai',
+  'anthropic-usage': 'anthropic',
+  'anthropic-cost': 'anthropic',
+  'aws-cur': 'aws',
+};
+
+export function billedInputs(rows: readonly BilledTotalRow[]): BilledInput[] {
+  return rows.map((r) => ({
+    day: Number(r.dimensions.day),
+    provider: r.dimensions.provider ?? '',
+    model: r.dimensions.model ?? '',
+    serviceTier: r.dimensions.service_tier ?? '',
+    kind: r.kind,
+    currency: r.currency,
+    quantity: r.quantity,
+    billedCost: r.billedCost,
+    costLines: r.costLines,
+  }));
+}
+
+export function tracedInputs(rows: readonly TracedUsageRow[]): TracedInput[] {
+  return rows.map((r) => ({
+    day: Number(r.dimensions.day),
+    provider: r.dimensions.provider ?? '',
+    model: r.dimensions.model ?? '',
+    currency: r.currency,
+    spans: r.spans,
+    requests: r.requests,
+    inputTokens: r.inputTokens,
+    outputTokens: r.outputTokens,
+    cacheReadTokens: r.cacheReadTokens,
+    cacheWriteTokens: r.cacheWriteTokens,
+    cost: r.cost,
+    unpricedSpans: r.unpricedSpans,
+    unpricedInputTokens: r.unpricedInputTokens,
+    unpricedOutputTokens: r.unpricedOutputTokens,
+    unpricedCacheReadTokens: r.unpricedCacheReadTokens,
+    unpricedCacheWriteTokens: r.unpricedCacheWriteTokens,
+  }));
+}
+
+/**
+ * Whether the bill covers a provider on a day: an import of a provider's API report holds the
+ * day (even with no line: nothing was billed), or the imported lines have that provider on it.
+ */
+export function billCoverage(
+  imports: readonly BillImportDay[],
+  billed: readonly BilledTotalRow[],
+): (provider: string, day: number) => boolean {
+  const covered = new Set<string>();
+  for (const i of imports) {
+    const provider = SOURCE_PROVIDER[i.source];
+    if (i.current && provider !== undefined) covered.add(`${provider}\u0000${i.day}`);
+  }
+  for (const r of billed) covered.add(`${r.dimensions.provider ?? ''}\u0000${r.dimensions.day ?? ''}`);
+  return (provider, day) => covered.has(`${provider}\u0000${day}`);
+}
+
+const RECONCILE_BY: readonly ReconcileDimension[] = ['day', 'provider', 'model'];
+const MAX_RECONCILE_SECONDS = 400 * 86_400;
+
+/**
+ * A reconcile query from parameters (URL query or CLI flags): `since` (default 30d, widened to
+ * its UTC day), `until` (default now), `by` (comma lists; default day,provider,model),
+ * `provider` (repeatable), `min_override` (percent). Every value is checked; a failure names the
+ * parameter.
+ */
+export function parseReconcileQuery(params: QueryParams, nowSeconds: number): QueryParseResult<StoredReconcileQuery> {
+  const one = (name: string): string | undefined => {
+    const values = params.get(name);
+    return values === undefined || values.length === 0 ? undefined : values[values.length - 1];
+  };
+  const fail = (parameter: string, message: string): QueryParseResult<StoredReconcileQuery> => ({
+    ok: false,
+    parameter,
+    message,
+  });
+  let since: number;
+  let until: number;
+  try {
+    since = utcDay(parseTime('since', one('since') ?? '30d', nowSeconds));
+    until = parseTime('until', one('until') ?? 'now', nowSeconds);
+  } catch (err) {
+    const parameter = err instanceof Error && 'parameter' in err ? String(err.parameter) : 'since';
+    return fail(parameter, err instanceof Error ? err.message : String(err));
+  }
+  if (until <= since) return fail('until', 'until must be after since');
+  if (until - since > MAX_RECONCILE_SECONDS) return fail('since', 'the period is at most 400 days');
+  const groupBy: ReconcileDimension[] = [];
+  for (const word of (params.get('by') ?? ['day,provider,model']).flatMap((v) => v.split(','))) {
+    const d = word.trim();
+    if (d === '') continue;
+    if (!(RECONCILE_BY as readonly string[]).includes(d))
+      return fail('by', `by=${JSON.stringify(d.slice(0, 40))}: use day, provider or model`);
+    if (!groupBy.includes(d as ReconcileDimension)) groupBy.push(d as ReconcileDimension);
+  }
+  const providers = params.get('provider') ?? [];
+  if (providers.length > 20 || providers.some((p) => !/^[a-z0-9._-]{1,64}$/.test(p))) {
+    return fail('provider', 'provider: a provider name such as openai or anthropic (at most 20)');
+  }
+  const minText = one('min_override') ?? '0.5';
+  if (!/^\d{1,3}(\.\d{1,4})?$/.test(minText) || Number(minText) > 100) {
+    return fail('min_override', 'min_override: a percent between 0 and 100, e.g. 0.5');
+  }
+  return {
+    ok: true,
+    query: { since, until, groupBy, providers: [...providers], minOverridePercent: Number(minText) },
+  };
+}
