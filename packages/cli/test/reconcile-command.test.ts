@@ -221,7 +221,7 @@ describe('costtrace bill import and reconcile (embedded store)', () => {
     );
     assert.match(
       out.join('\n'),
-      /imported 4 openai-usage line\(s\) from 1 file\(s\), 1 account-day\(s\) 2026-11-10 \.\. 2026-11-10/,
+      /imported 4 openai-usage line\(s\) from usage\.jsonl, 1 account-day\(s\) 2026-11-10 \.\. 2026-11-10/,
     );
     assert.equal(
       await cli('bill', 'import', 'openai-costs', join(dir, 'costs.jsonl'), '--store', `duckdb:${db}`),
@@ -332,7 +332,7 @@ describe('costtrace bill import and reconcile (embedded store)', () => {
     );
     assert.match(
       out.join('\n'),
-      /imported 0 openai-usage line\(s\) from 1 file\(s\), 1 account-day\(s\) 2026-11-11 \.\. 2026-11-11/,
+      /imported 0 openai-usage line\(s\) from usage-empty-day\.json, 1 account-day\(s\) 2026-11-11 \.\. 2026-11-11/,
     );
     assert.equal(await cli('bill', 'imports', '--store', `duckdb:${db}`, '--format', 'json'), 0, err.join('\n'));
     const imports = JSON.parse(out.join('\n')) as { day: string; account: string; current: string }[];

@@ -43,7 +43,7 @@ function summaryText(s: BillImportSummary): string {
   const date = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
   const costs = [...s.billedCost].map(([currency, pico]) => `${formatScaled(pico, MONEY_SCALE)} ${currency}`);
   const lines = [
-    `${s.dryRun ? 'checked (dry run, nothing written)' : 'imported'} ${s.lines} ${s.source} line(s) from ${s.files.length} file(s)` +
+    `${s.dryRun ? 'checked (dry run, nothing written)' : 'imported'} ${s.lines} ${s.source} line(s) from ${s.origins.join(', ')}` +
       (days.length > 0 ? `, ${days.length} account-day(s) ${date(first)} .. ${date(last)}` : ''),
   ];
   if (costs.length > 0) lines.push(`billed cost: ${costs.join(', ')}`);

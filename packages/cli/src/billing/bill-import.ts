@@ -25,6 +25,7 @@ import {
 import type {
   BilledLine,
   BillSource,
+  JsonPage,
   JsonValue,
   ParseNotes,
   ReportPageOptions,
@@ -50,7 +51,8 @@ export interface BillImportOptions {
 export interface BillImportSummary {
   readonly importId: string;
   readonly source: BillSource;
-  readonly files: readonly string[];
+  /** The files' names, or the API endpoints read. */
+  readonly origins: readonly string[];
   readonly lines: number;
   /** Covered UTC days per account (unix seconds of midnight), sorted. */
   readonly days: ReadonlyMap<string, readonly number[]>;
@@ -135,13 +137,7 @@ function picoOf(decimal: string): bigint {
   return negative ? -value : value;
 }
 
-async function readJsonFile(
-  file: string,
-  parse: PageParser,
-  account: string,
-  notes: ParseNotes,
-  writer: ImportWriter,
-): Promise<void> {
+async function readJsonFile(file: string): Promise<JsonPage[]> {
   const size = (await stat(file)).size;
   if (size > JSON_MAX_LENGTH) {
     throw new BillingImportError(
@@ -150,8 +146,17 @@ async function readJsonFile(
       { file },
     );
   }
-  const text = await readFile(file, 'utf8');
-  for (const { page, location } of readJsonPages(text, file)) {
+  return readJsonPages(await readFile(file, 'utf8'), file);
+}
+
+async function readPages(
+  pages: Iterable<JsonPage> | AsyncIterable<JsonPage>,
+  parse: PageParser,
+  account: string,
+  notes: ParseNotes,
+  writer: ImportWriter,
+): Promise<void> {
+  for await (const { page, location } of pages) {
     const { lines, periods } = parse(page, { account, location }, notes);
     // A bucket without results still says the day was reported: nothing was billed on it.
     for (const { start, end } of periods) {
@@ -177,23 +182,53 @@ async function readCsvFile(
 }
 
 /**
- * Imports `files` as one import of `source`: all or nothing. Throws BillingImportError (with the
- * file, line and field) for bad input, after discarding whatever was written.
+ * Where an import's lines come from: a file (JSON pages or CSV, by the format), or API pages
+ * fetched from a provider (`origin` names the endpoint in the summary and the import's record).
  */
-export async function importBillFiles(
+export type BillInput =
+  { readonly file: string } | { readonly origin: string; readonly pages: AsyncIterable<JsonPage> };
+
+/** Imports `files` as one import of `source` (see importBill). */
+export function importBillFiles(
   store: BillStore,
   source: BillSource,
   files: readonly string[],
   options: BillImportOptions = {},
 ): Promise<BillImportSummary> {
+  return importBill(
+    store,
+    source,
+    files.map((file) => ({ file })),
+    options,
+  );
+}
+
+/**
+ * Imports `inputs` as one import of `source`: all or nothing. Throws BillingImportError (with the
+ * file or URL, line and field) for bad input, after discarding whatever was written.
+ */
+export async function importBill(
+  store: BillStore,
+  source: BillSource,
+  inputs: readonly BillInput[],
+  options: BillImportOptions = {},
+): Promise<BillImportSummary> {
   const dryRun = options.dryRun === true;
   const writer = new ImportWriter(store, source, dryRun);
   const notes = emptyNotes();
+  const account = options.account ?? '';
+  const origins = inputs.map((input) => ('file' in input ? basename(input.file) : input.origin));
   try {
-    for (const file of files) {
+    for (const input of inputs) {
+      const parse = PAGE_PARSERS[source];
+      if (!('file' in input)) {
+        if (parse === undefined) throw new BillingImportError('INVALID_FORMAT', `${source} is not an API report`);
+        await readPages(input.pages, parse, account, notes, writer);
+        continue;
+      }
+      const { file } = input;
       try {
-        const parse = PAGE_PARSERS[source];
-        if (parse !== undefined) await readJsonFile(file, parse, options.account ?? '', notes, writer);
+        if (parse !== undefined) await readPages(await readJsonFile(file), parse, account, notes, writer);
         else if (source === 'focus' || source === 'aws-cur') {
           if (/\.parquet$/i.test(file)) {
             throw new BillingImportError(
@@ -227,17 +262,14 @@ export async function importBillFiles(
         days: [...days].sort((a, b) => a - b),
         importedAtMicros,
         lines: writer.lines,
-        origin: files
-          .map((f) => basename(f))
-          .join(', ')
-          .slice(0, 1000),
+        origin: origins.join(', ').slice(0, 1000),
       })),
     );
   }
   return {
     importId: writer.importId,
     source,
-    files,
+    origins,
     lines: writer.lines,
     days: new Map([...writer.days].map(([account, days]) => [account, [...days].sort((a, b) => a - b)])),
     billedCost: writer.billedCost,
