@@ -29,6 +29,15 @@ import {
   storedSpanKeysSql,
 } from '../src/clickhouse/recovery-sql.js';
 import { COST_CORRECTION_COLUMNS, costCorrectionTsv } from '../src/clickhouse/span-cost-tsv.js';
+import { billedLineTsv, billImportTsv } from '../src/billing/bill-rows.js';
+import {
+  clickhouseBilledTotalsSql,
+  clickhouseBillImportsSql,
+  clickhouseTracedUsageSql,
+} from '../src/billing/bill-sql.js';
+import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS } from '../src/billing/bill-tables.js';
+import type { BilledLine } from '@costtrace/core';
+import type { BillImportRecord } from '../src/index.js';
 import { costQuerySql, topSpansSql } from '../src/query/clickhouse-cost-sql.js';
 import {
   costByCommitSinceDeploySql,
@@ -156,6 +165,57 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
       correctedTotal: Money.parse('0.5'),
     };
     await store.insertCorrections([correction]);
+    // Imported bills: two imports covering the same day (the later one holds it), with text that
+    // needs escaping and amounts with every decimal place.
+    const day = Math.floor(now / 86_400) * 86_400 - 86_400;
+    const billLine = (i: number, quantity: string, cost: string | undefined): BilledLine => ({
+      source: 'openai-usage',
+      provider: i % 2 ? 'openai' : 'anthropic',
+      account: "org-'1'",
+      project: `proj\t${i % 3}`,
+      apiKey: '',
+      model: i % 2 ? 'gpt-4o-mini' : 'claude-sonnet-4',
+      serviceTier: i % 4 === 0 ? 'batch' : '',
+      periodStart: day,
+      periodEnd: day + 86_400,
+      kind: (['input', 'output', 'cache_read'] as const)[i % 3]!,
+      quantity,
+      unit: 'tokens',
+      billedCost: cost,
+      listCost: undefined,
+      currency: 'USD',
+      description: 'back\\slash',
+      chargeCategory: 'Usage',
+      service: 'completions',
+      resourceId: '',
+    });
+    const firstImport = Array.from({ length: 20 }, (_, i) => billLine(i, String(1000 + i), undefined));
+    const secondImport = Array.from({ length: 20 }, (_, i) =>
+      billLine(i, String(2000 + i), `0.${String(i + 1).padStart(12, '7')}`),
+    );
+    const imports: BillImportRecord[] = [
+      {
+        importId: 'imp-1',
+        source: 'openai-usage',
+        account: "org-'1'",
+        days: [day],
+        importedAtMicros: 1n,
+        lines: 20,
+        origin: 'a.json',
+      },
+      {
+        importId: 'imp-2',
+        source: 'openai-usage',
+        account: "org-'1'",
+        days: [day],
+        importedAtMicros: 2n,
+        lines: 20,
+        origin: 'b.json',
+      },
+    ];
+    await store.insertBilledLines('imp-1', firstImport);
+    await store.insertBilledLines('imp-2', secondImport);
+    await store.commitBillImport(imports);
 
     const source = sourceCondition('otlp_spans', 1);
     const recoveryMinutes = [
@@ -190,6 +250,19 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
       top_spans: topSpansSql(database, { filters: [], since: now - 86_400, until: now + 60, limit: 20 }),
       arrays: `SELECT span_id, price_ids, attribute_values, rollup_overflow FROM ${database}.span_costs ORDER BY span_id LIMIT 50`,
       migrations: `SELECT version, name FROM ${database}.schema_migrations ORDER BY version`,
+      // Imported bills and the traced side they are compared with (costtrace reconcile).
+      billed_totals: clickhouseBilledTotalsSql(database, {
+        since: day,
+        until: day + 86_400,
+        groupBy: ['day', 'provider', 'model', 'service_tier', 'project'],
+      }),
+      bill_imports: clickhouseBillImportsSql(database, 10),
+      traced_usage: clickhouseTracedUsageSql(database, {
+        since: now - 86_400,
+        until: now + 60,
+        groupBy: ['day', 'provider', 'model'],
+        providers: ['openai', 'anthropic'],
+      }),
       // Crash recovery and the rollup check (the same statements the store runs).
       recovery_stored_keys: `${storedSpanKeysSql(database, 'otlp_spans', 1, 100n, 900n)} ORDER BY offset, index`,
       recovery_rollup_truth: `SELECT * FROM (${rollupTruthByKeySql(database, source, recoveryMinutes)}) ORDER BY ${byKey}`,
@@ -208,6 +281,16 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
     writeFileSync(binary, encoder.finish().body);
     const corrections = join(dir, 'corrections.tsv');
     writeFileSync(corrections, costCorrectionTsv(correction));
+    const billedLines = join(dir, 'billed_lines.tsv');
+    writeFileSync(
+      billedLines,
+      [
+        ...firstImport.map((l) => billedLineTsv('imp-1', l)),
+        ...secondImport.map((l) => billedLineTsv('imp-2', l)),
+      ].join(''),
+    );
+    const billImports = join(dir, 'bill_imports.tsv');
+    writeFileSync(billImports, imports.map(billImportTsv).join(''));
 
     const statements = [
       `CREATE DATABASE IF NOT EXISTS ${database}`,
@@ -222,6 +305,8 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
       loads: [
         { table: `${database}.span_costs`, columns: [...SPAN_COST_COLUMNS], path: binary, format: 'RowBinary' },
         { table: `${database}.cost_corrections`, columns: [...COST_CORRECTION_COLUMNS], path: corrections },
+        { table: `${database}.billed_lines`, columns: [...BILLED_LINE_COLUMNS], path: billedLines },
+        { table: `${database}.bill_imports`, columns: [...BILL_IMPORT_COLUMNS], path: billImports },
       ],
       queries,
     };
@@ -242,6 +327,12 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
       server.check_minute_held,
       server.check_minute_truth,
       'every minute of the rollup equals its spans',
+    );
+    // The later import holds the day: quantities 2000.., the first import's 1000.. count for nothing.
+    const billedTotal = (server.billed_totals as { quantity: string }[]).reduce((n, r) => n + Number(r.quantity), 0);
+    assert.equal(
+      billedTotal,
+      secondImport.reduce((n, l) => n + Number(l.quantity), 0),
     );
     for (const name of Object.keys(queries)) {
       assert.ok(server[name]!.length > 0, `${name} returns rows`);
