@@ -290,6 +290,56 @@ describe('costtrace bill import and reconcile (embedded store)', () => {
     assert.deepEqual(await reconcileJson(), before);
   });
 
+  it("compares by project, the bill's project ids named as the spans' services", async () => {
+    const whole = await reconcileJson();
+    const code = await cli(
+      'reconcile',
+      '--store',
+      `duckdb:${db}`,
+      '--since',
+      String(DAY),
+      '--until',
+      String(DAY + 86_400),
+      '--by',
+      'project',
+      '--project-from',
+      'service',
+      '--project',
+      'proj_abc=chat-api',
+      '--format',
+      'json',
+    );
+    assert.equal(code, 0, err.join('\n'));
+    const byProject = JSON.parse(out.join('\n')) as typeof whole;
+    assert.deepEqual(
+      byProject.rows.map((r) => [(r as unknown as { dimensions: { project: string } }).dimensions.project, r.drift]),
+      [['chat-api', whole.rows[0]!.drift]],
+    );
+    // Without the name the bill's project and the spans' service do not meet: the bill's usage is
+    // all untraced under proj_abc, and the spans' cost all unbilled under chat-api.
+    assert.equal(
+      await cli(
+        'reconcile',
+        '--store',
+        `duckdb:${db}`,
+        '--since',
+        String(DAY),
+        '--until',
+        String(DAY + 86_400),
+        '--by',
+        'project',
+        '--format',
+        'json',
+      ),
+      0,
+    );
+    const unnamed = JSON.parse(out.join('\n')) as { rows: { dimensions: { project: string } }[] };
+    assert.deepEqual(
+      unnamed.rows.map((r) => r.dimensions.project),
+      ['chat-api', 'proj_abc'],
+    );
+  });
+
   it('writes the proposed overrides as a pricing-cache overrides file', async () => {
     const file = join(dir, 'overrides.json');
     assert.equal(
@@ -341,7 +391,7 @@ describe('costtrace bill import and reconcile (embedded store)', () => {
 
   it('says what is wrong with its flags', async () => {
     assert.equal(await cli('reconcile', '--store', `duckdb:${db}`, '--by', 'route'), 2);
-    assert.match(err.join('\n'), /--by: by="route": use day, provider or model/);
+    assert.match(err.join('\n'), /--by: by="route": use day, provider, model or project/);
     assert.equal(await cli('bill', 'import', 'paypal', 'x.csv', '--store', `duckdb:${db}`), 2);
     assert.match(err.join('\n'), /the first word is the format/);
   });

@@ -15,7 +15,7 @@ import { renderRows } from '../table-format.js';
 import type { Cell, OutputFormat } from '../table-format.js';
 
 export const RECONCILE_USAGE =
-  'costtrace reconcile [--since 30d] [--until T] [--by day,provider,model] [--provider P]... [--format table|json|csv] [--overrides-out FILE]';
+  'costtrace reconcile [--since 30d] [--until T] [--by day,provider,model,project] [--provider P]... [--project-from service] [--project ID=NAME]... [--format table|json|csv] [--overrides-out FILE]';
 
 export const RECONCILE_HELP = `usage: ${RECONCILE_USAGE}
 
@@ -34,7 +34,12 @@ pricing-cache that matches it.
 options:
   --since T            start (UTC day it falls in): a duration back from now (30d), an ISO time or unix seconds; default 30d
   --until T            end (exclusive), same forms; default now
-  --by d[,d]           group by day, provider and/or model; default day,provider,model
+  --by d[,d]           group by day, provider, model and/or project; default day,provider,model
+  --project-from D     the span dimension that stands for the bill's project (OpenAI project,
+                       Anthropic workspace, cloud sub-account): service (default), team, tenant,
+                       environment or feature
+  --project ID=NAME    the bill's project id ID is NAME in that dimension; repeatable (unnamed ids
+                       are compared as they are)
   --provider P         only this provider; repeatable
   --format F           table (default), json or csv
   --overrides-out F    write the proposed overrides as a pricing-cache overrides file (JSON)
@@ -57,6 +62,8 @@ export function parseReconcileArgs(argv: readonly string[], nowSeconds: number):
     format: { type: 'string', choices: ['table', 'json', 'csv'] },
     'overrides-out': { type: 'string' },
     'min-override': { type: 'string' },
+    'project-from': { type: 'string' },
+    project: { type: 'string', multiple: true },
   });
   if (!flags.ok) return flags;
   const params = new Map<string, readonly string[]>();
@@ -66,13 +73,15 @@ export function parseReconcileArgs(argv: readonly string[], nowSeconds: number):
     ['by', 'by'],
     ['provider', 'provider'],
     ['min-override', 'min_override'],
+    ['project-from', 'project_from'],
+    ['project', 'project'],
   ] as const) {
     const values = flags.value.get(flag);
     if (values !== undefined) params.set(param, values);
   }
   const parsed = parseReconcileQuery(params, nowSeconds);
   if (!parsed.ok) {
-    const flag = parsed.parameter === 'min_override' ? 'min-override' : parsed.parameter;
+    const flag = parsed.parameter.replaceAll('_', '-');
     return { ok: false, message: `--${flag}: ${parsed.message}` };
   }
   return {

@@ -33,8 +33,8 @@ import type { ListPriceCatalog, ListTokenPrices } from './catalog-list-prices.js
  * has no catalog price the drift is `unexplained`.
  */
 
-export type ReconcileDimension = 'day' | 'provider' | 'model';
-export const RECONCILE_DIMENSIONS: readonly ReconcileDimension[] = ['day', 'provider', 'model'];
+export type ReconcileDimension = 'day' | 'provider' | 'model' | 'project';
+export const RECONCILE_DIMENSIONS: readonly ReconcileDimension[] = ['day', 'provider', 'model', 'project'];
 
 /** Token kinds compared. */
 export interface TokenCounts {
@@ -50,6 +50,11 @@ export interface BilledInput {
   readonly day: number;
   readonly provider: string;
   readonly model: string;
+  /**
+   * The bill's project (OpenAI project, Anthropic workspace, cloud sub-account) as the spans name
+   * it (see StoredReconcileQuery.projects); '' when not compared by project.
+   */
+  readonly project: string;
   readonly serviceTier: string;
   /** A BilledKind: input, output, cache_read, cache_write, requests, … */
   readonly kind: string;
@@ -66,6 +71,8 @@ export interface TracedInput {
   readonly day: number;
   readonly provider: string;
   readonly model: string;
+  /** The span dimension that stands for the bill's project; '' when not compared by project. */
+  readonly project: string;
   readonly currency: string;
   readonly spans: number;
   readonly requests: number;
@@ -189,6 +196,7 @@ interface FineBucket {
   readonly day: number;
   readonly provider: string;
   readonly model: string;
+  readonly project: string;
   readonly currency: string;
   readonly billed: TokenCounts;
   /** Billed tokens by service tier (list cost at the billed tier). */
@@ -224,8 +232,8 @@ interface FineFigures {
   unexplained: bigint;
 }
 
-function bucketKey(day: number, provider: string, model: string, currency: string): string {
-  return `${day}\u0000${provider}\u0000${model}\u0000${currency}`;
+function bucketKey(day: number, provider: string, model: string, project: string, currency: string): string {
+  return `${day}\u0000${provider}\u0000${model}\u0000${project}\u0000${currency}`;
 }
 
 function addTokens(into: TokenCounts, kind: string, n: bigint): boolean {
@@ -256,15 +264,18 @@ export function reconcile(
   const { catalog } = options;
   const buckets = new Map<string, FineBucket>();
   const notes = new Set<string>();
-  const bucket = (day: number, provider: string, rawModel: string, currency: string): FineBucket => {
+  const byProject = options.groupBy.includes('project');
+  const bucket = (day: number, provider: string, rawModel: string, rawProject: string, currency: string): FineBucket => {
     const model = rawModel === '' ? '' : catalog.canonicalModel(provider, rawModel);
-    const key = bucketKey(day, provider, model, currency);
+    const project = byProject ? rawProject : '';
+    const key = bucketKey(day, provider, model, project, currency);
     let b = buckets.get(key);
     if (b === undefined) {
       b = {
         day,
         provider,
         model,
+        project,
         currency,
         billed: zeroTokens(),
         billedByTier: new Map(),
@@ -285,7 +296,7 @@ export function reconcile(
   };
 
   for (const row of billed) {
-    const b = bucket(row.day, row.provider, row.model, row.currency);
+    const b = bucket(row.day, row.provider, row.model, row.project, row.currency);
     b.billedLines++;
     if (row.costLines > 0) {
       b.costLines += row.costLines;
@@ -308,7 +319,7 @@ export function reconcile(
   }
 
   for (const row of traced) {
-    const b = bucket(row.day, row.provider, row.model, row.currency);
+    const b = bucket(row.day, row.provider, row.model, row.project, row.currency);
     const includes = options.inputIncludesCache(row.provider);
     const uncached = (input: bigint, read: bigint, write: bigint): bigint => {
       const left = includes ? input - read - write : input;
@@ -421,7 +432,7 @@ function moveDayBoundaries(buckets: readonly FineBucket[], figures: Map<FineBuck
   for (const b of buckets) {
     const f = figures.get(b)!;
     if (!f.covered || !f.priced) continue;
-    const key = `${b.provider}\u0000${b.model}\u0000${b.currency}`;
+    const key = `${b.provider}\u0000${b.model}\u0000${b.project}\u0000${b.currency}`;
     const list = series.get(key) ?? [];
     list.push(b);
     series.set(key, list);
@@ -479,7 +490,9 @@ function group(
   for (const b of buckets) {
     const f = figures.get(b)!;
     const dimensions: Partial<Record<ReconcileDimension, string>> = {};
-    for (const d of groupBy) dimensions[d] = d === 'day' ? String(b.day) : d === 'provider' ? b.provider : b.model;
+    for (const d of groupBy) {
+      dimensions[d] = d === 'day' ? String(b.day) : d === 'provider' ? b.provider : d === 'model' ? b.model : b.project;
+    }
     const key = JSON.stringify([groupBy.map((d) => dimensions[d]), b.currency]);
     let g = groups.get(key);
     if (g === undefined) {

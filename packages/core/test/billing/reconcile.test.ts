@@ -57,6 +57,7 @@ function billedRow(over: Partial<BilledInput> & Pick<BilledInput, 'day' | 'kind'
   return {
     provider: 'openai',
     model: 'gpt-4o',
+    project: '',
     serviceTier: '',
     currency: 'USD',
     quantity: '0',
@@ -70,6 +71,7 @@ function tracedRow(over: Partial<TracedInput> & Pick<TracedInput, 'day'>): Trace
   return {
     provider: 'openai',
     model: 'gpt-4o',
+    project: '',
     currency: 'USD',
     spans: 10,
     requests: 10,
@@ -290,6 +292,29 @@ describe('reconcile', () => {
     assert.equal(byProvider.rows.length, 1);
     assert.equal(byProvider.rows[0]!.drift, '0.000005');
     assert.deepEqual(byProvider.rows[0]!.billedTokens.input, 2_000_001n);
+  });
+
+  it('compares by project when asked, and ignores projects otherwise', () => {
+    // Project "chat": billed 1M output, traced 1M output (10.00 each side). Project "batch-jobs":
+    // billed 0.1M output (1.00), no span: untraced 1.00.
+    const billed = [
+      billedRow({ day: D1, project: 'chat', kind: 'output', quantity: '1000000', billedCost: '10', costLines: 1 }),
+      billedRow({ day: D1, project: 'batch-jobs', kind: 'output', quantity: '100000', billedCost: '1', costLines: 1 }),
+    ];
+    const traced = [tracedRow({ day: D1, project: 'chat', outputTokens: 1_000_000n, cost: '10' })];
+    const byProject = reconcile(billed, traced, options({ groupBy: ['project'] }));
+    assert.deepEqual(
+      byProject.rows.map((r) => [r.dimensions.project, r.drift, r.categories!.untraced]),
+      [
+        ['batch-jobs', '1', '1'],
+        ['chat', '0', '0'],
+      ],
+    );
+    const whole = reconcile(billed, traced, options({ groupBy: ['model'] }));
+    assert.deepEqual(
+      whole.rows.map((r) => [r.dimensions.model, r.drift, r.categories!.untraced]),
+      [['gpt-4o', '1', '1']],
+    );
   });
 
   it('reads list prices from the bundled catalog', () => {

@@ -78,7 +78,16 @@ export interface BilledTotalRow {
 }
 
 /** What the traced side can be grouped by when compared with a bill. */
-export const TRACED_DIMENSIONS = ['day', 'provider', 'model', 'service', 'team', 'tenant'] as const;
+export const TRACED_DIMENSIONS = [
+  'day',
+  'provider',
+  'model',
+  'service',
+  'team',
+  'tenant',
+  'environment',
+  'feature',
+] as const;
 export type TracedDimension = (typeof TRACED_DIMENSIONS)[number];
 
 export interface TracedUsageQuery {

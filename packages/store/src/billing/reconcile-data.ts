@@ -7,7 +7,8 @@ import { catalogListPrices, defaultInputTokenRule, reconcile, utcDay } from '@co
 import type { BilledInput, PriceSnapshot, ReconcileDimension, ReconcileReport, TracedInput } from '@costtrace/core';
 import { parseTime } from '../query/cost-query.js';
 import type { QueryParams, QueryParseResult } from '../query/cost-query.js';
-import type { BilledTotalRow, BillImportDay, BillStore, TracedUsageRow } from './bill-store.js';
+import { TRACED_DIMENSIONS } from './bill-store.js';
+import type { BilledTotalRow, BillImportDay, BillStore, TracedDimension, TracedUsageRow } from './bill-store.js';
 
 export interface StoredReconcileQuery {
   /** Unix seconds; whole UTC days are compared (the bills are daily). */
@@ -17,6 +18,12 @@ export interface StoredReconcileQuery {
   /** Only these providers (empty: all). */
   readonly providers: readonly string[];
   readonly minOverridePercent?: number | undefined;
+  /**
+   * How the bill's projects (OpenAI project ids, Anthropic workspace ids, cloud sub-accounts) meet
+   * the spans when grouped by project: the spans' `from` dimension stands for the project, and
+   * `names` turns a bill's project id into that dimension's value (ids not named stay as they are).
+   */
+  readonly projects?: { readonly from: TracedDimension; readonly names: ReadonlyMap<string, string> } | undefined;
 }
 
 /** Reads both sides from `store` and reconciles them at the list prices of `snapshot`. */
@@ -27,18 +34,28 @@ export async function reconcileStored(
 ): Promise<ReconcileReport> {
   const providers = query.providers.length > 0 ? query.providers : undefined;
   const range = { since: query.since, until: query.until, providers };
+  const byProject = query.groupBy.includes('project');
+  const projectFrom = query.projects?.from ?? 'service';
   const [billed, traced, imports] = await Promise.all([
-    store.billedTotals({ ...range, groupBy: ['day', 'provider', 'model', 'service_tier'] }),
-    store.tracedUsage({ ...range, groupBy: ['day', 'provider', 'model'] }),
+    store.billedTotals({
+      ...range,
+      groupBy: ['day', 'provider', 'model', 'service_tier', ...(byProject ? (['project'] as const) : [])],
+    }),
+    store.tracedUsage({ ...range, groupBy: ['day', 'provider', 'model', ...(byProject ? [projectFrom] : [])] }),
     store.billImports(100_000),
   ]);
-  return reconcile(billedInputs(billed), tracedInputs(traced), {
-    groupBy: query.groupBy,
-    catalog: catalogListPrices(snapshot),
-    inputIncludesCache: (provider) => defaultInputTokenRule(provider) === 'input-includes-cache',
-    billCovers: billCoverage(imports, billed),
-    minOverridePercent: query.minOverridePercent,
-  });
+  const names = query.projects?.names ?? new Map<string, string>();
+  return reconcile(
+    billedInputs(billed, (id) => names.get(id) ?? id),
+    tracedInputs(traced, byProject ? projectFrom : undefined),
+    {
+      groupBy: query.groupBy,
+      catalog: catalogListPrices(snapshot),
+      inputIncludesCache: (provider) => defaultInputTokenRule(provider) === 'input-includes-cache',
+      billCovers: billCoverage(imports, billed),
+      minOverridePercent: query.minOverridePercent,
+    },
+  );
 }
 
 /** The provider each API-report source bills; exports (focus, aws-cur) say it line by line. */
@@ -50,11 +67,16 @@ const SOURCE_PROVIDER: Readonly<Record<string, string>> = {
   'aws-cur': 'aws',
 };
 
-export function billedInputs(rows: readonly BilledTotalRow[]): BilledInput[] {
+/** Billed rows as reconcile reads them; `project` names the bill's project ids as the spans do. */
+export function billedInputs(
+  rows: readonly BilledTotalRow[],
+  project: (id: string) => string = (id) => id,
+): BilledInput[] {
   return rows.map((r) => ({
     day: Number(r.dimensions.day),
     provider: r.dimensions.provider ?? '',
     model: r.dimensions.model ?? '',
+    project: project(r.dimensions.project ?? ''),
     serviceTier: r.dimensions.service_tier ?? '',
     kind: r.kind,
     currency: r.currency,
@@ -64,11 +86,13 @@ export function billedInputs(rows: readonly BilledTotalRow[]): BilledInput[] {
   }));
 }
 
-export function tracedInputs(rows: readonly TracedUsageRow[]): TracedInput[] {
+/** Traced rows as reconcile reads them; `projectFrom` is the dimension that stands for the project. */
+export function tracedInputs(rows: readonly TracedUsageRow[], projectFrom?: TracedDimension): TracedInput[] {
   return rows.map((r) => ({
     day: Number(r.dimensions.day),
     provider: r.dimensions.provider ?? '',
     model: r.dimensions.model ?? '',
+    project: projectFrom === undefined ? '' : (r.dimensions[projectFrom] ?? ''),
     currency: r.currency,
     spans: r.spans,
     requests: r.requests,
@@ -102,7 +126,11 @@ export function billCoverage(
   return (provider, day) => covered.has(`${provider}\u0000${day}`);
 }
 
-const RECONCILE_BY: readonly ReconcileDimension[] = ['day', 'provider', 'model'];
+const RECONCILE_BY: readonly ReconcileDimension[] = ['day', 'provider', 'model', 'project'];
+/** Span dimensions that may stand for the bill's project. */
+const PROJECT_FROM: readonly TracedDimension[] = TRACED_DIMENSIONS.filter(
+  (d) => !['day', 'provider', 'model'].includes(d),
+);
 const MAX_RECONCILE_SECONDS = 400 * 86_400;
 
 /**
@@ -136,8 +164,9 @@ export function parseReconcileQuery(params: QueryParams, nowSeconds: number): Qu
   for (const word of (params.get('by') ?? ['day,provider,model']).flatMap((v) => v.split(','))) {
     const d = word.trim();
     if (d === '') continue;
-    if (!(RECONCILE_BY as readonly string[]).includes(d))
-      return fail('by', `by=${JSON.stringify(d.slice(0, 40))}: use day, provider or model`);
+    if (!(RECONCILE_BY as readonly string[]).includes(d)) {
+      return fail('by', `by=${JSON.stringify(d.slice(0, 40))}: use day, provider, model or project`);
+    }
     if (!groupBy.includes(d as ReconcileDimension)) groupBy.push(d as ReconcileDimension);
   }
   const providers = params.get('provider') ?? [];
@@ -148,8 +177,29 @@ export function parseReconcileQuery(params: QueryParams, nowSeconds: number): Qu
   if (!/^\d{1,3}(\.\d{1,4})?$/.test(minText) || Number(minText) > 100) {
     return fail('min_override', 'min_override: a percent between 0 and 100, e.g. 0.5');
   }
+  const from = one('project_from') ?? 'service';
+  if (!(PROJECT_FROM as readonly string[]).includes(from)) {
+    return fail('project_from', `project_from: one of ${PROJECT_FROM.join(', ')}`);
+  }
+  const names = new Map<string, string>();
+  const pairs = (params.get('project') ?? []).flatMap((v) => v.split(','));
+  if (pairs.length > 1000) return fail('project', 'project: at most 1000 names');
+  for (const pair of pairs) {
+    const match = /^([^=\s]{1,128})=([^=]{1,256})$/.exec(pair.trim());
+    if (match === null) {
+      return fail('project', `project=${JSON.stringify(pair.slice(0, 60))}: use ID=NAME, e.g. proj_abc=chat-api`);
+    }
+    names.set(match[1]!, match[2]!);
+  }
   return {
     ok: true,
-    query: { since, until, groupBy, providers: [...providers], minOverridePercent: Number(minText) },
+    query: {
+      since,
+      until,
+      groupBy,
+      providers: [...providers],
+      minOverridePercent: Number(minText),
+      projects: { from: from as TracedDimension, names },
+    },
   };
 }
