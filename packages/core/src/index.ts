@@ -147,6 +147,10 @@ export {
   tokenKindOf,
   utcDay,
   utcSeconds,
+  DRIFT_MEASURES,
+  driftRuleToDocument,
+  evaluateDrift,
+  parseDriftRule,
 } from './billing/index.js';
 export type {
   AwsCurMapOptions,
@@ -191,4 +195,8 @@ export type {
   TokenCounts,
   TokenKind,
   TracedInput,
+  DriftFinding,
+  DriftMeasure,
+  DriftRule,
+  DriftRuleDocument,
 } from './billing/index.js';

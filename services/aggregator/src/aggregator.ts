@@ -32,7 +32,8 @@ import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
 import { bundledPriceSnapshot } from '@costtrace/core';
-import type { PriceSource } from '@costtrace/core';
+import type { PriceSnapshot, PriceSource } from '@costtrace/core';
+import { DriftMonitor } from './reconcile/drift-monitor.js';
 
 export interface AggregatorOptions {
   readonly config: AggregatorConfig;
@@ -91,6 +92,7 @@ export class Aggregator {
   private apiServer: QueryApiServer | undefined;
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
+  private driftMonitor: DriftMonitor | undefined;
   /** Worker threads of the consumer's batch runner (see `workerThreads`). */
   private threads = 0;
   private pricing: PricingFollower | undefined;
@@ -229,6 +231,23 @@ export class Aggregator {
       });
     }
     const budgets = this.budgetService;
+    const driftCheckMs = this.options.budgets?.driftCheckMs ?? 3_600_000;
+    if (
+      budgets !== undefined &&
+      driftCheckMs > 0 &&
+      (this.store instanceof ClickHouseStore || this.store instanceof DuckDbStore)
+    ) {
+      // The budgets file's drift rules, on the imported bills beside the spans.
+      this.driftMonitor = new DriftMonitor({
+        store: this.store,
+        snapshot: () => this.pricesSnapshot(),
+        rules: () => budgets.registry.driftRules(),
+        publish: (event, endpoints) => budgets.dispatcher.publish(event, endpoints),
+        logger: this.logger,
+        intervalMs: driftCheckMs,
+      });
+      this.driftMonitor.start();
+    }
     if (this.options.consume ?? true) {
       this.consumer = new SpanConsumer({
         log: this.log,
@@ -380,11 +399,21 @@ export class Aggregator {
         this.store instanceof ClickHouseStore || this.store instanceof DuckDbStore
           ? {
               bills: this.store,
-              snapshot: () => (this.options.prices ?? this.pricing)?.current().snapshot ?? bundledPriceSnapshot(),
+              snapshot: () => this.pricesSnapshot(),
             }
           : undefined,
     });
     return this.apiServer.listen();
+  }
+
+  /** The price snapshot the aggregator prices with (the bundled catalog before pricing starts). */
+  private pricesSnapshot(): PriceSnapshot {
+    return (this.options.prices ?? this.pricing)?.current().snapshot ?? bundledPriceSnapshot();
+  }
+
+  /** The drift monitor while budgets run (tests call `check()` rather than wait an interval). */
+  get drift(): DriftMonitor | undefined {
+    return this.driftMonitor;
   }
 
   get stats(): { spansAccepted: number; rowsStored: number; deadLettered: number } {
@@ -403,6 +432,7 @@ export class Aggregator {
     this.stopping ??= (async () => {
       await Promise.all([this.httpReceiver?.close(), this.grpcReceiver?.close()]);
       this.retention?.stop();
+      await this.driftMonitor?.stop();
       await this.consumer?.stop();
       if (this.options.budgetService === undefined) await this.budgetService?.stop();
       await this.pricing?.close();

@@ -87,3 +87,5 @@ export type {
   TokenCounts,
   TracedInput,
 } from './reconcile.js';
+export { DRIFT_MEASURES, driftRuleToDocument, evaluateDrift, parseDriftRule } from './drift-rule.js';
+export type { DriftFinding, DriftMeasure, DriftRule, DriftRuleDocument } from './drift-rule.js';

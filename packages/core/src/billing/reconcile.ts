@@ -265,7 +265,13 @@ export function reconcile(
   const buckets = new Map<string, FineBucket>();
   const notes = new Set<string>();
   const byProject = options.groupBy.includes('project');
-  const bucket = (day: number, provider: string, rawModel: string, rawProject: string, currency: string): FineBucket => {
+  const bucket = (
+    day: number,
+    provider: string,
+    rawModel: string,
+    rawProject: string,
+    currency: string,
+  ): FineBucket => {
     const model = rawModel === '' ? '' : catalog.canonicalModel(provider, rawModel);
     const project = byProject ? rawProject : '';
     const key = bucketKey(day, provider, model, project, currency);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { BudgetError, budgetToDocument, parseBudget } from '@costtrace/core';
-import type { Budget } from '@costtrace/core';
+import { BudgetError, budgetToDocument, parseBudget, parseDriftRule } from '@costtrace/core';
+import type { Budget, DriftRule } from '@costtrace/core';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { endpointToDocument, parseWebhookEndpoint } from '../webhooks/webhook-endpoint.js';
@@ -13,9 +13,11 @@ export interface BudgetFile {
   readonly budgets: readonly Budget[];
   readonly webhooks: readonly WebhookEndpoint[];
   readonly anomalyWebhooks: readonly string[];
+  /** Alerts on the difference between the bill and the spans (costtrace reconcile). */
+  readonly drift: readonly DriftRule[];
 }
 
-const FILE_KEYS = new Set(['budgets', 'webhooks', 'anomalies']);
+const FILE_KEYS = new Set(['budgets', 'webhooks', 'anomalies', 'drift']);
 
 /** Parses a budgets file (YAML or JSON, same shape); errors name the field. */
 export function parseBudgetFile(text: string, maxBudgets = 10_000): BudgetFile {
@@ -25,14 +27,18 @@ export function parseBudgetFile(text: string, maxBudgets = 10_000): BudgetFile {
   } catch (cause) {
     throw new BudgetError('INVALID_BUDGET', 'file', `not YAML or JSON: ${(cause as Error).message}`, { cause });
   }
-  if (raw === null || raw === undefined) return { budgets: [], webhooks: [], anomalyWebhooks: [] };
+  if (raw === null || raw === undefined) return { budgets: [], webhooks: [], anomalyWebhooks: [], drift: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new BudgetError('INVALID_BUDGET', 'file', 'must be a mapping with `budgets`, `webhooks` and `anomalies`');
+    throw new BudgetError(
+      'INVALID_BUDGET',
+      'file',
+      'must be a mapping with `budgets`, `webhooks`, `anomalies` and `drift`',
+    );
   }
   const doc = raw as Record<string, unknown>;
   for (const key of Object.keys(doc)) {
     if (!FILE_KEYS.has(key))
-      throw new BudgetError('INVALID_BUDGET', key, 'unknown top-level field; use budgets, webhooks, anomalies');
+      throw new BudgetError('INVALID_BUDGET', key, 'unknown top-level field; use budgets, webhooks, anomalies, drift');
   }
   const list = (value: unknown, field: string, max: number): unknown[] => {
     if (value === undefined) return [];
@@ -72,7 +78,25 @@ export function parseBudgetFile(text: string, maxBudgets = 10_000): BudgetFile {
       throw new BudgetError('INVALID_BUDGET', `anomalies.webhooks[${i}]`, 'must name a webhook endpoint of this file');
     return w;
   });
-  return { budgets, webhooks, anomalyWebhooks };
+  const drift = list(doc.drift, 'drift', 100).map((d, i) => {
+    const rule = parseDriftRule(d, `drift[${i}]`);
+    rule.webhooks.forEach((w, j) => {
+      if (!endpointIds.has(w)) {
+        throw new BudgetError(
+          'INVALID_BUDGET',
+          `drift[${i}].webhooks[${j}]`,
+          `no webhook endpoint with id ${w} in this file`,
+        );
+      }
+    });
+    return rule;
+  });
+  const driftIds = new Set<string>();
+  drift.forEach((d, i) => {
+    if (driftIds.has(d.id)) throw new BudgetError('INVALID_BUDGET', `drift[${i}].id`, `duplicate id ${d.id}`);
+    driftIds.add(d.id);
+  });
+  return { budgets, webhooks, anomalyWebhooks, drift };
 }
 
 export interface BudgetRegistryOptions {
@@ -100,6 +124,7 @@ export class BudgetRegistry {
   private endpoints = new Map<string, WebhookEndpoint>();
   private versions = new Map<string, bigint>();
   private anomalyWebhooks: readonly string[];
+  private drift: readonly DriftRule[] = [];
   private current: BudgetCatalog;
   private revision = 0;
   private lastVersion = 0n;
@@ -124,6 +149,11 @@ export class BudgetRegistry {
     return this.endpoints;
   }
 
+  /** The drift rules of the budgets file (they live in the file only). */
+  driftRules(): readonly DriftRule[] {
+    return this.drift;
+  }
+
   budget(id: string): Budget | undefined {
     return this.budgets.get(id);
   }
@@ -139,6 +169,7 @@ export class BudgetRegistry {
     if (this.options.file !== undefined) {
       const file = parseBudgetFile(await readFile(this.options.file, 'utf8'), this.maxBudgets);
       if (file.anomalyWebhooks.length > 0) this.anomalyWebhooks = file.anomalyWebhooks;
+      this.drift = file.drift;
       for (const w of file.webhooks) {
         if (
           JSON.stringify(endpointToDocument(w)) !==

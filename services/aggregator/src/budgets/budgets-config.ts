@@ -47,6 +47,11 @@ export interface BudgetsConfig {
   /** COSTTRACE_MAX_BUDGETS (1..100000), default 10000. */
   readonly maxBudgets: number;
   /**
+   * How often the budgets file's drift rules are measured against the imported bills, in ms;
+   * 0 turns them off. COSTTRACE_DRIFT_CHECK_SECONDS (0..604800), default 3600.
+   */
+  readonly driftCheckMs: number;
+  /**
    * The evaluator group's consumer: COSTTRACE_BUDGET_SESSION_TIMEOUT_MS (default 30000),
    * COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS (default 60000, at least the session timeout),
    * COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY (default 4). The throttle readers use the same
@@ -76,6 +81,7 @@ const BUDGETS_ENV = envSchema({
   COSTTRACE_BUDGET_FLUSH_MS: integer(100, 60_000, 2000),
   COSTTRACE_BUDGET_REFRESH_MS: integer(200, 600_000, 2000),
   COSTTRACE_MAX_BUDGETS: integer(1, 100_000, 10_000),
+  COSTTRACE_DRIFT_CHECK_SECONDS: integer(0, 7 * 86_400, 3600),
   COSTTRACE_BUDGET_SESSION_TIMEOUT_MS: integer(6_000, 300_000, 30_000),
   COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS: integer(6_000, 600_000, 60_000),
   COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY: integer(1, 64, 4),
@@ -136,6 +142,7 @@ export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: E
     flushMs: overrides.flushMs ?? read('COSTTRACE_BUDGET_FLUSH_MS'),
     refreshMs: overrides.refreshMs ?? read('COSTTRACE_BUDGET_REFRESH_MS'),
     maxBudgets: overrides.maxBudgets ?? read('COSTTRACE_MAX_BUDGETS'),
+    driftCheckMs: overrides.driftCheckMs ?? read('COSTTRACE_DRIFT_CHECK_SECONDS') * 1000,
   };
   if (config.flushMs < config.tickMs) {
     throw new ConfigError(

@@ -6,6 +6,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'throttle.engaged',
   'throttle.released',
   'cost.anomaly',
+  'reconcile.drift',
+  'reconcile.drift_resolved',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -69,6 +71,33 @@ export interface AnomalyEventData {
   readonly window: { readonly start: string; readonly end: string };
 }
 
+/** `data` of reconcile.drift and reconcile.drift_resolved events. */
+export interface DriftEventData {
+  readonly rule: {
+    readonly id: string;
+    readonly measure: string;
+    readonly above_percent: string;
+    readonly window: string;
+  };
+  readonly provider: string;
+  readonly currency: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly billed_cost: string;
+  /** The rule's measure (a drift category, or the whole drift), exact decimal. */
+  readonly measured: string;
+  /** |measured| ÷ billed cost × 100. */
+  readonly percent: string;
+  readonly drift: string;
+  readonly categories: {
+    readonly untraced: string;
+    readonly cache_or_tier: string;
+    readonly unpriced: string;
+    readonly rate: string;
+    readonly timing: string;
+    readonly unexplained: string;
+  };
+}
+
 /** The signed JSON body of every webhook (Standard Webhooks shape: type, timestamp, data). */
 export interface WebhookPayload {
   readonly schema_version: string;
@@ -77,7 +106,7 @@ export interface WebhookPayload {
   readonly type: WebhookEventType;
   /** When the event occurred (ISO 8601, UTC). */
   readonly timestamp: string;
-  readonly data: BudgetEventData | AnomalyEventData;
+  readonly data: BudgetEventData | AnomalyEventData | DriftEventData;
 }
 
 /** An event ready to deliver: its id, type and the exact body bytes that get signed. */
