@@ -81,9 +81,9 @@ describe('drift monitor', () => {
       store,
       snapshot: bundledPriceSnapshot,
       rules: () => [rule],
-      publish: async (event, endpoints) => {
+      publish: (event, endpoints) => {
         events.push({ event, endpoints });
-        return true;
+        return Promise.resolve(true);
       },
       logger: pino({ level: 'silent' }),
       intervalMs: 3_600_000,
