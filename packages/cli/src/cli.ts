@@ -40,6 +40,7 @@ import { AggregatorClient } from '@costtrace/client';
 import { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
 import { RECONCILE_HELP, RECONCILE_USAGE, runReconcile } from './billing/reconcile-command.js';
 import { BILL_HELP, BILL_USAGE, runBillImport, runBillImports } from './billing/bill-command.js';
+import { BILL_FETCH_HELP, runBillFetch } from './billing/bill-fetch-command.js';
 
 /** Everything the CLI touches outside itself, injected so commands run in tests without a process. */
 export interface CliIo {
@@ -438,15 +439,17 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   },
   {
     name: 'bill',
-    summary: 'import provider usage and cost reports, FOCUS and CUR exports (bill import|imports)',
+    summary:
+      'provider usage and cost reports (files or the Admin APIs), FOCUS and CUR exports (bill import|fetch|imports)',
     usage: BILL_USAGE,
     run: async (argv, io) => {
       const [sub, ...rest] = argv;
       if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
-        io.out(`${BILL_HELP}\n\n${WRITABLE_STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
+        const help = sub === 'fetch' ? BILL_FETCH_HELP : BILL_HELP;
+        io.out(`${help}\n\n${WRITABLE_STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
         return sub === undefined ? 2 : 0;
       }
-      if (sub === 'import') {
+      if (sub === 'import' || sub === 'fetch') {
         return onSelectedStore(
           'bill import',
           rest,
@@ -458,7 +461,9 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
           async (args, store) => {
             // The bill tables come with the schema: an import into a fresh store creates it.
             await store.migrate();
-            return runBillImport(args, { store, output: commandOutput(io) });
+            return sub === 'import'
+              ? runBillImport(args, { store, output: commandOutput(io) })
+              : runBillFetch(args, { store, output: commandOutput(io), env: io.env });
           },
           { writing: true },
         );
@@ -466,7 +471,9 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
       if (sub === 'imports') {
         return billReadingCommand('bill imports', '', BILL_USAGE, BILL_HELP, runBillImports).run(rest, io);
       }
-      io.err(`costtrace bill: unknown sub-command ${JSON.stringify(sub)}: use import or imports\nusage: ${BILL_USAGE}`);
+      io.err(
+        `costtrace bill: unknown sub-command ${JSON.stringify(sub)}: use import, fetch or imports\nusage: ${BILL_USAGE}`,
+      );
       return 2;
     },
   },

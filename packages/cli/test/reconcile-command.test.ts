@@ -394,5 +394,8 @@ describe('costtrace bill import and reconcile (embedded store)', () => {
     assert.match(err.join('\n'), /--by: by="route": use day, provider, model or project/);
     assert.equal(await cli('bill', 'import', 'paypal', 'x.csv', '--store', `duckdb:${db}`), 2);
     assert.match(err.join('\n'), /the first word is the format/);
+    // The fetch from the providers' APIs is the same command's: without its key it says which.
+    assert.equal(await cli('bill', 'fetch', 'openai', '--store', `duckdb:${db}`), 2);
+    assert.match(err.join('\n'), /OPENAI_ADMIN_KEY/);
   });
 });

@@ -12,6 +12,7 @@ import { importBillFiles } from './bill-import.js';
 import type { BillImportSummary } from './bill-import.js';
 
 export const BILL_USAGE = `costtrace bill import <${BILL_SOURCES.join('|')}> FILE... [--account A] [--dry-run]
+       costtrace bill fetch <openai|anthropic> [--since 30d] [--until T] [--account A] [--dry-run]
        costtrace bill imports [--limit 50]`;
 
 export const BILL_HELP = `usage: ${BILL_USAGE}
