@@ -299,7 +299,10 @@ function billReadingCommand(
   usage: string,
   help: string,
   command: (argv: readonly string[], deps: { store: BillStore; output: CommandOutput }) => Promise<number>,
+  /** Runs the command through an aggregator's API (`--store api:URL`); absent: refused. */
+  throughApi?: (argv: readonly string[], deps: { store: { apiUrl: string }; output: CommandOutput }) => Promise<number>,
 ): CliCommand {
+  type Opened = { readonly store: BillStore | { readonly apiUrl: string }; close(): Promise<void> };
   return {
     name,
     summary,
@@ -309,21 +312,27 @@ function billReadingCommand(
         io.out(`${help}\n\n${STORE_HELP}\n${CLICKHOUSE_ENV_HELP}`);
         return 0;
       }
-      return onSelectedStore(
+      return onSelectedStore<Opened>(
         name,
         argv,
         io,
         (selection) => {
           if (selection.kind === 'api') {
-            return {
-              ok: false,
-              message: 'bills are read from the store: use --store clickhouse or --store duckdb:PATH',
-            };
+            if (throughApi === undefined) {
+              return {
+                ok: false,
+                message: 'bills are read from the store: use --store clickhouse or --store duckdb:PATH',
+              };
+            }
+            return { ok: true, value: { store: { apiUrl: selection.url }, close: () => Promise.resolve() } };
           }
           const opened = openSelected(selection, io.env);
           return { ok: true, value: { store: opened.store as ClickHouseStore | DuckDbStore, close: opened.close } };
         },
-        (rest, { store }) => command(rest, { store, output: commandOutput(io) }),
+        (rest, { store }) =>
+          'apiUrl' in store && throughApi !== undefined
+            ? throughApi(rest, { store, output: commandOutput(io) })
+            : command(rest, { store: store as BillStore, output: commandOutput(io) }),
         {
           onStoreError: (err) => {
             io.err(`costtrace ${name}: ${err.message}. Is the store reachable, with the schema (costtrace migrate)?`);
@@ -482,6 +491,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     'imported bills beside the spans: the drift split into untraced, cache/tier, unpriced, rate, timing',
     RECONCILE_USAGE,
     RECONCILE_HELP,
+    runReconcile,
     runReconcile,
   ),
   analysisCommand(

@@ -12,3 +12,5 @@ export type { PricingBackend, RemoteOptions } from './commands/pricing-backend.j
 export { EXIT } from './analysis/common-flags.js';
 export type { CostSource } from './analysis/common-flags.js';
 export { ApiCostSource } from './api-cost-source.js';
+export { importBill, importBillFiles } from './billing/bill-import.js';
+export type { BillImportOptions, BillImportSummary, BillInput } from './billing/bill-import.js';

@@ -407,6 +407,10 @@ export class Aggregator {
   }
 
   /** The price snapshot the aggregator prices with (the bundled catalog before pricing starts). */
+  get priceSnapshot(): PriceSnapshot {
+    return this.pricesSnapshot();
+  }
+
   private pricesSnapshot(): PriceSnapshot {
     return (this.options.prices ?? this.pricing)?.current().snapshot ?? bundledPriceSnapshot();
   }

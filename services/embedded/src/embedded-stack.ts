@@ -13,6 +13,8 @@ import { DemoApp, loadDemoConfig, runLoad, startTelemetry } from '@costtrace/dem
 import type { Telemetry } from '@costtrace/demo-inference';
 import { PricingCache } from '@costtrace/pricing-cache';
 import { DuckDbStore } from '@costtrace/store';
+import { loadSampleBill } from './sample-bill.js';
+import type { SampleBill, SampleBillOptions } from './sample-bill.js';
 
 /**
  * The demo's two commits: the second moves the self-hosted models from L4 to H100 GPUs, so
@@ -56,7 +58,10 @@ export class EmbeddedStack implements EmbeddedStackHandle {
   private load: Promise<void> | undefined;
   private deployTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private loadStopped = false;
   private stopped: Promise<void> | undefined;
+  private store: DuckDbStore | undefined;
+  private sampleBillTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EmbeddedStackOptions) {
     if (!Number.isFinite(options.rps) || options.rps < 0 || options.rps > 1000) {
@@ -86,6 +91,7 @@ export class EmbeddedStack implements EmbeddedStackHandle {
     this.bus = new InProcessBus({ dataDir: join(this.dataDir, 'bus'), logger: logger.child({ component: 'bus' }) });
     const storePath = join(this.dataDir, 'costtrace.duckdb');
     const store = new DuckDbStore({ path: storePath });
+    this.store = store;
     this.aggregator = new Aggregator({
       config: loadConfig(
         {
@@ -122,6 +128,23 @@ export class EmbeddedStack implements EmbeddedStackHandle {
         () => void this.deploy(otlpHttp, pricing, api),
         this.options.deployAfterSeconds * 1000,
       );
+    }
+    if (this.options.sampleBillAfterSeconds !== undefined && this.options.sampleBillAfterSeconds > 0) {
+      this.sampleBillTimer = setTimeout(() => {
+        this.loadSampleBill().then(
+          (bill) =>
+            logger.warn(
+              {
+                files: bill.files.map((f) => f.path),
+                discountPercent: bill.discountPercent,
+                caller: bill.uninstrumented.model,
+              },
+              'sample bill imported: the load stopped, and costtrace reconcile now finds the discount and the uninstrumented caller',
+            ),
+          (err: unknown) => logger.error({ err }, 'the sample bill could not be loaded'),
+        );
+      }, this.options.sampleBillAfterSeconds * 1000);
+      this.sampleBillTimer.unref();
     }
     return {
       pricing,
@@ -183,10 +206,51 @@ export class EmbeddedStack implements EmbeddedStackHandle {
     }
   }
 
+  /**
+   * Stops the load generator, flushes the demo's telemetry and waits until every span the
+   * aggregator accepted is stored: afterwards the store holds the demo's traffic, all of it.
+   */
+  async settle(timeoutMs = 60_000): Promise<void> {
+    this.loadStopped = true;
+    clearTimeout(this.deployTimer);
+    await this.load;
+    await this.demo?.telemetry.provider.forceFlush();
+    const aggregator = this.aggregator;
+    if (aggregator === undefined) return;
+    const deadline = Date.now() + timeoutMs;
+    // Condition-based: accepted spans are stored (or dead-lettered) by the consumer.
+    while (aggregator.stats.rowsStored < aggregator.stats.spansAccepted) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `spans not all stored after ${timeoutMs} ms: ${aggregator.stats.rowsStored} of ${aggregator.stats.spansAccepted}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * A sample bill of the demo's traffic so far (see sample-bill.ts): the load stops first, so the
+   * bill and the spans cover the same requests; then `costtrace reconcile` finds the discount and
+   * the uninstrumented caller.
+   */
+  async loadSampleBill(options: Partial<SampleBillOptions> = {}): Promise<SampleBill> {
+    const store = this.store;
+    const aggregator = this.aggregator;
+    if (store === undefined || aggregator === undefined) throw new Error('the stack is not started');
+    await this.settle();
+    const now = Math.floor(Date.now() / 1000) + 1;
+    return loadSampleBill(store, aggregator.priceSnapshot, join(this.dataDir, 'sample-bill'), {
+      since: now - 7 * 86_400,
+      until: now,
+      ...options,
+    });
+  }
+
   /** Load in one-second rounds against whichever commit is deployed, until stopped. */
   private async drive(): Promise<void> {
     let seed = 1;
-    while (!this.stopping) {
+    while (!this.stopping && !this.loadStopped) {
       const target = this.demo;
       if (target === undefined) return;
       try {
@@ -208,6 +272,7 @@ export class EmbeddedStack implements EmbeddedStackHandle {
     this.stopped ??= (async () => {
       this.stopping = true;
       clearTimeout(this.deployTimer);
+      clearTimeout(this.sampleBillTimer);
       await this.load;
       if (this.demo !== undefined) {
         await this.demo.app.stop();

@@ -219,16 +219,88 @@ function jsonRow(row: ReconcileRow): Record<string, unknown> {
   };
 }
 
+/** A row as the API sends it: token counts as decimal strings. */
+type ApiRow = Omit<ReconcileRow, 'billedTokens' | 'tracedTokens' | 'billedRequests'> & {
+  readonly billedTokens: Record<'input' | 'output' | 'cacheRead' | 'cacheWrite', string>;
+  readonly tracedTokens: Record<'input' | 'output' | 'cacheRead' | 'cacheWrite', string>;
+  readonly billedRequests: string;
+};
+
+function rowFromApi(row: ApiRow): ReconcileRow {
+  const tokens = (t: ApiRow['billedTokens']) => ({
+    input: BigInt(t.input),
+    output: BigInt(t.output),
+    cacheRead: BigInt(t.cacheRead),
+    cacheWrite: BigInt(t.cacheWrite),
+  });
+  return {
+    ...row,
+    billedTokens: tokens(row.billedTokens),
+    tracedTokens: tokens(row.tracedTokens),
+    billedRequests: BigInt(row.billedRequests),
+  };
+}
+
+/**
+ * The same report from an aggregator's `GET /api/v1/reconcile` (`--store api:URL`): what reads a
+ * running `costtrace dev`, whose process holds the DuckDB file.
+ */
+export async function reconcileFromApi(
+  baseUrl: string,
+  query: StoredReconcileQuery,
+  fetchImpl: typeof fetch = fetch,
+): Promise<ReconcileReport> {
+  const params = new URLSearchParams();
+  params.set('since', String(query.since));
+  params.set('until', String(query.until));
+  params.set('by', query.groupBy.join(','));
+  for (const p of query.providers) params.append('provider', p);
+  if (query.minOverridePercent !== undefined) params.set('min_override', String(query.minOverridePercent));
+  if (query.projects !== undefined) {
+    params.set('project_from', query.projects.from);
+    for (const [id, name] of query.projects.names) params.append('project', `${id}=${name}`);
+  }
+  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/reconcile?${params.toString()}`;
+  const res = await fetchImpl(url, { signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  const body = JSON.parse(text) as {
+    rows: ApiRow[];
+    total: ApiRow[];
+    overrides: ReconcileReport['overrides'];
+    notes: string[];
+  };
+  return {
+    rows: body.rows.map(rowFromApi),
+    total: body.total.map(rowFromApi),
+    overrides: body.overrides,
+    notes: body.notes,
+  };
+}
+
 export async function runReconcile(
   argv: readonly string[],
-  deps: { readonly store: BillStore; readonly output: CommandOutput; readonly nowSeconds?: number },
+  deps: {
+    /** The store, or the URL of an aggregator's API that reads it. */
+    readonly store: BillStore | { readonly apiUrl: string };
+    readonly output: CommandOutput;
+    readonly nowSeconds?: number;
+  },
 ): Promise<number> {
   const args = parseReconcileArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
   if (!args.ok) {
     deps.output.err(`costtrace reconcile: ${args.message}\nusage: ${RECONCILE_USAGE}\n`);
     return 2;
   }
-  const report = await reconcileFromStore(deps.store, args.value);
+  let report: ReconcileReport;
+  if ('apiUrl' in deps.store) {
+    try {
+      report = await reconcileFromApi(deps.store.apiUrl, args.value);
+    } catch (err) {
+      deps.output.err(`costtrace reconcile: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  } else report = await reconcileFromStore(deps.store, args.value);
   if (report.total.length === 0) {
     deps.output.err(
       'costtrace reconcile: nothing billed or traced in the period: import a bill first (costtrace bill import …)\n',

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { parseLine } from '../args.js';
 
-export const DEV_USAGE = `costtrace dev [--data-dir DIR] [--rps N] [--deploy-after SECONDS]
+export const DEV_USAGE = `costtrace dev [--data-dir DIR] [--rps N] [--deploy-after SECONDS] [--sample-bill-after SECONDS]
 
 Runs all of costtrace in this process with no Kafka and no ClickHouse: pricing-cache, the
 aggregator on an in-process bus and DuckDB, budgets with a sample budget, the instrumented demo
@@ -12,6 +12,9 @@ everything cleanly; data persists under the data directory.
   --data-dir DIR        where the DuckDB file, the bus log and offsets live (default ./.costtrace)
   --rps N               load generator requests per second, 0 for none (default 20)
   --deploy-after S      seconds until the second commit is deployed (default 60)
+  --sample-bill-after S after S seconds stop the load and import a sample bill of the traffic so
+                        far: OpenAI and Anthropic usage and cost reports with a 15 % discount and
+                        an uninstrumented nightly job, for costtrace reconcile to find (default: none)
 
 examples:
   costtrace dev
@@ -24,6 +27,8 @@ export interface EmbeddedStackOptions {
   readonly rps: number;
   /** Seconds after which the second commit is deployed. */
   readonly deployAfterSeconds: number;
+  /** Seconds after which the load stops and a sample bill of the traffic is imported; absent: never. */
+  readonly sampleBillAfterSeconds?: number | undefined;
   readonly logger: Logger;
 }
 
@@ -77,6 +82,7 @@ export interface DevOptions {
   readonly dataDir: string;
   readonly rps: number;
   readonly deployAfterSeconds: number;
+  readonly sampleBillAfterSeconds?: number | undefined;
 }
 
 /** Parses `costtrace dev` flags: the options, or a message that says what to fix. */
@@ -87,6 +93,7 @@ export function parseDevArgs(
     'data-dir': { type: 'string' },
     rps: { type: 'string' },
     'deploy-after': { type: 'string' },
+    'sample-bill-after': { type: 'string' },
   });
   if (!line.ok) {
     return {
@@ -107,7 +114,10 @@ export function parseDevArgs(
   if (typeof rps === 'string') return { ok: false, message: rps };
   const deployAfterSeconds = number('deploy-after', 60, 86_400);
   if (typeof deployAfterSeconds === 'string') return { ok: false, message: deployAfterSeconds };
-  return { ok: true, options: { dataDir, rps, deployAfterSeconds } };
+  if (value('sample-bill-after') === undefined) return { ok: true, options: { dataDir, rps, deployAfterSeconds } };
+  const sampleBillAfterSeconds = number('sample-bill-after', 0, 86_400);
+  if (typeof sampleBillAfterSeconds === 'string') return { ok: false, message: sampleBillAfterSeconds };
+  return { ok: true, options: { dataDir, rps, deployAfterSeconds, sampleBillAfterSeconds } };
 }
 
 /**
@@ -172,6 +182,12 @@ export async function runDev(
       `  npx costtrace report --store api:${addresses.api} --by route,commit --since 1h`,
       `  npx costtrace compare commit ${DEV_COMMITS.before} ${DEV_COMMITS.after} --store api:${addresses.api} --since 1h`,
       `  COSTTRACE_API_URL=${addresses.api} npx costtrace budget status ${stack.budgetId}`,
+      ...(parsed.options.sampleBillAfterSeconds === undefined
+        ? []
+        : [
+            `after ${parsed.options.sampleBillAfterSeconds}s the load stops and a sample bill is imported; then:`,
+            `  npx costtrace reconcile --store api:${addresses.api} --since 7d --provider openai --provider anthropic`,
+          ]),
     ].join('\n'),
   );
   const signal = await stopSignal;

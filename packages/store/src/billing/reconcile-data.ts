@@ -153,7 +153,9 @@ export function parseReconcileQuery(params: QueryParams, nowSeconds: number): Qu
   let until: number;
   try {
     since = utcDay(parseTime('since', one('since') ?? '30d', nowSeconds));
-    until = parseTime('until', one('until') ?? 'now', nowSeconds);
+    // Up to this second (not the minute, as cost queries align): today's spans all count.
+    const untilText = one('until') ?? 'now';
+    until = untilText === 'now' ? nowSeconds + 1 : parseTime('until', untilText, nowSeconds);
   } catch (err) {
     const parameter = err instanceof Error && 'parameter' in err ? String(err.parameter) : 'since';
     return fail(parameter, err instanceof Error ? err.message : String(err));
