@@ -182,6 +182,42 @@ describe('dashboard in a real browser', () => {
       },
       (n) => n >= SPANS,
     );
+    // A bill for today: OpenAI's cost of gpt-4o output, as a cost report states it.
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400;
+    await store.insertBilledLines('bill-1', [
+      {
+        source: 'openai-costs',
+        provider: 'openai',
+        account: '',
+        project: 'proj_demo',
+        apiKey: '',
+        model: 'gpt-4o',
+        serviceTier: '',
+        periodStart: today,
+        periodEnd: today + 86_400,
+        kind: 'output',
+        quantity: '0',
+        unit: '',
+        billedCost: '12.5',
+        listCost: undefined,
+        currency: 'USD',
+        description: 'gpt-4o, output',
+        chargeCategory: 'Usage',
+        service: '',
+        resourceId: '',
+      },
+    ]);
+    await store.commitBillImport([
+      {
+        importId: 'bill-1',
+        source: 'openai-costs',
+        account: '',
+        days: [today],
+        importedAtMicros: 1n,
+        lines: 1,
+        origin: 'costs.json',
+      },
+    ]);
     await waitFor(
       'the tenant throttle',
       async () => ((await (await fetch(`${api}/v1/throttles`)).json()) as { throttles: unknown[] }).throttles.length,
@@ -307,6 +343,19 @@ describe('dashboard in a real browser', () => {
       ['1'],
     );
     assert.match((await page.textContent('#coverage-total'))!, /100\.00% of \d+ usage-bearing spans priced exactly/);
+
+    // Bill vs traced: the imported bill beside the spans, with reconcile's drift.
+    await page.waitForSelector('#bill tbody tr[data-model="gpt-4o"]');
+    const reconciled = (await (await fetch(`${api}/api/v1/reconcile?since=30d&by=provider,model`)).json()) as {
+      rows: { dimensions: { provider: string; model: string }; drift?: string; billedCost?: string }[];
+    };
+    const gpt4o = reconciled.rows.find((r) => r.dimensions.model === 'gpt-4o');
+    assert.equal(gpt4o?.billedCost, '12.5');
+    assert.equal(await page.getAttribute('#bill tbody tr[data-model="gpt-4o"]', 'data-drift'), gpt4o?.drift);
+    const billRow = (await page.textContent('#bill tbody tr[data-model="gpt-4o"]'))!;
+    assert.ok(billRow.includes('$12.50'), billRow);
+    // A cost report alone: the drift is not split, it shows as unexplained.
+    assert.ok(billRow.endsWith(`+$${Number(gpt4o?.drift).toFixed(4)}`), billRow);
 
     await page.screenshot({ path: join(RESULTS, 'dashboard-route.png'), fullPage: true });
 

@@ -206,6 +206,8 @@ interface FineBucket {
   costLines: number;
   /** Billed lines exist for this bucket (usage or cost). */
   billedLines: number;
+  /** Billed lines with token quantities (usage reports, exports). */
+  usageLines: number;
   readonly traced: TokenCounts;
   readonly unpriced: TokenCounts;
   tracedRequests: number;
@@ -289,6 +291,7 @@ export function reconcile(
         billedCost: 0n,
         costLines: 0,
         billedLines: 0,
+        usageLines: 0,
         traced: zeroTokens(),
         unpriced: zeroTokens(),
         tracedRequests: 0,
@@ -313,7 +316,8 @@ export function reconcile(
       continue;
     }
     const tokens = wholeTokens(row.quantity);
-    if (addTokens(b.billed, row.kind, tokens)) {
+    if (tokens !== 0n && addTokens(b.billed, row.kind, tokens)) {
+      b.usageLines++;
       const tier = row.serviceTier === '' ? 'standard' : row.serviceTier;
       let byTier = b.billedByTier.get(tier);
       if (byTier === undefined) {
@@ -347,7 +351,15 @@ export function reconcile(
 
   // Cost lines not split by model ('' model beside models with usage) cannot be reconciled per model.
   const figures = new Map<FineBucket, FineFigures>();
-  for (const b of buckets.values()) figures.set(b, fineFigures(b, options, notes));
+  // What the bill states per provider and day: a cost report (or export) covers every model of the
+  // day, so a model it does not name was billed nothing; the same for usage.
+  const stated = { cost: new Set<string>(), usage: new Set<string>() };
+  for (const b of buckets.values()) {
+    const day = `${b.provider}\u0000${b.day}\u0000${b.currency}`;
+    if (b.costLines > 0) stated.cost.add(day);
+    if (b.usageLines > 0) stated.usage.add(day);
+  }
+  for (const b of buckets.values()) figures.set(b, fineFigures(b, options, notes, stated));
   moveDayBoundaries([...buckets.values()], figures);
 
   const rows = group([...buckets.values()], figures, options.groupBy);
@@ -356,9 +368,16 @@ export function reconcile(
   return { rows, total, overrides, notes: [...notes].sort() };
 }
 
-function fineFigures(b: FineBucket, options: ReconcileOptions, notes: Set<string>): FineFigures {
+function fineFigures(
+  b: FineBucket,
+  options: ReconcileOptions,
+  notes: Set<string>,
+  stated: { readonly cost: ReadonlySet<string>; readonly usage: ReadonlySet<string> },
+): FineFigures {
   const covered = b.billedLines > 0 || options.billCovers(b.provider, b.day);
-  const costKnown = b.costLines > 0;
+  const day = `${b.provider}\u0000${b.day}\u0000${b.currency}`;
+  const costKnown = stated.cost.has(day);
+  const usageKnown = stated.usage.has(day);
   const at = b.day * 1000;
   const standard = b.model === '' ? undefined : options.catalog.tokenPrices(b.provider, b.model, 'standard', at);
   const priced = standard !== undefined && standard.currency === b.currency;
@@ -415,7 +434,14 @@ function fineFigures(b: FineBucket, options: ReconcileOptions, notes: Set<string
   const untraced = toPico(untracedNumerator);
   // Kind and tier: the rest of the list-cost difference between bill and spans.
   const cacheOrTier = toPico(billedListNumerator - tracedNumerator - untracedNumerator);
-  f.untracedList = untraced;
+  f.untracedList = usageKnown ? untraced : 0n;
+  if (costKnown && !usageKnown) {
+    // Cost without usage (a cost report alone): nothing to compare the spans' tokens with.
+    notes.add('some days have billed cost but no billed usage: import the usage report too to split the drift');
+    f.drift = b.billedCost - b.tracedCost;
+    f.unexplained = f.drift;
+    return f;
+  }
   if (!costKnown) {
     // Usage only: no drift to split (untracedList still says what the missing usage lists at).
     notes.add('some days have billed usage but no billed cost: import the cost report too to split the drift');

@@ -274,6 +274,36 @@ describe('reconcile', () => {
     assert.ok(report.notes.some((n) => n.includes('cost report')));
   });
 
+  it('counts a model a day\'s cost report does not name as billed nothing, and a cost without usage as unexplained', () => {
+    // The day's OpenAI bill names gpt-4o only (cost and usage); spans of gpt-4o-mini that day were
+    // billed nothing: drift −(their cost), all untraced the other way (spans with no billed usage).
+    const report = reconcile(
+      [
+        billedRow({ day: D1, kind: 'output', quantity: '100000' }),
+        billedRow({ day: D1, kind: 'other', billedCost: '1', costLines: 1 }),
+      ],
+      [
+        tracedRow({ day: D1, outputTokens: 100_000n, cost: '1' }),
+        tracedRow({ day: D1, model: 'gpt-4o-mini', outputTokens: 1_000_000n, cost: '0.6' }),
+      ],
+      options({ groupBy: ['model'] }),
+    );
+    const mini = report.rows.find((r) => r.dimensions.model === 'gpt-4o-mini')!;
+    assert.equal(mini.billedCost, '0');
+    assert.equal(mini.drift, '-0.6');
+    assert.equal(mini.categories!.untraced, '-0.6'); // 1M output × 0.60 traced, none billed
+    // A cost report alone (no usage imported for the day): the drift is not split.
+    const costOnly = reconcile(
+      [billedRow({ day: D1, kind: 'other', billedCost: '2', costLines: 1 })],
+      [tracedRow({ day: D1, outputTokens: 100_000n, cost: '1' })],
+      options(),
+    );
+    assert.equal(costOnly.rows[0]!.drift, '1');
+    assert.equal(costOnly.rows[0]!.categories!.unexplained, '1');
+    assert.equal(costOnly.rows[0]!.categories!.untraced, '0');
+    assert.ok(costOnly.notes.some((n) => n.includes('no billed usage')));
+  });
+
   it('sums groups exactly from their days', () => {
     const billed: BilledInput[] = [];
     const traced: TracedInput[] = [];

@@ -59,6 +59,14 @@ export const DASHBOARD_HTML = `<!doctype html>
       <tbody></tbody>
     </table>
   </section>
+  <section class="wide" aria-labelledby="bill-title">
+    <h2 id="bill-title">Bill vs traced <span class="muted">· last 30 days</span> <span id="bill-total" class="muted"></span></h2>
+    <table id="bill">
+      <thead><tr><th>provider</th><th>model</th><th class="num">billed</th><th class="num">traced</th><th class="num">drift</th><th class="num">untraced</th><th class="num">cache / tier</th><th class="num">unpriced</th><th class="num">rate</th><th class="num">timing</th><th class="num">unexplained</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <p id="bill-notes" class="muted"></p>
+  </section>
   <section aria-labelledby="budgets-title">
     <h2 id="budgets-title">Budgets</h2>
     <div id="budgets"></div>
@@ -71,7 +79,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     </table>
   </section>
 </main>
-<footer class="muted">Reads the aggregator's query API: /api/v1/costs, /api/v1/top/routes, /api/v1/health, /v1/budgets, /v1/throttles. Refreshes every 10 s.</footer>
+<footer class="muted">Reads the aggregator's query API: /api/v1/costs, /api/v1/top/routes, /api/v1/health, /api/v1/coverage, /api/v1/reconcile, /v1/budgets, /v1/throttles. Refreshes every 10 s.</footer>
 </body>
 </html>
 `;

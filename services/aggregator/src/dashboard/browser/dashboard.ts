@@ -27,6 +27,26 @@ interface Health {
   readonly insert_failures: number;
 }
 type Rows<T> = { readonly rows?: readonly T[] };
+/** `GET /api/v1/reconcile` (only the fields this page reads). */
+interface ReconcileBody {
+  readonly rows?: readonly {
+    readonly dimensions: { readonly provider?: string; readonly model?: string };
+    readonly currency: string;
+    readonly billedCost?: string;
+    readonly tracedCost: string;
+    readonly drift?: string;
+    readonly untracedListCost?: string;
+    readonly categories?: {
+      readonly untraced: string;
+      readonly cacheOrTier: string;
+      readonly unpriced: string;
+      readonly rate: string;
+      readonly timing: string;
+      readonly unexplained: string;
+    };
+  }[];
+  readonly notes?: readonly string[];
+}
 type Attrs = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /** An API answer that was not 2xx. */
@@ -341,6 +361,79 @@ function drawCoverage(rows: readonly CoverageRow[]): void {
   }
 }
 
+// ---- bill vs traced ---------------------------------------------------------------------------
+
+/** A difference in dollars with its sign in front: +$1.20, −$0.3168. */
+function signedUsd(value: string | undefined): string {
+  if (value === undefined) return '–';
+  const n = Number(value);
+  if (n === 0) return usd(0);
+  return (n > 0 ? '+' : '−') + usd(Math.abs(n));
+}
+
+/** Imported bills beside the spans (costtrace reconcile); `null`: the API serves no reconcile. */
+function drawBill(body: ReconcileBody | null): void {
+  const tbody = tableBody('bill');
+  clear(tbody);
+  const rows = body?.rows ?? [];
+  let billed = 0;
+  let drift = 0;
+  for (const r of rows) {
+    billed += Number(r.billedCost ?? 0);
+    drift += Number(r.drift ?? 0);
+  }
+  $('bill-total').textContent =
+    rows.length === 0 ? '' : '· billed ' + usd(billed) + ', drift ' + signedUsd(String(drift));
+  $('bill-notes').textContent = (body?.notes ?? []).join(' · ');
+  if (rows.length === 0) {
+    const tr = el('tr');
+    const text =
+      body === null
+        ? 'Reconciliation is not served here'
+        : 'No bill imported: costtrace bill import (or bill fetch) brings the providers’ reports in';
+    tr.appendChild(el('td', { colspan: 11, class: 'none' }, text));
+    tbody.appendChild(tr);
+    return;
+  }
+  for (const r of rows) {
+    const provider = r.dimensions.provider ?? '';
+    const model = r.dimensions.model ?? '';
+    const c = r.categories;
+    const tr = el('tr', { 'data-provider': provider, 'data-model': model, 'data-drift': r.drift ?? '' });
+    tr.appendChild(el('td', { title: provider }, label(provider)));
+    tr.appendChild(el('td', { title: model }, label(model)));
+    tr.appendChild(el('td', { class: 'num' }, r.billedCost === undefined ? '–' : usd(r.billedCost)));
+    tr.appendChild(el('td', { class: 'num' }, usd(r.tracedCost)));
+    tr.appendChild(el('td', { class: 'num' + (Number(r.drift ?? 0) !== 0 ? ' warn' : '') }, signedUsd(r.drift)));
+    tr.appendChild(
+      el(
+        'td',
+        { class: 'num', title: 'billed usage no span carries, at list' },
+        signedUsd(c?.untraced ?? r.untracedListCost),
+      ),
+    );
+    tr.appendChild(el('td', { class: 'num' }, signedUsd(c?.cacheOrTier)));
+    tr.appendChild(el('td', { class: 'num' }, signedUsd(c?.unpriced)));
+    tr.appendChild(el('td', { class: 'num', title: 'the bill’s prices against costtrace’s' }, signedUsd(c?.rate)));
+    tr.appendChild(el('td', { class: 'num' }, signedUsd(c?.timing)));
+    tr.appendChild(
+      el('td', { class: 'num', title: 'not split: no price, or no billed usage' }, signedUsd(c?.unexplained)),
+    );
+    tbody.appendChild(tr);
+  }
+}
+
+async function loadBill(): Promise<ReconcileBody | null> {
+  try {
+    return await getJson<ReconcileBody>(
+      '/api/v1/reconcile?' + new URLSearchParams({ since: '30d', by: 'provider,model' }).toString(),
+    );
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
 // ---- pipeline health -------------------------------------------------------------------------
 
 function drawHealth(h: Health): void {
@@ -497,6 +590,7 @@ async function refresh(): Promise<void> {
       '/api/v1/coverage?' +
         new URLSearchParams({ group_by: 'service,model,emitter', since: range, limit: '50' }).toString(),
     ).then((body) => seq === state.seq && drawCoverage(body.rows ?? [])),
+    loadBill().then((b) => seq === state.seq && drawBill(b)),
     loadBudgets().then((b) => seq === state.seq && drawBudgets(b)),
     loadThrottles().then((t) => seq === state.seq && drawThrottles(t)),
   ];
