@@ -274,7 +274,7 @@ describe('reconcile', () => {
     assert.ok(report.notes.some((n) => n.includes('cost report')));
   });
 
-  it('counts a model a day\'s cost report does not name as billed nothing, and a cost without usage as unexplained', () => {
+  it("counts a model a day's cost report does not name as billed nothing, and a cost without usage as unexplained", () => {
     // The day's OpenAI bill names gpt-4o only (cost and usage); spans of gpt-4o-mini that day were
     // billed nothing: drift −(their cost), all untraced the other way (spans with no billed usage).
     const report = reconcile(
