@@ -22,8 +22,8 @@ Imports what the providers billed, to compare with the spans (costtrace reconcil
   openai-costs     OpenAI organization Costs API pages
   anthropic-usage  Anthropic Admin API usage report pages (messages)
   anthropic-cost   Anthropic Admin API cost report pages
-  focus            a FinOps FOCUS 1.x export (AWS Data Exports FOCUS, Azure, GCP), CSV
-  aws-cur          an AWS Cost and Usage Report 2.0 export, CSV
+  focus            a FinOps FOCUS 1.x export (AWS Data Exports FOCUS, Azure, GCP), CSV or Parquet
+  aws-cur          an AWS Cost and Usage Report 2.0 export, CSV or Parquet
 A JSON file holds one page, a JSON array of pages, or one page per line (JSON Lines).
 
 One import replaces, for every UTC day it covers, what earlier imports of the same format and

@@ -32,6 +32,7 @@ import type {
   ReportPageResult,
 } from '@costtrace/core';
 import type { BillStore } from '@costtrace/store';
+import { readParquetBill } from './parquet-bill-reader.js';
 
 /** Lines written per insert. */
 const CHUNK_LINES = 20_000;
@@ -231,13 +232,8 @@ export async function importBill(
         if (parse !== undefined) await readPages(await readJsonFile(file), parse, account, notes, writer);
         else if (source === 'focus' || source === 'aws-cur') {
           if (/\.parquet$/i.test(file)) {
-            throw new BillingImportError(
-              'INVALID_FORMAT',
-              'Parquet bills are not read yet: export the dataset as CSV (the FOCUS and CUR 2.0 exports offer both)',
-              { file },
-            );
-          }
-          await readCsvFile(file, source, options.account, notes, writer);
+            for await (const lines of readParquetBill(file, source, options.account, notes)) await writer.add(lines);
+          } else await readCsvFile(file, source, options.account, notes, writer);
         }
       } catch (err) {
         if (err instanceof BillingImportError) throw err.inFile(file);
