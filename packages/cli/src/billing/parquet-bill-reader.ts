@@ -68,7 +68,8 @@ export async function* readParquetBill(
       for (const values of rows) {
         rowNumber++;
         const row = binding.row(
-          values.map((v) => (v === null ? null : String(v))),
+          // Every column is selected as text (see asText): a string, or null.
+          values.map((v) => (typeof v === 'string' ? v : null)),
           rowNumber,
         );
         const line = source === 'focus' ? mapFocusRow(row, notes, { account }) : mapCurRow(row, notes, { account });
