@@ -389,6 +389,53 @@ describe('costtrace bill import and reconcile (embedded store)', () => {
     assert.ok(imports.some((i) => i.day === '2026-11-11' && i.account === 'org-2' && i.current === 'yes'));
   });
 
+  it('lists the saved runs with --history', async () => {
+    const store = new DuckDbStore({ path: join(dir, 'history.duckdb') });
+    await store.migrate();
+    const zero = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
+    await store.saveReconcileRun(
+      { runId: 'drift:openai-untraced:1', runAt: NOW, since: DAY, until: NOW, groupBy: ['provider'] },
+      [
+        {
+          dimensions: { provider: 'openai' },
+          currency: 'USD',
+          billedTokens: zero,
+          tracedTokens: zero,
+          billedRequests: 0n,
+          tracedRequests: 0,
+          spans: 0,
+          unpricedSpans: 0,
+          billedCost: '4.7025',
+          billedCostKnown: 'all',
+          billedListCost: '5.225',
+          tracedListCost: '3.85',
+          tracedCost: '3.75',
+          untracedListCost: '1.5',
+          drift: '0.9525',
+          categories: {
+            untraced: '1.5',
+            cacheOrTier: '-0.125',
+            unpriced: '0.1',
+            rate: '-0.5225',
+            timing: '0',
+            unexplained: '0',
+          },
+        },
+      ],
+    );
+    await store.close();
+    assert.equal(
+      await cli('reconcile', '--history', '--store', `duckdb:${join(dir, 'history.duckdb')}`, '--format', 'json'),
+      0,
+      err.join('\n'),
+    );
+    const runs = JSON.parse(out.join('\n')) as Record<string, unknown>[];
+    assert.deepEqual(
+      runs.map((r) => [r.run, r.drift, r.untraced, r.rate]),
+      [['drift:openai-untraced:1', '0.9525', '1.5', '-0.5225']],
+    );
+  });
+
   it('says what is wrong with its flags', async () => {
     assert.equal(await cli('reconcile', '--store', `duckdb:${db}`, '--by', 'route'), 2);
     assert.match(err.join('\n'), /--by: by="route": use day, provider, model or project/);

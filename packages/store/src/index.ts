@@ -36,6 +36,7 @@ export {
   tracedInputs,
 } from './billing/reconcile-data.js';
 export type { StoredReconcileQuery } from './billing/reconcile-data.js';
+export type { ReconcileRunRef, SavedReconcileRun } from './billing/bill-rows.js';
 export type {
   BillDimension,
   BilledTotalRow,

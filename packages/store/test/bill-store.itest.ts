@@ -232,6 +232,56 @@ describe('bill store: imported bills in ClickHouse and DuckDB', () => {
     );
   });
 
+  it('saves reconcile runs as they were, alike in both engines', async () => {
+    const zero = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
+    const row = (provider: string, drift: string) => ({
+      dimensions: { provider },
+      currency: 'USD',
+      billedTokens: zero,
+      tracedTokens: zero,
+      billedRequests: 0n,
+      tracedRequests: 0,
+      spans: 0,
+      unpricedSpans: 0,
+      billedCost: '10.000000000001',
+      billedCostKnown: 'all' as const,
+      billedListCost: '12',
+      tracedListCost: '9',
+      tracedCost: '9',
+      untracedListCost: '1',
+      drift,
+      categories: {
+        untraced: '1',
+        cacheOrTier: '0',
+        unpriced: '0',
+        rate: '0.000000000001',
+        timing: '0',
+        unexplained: '0',
+      },
+    });
+    const run = { runId: "run-'1'", runAt: DAY0 + 3600, since: DAY0, until: DAY0 + 86_400, groupBy: ['provider'] };
+    for (const store of stores())
+      await store.saveReconcileRun(run, [row('openai', '1.000000000001'), row('anthropic', '-2')]);
+    const [a, b] = await Promise.all(stores().map((s) => s.savedReconcileRuns(10)));
+    assert.deepEqual(b, a);
+    assert.deepEqual(a, [
+      {
+        runId: "run-'1'",
+        runAt: DAY0 + 3600,
+        since: DAY0,
+        until: DAY0 + 86_400,
+        groupBy: 'provider',
+        currency: 'USD',
+        rows: 2,
+        billedCost: '20.000000000002',
+        tracedCost: '18',
+        drift: '-0.999999999999',
+        untraced: '2',
+        rate: '0.000000000002',
+      },
+    ]);
+  });
+
   it('sums the traced side from the charged spans, alike in both engines', async () => {
     const rows = fixtureSpanRows(600, 'bill-spans');
     for (const store of stores()) await store.insertSpanCosts(rows);

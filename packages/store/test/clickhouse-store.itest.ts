@@ -15,8 +15,8 @@ if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:int
 const database = `ct_store_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 /** Migration 8's and 9's columns: not there yet in a database migrated to an older version. */
-const PRICING_USAGE_COLUMNS = MIGRATIONS.filter((m) => m.version >= 8).flatMap((m) =>
-  m.addColumns!.columns.map(([name]) => name),
+const PRICING_USAGE_COLUMNS = MIGRATIONS.filter((m) => m.version >= 8).flatMap(
+  (m) => m.addColumns?.columns.map(([name]) => name) ?? [],
 );
 
 /**
@@ -275,7 +275,16 @@ describe('ClickHouseStore', () => {
       );
       assert.deepEqual(
         tables.map((t) => t.name),
-        ['cost_corrections', 'schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv'],
+        [
+          'bill_imports',
+          'billed_lines',
+          'cost_corrections',
+          'reconcile_results',
+          'schema_migrations',
+          'span_costs',
+          'span_costs_1m',
+          'span_costs_1m_mv',
+        ],
       );
       await stores[1]!.insertSpanCosts([row({ spanId: 'race', kafkaTopic: 'race', costTotal: Money.parse('2') })]);
       assert.deepEqual(await stores[2]!.rollupDifferences(), []);
@@ -308,7 +317,10 @@ describe('ClickHouseStore', () => {
       await store2.command(
         `CREATE TABLE ${crashed}.schema_migrations_lock ENGINE = Log AS SELECT 'dead' AS holder, now() - 3600 AS at`,
       );
-      assert.deepEqual(await store2.migrate(), [6, 7, 8, 9]);
+      assert.deepEqual(
+        await store2.migrate(),
+        MIGRATIONS.filter((m) => m.version >= 6).map((m) => m.version),
+      );
       assert.deepEqual(await store2.rollupDifferences(), []);
       const [sum] = await store2.select<{ spans: string; total: string }>(
         `SELECT toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total FROM ${crashed}.span_costs_1m`,
@@ -320,7 +332,16 @@ describe('ClickHouseStore', () => {
       );
       assert.deepEqual(
         tables.map((t) => t.name),
-        ['cost_corrections', 'schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv'],
+        [
+          'bill_imports',
+          'billed_lines',
+          'cost_corrections',
+          'reconcile_results',
+          'schema_migrations',
+          'span_costs',
+          'span_costs_1m',
+          'span_costs_1m_mv',
+        ],
       );
     } finally {
       await store2.command(`DROP DATABASE IF EXISTS ${crashed}`).catch(() => undefined);
@@ -347,7 +368,10 @@ describe('ClickHouseStore', () => {
       // Rows as the old schema stores them: without kafka_span_index and migration 8's columns.
       const older = olderSchemaTsv(rows, ['kafka_span_index', ...PRICING_USAGE_COLUMNS]);
       await upgraded.insertTsv('span_costs', older.columns, older.tsv, rows.length);
-      assert.deepEqual(await upgraded.migrate(), [5, 6, 7, 8, 9]);
+      assert.deepEqual(
+        await upgraded.migrate(),
+        MIGRATIONS.filter((m) => m.version >= 5).map((m) => m.version),
+      );
       assert.deepEqual(await upgraded.rollupDifferences(), []);
       const bySource = await upgraded.select<{ partition: number; spans: string; total: string }>(
         `SELECT kafka_partition AS partition, toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total ` +
@@ -367,7 +391,16 @@ describe('ClickHouseStore', () => {
       );
       assert.deepEqual(
         tables.map((t) => t.name),
-        ['cost_corrections', 'schema_migrations', 'span_costs', 'span_costs_1m', 'span_costs_1m_mv'],
+        [
+          'bill_imports',
+          'billed_lines',
+          'cost_corrections',
+          'reconcile_results',
+          'schema_migrations',
+          'span_costs',
+          'span_costs_1m',
+          'span_costs_1m_mv',
+        ],
       );
       // New spans reach the rebuilt rollup through the view.
       await upgraded.insertSpanCosts([row({ spanId: 'new', kafkaTopic: 'upgrade', costTotal: Money.parse('1') })]);

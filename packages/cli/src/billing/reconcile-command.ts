@@ -44,12 +44,16 @@ options:
   --format F           table (default), json or csv
   --overrides-out F    write the proposed overrides as a pricing-cache overrides file (JSON)
   --min-override P     propose an override only when the rate differs from list by at least P % (default 0.5)
+  --history            list the saved runs instead (every drift check saves what it saw), newest first
+  --limit N            with --history: at most N runs (default 20)
 
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 nothing imported or traced in the period.`;
 
 export interface ReconcileArgs extends StoredReconcileQuery {
   readonly format: OutputFormat;
   readonly overridesOut: string | undefined;
+  /** List saved runs (drift checks) instead of reconciling: at most this many. */
+  readonly history: number | undefined;
 }
 
 /** The flags as the store's reconcile query parameters (one parser for the CLI and the API). */
@@ -64,6 +68,8 @@ export function parseReconcileArgs(argv: readonly string[], nowSeconds: number):
     'min-override': { type: 'string' },
     'project-from': { type: 'string' },
     project: { type: 'string', multiple: true },
+    history: { type: 'boolean' },
+    limit: { type: 'string' },
   });
   if (!flags.ok) return flags;
   const params = new Map<string, readonly string[]>();
@@ -84,12 +90,17 @@ export function parseReconcileArgs(argv: readonly string[], nowSeconds: number):
     const flag = parsed.parameter.replaceAll('_', '-');
     return { ok: false, message: `--${flag}: ${parsed.message}` };
   }
+  const limitText = flags.value.get('limit')?.[0] ?? '20';
+  if (!/^\d{1,4}$/.test(limitText) || Number(limitText) === 0) {
+    return { ok: false, message: '--limit: a number of saved runs, 1 to 9999' };
+  }
   return {
     ok: true,
     value: {
       ...parsed.query,
       format: (flags.value.get('format')?.[0] ?? 'table') as OutputFormat,
       overridesOut: flags.value.get('overrides-out')?.[0],
+      history: flags.value.has('history') ? Number(limitText) : undefined,
     },
   };
 }
@@ -291,6 +302,50 @@ export async function runReconcile(
   if (!args.ok) {
     deps.output.err(`costtrace reconcile: ${args.message}\nusage: ${RECONCILE_USAGE}\n`);
     return 2;
+  }
+  if (args.value.history !== undefined) {
+    if ('apiUrl' in deps.store) {
+      deps.output.err(
+        'costtrace reconcile: --history reads the store: use --store clickhouse or --store duckdb:PATH\n',
+      );
+      return 2;
+    }
+    const runs = await deps.store.savedReconcileRuns(args.value.history);
+    const time = (t: number): string => new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    deps.output.out(
+      renderRows(
+        args.value.format,
+        [
+          'run at (UTC)',
+          'since',
+          'until',
+          'by',
+          'currency',
+          'rows',
+          'billed',
+          'traced',
+          'drift',
+          'untraced',
+          'rate',
+          'run',
+        ],
+        runs.map((r) => [
+          time(r.runAt),
+          time(r.since),
+          time(r.until),
+          r.groupBy,
+          r.currency,
+          r.rows,
+          money(r.billedCost, args.value.format),
+          money(r.tracedCost, args.value.format),
+          money(r.drift, args.value.format),
+          money(r.untraced, args.value.format),
+          money(r.rate, args.value.format),
+          r.runId,
+        ]),
+      ),
+    );
+    return 0;
   }
   let report: ReconcileReport;
   if ('apiUrl' in deps.store) {

@@ -1,5 +1,5 @@
 import { formatScaled, MONEY_SCALE, parseScaled, utcDay } from '@costtrace/core';
-import type { BilledLine } from '@costtrace/core';
+import type { BilledLine, ReconcileRow } from '@costtrace/core';
 import { tsvRow } from '../clickhouse/tsv.js';
 import { duckDecimal, duckInt, duckString } from '../duckdb/duckdb-literals.js';
 import type {
@@ -173,5 +173,97 @@ export function billImportDays(raw: readonly Raw[]): BillImportDay[] {
     lines: Number(r.lines),
     origin: String(r.origin),
     current: r.current === true || Number(r.current) === 1,
+  }));
+}
+
+/** What a saved reconcile run is: its id, when, the period and how it was grouped. */
+export interface ReconcileRunRef {
+  readonly runId: string;
+  /** Unix seconds. */
+  readonly runAt: number;
+  readonly since: number;
+  readonly until: number;
+  readonly groupBy: readonly string[];
+}
+
+/** One reconcile row as reconcile_results values, in RECONCILE_RESULT_COLUMNS order. */
+function reconcileResultValues(run: ReconcileRunRef, row: ReconcileRow): (string | number)[] {
+  const c = row.categories;
+  return [
+    run.runId,
+    run.runAt,
+    run.since,
+    run.until,
+    run.groupBy.join(','),
+    Number(row.dimensions.day ?? 0),
+    row.dimensions.provider ?? '',
+    row.dimensions.model ?? '',
+    row.dimensions.project ?? '',
+    row.currency,
+    row.billedCostKnown === 'none' ? 0 : 1,
+    row.billedCost ?? '0',
+    row.billedListCost ?? '0',
+    row.tracedListCost ?? '0',
+    row.tracedCost,
+    row.drift ?? '0',
+    c?.untraced ?? '0',
+    c?.cacheOrTier ?? '0',
+    c?.unpriced ?? '0',
+    c?.rate ?? '0',
+    c?.timing ?? '0',
+    c?.unexplained ?? '0',
+  ];
+}
+
+/** Money columns of reconcile_results: the values from the 12th on (see reconcileResultValues). */
+const FIRST_MONEY_VALUE = 11;
+
+export function reconcileResultTsv(run: ReconcileRunRef, row: ReconcileRow): string {
+  const values = reconcileResultValues(run, row);
+  // run_at as a DateTime('UTC') text field; everything else as is.
+  values[1] = new Date(run.runAt * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  return tsvRow(values);
+}
+
+export function reconcileResultTuple(run: ReconcileRunRef, row: ReconcileRow): string {
+  const values = reconcileResultValues(run, row);
+  return `(${values
+    .map((v, i) =>
+      i >= FIRST_MONEY_VALUE ? duckDecimal(String(v)) : typeof v === 'number' ? duckInt(v) : duckString(v),
+    )
+    .join(', ')})`;
+}
+
+/** A saved run, summed: what `costtrace reconcile --history` lists. */
+export interface SavedReconcileRun {
+  readonly runId: string;
+  readonly runAt: number;
+  readonly since: number;
+  readonly until: number;
+  readonly groupBy: string;
+  readonly currency: string;
+  readonly rows: number;
+  /** Exact decimal sums over the run's rows. */
+  readonly billedCost: string;
+  readonly tracedCost: string;
+  readonly drift: string;
+  readonly untraced: string;
+  readonly rate: string;
+}
+
+export function savedReconcileRuns(raw: readonly Raw[]): SavedReconcileRun[] {
+  return raw.map((r) => ({
+    runId: scalarText(r.run_id, ''),
+    runAt: Number(r.run_at),
+    since: Number(r.since),
+    until: Number(r.until),
+    groupBy: scalarText(r.group_by, ''),
+    currency: scalarText(r.currency, ''),
+    rows: Number(r.rows),
+    billedCost: canonicalDecimal(r.billed_cost),
+    tracedCost: canonicalDecimal(r.traced_cost),
+    drift: canonicalDecimal(r.drift),
+    untraced: canonicalDecimal(r.untraced),
+    rate: canonicalDecimal(r.rate),
   }));
 }

@@ -136,3 +136,24 @@ export function duckBillImportsSql(limit: number): string {
     `ORDER BY i.imported_at DESC, i.day DESC, i.source, i.account LIMIT ${duckInt(limit)}`
   );
 }
+
+const RUN_SUMS = (sum: (column: string) => string): string =>
+  ['billed_cost', 'traced_cost', 'drift', 'untraced', 'rate'].map((c) => `${sum(c)} AS ${c}`).join(', ');
+
+/** Saved reconcile runs, newest first, summed per run and currency. */
+export function clickhouseSavedRunsSql(db: string, limit: number): string {
+  const database = identifier(db);
+  return (
+    `SELECT run_id, toUInt32(run_at) AS run_at, since, until, group_by, currency, count() AS rows, ` +
+    `${RUN_SUMS((c) => `toString(sum(${c}))`)} FROM ${database}.reconcile_results ` +
+    `GROUP BY run_id, run_at, since, until, group_by, currency ORDER BY run_at DESC, run_id, currency LIMIT ${uintLiteral(limit)}`
+  );
+}
+
+export function duckSavedRunsSql(limit: number): string {
+  return (
+    `SELECT run_id, run_at, since, until, group_by, currency, count(*) AS rows, ` +
+    `${RUN_SUMS((c) => `sum(${c})::VARCHAR`)} FROM reconcile_results ` +
+    `GROUP BY ALL ORDER BY run_at DESC, run_id, currency LIMIT ${duckInt(limit)}`
+  );
+}

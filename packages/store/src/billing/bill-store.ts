@@ -1,4 +1,5 @@
-import type { BilledLine, BillSource } from '@costtrace/core';
+import type { BilledLine, BillSource, ReconcileRow } from '@costtrace/core';
+import type { ReconcileRunRef, SavedReconcileRun } from './bill-rows.js';
 
 /**
  * One import of a bill: the UTC days it covers, per source and account. An import replaces, for
@@ -144,4 +145,8 @@ export interface BillStore {
   billImports(limit: number): Promise<BillImportDay[]>;
   billedTotals(query: BilledTotalsQuery): Promise<BilledTotalRow[]>;
   tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]>;
+  /** Saves a reconcile run's rows as they were (one insert). */
+  saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void>;
+  /** Saved runs, newest first, summed per run and currency; at most `limit`. */
+  savedReconcileRuns(limit: number): Promise<SavedReconcileRun[]>;
 }

@@ -116,3 +116,86 @@ export const DUCKDB_BILL_TABLES = [
         origin VARCHAR NOT NULL
       )`,
 ] as const;
+
+/** reconcile_results' columns in insert order (one row per reconcile row of a saved run). */
+export const RECONCILE_RESULT_COLUMNS = [
+  'run_id',
+  'run_at',
+  'since',
+  'until',
+  'group_by',
+  'day',
+  'provider',
+  'model',
+  'project',
+  'currency',
+  'billed_cost_known',
+  'billed_cost',
+  'billed_list_cost',
+  'traced_list_cost',
+  'traced_cost',
+  'drift',
+  'untraced',
+  'cache_or_tier',
+  'unpriced',
+  'rate',
+  'timing',
+  'unexplained',
+] as const;
+
+/**
+ * Saved reconcile runs (`costtrace reconcile --save`, and every drift check): the figures as they
+ * were, so drift can be followed over time and an alert traced back to what it saw. A run's rows
+ * are written in one insert; amounts exact; `billed_cost_known` 0 where the bill stated no cost.
+ */
+export const CLICKHOUSE_RECONCILE_TABLE = `CREATE TABLE IF NOT EXISTS {db}.reconcile_results (
+        run_id String,
+        run_at DateTime('UTC'),
+        since UInt32,
+        until UInt32,
+        group_by String,
+        day UInt32,
+        provider String,
+        model String,
+        project String,
+        currency String,
+        billed_cost_known UInt8,
+        billed_cost Decimal(38, 12),
+        billed_list_cost Decimal(38, 12),
+        traced_list_cost Decimal(38, 12),
+        traced_cost Decimal(38, 12),
+        drift Decimal(38, 12),
+        untraced Decimal(38, 12),
+        cache_or_tier Decimal(38, 12),
+        unpriced Decimal(38, 12),
+        rate Decimal(38, 12),
+        timing Decimal(38, 12),
+        unexplained Decimal(38, 12)
+      ) ENGINE = MergeTree()
+      PARTITION BY toYYYYMM(run_at)
+      ORDER BY (run_at, run_id, provider, model, day)`;
+
+export const DUCKDB_RECONCILE_TABLE = `CREATE TABLE IF NOT EXISTS reconcile_results (
+        run_id VARCHAR NOT NULL,
+        run_at BIGINT NOT NULL,
+        since BIGINT NOT NULL,
+        until BIGINT NOT NULL,
+        group_by VARCHAR NOT NULL,
+        day BIGINT NOT NULL,
+        provider VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        project VARCHAR NOT NULL,
+        currency VARCHAR NOT NULL,
+        billed_cost_known UTINYINT NOT NULL,
+        billed_cost ${MONEY} NOT NULL,
+        billed_list_cost ${MONEY} NOT NULL,
+        traced_list_cost ${MONEY} NOT NULL,
+        traced_cost ${MONEY} NOT NULL,
+        drift ${MONEY} NOT NULL,
+        untraced ${MONEY} NOT NULL,
+        cache_or_tier ${MONEY} NOT NULL,
+        unpriced ${MONEY} NOT NULL,
+        rate ${MONEY} NOT NULL,
+        timing ${MONEY} NOT NULL,
+        unexplained ${MONEY} NOT NULL
+      )`;

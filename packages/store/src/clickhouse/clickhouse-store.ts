@@ -3,8 +3,13 @@ import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
-import type { BilledLine } from '@costtrace/core';
-import { clickhouseBilledTotalsSql, clickhouseBillImportsSql, clickhouseTracedUsageSql } from '../billing/bill-sql.js';
+import type { BilledLine, ReconcileRow } from '@costtrace/core';
+import {
+  clickhouseBilledTotalsSql,
+  clickhouseBillImportsSql,
+  clickhouseSavedRunsSql,
+  clickhouseTracedUsageSql,
+} from '../billing/bill-sql.js';
 import type {
   BilledTotalRow,
   BilledTotalsQuery,
@@ -14,14 +19,17 @@ import type {
   TracedUsageQuery,
   TracedUsageRow,
 } from '../billing/bill-store.js';
-import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS } from '../billing/bill-tables.js';
+import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS, RECONCILE_RESULT_COLUMNS } from '../billing/bill-tables.js';
 import {
   billedLineTsv,
   billedTotalRows,
   billImportDays,
   billImportTsv,
+  reconcileResultTsv,
+  savedReconcileRuns,
   tracedUsageRows,
 } from '../billing/bill-rows.js';
+import type { ReconcileRunRef, SavedReconcileRun } from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import {
   correctionDeltasSql,
@@ -369,6 +377,16 @@ export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRep
 
   async tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]> {
     return tracedUsageRows(query.groupBy, await this.select(clickhouseTracedUsageSql(this.database, query)));
+  }
+
+  async saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const body = Buffer.from(rows.map((row) => reconcileResultTsv(run, row)).join(''), 'utf8');
+    await this.insertTsv('reconcile_results', RECONCILE_RESULT_COLUMNS, body, rows.length);
+  }
+
+  async savedReconcileRuns(limit: number): Promise<SavedReconcileRun[]> {
+    return savedReconcileRuns(await this.select(clickhouseSavedRunsSql(this.database, limit)));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CLICKHOUSE_BILL_TABLES } from '../billing/bill-tables.js';
+import { CLICKHOUSE_BILL_TABLES, CLICKHOUSE_RECONCILE_TABLE } from '../billing/bill-tables.js';
 import { identifier } from './sql-literals.js';
 
 /**
@@ -380,6 +380,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // Imported bills (provider usage and cost reports, FOCUS and CUR exports) beside the spans,
     // for `costtrace reconcile` (see bill-tables.ts).
     statements: CLICKHOUSE_BILL_TABLES,
+  },
+  {
+    version: 11,
+    name: 'reconcile_results',
+    // Saved reconcile runs (costtrace reconcile --save, drift checks): see bill-tables.ts.
+    statements: [CLICKHOUSE_RECONCILE_TABLE],
   },
 ];
 

@@ -1,4 +1,4 @@
-import { DUCKDB_BILL_TABLES } from '../billing/bill-tables.js';
+import { DUCKDB_BILL_TABLES, DUCKDB_RECONCILE_TABLE } from '../billing/bill-tables.js';
 import { ROLLUP_DIMENSIONS } from '../clickhouse/migrations.js';
 
 /**
@@ -171,6 +171,12 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
     name: 'billed_lines',
     // Imported bills (as ClickHouse migration 10).
     statements: DUCKDB_BILL_TABLES,
+  },
+  {
+    version: 8,
+    name: 'reconcile_results',
+    // Saved reconcile runs (as ClickHouse migration 11).
+    statements: [DUCKDB_RECONCILE_TABLE],
   },
 ];
 

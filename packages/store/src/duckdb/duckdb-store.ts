@@ -6,8 +6,8 @@ import type { Money } from '@costtrace/core';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
-import type { BilledLine } from '@costtrace/core';
-import { duckBilledTotalsSql, duckBillImportsSql, duckTracedUsageSql } from '../billing/bill-sql.js';
+import type { BilledLine, ReconcileRow } from '@costtrace/core';
+import { duckBilledTotalsSql, duckBillImportsSql, duckSavedRunsSql, duckTracedUsageSql } from '../billing/bill-sql.js';
 import type {
   BilledTotalRow,
   BilledTotalsQuery,
@@ -22,8 +22,11 @@ import {
   billedTotalRows,
   billImportDays,
   billImportValues,
+  reconcileResultTuple,
+  savedReconcileRuns,
   tracedUsageRows,
 } from '../billing/bill-rows.js';
+import type { ReconcileRunRef, SavedReconcileRun } from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import type { CostQuery, CoverageQuery, TopSpansQuery } from '../query/cost-query.js';
 import { pricingCoverageRows } from '../query/pricing-coverage.js';
@@ -453,6 +456,17 @@ export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanReprici
 
   async tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]> {
     return tracedUsageRows(query.groupBy, await this.select(duckTracedUsageSql(query)));
+  }
+
+  async saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void> {
+    await this.insertValues(
+      'reconcile_results',
+      rows.map((row) => reconcileResultTuple(run, row)),
+    );
+  }
+
+  async savedReconcileRuns(limit: number): Promise<SavedReconcileRun[]> {
+    return savedReconcileRuns(await this.select(duckSavedRunsSql(limit)));
   }
 
   async queryCosts(query: CostQuery): Promise<CostReportRow[]> {

@@ -85,6 +85,19 @@ export class DriftMonitor {
         { since, until: nowSeconds, groupBy: ['provider'], providers: rule.provider === '' ? [] : [rule.provider] },
         this.options.snapshot(),
       );
+      // The figures the rule saw, kept (reconcile_results) so drift can be followed over time.
+      await this.options.store
+        .saveReconcileRun(
+          {
+            runId: `drift:${rule.id}:${nowMs}:${this.checks}`,
+            runAt: nowSeconds,
+            since,
+            until: nowSeconds,
+            groupBy: ['provider'],
+          },
+          report.rows,
+        )
+        .catch((err: unknown) => this.options.logger.warn({ err, rule: rule.id }, 'saving the drift check failed'));
       for (const finding of evaluateDrift(rule, report.rows)) {
         findings.push(finding);
         const key = `${rule.id}\u0000${finding.provider}\u0000${finding.currency}`;

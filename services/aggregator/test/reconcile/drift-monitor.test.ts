@@ -136,6 +136,15 @@ describe('drift monitor', () => {
     // Still above: no second event.
     await monitor.check();
     assert.equal(events.length, 1);
+    // Every check saved what it saw.
+    const runs = await store.savedReconcileRuns(10);
+    assert.deepEqual(
+      runs.map((r) => [r.rows, r.untraced, r.groupBy, r.billedCost]),
+      [
+        [1, untraced, 'provider', body.data.billed_cost],
+        [1, untraced, 'provider', body.data.billed_cost],
+      ],
+    );
   });
 
   it('fires reconcile.drift_resolved when a restated bill brings it back below', async () => {
