@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BillingImportError } from '@costtrace/core';
+import { BillingImportError, Money } from '@costtrace/core';
 import { DuckDbStore } from '@costtrace/store';
-import { importBillFiles } from '../src/index.js';
+import { importBillFiles, run } from '../src/index.js';
 
 const FOCUS_CSV = [
   'BilledCost,ListCost,BillingCurrency,BillingAccountId,SubAccountId,ChargeCategory,ChargeDescription,ChargePeriodStart,ChargePeriodEnd,ConsumedQuantity,ConsumedUnit,ProviderName,ResourceType,ServiceCategory,ServiceName,SkuId,Tags',
@@ -94,5 +94,113 @@ describe('bill imports from Parquet', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("reconciles the GPU instance hours of the bill with the spans' instance time", async () => {
+    const path = join(dir, 'compute.duckdb');
+    const store = new DuckDbStore({ path });
+    await store.migrate();
+    await importBillFiles(store, 'focus', [join(dir, 'focus.parquet')]);
+    // One GPU span: an hour of p4d.24xlarge instance time, priced by costtrace at 30 $.
+    const start = BigInt(Date.UTC(2026, 10, 10, 0, 30) / 1000) * 1_000_000_000n;
+    const zero = Money.zero();
+    await store.insertSpanCosts([
+      {
+        startTimeUnixNano: start,
+        endTimeUnixNano: start + 3_600_000_000_000n,
+        traceId: '0'.repeat(31) + '1',
+        spanId: '0'.repeat(15) + '1',
+        parentSpanId: '',
+        spanName: 'train step',
+        spanKind: 1,
+        statusCode: 0,
+        isRequest: true,
+        service: 'trainer',
+        environment: 'prod',
+        route: '',
+        commit: 'c1',
+        model: '',
+        provider: '',
+        team: 'ml',
+        tenant: '',
+        feature: '',
+        inputTokens: 0n,
+        outputTokens: 0n,
+        cacheReadTokens: 0n,
+        cacheWriteTokens: 0n,
+        reasoningTokens: 0n,
+        gpuType: 'a100-40gb',
+        gpuCount: 8,
+        gpuSeconds: '28800',
+        instanceType: 'p4d.24xlarge',
+        cloudProvider: 'aws',
+        instanceSeconds: '3600',
+        costInput: zero,
+        costOutput: zero,
+        costCacheRead: zero,
+        costCacheWrite: zero,
+        costReasoning: zero,
+        costGpu: zero,
+        costCompute: Money.parse('30'),
+        costTotal: Money.parse('30'),
+        currency: 'USD',
+        pricingVersion: 'test',
+        pricingSource: 'sdk',
+        priceIds: [],
+        unpricedReason: '',
+        kafkaTopic: 'otlp_spans',
+        kafkaPartition: 0,
+        kafkaOffset: 0n,
+        kafkaSpanIndex: 0,
+        attributeKeys: [],
+        attributeValues: [],
+        rollupOverflow: [],
+        sanitized: [],
+      },
+    ]);
+    await store.close();
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await run(
+      [
+        'reconcile',
+        '--store',
+        `duckdb:${path}`,
+        '--since',
+        '2026-11-10',
+        '--until',
+        '2026-11-13',
+        '--by',
+        'provider,model',
+        '--format',
+        'json',
+      ],
+      { out: (t) => out.push(t), err: (t) => err.push(t), env: {} },
+    );
+    assert.equal(code, 0, err.join('\n'));
+    const report = JSON.parse(out.join('\n')) as {
+      compute: {
+        dimensions: { model: string };
+        billedHours: string;
+        tracedHours: string;
+        drift: string;
+        idle: string;
+        rate: string;
+      }[];
+      notes: string[];
+    };
+    // 3 h billed at 98.304000000001 in all, 1 h traced at 30: drift 68.304000000001;
+    // idle 2 h at the bill's rate: 2 × 98.304000000001 ÷ 3 = 65.5360000000006̅ → 65.536000000001;
+    // rate: 68.304000000001 − 65.536000000001 = 2.768.
+    const p4d = report.compute.find((c) => c.dimensions.model === 'p4d.24xlarge');
+    assert.deepEqual(
+      [p4d?.billedHours, p4d?.tracedHours, p4d?.drift, p4d?.idle, p4d?.rate],
+      ['3', '1', '68.304000000001', '65.536000000001', '2.768'],
+    );
+    // The credit and the tax have nothing in the spans: named, not compared.
+    assert.ok(
+      report.notes.some((n) => n.startsWith('-20.8 USD of aws charges')),
+      JSON.stringify(report.notes),
+    );
   });
 });

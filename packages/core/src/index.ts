@@ -141,6 +141,7 @@ export {
   readBillUnit,
   readJsonPages,
   reconcile,
+  reconcileCompute,
   RECONCILE_DIMENSIONS,
   scaledDecimal,
   siteLocation,
@@ -199,4 +200,7 @@ export type {
   DriftMeasure,
   DriftRule,
   DriftRuleDocument,
+  BilledComputeInput,
+  ComputeRow,
+  TracedComputeInput,
 } from './billing/index.js';

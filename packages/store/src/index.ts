@@ -44,6 +44,7 @@ export type {
   BillImportDay,
   BillImportRecord,
   BillStore,
+  TracedComputeRow,
   TracedDimension,
   TracedUsageQuery,
   TracedUsageRow,

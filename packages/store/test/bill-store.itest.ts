@@ -309,12 +309,51 @@ describe('bill store: imported bills in ClickHouse and DuckDB', () => {
       );
       assert.equal(
         pico(row.cost),
-        mine.reduce((n, r) => n + r.costTotal.subunits, 0n),
+        // The token cost (what a provider's token bill is compared with), not GPU or instance time.
+        mine.reduce(
+          (n, r) =>
+            n +
+            r.costInput.subunits +
+            r.costOutput.subunits +
+            r.costCacheRead.subunits +
+            r.costCacheWrite.subunits +
+            r.costReasoning.subunits,
+          0n,
+        ),
       );
     }
     assert.equal(
       a!.reduce((n, r) => n + r.spans, 0),
       charged.length,
+    );
+  });
+
+  it("sums the spans' instance time per cloud and instance type, alike in both engines", async () => {
+    const rows = fixtureSpanRows(300, 'bill-compute', 11).map((r, i) => ({
+      ...r,
+      cloudProvider: i % 3 === 0 ? 'aws' : i % 3 === 1 ? 'gcp' : '',
+      instanceType: i % 2 === 0 ? 'p4d.24xlarge' : 'a2-highgpu-1g',
+      instanceSeconds: `${i}.000000000${i % 7}`,
+    }));
+    for (const store of stores()) await store.insertSpanCosts(rows);
+    const [a, b] = await Promise.all(
+      stores().map((s) => s.tracedCompute(FIXTURE_START, FIXTURE_START + FIXTURE_SECONDS)),
+    );
+    assert.deepEqual(b, a, 'DuckDB differs from ClickHouse');
+    const onCloud = rows.filter((r) => r.cloudProvider !== '');
+    assert.equal(
+      a!.reduce((n, r) => n + r.spans, 0),
+      onCloud.length,
+    );
+    const seconds = onCloud.reduce((n, r) => n + pico(r.instanceSeconds), 0n);
+    assert.equal(
+      a!.reduce((n, r) => n + pico(r.instanceSeconds), 0n),
+      seconds,
+    );
+    const cost = onCloud.reduce((n, r) => n + r.costCompute.subunits + r.costGpu.subunits, 0n);
+    assert.equal(
+      a!.reduce((n, r) => n + pico(r.cost), 0n),
+      cost,
     );
   });
 });

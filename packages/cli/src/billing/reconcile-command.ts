@@ -178,6 +178,7 @@ export function renderReconcile(report: ReconcileReport, args: ReconcileArgs): s
         rows: rows.map(jsonRow),
         total: report.total.map(jsonRow),
         overrides: report.overrides,
+        ...(report.compute === undefined ? {} : { compute: report.compute }),
         notes: report.notes,
       },
       null,
@@ -195,6 +196,42 @@ export function renderReconcile(report: ReconcileReport, args: ReconcileArgs): s
           ),
         );
   let out = renderRows('table', header, [...body, ...totalRows]);
+  if (report.compute !== undefined && report.compute.length > 0) {
+    out += '\ncloud compute beside the bill (instance hours per instance type):\n';
+    out += renderRows(
+      'table',
+      [
+        ...args.groupBy.filter((d) => d !== 'project'),
+        'currency',
+        'billed h (GPU h)',
+        'traced h',
+        'billed',
+        'traced',
+        'drift',
+        'idle',
+        'rate',
+        'timing',
+      ],
+      report.compute.map((c) => [
+        ...args.groupBy
+          .filter((d) => d !== 'project')
+          .map((d) =>
+            d === 'day'
+              ? new Date(Number(c.dimensions.day) * 1000).toISOString().slice(0, 10)
+              : (c.dimensions[d] ?? ''),
+          ),
+        c.currency,
+        `${c.billedHours} (${c.billedGpuHours})`,
+        c.tracedHours,
+        money(c.billedCost, 'table'),
+        money(c.tracedCost, 'table'),
+        money(c.drift, 'table'),
+        money(c.idle, 'table'),
+        money(c.rate, 'table'),
+        money(c.timing, 'table'),
+      ]),
+    );
+  }
   if (report.overrides.length > 0) {
     out += '\nthe bill against list prices (proposed pricing-cache overrides):\n';
     out += renderRows(
@@ -279,12 +316,14 @@ export async function reconcileFromApi(
     rows: ApiRow[];
     total: ApiRow[];
     overrides: ReconcileReport['overrides'];
+    compute?: ReconcileReport['compute'];
     notes: string[];
   };
   return {
     rows: body.rows.map(rowFromApi),
     total: body.total.map(rowFromApi),
     overrides: body.overrides,
+    ...(body.compute === undefined ? {} : { compute: body.compute }),
     notes: body.notes,
   };
 }

@@ -89,3 +89,5 @@ export type {
 } from './reconcile.js';
 export { DRIFT_MEASURES, driftRuleToDocument, evaluateDrift, parseDriftRule } from './drift-rule.js';
 export type { DriftFinding, DriftMeasure, DriftRule, DriftRuleDocument } from './drift-rule.js';
+export { reconcileCompute } from './compute-reconcile.js';
+export type { BilledComputeInput, ComputeRow, TracedComputeInput } from './compute-reconcile.js';

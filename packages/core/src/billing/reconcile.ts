@@ -1,6 +1,7 @@
 import { formatScaled, MONEY_SCALE, parseScaled } from '../money.js';
 import { divideRoundHalfEven } from '../rounding.js';
 import type { ListPriceCatalog, ListTokenPrices } from './catalog-list-prices.js';
+import type { ComputeRow } from './compute-reconcile.js';
 
 /**
  * Reconciliation: what the providers billed beside what the spans say, and the difference split
@@ -162,6 +163,11 @@ export interface ProposedOverride {
 
 export interface ReconcileReport {
   readonly rows: readonly ReconcileRow[];
+  /**
+   * Cloud compute beside the bill (GPU and instance hours per instance type; see
+   * compute-reconcile.ts), grouped like `rows`; absent where only tokens were compared.
+   */
+  readonly compute?: readonly ComputeRow[] | undefined;
   readonly total: readonly ReconcileRow[];
   readonly overrides: readonly ProposedOverride[];
   /** What the reader should know (cost not split by model, models without a price, …). */

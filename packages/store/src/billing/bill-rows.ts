@@ -7,6 +7,7 @@ import type {
   BilledTotalRow,
   BillImportDay,
   BillImportRecord,
+  TracedComputeRow,
   TracedDimension,
   TracedUsageRow,
 } from './bill-store.js';
@@ -265,5 +266,17 @@ export function savedReconcileRuns(raw: readonly Raw[]): SavedReconcileRun[] {
     drift: canonicalDecimal(r.drift),
     untraced: canonicalDecimal(r.untraced),
     rate: canonicalDecimal(r.rate),
+  }));
+}
+
+export function tracedComputeRows(raw: readonly Raw[]): TracedComputeRow[] {
+  return raw.map((r) => ({
+    day: Number(r.day),
+    provider: scalarText(r.provider, ''),
+    model: scalarText(r.model, ''),
+    currency: scalarText(r.currency, ''),
+    spans: Number(r.spans),
+    instanceSeconds: canonicalDecimal(r.instance_seconds),
+    cost: canonicalDecimal(r.cost),
   }));
 }

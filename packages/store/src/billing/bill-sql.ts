@@ -85,6 +85,35 @@ const TRACED_MEASURES = (sum: (e: string) => string, count: string): string =>
     `${sum('cost_upper_bound')} AS upper_bound_spans`,
   ].join(', ');
 
+/**
+ * What the spans' tokens cost (a provider's token bill is compared with this, not with GPU or
+ * instance time, which cloud bills charge: see the compute queries).
+ */
+const TOKEN_COST = 'cost_input + cost_output + cost_cache_read + cost_cache_write + cost_reasoning';
+
+/** Spans with instance time on a cloud: what cloud bills' instance hours are compared with. */
+const COMPUTE_SPANS = "instance_type != '' AND cloud_provider != ''";
+
+export function clickhouseTracedComputeSql(db: string, since: number, until: number): string {
+  const database = identifier(db);
+  return (
+    `SELECT intDiv(toUInt32(start_time), 86400) * 86400 AS day, cloud_provider AS provider, instance_type AS model, currency, ` +
+    `count() AS spans, toString(sum(instance_seconds)) AS instance_seconds, toString(sum(cost_compute + cost_gpu)) AS cost ` +
+    `FROM ${database}.span_costs WHERE start_time >= toDateTime(${uintLiteral(since)}, 'UTC') ` +
+    `AND start_time < toDateTime(${uintLiteral(until)}, 'UTC') AND ${COMPUTE_SPANS} ` +
+    `GROUP BY day, provider, model, currency ORDER BY day, provider, model, currency`
+  );
+}
+
+export function duckTracedComputeSql(since: number, until: number): string {
+  return (
+    `SELECT (start_time // 86400) * 86400 AS day, cloud_provider AS provider, instance_type AS model, currency, ` +
+    `count(*) AS spans, sum(instance_seconds)::VARCHAR AS instance_seconds, sum(cost_compute + cost_gpu)::VARCHAR AS cost ` +
+    `FROM span_costs WHERE start_time >= ${duckInt(since)} AND start_time < ${duckInt(until)} AND ${COMPUTE_SPANS} ` +
+    `GROUP BY ALL ORDER BY day, provider, model, currency`
+  );
+}
+
 export function clickhouseTracedUsageSql(db: string, query: TracedUsageQuery): string {
   const database = identifier(db);
   const dims = checked(query.groupBy, TRACED_DIMENSIONS);
@@ -95,7 +124,7 @@ export function clickhouseTracedUsageSql(db: string, query: TracedUsageQuery): s
   const keys = [...dims, 'currency'];
   return (
     `SELECT ${[...dims.map((d) => tracedColumn(d, 'clickhouse')), 'currency'].join(', ')}, ` +
-    `${TRACED_MEASURES((e) => `toString(sum(toUInt64(${e})))`, 'count()')}, toString(sum(cost_total)) AS cost ` +
+    `${TRACED_MEASURES((e) => `toString(sum(toUInt64(${e})))`, 'count()')}, toString(sum(${TOKEN_COST})) AS cost ` +
     `FROM ${database}.span_costs WHERE start_time >= toDateTime(${uintLiteral(query.since)}, 'UTC') ` +
     `AND start_time < toDateTime(${uintLiteral(query.until)}, 'UTC') AND usage_role = ''${providers} ` +
     `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`
@@ -111,7 +140,7 @@ export function duckTracedUsageSql(query: TracedUsageQuery): string {
   const keys = [...dims, 'currency'];
   return (
     `SELECT ${[...dims.map((d) => tracedColumn(d, 'duckdb')), 'currency'].join(', ')}, ` +
-    `${TRACED_MEASURES((e) => `sum(${e})::VARCHAR`, 'count(*)')}, sum(cost_total)::VARCHAR AS cost ` +
+    `${TRACED_MEASURES((e) => `sum(${e})::VARCHAR`, 'count(*)')}, sum(${TOKEN_COST})::VARCHAR AS cost ` +
     `FROM span_costs WHERE start_time >= ${duckInt(query.since)} AND start_time < ${duckInt(query.until)} ` +
     `AND usage_role = ''${providers} GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`
   );

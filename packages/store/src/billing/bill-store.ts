@@ -124,6 +124,18 @@ export interface TracedUsageRow {
   readonly upperBoundSpans: number;
 }
 
+/** Spans' instance time of one day, cloud provider and instance type. */
+export interface TracedComputeRow {
+  readonly day: number;
+  readonly provider: string;
+  readonly model: string;
+  readonly currency: string;
+  readonly spans: number;
+  /** Exact decimals. */
+  readonly instanceSeconds: string;
+  readonly cost: string;
+}
+
 /**
  * Imported bills, beside the spans: implemented by both stores (ClickHouse and DuckDB) with the
  * same results to the last decimal.
@@ -145,6 +157,8 @@ export interface BillStore {
   billImports(limit: number): Promise<BillImportDay[]>;
   billedTotals(query: BilledTotalsQuery): Promise<BilledTotalRow[]>;
   tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]>;
+  /** Instance time the spans carry per UTC day, cloud provider and instance type, with its GPU and compute cost. */
+  tracedCompute(since: number, until: number): Promise<TracedComputeRow[]>;
   /** Saves a reconcile run's rows as they were (one insert). */
   saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void>;
   /** Saved runs, newest first, summed per run and currency; at most `limit`. */

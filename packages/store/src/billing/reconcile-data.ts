@@ -3,8 +3,24 @@
  * and handed to core's `reconcile`, with the list prices of a price snapshot. What the CLI's
  * `costtrace reconcile` and the aggregator's API share.
  */
-import { catalogListPrices, defaultInputTokenRule, reconcile, utcDay } from '@costtrace/core';
-import type { BilledInput, PriceSnapshot, ReconcileDimension, ReconcileReport, TracedInput } from '@costtrace/core';
+import {
+  catalogListPrices,
+  defaultInputTokenRule,
+  formatScaled,
+  MONEY_SCALE,
+  parseScaled,
+  reconcile,
+  reconcileCompute,
+  utcDay,
+} from '@costtrace/core';
+import type {
+  BilledComputeInput,
+  BilledInput,
+  PriceSnapshot,
+  ReconcileDimension,
+  ReconcileReport,
+  TracedInput,
+} from '@costtrace/core';
 import { parseTime } from '../query/cost-query.js';
 import type { QueryParams, QueryParseResult } from '../query/cost-query.js';
 import { TRACED_DIMENSIONS } from './bill-store.js';
@@ -26,7 +42,20 @@ export interface StoredReconcileQuery {
   readonly projects?: { readonly from: TracedDimension; readonly names: ReadonlyMap<string, string> } | undefined;
 }
 
-/** Reads both sides from `store` and reconciles them at the list prices of `snapshot`. */
+/** Kinds a provider's token bill counts (compared with the spans' tokens and token cost). */
+const TOKEN_KINDS = new Set(['input', 'output', 'cache_read', 'cache_write', 'requests']);
+/** Kinds of cloud instance time (compared with the spans' instance time and compute cost). */
+const COMPUTE_KINDS = new Set(['gpu_hours', 'instance_hours']);
+/** Bills of a provider's API, where every line belongs to the token comparison. */
+const API_SOURCES = new Set(['openai-usage', 'openai-costs', 'anthropic-usage', 'anthropic-cost']);
+
+/**
+ * Reads both sides from `store` and reconciles them at the list prices of `snapshot`: tokens (the
+ * providers' API bills, and token lines of cloud exports such as Amazon Bedrock) against the
+ * spans' tokens and token cost; GPU and instance hours of cloud exports against the spans'
+ * instance time and compute cost. Other cloud charges (storage, network, support, tax) have
+ * nothing in the spans to compare with: their total is named in a note.
+ */
 export async function reconcileStored(
   store: BillStore,
   query: StoredReconcileQuery,
@@ -36,26 +65,82 @@ export async function reconcileStored(
   const range = { since: query.since, until: query.until, providers };
   const byProject = query.groupBy.includes('project');
   const projectFrom = query.projects?.from ?? 'service';
-  const [billed, traced, imports] = await Promise.all([
+  const [billed, traced, compute, imports] = await Promise.all([
     store.billedTotals({
       ...range,
-      groupBy: ['day', 'provider', 'model', 'service_tier', ...(byProject ? (['project'] as const) : [])],
+      groupBy: ['day', 'source', 'provider', 'model', 'service_tier', ...(byProject ? (['project'] as const) : [])],
     }),
     store.tracedUsage({ ...range, groupBy: ['day', 'provider', 'model', ...(byProject ? [projectFrom] : [])] }),
+    store.tracedCompute(query.since, query.until),
     store.billImports(100_000),
   ]);
+  const tokenRows: BilledTotalRow[] = [];
+  const computeRows: BilledTotalRow[] = [];
+  const notCompared = new Map<string, bigint>();
+  for (const row of billed) {
+    if (COMPUTE_KINDS.has(row.kind)) computeRows.push(row);
+    else if (TOKEN_KINDS.has(row.kind) || API_SOURCES.has(row.dimensions.source ?? '')) tokenRows.push(row);
+    else {
+      const key = `${row.dimensions.provider ?? ''} ${row.currency}`;
+      notCompared.set(key, (notCompared.get(key) ?? 0n) + parseScaled(row.billedCost, MONEY_SCALE));
+    }
+  }
+  const covers = billCoverage(imports, billed);
   const names = query.projects?.names ?? new Map<string, string>();
-  return reconcile(
-    billedInputs(billed, (id) => names.get(id) ?? id),
+  const report = reconcile(
+    billedInputs(tokenRows, (id) => names.get(id) ?? id),
     tracedInputs(traced, byProject ? projectFrom : undefined),
     {
       groupBy: query.groupBy,
       catalog: catalogListPrices(snapshot),
       inputIncludesCache: (provider) => defaultInputTokenRule(provider) === 'input-includes-cache',
-      billCovers: billCoverage(imports, billed),
+      billCovers: covers,
       minOverridePercent: query.minOverridePercent,
     },
   );
+  const tracedCompute = compute.filter((c) => providers === undefined || providers.includes(c.provider));
+  const computed =
+    computeRows.length === 0 && tracedCompute.length === 0
+      ? undefined
+      : reconcileCompute(billedComputeInputs(computeRows), tracedCompute, query.groupBy, covers);
+  const notes = [...report.notes];
+  for (const [key, amount] of notCompared) {
+    if (amount === 0n) continue;
+    const [provider, currency] = key.split(' ');
+    notes.push(
+      `${formatScaled(amount, MONEY_SCALE)} ${currency} of ${provider} charges (storage, network, support, tax…) have nothing in the spans to compare with`,
+    );
+  }
+  return { ...report, ...(computed === undefined ? {} : { compute: computed }), notes };
+}
+
+/** Cloud instance lines summed per day, provider, instance type and currency. */
+function billedComputeInputs(rows: readonly BilledTotalRow[]): BilledComputeInput[] {
+  const sums = new Map<
+    string,
+    { day: number; provider: string; model: string; currency: string; hours: bigint; gpu: bigint; cost: bigint }
+  >();
+  for (const r of rows) {
+    const day = Number(r.dimensions.day);
+    const provider = r.dimensions.provider ?? '';
+    const model = r.dimensions.model ?? '';
+    const key = `${day}\u0000${provider}\u0000${model}\u0000${r.currency}`;
+    const s = sums.get(key) ?? { day, provider, model, currency: r.currency, hours: 0n, gpu: 0n, cost: 0n };
+    const hours = parseScaled(r.quantity, MONEY_SCALE);
+    s.hours += hours;
+    if (r.kind === 'gpu_hours') s.gpu += hours;
+    s.cost += parseScaled(r.billedCost, MONEY_SCALE);
+    sums.set(key, s);
+  }
+  return [...sums.values()].map((s) => ({
+    day: s.day,
+    provider: s.provider,
+    model: s.model,
+    currency: s.currency,
+    hours: formatScaled(s.hours, MONEY_SCALE),
+    gpuHours: formatScaled(s.gpu, MONEY_SCALE),
+    billedCost: formatScaled(s.cost, MONEY_SCALE),
+  }));
 }
 
 /** The provider each API-report source bills; exports (focus, aws-cur) say it line by line. */

@@ -8,6 +8,7 @@ import {
   clickhouseBilledTotalsSql,
   clickhouseBillImportsSql,
   clickhouseSavedRunsSql,
+  clickhouseTracedComputeSql,
   clickhouseTracedUsageSql,
 } from '../billing/bill-sql.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   BillImportDay,
   BillImportRecord,
   BillStore,
+  TracedComputeRow,
   TracedUsageQuery,
   TracedUsageRow,
 } from '../billing/bill-store.js';
@@ -27,6 +29,7 @@ import {
   billImportTsv,
   reconcileResultTsv,
   savedReconcileRuns,
+  tracedComputeRows,
   tracedUsageRows,
 } from '../billing/bill-rows.js';
 import type { ReconcileRunRef, SavedReconcileRun } from '../billing/bill-rows.js';
@@ -377,6 +380,10 @@ export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRep
 
   async tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]> {
     return tracedUsageRows(query.groupBy, await this.select(clickhouseTracedUsageSql(this.database, query)));
+  }
+
+  async tracedCompute(since: number, until: number): Promise<TracedComputeRow[]> {
+    return tracedComputeRows(await this.select(clickhouseTracedComputeSql(this.database, since, until)));
   }
 
   async saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void> {

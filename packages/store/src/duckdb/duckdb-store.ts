@@ -7,13 +7,20 @@ import type { CostCorrectionRow } from '../cost-correction-row.js';
 import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
 import type { CostStore, RollupDifference, StoredSpans, StoredUsageSpan, TopSpanRow } from '../cost-store.js';
 import type { BilledLine, ReconcileRow } from '@costtrace/core';
-import { duckBilledTotalsSql, duckBillImportsSql, duckSavedRunsSql, duckTracedUsageSql } from '../billing/bill-sql.js';
+import {
+  duckBilledTotalsSql,
+  duckBillImportsSql,
+  duckSavedRunsSql,
+  duckTracedComputeSql,
+  duckTracedUsageSql,
+} from '../billing/bill-sql.js';
 import type {
   BilledTotalRow,
   BilledTotalsQuery,
   BillImportDay,
   BillImportRecord,
   BillStore,
+  TracedComputeRow,
   TracedUsageQuery,
   TracedUsageRow,
 } from '../billing/bill-store.js';
@@ -24,6 +31,7 @@ import {
   billImportValues,
   reconcileResultTuple,
   savedReconcileRuns,
+  tracedComputeRows,
   tracedUsageRows,
 } from '../billing/bill-rows.js';
 import type { ReconcileRunRef, SavedReconcileRun } from '../billing/bill-rows.js';
@@ -456,6 +464,10 @@ export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanReprici
 
   async tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]> {
     return tracedUsageRows(query.groupBy, await this.select(duckTracedUsageSql(query)));
+  }
+
+  async tracedCompute(since: number, until: number): Promise<TracedComputeRow[]> {
+    return tracedComputeRows(await this.select(duckTracedComputeSql(since, until)));
   }
 
   async saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void> {

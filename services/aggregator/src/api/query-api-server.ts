@@ -139,6 +139,7 @@ export class QueryApiServer {
       rows: report.rows.map(reconcileRowJson),
       total: report.total.map(reconcileRowJson),
       overrides: report.overrides,
+      ...(report.compute === undefined ? {} : { compute: report.compute }),
       notes: report.notes,
     });
   }

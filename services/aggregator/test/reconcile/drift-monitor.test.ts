@@ -75,6 +75,9 @@ describe('drift monitor', () => {
         model: 'gpt-4o',
         outputTokens: 1_000_000n,
         usageKey: 'k',
+        // Token cost: what a provider's token bill is compared with.
+        costOutput: Money.fromSubunits(cost),
+        costCompute: Money.zero(),
       }),
     ]);
     monitor = new DriftMonitor({
