@@ -1,4 +1,4 @@
-import type { BilledLine, BillSource, ReconcileRow } from '@costtrace/core';
+import type { BilledLine, BillSource, ReconcileRow, TracedComputeInput } from '@costtrace/core';
 import type { ReconcileRunRef, SavedReconcileRun } from './bill-rows.js';
 
 /**
@@ -124,17 +124,8 @@ export interface TracedUsageRow {
   readonly upperBoundSpans: number;
 }
 
-/** Spans' instance time of one day, cloud provider and instance type. */
-export interface TracedComputeRow {
-  readonly day: number;
-  readonly provider: string;
-  readonly model: string;
-  readonly currency: string;
-  readonly spans: number;
-  /** Exact decimals. */
-  readonly instanceSeconds: string;
-  readonly cost: string;
-}
+/** Spans' instance time of one day, cloud provider and instance type: what core's compute reconcile reads. */
+export type TracedComputeRow = TracedComputeInput;
 
 /**
  * Imported bills, beside the spans: implemented by both stores (ClickHouse and DuckDB) with the
