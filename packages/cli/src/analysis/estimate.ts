@@ -20,6 +20,7 @@ import { usageError } from './command-deps.js';
 
 export const ESTIMATE_USAGE = `costtrace estimate training --gpu TYPE --count N (--hours H | --epochs E --samples S --rate SAMPLES_PER_S) [--epochs E] [--samples S]
        costtrace estimate inference (--model provider/model --requests-per-day R --input-tokens I --output-tokens O [--cached-tokens C] | --gpu TYPE --count N [--hours-per-day H])
+       costtrace estimate crossover --model provider/model --gpu TYPE --count N --throughput TOKENS_PER_S [--input-share PERCENT]
        [--since 30d] [--where dim=value]... [--format table|json|csv]`;
 
 export const ESTIMATE_HELP = `usage: ${ESTIMATE_USAGE}
@@ -30,6 +31,11 @@ pricing-cache; GPU time at the reference on-demand GPU-hour rates).
               across the whole job) → total, per epoch, per sample, per GPU-hour
   inference   requests/day × tokens/request × model, or GPU instances × hours/day
               → daily and monthly (monthly = daily × ${HOURS_PER_MONTH} / 24, ${HOURS_PER_MONTH} hours a month)
+  crossover   build vs buy: the monthly token volume above which N GPUs serving the model
+              (at --throughput tokens/s, all day) cost less than the model's API, and whether
+              the GPUs can serve that volume. The API's price per 1M tokens is measured from the
+              store where it has the model's traffic (its real input/output/cache mix), else the
+              catalog's input and output prices at --input-share percent input (default 75)
 Every assumption is listed. With a reachable store, actuals of similar work over --since
 (default 30d) are shown beside it: for a model, the measured cost per request of that model
 (and per 1M tokens); for a GPU type, the average cost per trace (job) on that GPU type.
@@ -42,7 +48,8 @@ examples:
   costtrace estimate training --gpu h100-80gb --count 8 --hours 12 --epochs 3 --samples 1200000
   costtrace estimate training --gpu a100-80gb --count 4 --epochs 2 --samples 500000 --rate 850
   costtrace estimate inference --model openai/gpt-4o-mini --requests-per-day 20000 --input-tokens 800 --output-tokens 200
-  costtrace estimate inference --gpu l4 --count 2 --hours-per-day 24 --format json`;
+  costtrace estimate inference --gpu l4 --count 2 --hours-per-day 24 --format json
+  costtrace estimate crossover --model openai/gpt-4o --gpu h100-80gb --count 1 --throughput 2500`;
 
 const SCALE = 6;
 const ONE = 10n ** BigInt(SCALE);
@@ -75,6 +82,18 @@ export type EstimateArgs =
       readonly count: number;
       readonly hoursPerDay: bigint;
       readonly common: CommonArgs;
+    }
+  | {
+      readonly kind: 'crossover';
+      readonly provider: string;
+      readonly model: string;
+      readonly gpu: string;
+      readonly count: number;
+      /** Tokens per second the GPUs serve, × 10^6. */
+      readonly throughput: bigint;
+      /** Input share of the tokens, percent × 10^6; undefined: measured, else 75 %. */
+      readonly inputShare: bigint | undefined;
+      readonly common: CommonArgs;
     };
 
 const OWN_FLAGS = {
@@ -90,6 +109,8 @@ const OWN_FLAGS = {
   'output-tokens': { type: 'string' },
   'cached-tokens': { type: 'string' },
   'hours-per-day': { type: 'string' },
+  throughput: { type: 'string' },
+  'input-share': { type: 'string' },
 } as const;
 
 function whole(name: string, text: string | undefined, fallback?: bigint): bigint | string {
@@ -179,7 +200,39 @@ export function parseEstimateArgs(argv: readonly string[], nowSeconds: number): 
     if (hpd > 24n * ONE) return fail('--hours-per-day cannot exceed 24');
     return { ok: true, value: { kind: 'inference-gpu', gpu, count, hoursPerDay: hpd, common } };
   }
-  return fail('say what to estimate: training or inference');
+  if (kind === 'crossover') {
+    const model = get('model');
+    const slash = model?.indexOf('/') ?? -1;
+    if (model === undefined || slash <= 0) return fail('crossover needs --model provider/model, e.g. openai/gpt-4o');
+    const gpu = get('gpu');
+    if (gpu === undefined) return fail('crossover needs --gpu TYPE (the GPUs that would serve the model)');
+    const count = gpuCount();
+    if (typeof count === 'string') return fail(count);
+    const throughput = positiveDecimal('throughput', get('throughput'), SCALE);
+    if (typeof throughput === 'string') return fail(throughput);
+    if (throughput === 0n) return fail('--throughput must be above 0 (tokens per second the GPUs serve)');
+    let inputShare: bigint | undefined;
+    if (get('input-share') !== undefined) {
+      const share = positiveDecimal('input-share', get('input-share'), SCALE);
+      if (typeof share === 'string') return fail(share);
+      if (share > 100n * ONE) return fail('--input-share is a percent: 0 to 100');
+      inputShare = share;
+    }
+    return {
+      ok: true,
+      value: {
+        kind,
+        provider: model.slice(0, slash),
+        model: model.slice(slash + 1),
+        gpu,
+        count,
+        throughput,
+        inputShare,
+        common,
+      },
+    };
+  }
+  return fail('say what to estimate: training, inference or crossover');
 }
 
 /** What estimate needs: a pricing backend, and optionally the store for historical actuals. */
@@ -243,6 +296,132 @@ async function historical(
   }
 }
 
+/** Quotes `tokens` of one kind on the model: the catalog's price of them, in pico-USD. */
+async function tokenQuote(
+  backend: PricingBackend,
+  provider: string,
+  model: string,
+  kind: 'input' | 'output',
+  tokens: bigint,
+): Promise<{ cost: bigint; res: QuoteResponse }> {
+  const request = QuoteRequest.fromJSON({});
+  request.models.push({
+    provider,
+    model,
+    serviceTier: 0,
+    inputTokenRule: 0,
+    inputTokens: kind === 'input' ? tokens : 0n,
+    outputTokens: kind === 'output' ? tokens : 0n,
+    cacheReadTokens: 0n,
+    cacheWriteTokens: 0n,
+    reasoningTokens: 0n,
+    requests: 0n,
+    images: 0n,
+    region: '',
+  });
+  const res = await backend.quote(request);
+  return { cost: quoted(res), res };
+}
+
+const MILLION = 1_000_000n;
+
+/**
+ * Build vs buy. Self-hosting costs the GPUs' monthly price whatever the volume (up to what they
+ * can serve: throughput × seconds in a month); the API costs a price per token. The crossover is
+ * the monthly volume where they are equal: GPU monthly cost ÷ API price per token.
+ */
+async function crossover(
+  a: Extract<EstimateArgs, { kind: 'crossover' }>,
+  backend: PricingBackend,
+  source: CostSource | undefined,
+  figures: Figure[],
+  assumptions: string[],
+): Promise<void> {
+  const input = await tokenQuote(backend, a.provider, a.model, 'input', MILLION);
+  const output = await tokenQuote(backend, a.provider, a.model, 'output', MILLION);
+  assumptions.push(...assumptionsOf(input.res), ...assumptionsOf(output.res));
+  const share = a.inputShare ?? 75n * ONE;
+  // Catalog price per 1M tokens at the input share (percent × 10^6): one rounding.
+  const catalogPerMillion = divideRoundHalfEven(input.cost * share + output.cost * (100n * ONE - share), 100n * ONE);
+  let perMillion = catalogPerMillion;
+  const past = await historical(source, a.common, { dimension: 'model', values: [a.model] });
+  if (a.inputShare === undefined && typeof past !== 'string' && past.tokens > 0n) {
+    perMillion = divideRoundHalfEven(past.cost * MILLION, past.tokens);
+    assumptions.push(
+      `API price measured: ${past.tokens} tokens of ${a.model} in the period cost ${usd(past.cost)} (their real input, output and cache mix)`,
+    );
+  } else {
+    assumptions.push(
+      `API price from the catalog at ${decimal(share, SCALE)} % input tokens` +
+        (typeof past === 'string'
+          ? ` (no measured traffic: ${past})`
+          : a.inputShare === undefined
+            ? ` (no traffic of ${a.model} in the period)`
+            : ''),
+    );
+  }
+  const monthSeconds = HOURS_PER_MONTH * 3600n;
+  const gpu = await backend.quote(gpuQuote(a.gpu, a.count, monthSeconds * ONE));
+  const gpuMonthly = quoted(gpu);
+  assumptions.push(...assumptionsOf(gpu));
+  assumptions.push(
+    `${a.count} × ${a.gpu} all month (${HOURS_PER_MONTH} h), serving ${decimal(a.throughput, SCALE)} tokens/s at full load`,
+  );
+  // Tokens a month the GPUs can serve (throughput is × 10^6).
+  const capacity = (a.throughput * monthSeconds) / ONE;
+  figures.push({ metric: 'api_per_1m_tokens', value: usd(perMillion), note: 'USD, the API' });
+  if (perMillion !== catalogPerMillion)
+    figures.push({
+      metric: 'api_per_1m_tokens_catalog',
+      value: usd(catalogPerMillion),
+      note: 'USD, list prices at the input share',
+    });
+  figures.push({ metric: 'self_hosted_monthly', value: usd(gpuMonthly), note: 'USD, the GPUs all month' });
+  figures.push({
+    metric: 'capacity_tokens_per_month',
+    value: capacity.toString(),
+    note: 'throughput × seconds a month',
+  });
+  figures.push({
+    metric: 'self_hosted_per_1m_at_capacity',
+    value: capacity === 0n ? null : usd(divideRoundHalfEven(gpuMonthly * MILLION, capacity)),
+    note: 'USD, when the GPUs are fully used',
+  });
+  if (perMillion <= 0n) {
+    figures.push({ metric: 'crossover_tokens_per_month', value: null, note: 'the API costs nothing per token here' });
+    return;
+  }
+  // GPU monthly (pico) ÷ price per token (pico per 1M ÷ 10^6), rounded up to a whole token.
+  const crossoverTokens = (gpuMonthly * MILLION + perMillion - 1n) / perMillion;
+  const within = crossoverTokens <= capacity;
+  figures.push({
+    metric: 'crossover_tokens_per_month',
+    value: crossoverTokens.toString(),
+    note: within
+      ? `above this volume ${a.count} × ${a.gpu} cost less than the API`
+      : `more than ${a.count} × ${a.gpu} can serve: at this throughput the API stays cheaper`,
+  });
+  figures.push({
+    metric: 'crossover_share_of_capacity',
+    value: capacity === 0n ? null : `${decimal(divideRoundHalfEven(crossoverTokens * 100n * ONE, capacity), SCALE)} %`,
+    note: 'utilisation the GPUs need to break even',
+  });
+  if (typeof past !== 'string' && past.tokens > 0n && a.common.until > a.common.since) {
+    // The measured volume, as a month: tokens in the period × month ÷ period.
+    const monthly = divideRoundHalfEven(past.tokens * monthSeconds, BigInt(a.common.until - a.common.since));
+    figures.push({
+      metric: 'measured_tokens_per_month',
+      value: monthly.toString(),
+      note: `${a.model} in the period, as a month`,
+    });
+    figures.push({
+      metric: 'api_monthly_at_measured',
+      value: usd(divideRoundHalfEven(monthly * perMillion, MILLION)),
+      note: 'USD, the measured volume on the API',
+    });
+  }
+}
+
 export async function runEstimate(argv: readonly string[], deps: EstimateDeps): Promise<number> {
   const args = parseEstimateArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
   if (!args.ok) return usageError('estimate', args.message, ESTIMATE_USAGE, deps.output);
@@ -251,7 +430,9 @@ export async function runEstimate(argv: readonly string[], deps: EstimateDeps): 
   const figures: Figure[] = [];
   const assumptions: string[] = [`prices: ${backend.description}`];
   try {
-    if (a.kind === 'training') {
+    if (a.kind === 'crossover') {
+      await crossover(a, backend, deps.source, figures, assumptions);
+    } else if (a.kind === 'training') {
       const seconds = a.hours * 3600n;
       const res = await backend.quote(gpuQuote(a.gpu, a.count, seconds));
       const total = quoted(res);
