@@ -227,22 +227,13 @@ function openaiUsageResult(
   output: bigint,
   requests: number,
 ): string {
-  return JSON.stringify({
-    object: 'organization.usage.completions.result',
-    input_tokens: 0,
-    input_cached_tokens: 0,
-    output_tokens: 0,
-    num_model_requests: requests,
-    project_id: 'proj_demo',
-    user_id: null,
-    api_key_id: apiKey,
-    model,
-    batch: false,
-    service_tier: null,
-  })
-    .replace('"input_tokens":0', `"input_tokens":${inputWithCache}`)
-    .replace('"input_cached_tokens":0', `"input_cached_tokens":${cached}`)
-    .replace('"output_tokens":0', `"output_tokens":${output}`);
+  // Token counts written as JSON numbers from bigints (JSON.stringify cannot write a bigint).
+  return (
+    `{"object":"organization.usage.completions.result","input_tokens":${inputWithCache},` +
+    `"input_cached_tokens":${cached},"output_tokens":${output},"num_model_requests":${requests},` +
+    `"project_id":"proj_demo","user_id":null,"api_key_id":${JSON.stringify(apiKey)},` +
+    `"model":${JSON.stringify(model)},"batch":false,"service_tier":null}`
+  );
 }
 
 function openaiCostResult(lineItem: string, amount: string): string {

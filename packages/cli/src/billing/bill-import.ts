@@ -15,10 +15,12 @@ import {
   emptyNotes,
   FocusBillParser,
   JSON_MAX_LENGTH,
+  MONEY_SCALE,
   parseAnthropicCostPage,
   parseAnthropicUsagePage,
   parseOpenAiCostsPage,
   parseOpenAiUsagePage,
+  parseScaled,
   readJsonPages,
   utcDay,
 } from '@costtrace/core';
@@ -111,7 +113,10 @@ class ImportWriter {
       }
       this.cover(line.account, utcDay(line.periodStart));
       if (line.billedCost !== undefined) {
-        this.billedCost.set(line.currency, (this.billedCost.get(line.currency) ?? 0n) + picoOf(line.billedCost));
+        this.billedCost.set(
+          line.currency,
+          (this.billedCost.get(line.currency) ?? 0n) + parseScaled(line.billedCost, MONEY_SCALE),
+        );
       }
       if (line.source !== this.source) {
         throw new BillingImportError('INVALID_FORMAT', `a ${line.source} line in a ${this.source} import`);
@@ -128,14 +133,6 @@ class ImportWriter {
     if (!this.dryRun) await this.store.insertBilledLines(this.importId, chunk);
     this.written += chunk.length;
   }
-}
-
-/** Canonical decimal (≤ 12 places, as exactDecimal writes it) → pico-units. */
-function picoOf(decimal: string): bigint {
-  const negative = decimal.startsWith('-');
-  const [whole = '0', fraction = ''] = (negative ? decimal.slice(1) : decimal).split('.');
-  const value = BigInt(whole) * 10n ** 12n + BigInt(fraction.padEnd(12, '0'));
-  return negative ? -value : value;
 }
 
 async function readJsonFile(file: string): Promise<JsonPage[]> {
