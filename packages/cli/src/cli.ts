@@ -18,15 +18,17 @@ import {
   WRITABLE_STORE_HELP,
 } from './store-selection.js';
 import type { StoreSelection } from './store-selection.js';
-import type { BillStore, ClickHouseStore, DuckDbStore, SqlReader } from '@costtrace/store';
+import type { BillStore, ClickHouseStore, DuckDbStore } from '@costtrace/store';
 import { StoreError } from '@costtrace/store';
 import type { CostSource } from './analysis/common-flags.js';
 import type { AnalysisDeps } from './analysis/command-deps.js';
+import { usageError } from './analysis/command-deps.js';
 import { TOP_HELP, TOP_USAGE, runTop } from './analysis/top.js';
 import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './analysis/compare.js';
 import { UNIT_ECONOMICS_HELP, UNIT_ECONOMICS_USAGE, runUnitEconomics } from './analysis/unit-economics.js';
 import { CHARGEBACK_HELP, CHARGEBACK_USAGE, runChargeback } from './analysis/chargeback.js';
-import { ESTIMATE_HELP, ESTIMATE_USAGE, runEstimate } from './analysis/estimate.js';
+import type { ChargebackDeps } from './analysis/chargeback.js';
+import { ESTIMATE_HELP, ESTIMATE_USAGE, parseEstimateArgs, runEstimate } from './analysis/estimate.js';
 import { storeFocusUsage, EXPORT_HELP, EXPORT_USAGE, runExport } from './analysis/focus-export.js';
 import {
   parseRecommendArgs,
@@ -39,6 +41,7 @@ import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.
 import { AggregatorClient } from '@costtrace/client';
 import { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
 import { RECONCILE_HELP, RECONCILE_USAGE, runReconcile } from './billing/reconcile-command.js';
+import { JOBS_HELP, JOBS_USAGE, runJobs } from './analysis/jobs.js';
 import { BILL_HELP, BILL_USAGE, runBillImport, runBillImports } from './billing/bill-command.js';
 import { BILL_FETCH_HELP, runBillFetch } from './billing/bill-fetch-command.js';
 
@@ -156,7 +159,9 @@ async function onSelectedStore<T>(
  */
 function readable(
   io: CliIo,
-): (selection: StoreSelection) => Opened<{ store: SqlReader | undefined; source: CostSource; close(): Promise<void> }> {
+): (
+  selection: StoreSelection,
+) => Opened<{ store: ClickHouseStore | DuckDbStore | undefined; source: CostSource; close(): Promise<void> }> {
   return (selection) => {
     const custom = io.costSource?.();
     return {
@@ -241,7 +246,7 @@ function analysisCommand(
   summary: string,
   help: string,
   usage: string,
-  command: (argv: readonly string[], deps: AnalysisDeps) => Promise<number>,
+  command: (argv: readonly string[], deps: AnalysisDeps & Pick<ChargebackDeps, 'bills'>) => Promise<number>,
 ): CliCommand {
   return {
     name,
@@ -257,7 +262,9 @@ function analysisCommand(
         argv,
         io,
         readable(io),
-        (rest, { source }) => command(rest, { source, output: commandOutput(io), isTTY: io.isTTY === true }),
+        // The store's bills too, where there is a store (chargeback --cluster-cost reads them).
+        (rest, { store, source }) =>
+          command(rest, { source, bills: store, output: commandOutput(io), isTTY: io.isTTY === true }),
         {
           onStoreError: (err) => {
             io.err(
@@ -284,7 +291,11 @@ function withSelectedStore(
   name: string,
   argv: readonly string[],
   io: CliIo,
-  command: (argv: readonly string[], store: SqlReader | undefined, source: CostSource) => Promise<number>,
+  command: (
+    argv: readonly string[],
+    store: ClickHouseStore | DuckDbStore | undefined,
+    source: CostSource,
+  ) => Promise<number>,
 ): Promise<number> {
   return onSelectedStore(name, argv, io, readable(io), (rest, { store, source }) => command(rest, store, source));
 }
@@ -494,6 +505,18 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     runReconcile,
     runReconcile,
   ),
+  {
+    name: 'jobs',
+    summary: 'training, fine-tuning, batch and evaluation jobs: cost per epoch, sample and GPU-hour, vs estimate',
+    usage: JOBS_USAGE,
+    run: async (argv, io) => {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(`${JOBS_HELP}\n\n${ANALYSIS_STORE_HELP}`);
+        return 0;
+      }
+      return withSelectedStore('jobs', argv, io, (rest, store) => runJobs(rest, { store, output: commandOutput(io) }));
+    },
+  },
   analysisCommand(
     'forecast',
     'month-end projection from the burn rate, budget exhaustion date',
@@ -526,7 +549,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   },
   {
     name: 'estimate',
-    summary: 'price a training job or an inference service before it runs',
+    summary: 'price a training job or an inference service before it runs; build vs buy; cache savings',
     usage: ESTIMATE_USAGE,
     run: async (argv, io) => {
       if (argv.includes('--help') || argv.includes('-h')) {
@@ -537,12 +560,20 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
         io.pricingBackend ??
         ((offline: boolean) =>
           offline ? offlineBackend() : Promise.reject(new Error('remote pricing is not used by estimate')));
-      return withSelectedStore('estimate', argv, io, async (rest, _store, source) => {
+      const estimate = async (
+        rest: readonly string[],
+        store: ClickHouseStore | DuckDbStore | undefined,
+        source: CostSource,
+        recorder: ClickHouseStore | DuckDbStore | undefined,
+      ): Promise<number> => {
         try {
           return await runEstimate(rest, {
             pricing: () =>
               factory(true, { address: '', token: undefined, caFile: undefined, tls: false, timeoutMs: 5000 }),
             source,
+            // A route's tokens by kind (estimate cache): ClickHouse or DuckDB, not the query API.
+            traffic: store,
+            recorder,
             output: commandOutput(io),
           });
         } catch (err) {
@@ -550,7 +581,28 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
           io.err(`costtrace estimate: ${err.message}`);
           return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
         }
-      });
+      };
+      if (argv.includes('--record')) {
+        // Recording writes the estimate beside the spans: a writable store, its schema migrated.
+        return onSelectedStore(
+          'estimate',
+          argv,
+          io,
+          (selection) => {
+            const opened = openWritable(selection, io.env);
+            return opened.ok ? { ok: true, value: opened.store } : opened;
+          },
+          async (rest, store) => {
+            // A usage error is reported before the store is touched.
+            const parsed = parseEstimateArgs(rest, Math.floor(Date.now() / 1000));
+            if (!parsed.ok) return usageError('estimate', parsed.message, ESTIMATE_USAGE, commandOutput(io));
+            await store.migrate();
+            return estimate(rest, store, store, store);
+          },
+          { writing: true },
+        );
+      }
+      return withSelectedStore('estimate', argv, io, (rest, store, source) => estimate(rest, store, source, undefined));
     },
   },
 ];

@@ -8,7 +8,17 @@ import { run } from '../src/index.js';
 import { linesFromUsage } from '../src/analysis/focus-export.js';
 import type { CliIo, CostSource } from '../src/index.js';
 
-const COMMANDS = ['top', 'compare', 'estimate', 'forecast', 'unit-economics', 'chargeback', 'recommend', 'export'];
+const COMMANDS = [
+  'top',
+  'compare',
+  'estimate',
+  'forecast',
+  'unit-economics',
+  'chargeback',
+  'recommend',
+  'export',
+  'jobs',
+];
 
 function io(): CliIo & { text: () => string; errors: () => string } {
   let out = '';
@@ -31,7 +41,7 @@ function io(): CliIo & { text: () => string; errors: () => string } {
 describe('analysis commands through the dispatcher', () => {
   it('answers a word that is no command with exit 2, the closest commands and the whole list, --help or not', async () => {
     for (const argv of [
-      ['jobs', '--help'],
+      ['jobz', '--help'],
       ['frobnicate', '--since', '1h'],
       ['--since', '1h'],
     ]) {

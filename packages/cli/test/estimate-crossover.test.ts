@@ -2,9 +2,14 @@
 // figures are computed here from the catalog's list prices with bigint arithmetic.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bundledPriceSnapshot, catalogListPrices } from '@costtrace/core';
+import { bundledCatalogDir, readCatalogs } from '@costtrace/catalog';
+import { catalogListPrices, PriceSnapshot } from '@costtrace/core';
 import { parseEstimateArgs, runEstimate } from '../src/analysis/estimate.js';
 import { offlineBackend } from '../src/commands/pricing-backend.js';
+
+// The catalogs the offline backend prices from (pricing-cache's bundled ones).
+const files = await readCatalogs(bundledCatalogDir());
+const catalog = catalogListPrices(new PriceSnapshot(1n, files.prices, files.overrides, Date.now()));
 
 /** "$1,234.5678" → pico-USD. */
 function usdPico(text: string): bigint {
@@ -46,7 +51,7 @@ describe('costtrace estimate crossover', () => {
       '--throughput',
       '2500',
     ]);
-    const prices = catalogListPrices(bundledPriceSnapshot()).tokenPrices('openai', 'gpt-4o', 'standard', Date.now())!;
+    const prices = catalog.tokenPrices('openai', 'gpt-4o', 'standard', Date.now())!;
     // 75 % input, 25 % output (no store): per 1M tokens.
     const perMillion = (prices.input * 75n + prices.output * 25n) / 100n;
     assert.equal(usdPico(f.api_per_1m_tokens!), perMillion);
@@ -57,6 +62,33 @@ describe('costtrace estimate crossover', () => {
     // Crossover: the GPUs' month ÷ the API's price per token, rounded up to a token.
     const crossover = (monthly * 1_000_000n + perMillion - 1n) / perMillion;
     assert.equal(f.crossover_tokens_per_month, crossover.toString());
+  });
+
+  it('prices the API at the short-prompt tier of a model with a long-context tier', async () => {
+    const f = await figures([
+      'crossover',
+      '--model',
+      'anthropic/claude-sonnet-4',
+      '--gpu',
+      'h100-80gb',
+      '--count',
+      '2',
+      '--throughput',
+      '4000',
+      '--input-share',
+      '80',
+    ]);
+    // The base tier (prompts up to 200k tokens), not the long-context one a 1M-token prompt pays.
+    const base = files.prices.filter(
+      (p) => p.provider === 'anthropic' && p.sku === 'claude-sonnet-4' && p.aboveInputTokens === 0n,
+    );
+    const perMillion = (kind: string): bigint => {
+      const price = base.find((p) => p.kind === kind && p.unit === '1m_tokens');
+      assert.ok(price, `a base-tier ${kind} price per 1M tokens`);
+      return price.amount.subunits;
+    };
+    const expected = (perMillion('input_tokens') * 80n + perMillion('output_tokens') * 20n) / 100n;
+    assert.equal(usdPico(f.api_per_1m_tokens!), expected);
   });
 
   it('says what to fix in its flags', () => {

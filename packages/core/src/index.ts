@@ -1,5 +1,14 @@
 export { CostAttr, DimensionAttr, GenAiAttr, ROLLUP_ATTRIBUTE } from './attributes.js';
 export type { UnpricedReason } from './attributes.js';
+export {
+  JOB_KINDS,
+  JobAttr,
+  MAX_JOB_EPOCH,
+  MAX_JOB_SAMPLES,
+  readJobCount,
+  TRAINING_JOB_KINDS,
+} from './job-attributes.js';
+export type { JobKind } from './job-attributes.js';
 export { backoffDelay, backoffProblem } from './backoff.js';
 export { readTokenCount } from './token-count.js';
 export type { TokenCountProblem, TokenCountResult } from './token-count.js';
@@ -152,6 +161,20 @@ export {
   driftRuleToDocument,
   evaluateDrift,
   parseDriftRule,
+  isOpenCostLabelAggregate,
+  MAX_OPENCOST_ALLOCATIONS,
+  OPENCOST_COST_FIELDS,
+  OPENCOST_IDLE,
+  OPENCOST_QUANTITY_FIELDS,
+  OPENCOST_ROUNDING,
+  OPENCOST_SHARED,
+  OPENCOST_UNALLOCATED,
+  OPENCOST_UNMOUNTED,
+  openCostAggregateProblem,
+  openCostAllocationKind,
+  openCostBilledLines,
+  parseOpenCostAllocationPage,
+  parseOpenCostAllocations,
 } from './billing/index.js';
 export type {
   AwsCurMapOptions,
@@ -203,4 +226,10 @@ export type {
   BilledComputeInput,
   ComputeRow,
   TracedComputeInput,
+  OpenCostAllocation,
+  OpenCostAllocationKind,
+  OpenCostCostField,
+  OpenCostPageOptions,
+  OpenCostQuantityField,
+  OpenCostReportOptions,
 } from './billing/index.js';

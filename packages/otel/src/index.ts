@@ -12,6 +12,8 @@ export type { DetectedVcsRevision } from './vcs-revision.js';
 export {
   BUNDLED_CATALOG_VERSION,
   bundledPricingView,
+  JOB_KINDS,
+  JobAttr,
   PricingView,
   REFERENCE_PROVIDER,
   ROLLUP_ATTRIBUTE,

@@ -15,6 +15,7 @@ import {
   divideRoundHalfEven,
   EMITTED_COST_CURRENCY_KEY,
   EMITTED_COST_KEYS,
+  JobAttr,
   formatPico,
   ModelCallLedger,
   picoToFloat,
@@ -148,7 +149,21 @@ interface ResourceDimensions {
   readonly values: readonly (AttributeValue | undefined)[];
   readonly hasVcs: boolean;
   readonly hasEnvironment: boolean;
+  /** The resource's values of INHERITED_JOB_KEYS, in that order. */
+  readonly jobValues: readonly (AttributeValue | undefined)[];
 }
+
+/**
+ * Job attributes a cost-bearing span inherits (from its in-process ancestors, the resource, then
+ * baggage, as dimensions are) when it does not carry them: the job's id, kind and model, and the epoch.
+ * Samples are never inherited (each span counts its own).
+ */
+const INHERITED_JOB_KEYS: readonly (readonly [string])[] = [
+  [JobAttr.id],
+  [JobAttr.kind],
+  [JobAttr.model],
+  [JobAttr.epoch],
+];
 
 const PRICED_ATTRS: Attributes = Object.freeze({ outcome: 'priced' });
 const EMPTY_START: StartContext | undefined = undefined;
@@ -470,6 +485,13 @@ export class CostSpanProcessor implements SpanProcessor {
       const route = inheritedDimension(ROUTE_KEYS, start, undefined);
       if (route !== undefined) span.setAttribute(DimensionAttr.httpRoute, route);
     }
+    for (let k = 0; k < INHERITED_JOB_KEYS.length; k++) {
+      const keys = INHERITED_JOB_KEYS[k] as readonly [string];
+      if (own[keys[0]] !== undefined) continue;
+      const fromResource = resource.jobValues[k];
+      const value = start === undefined ? fromResource : inheritedDimension(keys, start, fromResource);
+      if (value !== undefined) span.setAttribute(keys[0], value);
+    }
     if (this.vcsRevision !== undefined && !resource.hasVcs && own[DimensionAttr.vcsRevision] === undefined) {
       span.setAttribute(DimensionAttr.vcsRevision, this.vcsRevision);
     }
@@ -496,6 +518,7 @@ export class CostSpanProcessor implements SpanProcessor {
         }),
         hasVcs: attributes[DimensionAttr.vcsRevision] !== undefined,
         hasEnvironment: attributes[DimensionAttr.environment] !== undefined,
+        jobValues: INHERITED_JOB_KEYS.map(([key]) => attributes[key]),
       };
       if (resource.asyncAttributesPending !== true) this.resourceCache = cached;
     }

@@ -672,6 +672,38 @@ describe('CostSpanProcessor: unpriced spans', () => {
 });
 
 describe('CostSpanProcessor: dimensions', () => {
+  it("stamps a job's id and kind from the resource and the epoch from the epoch span, never the samples", async () => {
+    const { tracer, provider, exporter } = setup(
+      {},
+      { 'costtrace.job.id': 'ft-7', 'costtrace.job.kind': 'fine_tuning' },
+    );
+    const job = tracer.startSpan('fine-tune', { attributes: { 'costtrace.job.samples': 999 } });
+    const epoch = tracer.startSpan(
+      'epoch',
+      { attributes: { 'costtrace.job.epoch': 2, 'costtrace.job.samples': 50_000 } },
+      trace.setSpan(ROOT_CONTEXT, job),
+    );
+    const gpu = { 'costtrace.gpu.type': 'h100-80gb', 'costtrace.gpu.count': 8, 'costtrace.gpu.seconds': 28_800 };
+    const step = tracer.startSpan('step', { attributes: gpu }, trace.setSpan(ROOT_CONTEXT, epoch));
+    step.end();
+    const other = tracer.startSpan('eval', { attributes: { ...gpu, 'costtrace.job.id': 'eval-1' } });
+    other.end();
+    epoch.end();
+    job.end();
+    await provider.forceFlush();
+    const spans = new Map(exporter.getFinishedSpans().map((s) => [s.name, s.attributes]));
+    const stepAttrs = spans.get('step')!;
+    assert.ok(stepAttrs['cost.total'] !== undefined, 'the step is cost-bearing');
+    assert.equal(stepAttrs['costtrace.job.id'], 'ft-7');
+    assert.equal(stepAttrs['costtrace.job.kind'], 'fine_tuning');
+    assert.equal(stepAttrs['costtrace.job.epoch'], 2);
+    assert.equal(stepAttrs['costtrace.job.samples'], undefined, "samples are the span's own");
+    const otherAttrs = spans.get('eval')!;
+    assert.equal(otherAttrs['costtrace.job.id'], 'eval-1', "the span's own id wins");
+    assert.equal(otherAttrs['costtrace.job.kind'], 'fine_tuning');
+    assert.equal(otherAttrs['costtrace.job.epoch'], undefined);
+  });
+
   it('carries a tenant from W3C baggage at the edge to every cost-bearing child span', async () => {
     const { tracer, provider, exporter } = setup();
     // What an HTTP server instrumentation does with the incoming `baggage` header.

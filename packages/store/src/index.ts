@@ -6,6 +6,7 @@ export type { DuckDbStoreOptions } from './duckdb/duckdb-store.js';
 export { DUCKDB_MIGRATIONS } from './duckdb/duckdb-schema.js';
 export type { DuckDbMigration } from './duckdb/duckdb-schema.js';
 export { MIGRATIONS, RETENTION_TABLES, ROLLUP_DIMENSIONS } from './clickhouse/migrations.js';
+export type { RollupDimension } from './clickhouse/migrations.js';
 export type { Migration } from './clickhouse/migrations.js';
 export { SPAN_COST_COLUMNS, spanCostTsv, writeSpanCostTsv } from './clickhouse/span-cost-tsv.js';
 export { TsvWriter } from './clickhouse/tsv-writer.js';
@@ -27,7 +28,8 @@ export type { CostCorrectionRow } from './cost-correction-row.js';
 export type { SpanCostRow } from './span-cost-row.js';
 export type { SpanRepricingStore } from './span-repricing-store.js';
 export { StoreError } from './store-error.js';
-export { BILL_DIMENSIONS, TRACED_DIMENSIONS } from './billing/bill-store.js';
+export { BILL_DIMENSIONS, TRACED_DIMENSIONS, TRACED_SECONDS_DIMENSIONS } from './billing/bill-store.js';
+export { clickhouseTracedSecondsSql, duckTracedSecondsSql } from './billing/traced-seconds-sql.js';
 export {
   billCoverage,
   billedInputs,
@@ -46,6 +48,9 @@ export type {
   BillStore,
   TracedComputeRow,
   TracedDimension,
+  TracedSecondsDimension,
+  TracedSecondsQuery,
+  TracedSecondsRow,
   TracedUsageQuery,
   TracedUsageRow,
 } from './billing/bill-store.js';
@@ -80,3 +85,5 @@ export type { CostReportRow } from './query/cost-report.js';
 export { FOCUS_USAGE_DIMENSIONS, focusUsageSql } from './query/focus-usage-sql.js';
 export { gpuSpansSql, tokenMixSql } from './query/recommend-signals-sql.js';
 export type { SignalRange, SqlReader } from './query/recommend-signals-sql.js';
+export { jobEpochsSql, jobEstimatesSql, MAX_JOB_FILTER_VALUES, modelJobKindsSql } from './jobs/job-store.js';
+export type { JobEstimateRecord, JobEstimateStore, JobRange } from './jobs/job-store.js';

@@ -29,6 +29,11 @@ export class SpanCostRecord {
   team = '';
   tenant = '';
   feature = '';
+  jobId = '';
+  jobKind = '';
+  /** -1: no epoch. */
+  jobEpoch = -1;
+  jobSamples = 0;
   inputTokens = 0n;
   outputTokens = 0n;
   cacheReadTokens = 0n;
@@ -109,6 +114,9 @@ export function rowOfRecord(r: SpanCostRecord): SpanCostRow {
     team: r.team,
     tenant: r.tenant,
     feature: r.feature,
+    ...(r.jobId !== '' || r.jobKind !== '' || r.jobEpoch >= 0 || r.jobSamples > 0
+      ? { jobId: r.jobId, jobKind: r.jobKind, jobEpoch: r.jobEpoch, jobSamples: r.jobSamples }
+      : {}),
     inputTokens: r.inputTokens,
     outputTokens: r.outputTokens,
     cacheReadTokens: r.cacheReadTokens,
@@ -181,6 +189,10 @@ export function recordOfRow(row: SpanCostRow, into: SpanCostRecord = new SpanCos
   r.team = row.team;
   r.tenant = row.tenant;
   r.feature = row.feature;
+  r.jobId = row.jobId ?? '';
+  r.jobKind = row.jobKind ?? '';
+  r.jobEpoch = row.jobEpoch ?? -1;
+  r.jobSamples = row.jobSamples ?? 0;
   r.inputTokens = row.inputTokens;
   r.outputTokens = row.outputTokens;
   r.cacheReadTokens = row.cacheReadTokens;

@@ -27,6 +27,15 @@ export interface SpanCostRow {
   readonly team: string;
   readonly tenant: string;
   readonly feature: string;
+  /**
+   * The job the span belongs to (migration 12, see docs/jobs.md): its id and kind as
+   * `costtrace.job.id` / `costtrace.job.kind` say on the span, an ancestor or the resource; the
+   * epoch (-1: none) and the samples the span itself processed. Absent: not in a job.
+   */
+  readonly jobId?: string | undefined;
+  readonly jobKind?: string | undefined;
+  readonly jobEpoch?: number | undefined;
+  readonly jobSamples?: number | undefined;
   readonly inputTokens: bigint;
   readonly outputTokens: bigint;
   readonly cacheReadTokens: bigint;

@@ -13,6 +13,13 @@ import type { BilledKind, BilledLine } from '@costtrace/core';
 import { ClickHouseStore, DuckDbStore } from '../src/index.js';
 import type { BilledTotalRow, BillStore, CostStore } from '../src/index.js';
 import { FIXTURE_SECONDS, FIXTURE_START, fixtureSpanRows } from './span-cost-fixtures.js';
+import {
+  expectedByRoute,
+  QUOTED_ROUTE,
+  TRACED_SECONDS,
+  TRACED_START,
+  tracedUsageRows,
+} from './traced-usage-fixtures.js';
 
 const url = process.env.CLICKHOUSE_URL;
 if (!url) throw new Error('CLICKHOUSE_URL is not set: run with `npm run test:integration`');
@@ -354,6 +361,32 @@ describe('bill store: imported bills in ClickHouse and DuckDB', () => {
     assert.equal(
       a!.reduce((n, r) => n + pico(r.cost), 0n),
       cost,
+    );
+  });
+
+  it('groups and filters the traced side by route, with the input the usage keys record, alike in both engines', async () => {
+    const rows = tracedUsageRows(400, 'bill-routes');
+    for (const store of stores()) await store.insertSpanCosts(rows);
+    const expected = expectedByRoute(rows);
+    const range = { since: TRACED_START, until: TRACED_START + TRACED_SECONDS };
+    const [a, b] = await Promise.all(stores().map((s) => s.tracedUsage({ ...range, groupBy: ['route'] })));
+    assert.deepEqual(b, a, 'DuckDB differs from ClickHouse');
+    assert.deepEqual(a!.map((r) => r.dimensions.route).sort(), [...expected.keys()].sort());
+    for (const row of a!) {
+      const e = expected.get(row.dimensions.route!)!;
+      assert.deepEqual(
+        [row.spans, row.requests, row.inputTokens, row.cacheReadTokens, row.cacheWriteTokens],
+        [e.spans, e.requests, e.input, e.cacheRead, e.cacheWrite],
+      );
+      assert.equal(row.inputWithCacheTokens, e.inputWithCache);
+      assert.equal(row.unkeyedCacheTokens, e.unkeyedCache);
+    }
+    const filter = { ...range, groupBy: ['provider', 'model'] as const, routes: [QUOTED_ROUTE] };
+    const [c, d] = await Promise.all(stores().map((s) => s.tracedUsage(filter)));
+    assert.deepEqual(d, c, 'DuckDB differs from ClickHouse');
+    assert.equal(
+      c!.reduce((n, r) => n + r.inputWithCacheTokens, 0n),
+      expected.get(QUOTED_ROUTE)!.inputWithCache,
     );
   });
 });

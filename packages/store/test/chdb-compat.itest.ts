@@ -36,6 +36,7 @@ import {
   clickhouseTracedUsageSql,
 } from '../src/billing/bill-sql.js';
 import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS } from '../src/billing/bill-tables.js';
+import { clickhouseTracedSecondsSql } from '../src/billing/traced-seconds-sql.js';
 import type { BilledLine } from '@costtrace/core';
 import type { BillImportRecord } from '../src/index.js';
 import { costQuerySql, topSpansSql } from '../src/query/clickhouse-cost-sql.js';
@@ -80,7 +81,9 @@ function rows(count: number, nowSeconds: number): SpanCostRow[] {
       reasoningTokens: 0n,
       gpuType: '',
       gpuCount: 0,
-      gpuSeconds: '0',
+      // GPU and instance time on some spans, every decimal place used (the traced_seconds query).
+      gpuSeconds: i % 3 === 0 ? `${i}.000000000125` : '0',
+      instanceSeconds: i % 4 === 0 ? `${i * 2}.5` : '0',
       instanceType: '',
       costInput: cost,
       costOutput: Money.zero(),
@@ -263,6 +266,8 @@ describe('one schema on ClickHouse 18.16 and current ClickHouse (chDB)', () => {
         groupBy: ['day', 'provider', 'model'],
         providers: ['openai', 'anthropic'],
       }),
+      // The traced weights of a cluster's shared cost (costtrace chargeback --cluster-cost).
+      traced_seconds: clickhouseTracedSecondsSql(database, { since: now - 86_400, until: now + 60, by: 'team' }),
       // Crash recovery and the rollup check (the same statements the store runs).
       recovery_stored_keys: `${storedSpanKeysSql(database, 'otlp_spans', 1, 100n, 900n)} ORDER BY offset, index`,
       recovery_rollup_truth: `SELECT * FROM (${rollupTruthByKeySql(database, source, recoveryMinutes)}) ORDER BY ${byKey}`,

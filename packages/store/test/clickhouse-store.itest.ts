@@ -279,6 +279,7 @@ describe('ClickHouseStore', () => {
           'bill_imports',
           'billed_lines',
           'cost_corrections',
+          'job_estimates',
           'reconcile_results',
           'schema_migrations',
           'span_costs',
@@ -336,6 +337,7 @@ describe('ClickHouseStore', () => {
           'bill_imports',
           'billed_lines',
           'cost_corrections',
+          'job_estimates',
           'reconcile_results',
           'schema_migrations',
           'span_costs',
@@ -346,6 +348,66 @@ describe('ClickHouseStore', () => {
     } finally {
       await store2.command(`DROP DATABASE IF EXISTS ${crashed}`).catch(() => undefined);
       await store2.close();
+    }
+  });
+
+  it('adds the job to an existing rollup, rebuilt from the spans (migrations 12 and 13)', async () => {
+    const old = `${database}_jobs`;
+    const upgraded = new ClickHouseStore({ url, database: old });
+    try {
+      await upgraded.migrate(MIGRATIONS.filter((m) => m.version <= 11));
+      const rows = Array.from({ length: 4 }, (_, i) =>
+        row({ spanId: `o${i}`, kafkaTopic: 'jobs', kafkaOffset: BigInt(i), costTotal: Money.parse(`${i}.125`) }),
+      );
+      const jobColumns = MIGRATIONS.find((m) => m.version === 12)!.addColumns!.columns.map(([c]) => c);
+      const older = olderSchemaTsv(rows, jobColumns);
+      await upgraded.insertTsv('span_costs', older.columns, older.tsv, rows.length);
+      assert.deepEqual(await upgraded.migrate(), [12, 13]);
+      assert.deepEqual(await upgraded.rollupDifferences(), []);
+      // New spans of a job reach the rebuilt rollup, under the job's id and kind.
+      await upgraded.insertSpanCosts([
+        row({
+          spanId: 'j1',
+          kafkaTopic: 'jobs',
+          kafkaOffset: 10n,
+          jobId: 'ft-1',
+          jobKind: 'fine_tuning',
+          jobEpoch: 0,
+          jobSamples: 500,
+          costTotal: Money.parse('7.000000000001'),
+        }),
+        row({
+          spanId: 'j2',
+          kafkaTopic: 'jobs',
+          kafkaOffset: 11n,
+          jobId: 'ft-1',
+          jobKind: 'fine_tuning',
+          jobEpoch: 1,
+          jobSamples: 500,
+          costTotal: Money.parse('3'),
+        }),
+      ]);
+      assert.deepEqual(await upgraded.rollupDifferences(), []);
+      const byJob = await upgraded.select<{ job_id: string; job_kind: string; spans: string; total: string }>(
+        `SELECT job_id, job_kind, toString(sum(spans)) AS spans, toString(sum(cost_total)) AS total ` +
+          `FROM ${old}.span_costs_1m GROUP BY job_id, job_kind ORDER BY job_id`,
+      );
+      assert.deepEqual(
+        byJob.map((r) => [r.job_id, r.job_kind, r.spans, Money.parse(r.total).subunits]),
+        [
+          ['', '', '4', Money.parse('6.5').subunits],
+          ['ft-1', 'fine_tuning', '2', Money.parse('10.000000000001').subunits],
+        ],
+      );
+      const [stored] = await upgraded.select<{ epochs: string; samples: string; none: string }>(
+        `SELECT toString(groupArray(job_epoch)) AS epochs, toString(sum(job_samples)) AS samples, ` +
+          `toString(countIf(job_epoch = -1)) AS none FROM ${old}.span_costs`,
+      );
+      assert.equal(stored!.samples, '1000');
+      assert.equal(stored!.none, '4', 'spans stored before the migration are in no epoch');
+    } finally {
+      await upgraded.command(`DROP DATABASE IF EXISTS ${old}`).catch(() => undefined);
+      await upgraded.close();
     }
   });
 
@@ -395,6 +457,7 @@ describe('ClickHouseStore', () => {
           'bill_imports',
           'billed_lines',
           'cost_corrections',
+          'job_estimates',
           'reconcile_results',
           'schema_migrations',
           'span_costs',

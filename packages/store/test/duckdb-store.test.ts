@@ -33,7 +33,7 @@ describe('DuckDbStore', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'costtrace-duckdb-'));
     store = new DuckDbStore({ path: join(dir, 'nested', 'costs.duckdb') });
-    assert.deepEqual(await store.migrate(), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(await store.migrate(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.deepEqual(await store.migrate(), []);
     await store.insertSpanCosts(rows.slice(0, 250));
     await store.insertSpanCosts(rows.slice(250));

@@ -512,6 +512,10 @@ function referenceLine(row: SpanCostRow): string {
     duplicate_of: row.duplicateOf ?? '',
     response_id: row.responseId ?? '',
     usage_key: row.usageKey ?? '',
+    job_id: row.jobId ?? '',
+    job_kind: row.jobKind ?? '',
+    job_epoch: row.jobEpoch ?? -1,
+    job_samples: row.jobSamples ?? 0,
   };
   assert.equal(Object.keys(values).length, SPAN_COST_COLUMNS.length);
   const fields = SPAN_COST_COLUMNS.map((column) => values[column]);
@@ -564,6 +568,10 @@ const PRICED: SpanCostRow = {
   duplicateOf: '',
   responseId: 'chatcmpl-123',
   usageKey: 'openai:chatcmpl-123',
+  jobId: 'ft-42',
+  jobKind: 'fine_tuning',
+  jobEpoch: 3,
+  jobSamples: 1_200,
   costInput: usd('0.003085'),
   costOutput: usd('0.00567'),
   costCacheRead: usd('0.000111111111'),

@@ -34,6 +34,8 @@ function amount(next: () => number, maxUnits: number): Money {
 }
 
 /** `count` span rows on `topic`, offsets 0.. per partition (3 partitions). */
+const JOB_KINDS_CYCLE = ['training', 'fine_tuning', 'evaluation', 'batch_inference'];
+
 export function fixtureSpanRows(count: number, topic: string, seed = 7): SpanCostRow[] {
   const next = generator(seed);
   const offsets = [0n, 0n, 0n];
@@ -71,6 +73,15 @@ export function fixtureSpanRows(count: number, topic: string, seed = 7): SpanCos
       team: pick(next, TEAMS),
       tenant: pick(next, TENANTS),
       feature: pick(next, ['', 'autocomplete', 'review']),
+      // GPU rows belong to jobs (derived from i, so the random sequence is the same as before).
+      ...(costGpu.subunits > 0n
+        ? {
+            jobId: `job-${i % 4}`,
+            jobKind: JOB_KINDS_CYCLE[i % 4]!,
+            jobEpoch: Math.floor(i / 9) % 5,
+            jobSamples: (i % 7) * 1_000,
+          }
+        : {}),
       inputTokens: input,
       outputTokens: output,
       cacheReadTokens: BigInt(next() % 100),

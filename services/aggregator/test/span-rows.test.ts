@@ -499,3 +499,91 @@ describe('configuration', () => {
     assert.equal(config.clickhouseTimeoutMs, 15_000);
   });
 });
+
+describe('span rows: jobs', () => {
+  const gpu = { 'costtrace.gpu.type': 'h100-80gb', 'costtrace.gpu.count': 8, 'costtrace.gpu.seconds': 3_600 };
+
+  it("reads a job's id, kind and epoch from the span, its ancestors in the request or the resource; samples only from the span", () => {
+    const job = span({
+      name: 'train',
+      attributes: { 'costtrace.job.id': 'run-9', 'costtrace.job.samples': 10 },
+      startUnixNano: NOW_NS,
+    });
+    const epoch = span({
+      name: 'epoch',
+      attributes: { 'costtrace.job.epoch': '3', 'costtrace.job.samples': 40_000, ...gpu },
+      startUnixNano: NOW_NS,
+    });
+    const step = span({ name: 'step', attributes: gpu, startUnixNano: NOW_NS });
+    const orphan = span({ name: 'orphan', attributes: gpu, startUnixNano: NOW_NS, parent: true });
+    // step → epoch → train, in one trace (the order a batch span processor exports them).
+    epoch.traceId = job.traceId;
+    step.traceId = job.traceId;
+    epoch.parentSpanId = job.spanId;
+    step.parentSpanId = epoch.spanId;
+    const request = exportRequest(
+      {
+        'service.name': 'trainer',
+        'costtrace.job.kind': 'training',
+        'costtrace.job.model': 'support-bot-v3',
+      },
+      [step, epoch, job, orphan],
+    );
+    const { rows, rejected } = spanCostRows(request, origin, NOW_MS, { prices });
+    assert.equal(rejected.length, 0);
+    const by = new Map(rows.map((r) => [r.spanName, r]));
+    assert.deepEqual(
+      ['step', 'epoch', 'train', 'orphan'].map((n) => {
+        const r = by.get(n)!;
+        return [n, r.jobId ?? '', r.jobKind ?? '', r.jobEpoch ?? -1, r.jobSamples ?? 0];
+      }),
+      [
+        ['step', 'run-9', 'training', 3, 0],
+        ['epoch', 'run-9', 'training', 3, 40_000],
+        ['train', 'run-9', 'training', -1, 10],
+        // Its parent is in no request seen here: the resource's kind, no id.
+        ['orphan', '', 'training', -1, 0],
+      ],
+    );
+    assert.ok(by.get('step')!.costGpu.subunits > 0n, 'the GPU time is priced');
+    // The job's model stands in for a GenAI model the span does not have.
+    assert.equal(by.get('step')!.model, 'support-bot-v3');
+    assert.equal(by.get('orphan')!.model, 'support-bot-v3');
+  });
+
+  it('keeps the span but notes an epoch or sample count that is not a whole number', () => {
+    const request = exportRequest({ 'service.name': 'trainer' }, [
+      span({ name: 'a', attributes: { 'costtrace.job.id': 'j', 'costtrace.job.epoch': -1 }, startUnixNano: NOW_NS }),
+      span({ name: 'b', attributes: { 'costtrace.job.id': 'j', 'costtrace.job.samples': 1.5 }, startUnixNano: NOW_NS }),
+      span({ name: 'c', attributes: { 'costtrace.job.id': 'j', 'costtrace.job.epoch': 'two' }, startUnixNano: NOW_NS }),
+    ]);
+    const { rows, sanitized } = spanCostRows(request, origin, NOW_MS, { prices });
+    assert.deepEqual(
+      rows.map((r) => [r.jobEpoch ?? -1, r.jobSamples ?? 0, r.sanitized]),
+      [
+        [-1, 0, ['invalid_job_attribute']],
+        [-1, 0, ['invalid_job_attribute']],
+        [-1, 0, ['invalid_job_attribute']],
+      ],
+    );
+    assert.equal(sanitized.get('invalid_job_attribute'), 3);
+    // The job attributes are columns, not extra attributes.
+    assert.deepEqual(rows[0]!.attributeKeys, []);
+  });
+
+  it('folds job ids past the cardinality bound in the rollup, keeping the truth on the span row', () => {
+    const limiter = new CardinalityLimiter(1);
+    const request = exportRequest({ 'service.name': 'trainer' }, [
+      span({ name: 'a', attributes: { 'costtrace.job.id': 'j1', ...gpu }, startUnixNano: NOW_NS }),
+      span({ name: 'b', attributes: { 'costtrace.job.id': 'j2', ...gpu }, startUnixNano: NOW_NS }),
+    ]);
+    const { rows } = spanCostRows(request, origin, NOW_MS, { prices, cardinality: limiter });
+    assert.deepEqual(
+      rows.map((r) => [r.jobId, r.rollupOverflow.includes('job_id')]),
+      [
+        ['j1', false],
+        ['j2', true],
+      ],
+    );
+  });
+});

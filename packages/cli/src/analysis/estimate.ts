@@ -4,10 +4,10 @@
  * serves), with the assumptions listed and, when the store has them, historical actuals of
  * similar work next to the estimate.
  */
-import { divideRoundHalfEven, HOURS_PER_MONTH } from '@costtrace/core';
+import { divideRoundHalfEven, HOURS_PER_MONTH, JOB_KINDS, PricingError } from '@costtrace/core';
 import { MAX_QUERY_LIMIT } from '@costtrace/store';
-import type { DimensionFilter } from '@costtrace/store';
-import { QuoteRequest } from '@costtrace/proto';
+import type { DimensionFilter, JobEstimateStore } from '@costtrace/store';
+import { GetPriceRequest, PriceUnitEnum, QuoteRequest, UsageKindEnum } from '@costtrace/proto';
 import type { QuoteResponse } from '@costtrace/proto';
 import type { PricingBackend } from '../commands/pricing-backend.js';
 import type { CommandOutput } from '../command-args.js';
@@ -17,10 +17,13 @@ import type { Cell } from '../table-format.js';
 import { COMMON_FLAGS_HELP, flag, parseCommand, pico, positiveDecimal, ratio, totals, usd } from './common-flags.js';
 import type { CommonArgs, CostSource } from './common-flags.js';
 import { usageError } from './command-deps.js';
+import { cacheSavings } from './estimate-cache.js';
+import type { CacheArgs, CacheFigure, TrafficSource } from './estimate-cache.js';
 
-export const ESTIMATE_USAGE = `costtrace estimate training --gpu TYPE --count N (--hours H | --epochs E --samples S --rate SAMPLES_PER_S) [--epochs E] [--samples S]
+export const ESTIMATE_USAGE = `costtrace estimate training --gpu TYPE --count N (--hours H | --epochs E --samples S --rate SAMPLES_PER_S) [--epochs E] [--samples S] [--job ID [--job-kind K] --record]
        costtrace estimate inference (--model provider/model --requests-per-day R --input-tokens I --output-tokens O [--cached-tokens C] | --gpu TYPE --count N [--hours-per-day H])
        costtrace estimate crossover --model provider/model --gpu TYPE --count N --throughput TOKENS_PER_S [--input-share PERCENT]
+       costtrace estimate cache --route R --hit-rate PERCENT
        [--since 30d] [--where dim=value]... [--format table|json|csv]`;
 
 export const ESTIMATE_HELP = `usage: ${ESTIMATE_USAGE}
@@ -28,7 +31,10 @@ export const ESTIMATE_HELP = `usage: ${ESTIMATE_USAGE}
 Prices planned work before it runs, from the price catalog (the catalogs bundled with
 pricing-cache; GPU time at the reference on-demand GPU-hour rates).
   training    GPU type × count × hours, or epochs × samples at a measured rate (samples/s
-              across the whole job) → total, per epoch, per sample, per GPU-hour
+              across the whole job) → total, per epoch, per sample, per GPU-hour. With
+              --job ID --record (and --job-kind, default training) the estimate is stored for
+              the job (--store clickhouse or duckdb:PATH): costtrace jobs shows it beside what
+              the job's spans cost
   inference   requests/day × tokens/request × model, or GPU instances × hours/day
               → daily and monthly (monthly = daily × ${HOURS_PER_MONTH} / 24, ${HOURS_PER_MONTH} hours a month)
   crossover   build vs buy: the monthly token volume above which N GPUs serving the model
@@ -36,6 +42,14 @@ pricing-cache; GPU time at the reference on-demand GPU-hour rates).
               the GPUs can serve that volume. The API's price per 1M tokens is measured from the
               store where it has the model's traffic (its real input/output/cache mix), else the
               catalog's input and output prices at --input-share percent input (default 75)
+  cache       what route R would save at its measured traffic over --since, from prompt
+              caching (--hit-rate percent of its input tokens read from the provider's cache at
+              the cached-input price, the misses written at the cache-write price where the
+              catalog has one) and from a response cache (--hit-rate percent of its requests
+              answered without a model call: that share of everything the route costs), per
+              model and for the route, for the period and a month. Needs the store's tokens
+              (--store clickhouse or duckdb:PATH); a model without a cached-input price gets
+              no saving, and a hit rate at or below today's cache share saves nothing
 Every assumption is listed. With a reachable store, actuals of similar work over --since
 (default 30d) are shown beside it: for a model, the measured cost per request of that model
 (and per 1M tokens); for a GPU type, the average cost per trace (job) on that GPU type.
@@ -47,9 +61,11 @@ ${COMMON_FLAGS_HELP}
 examples:
   costtrace estimate training --gpu h100-80gb --count 8 --hours 12 --epochs 3 --samples 1200000
   costtrace estimate training --gpu a100-80gb --count 4 --epochs 2 --samples 500000 --rate 850
+  costtrace estimate training --gpu h100-80gb --count 8 --hours 6 --job ft-support-v3 --job-kind fine_tuning --record --store clickhouse
   costtrace estimate inference --model openai/gpt-4o-mini --requests-per-day 20000 --input-tokens 800 --output-tokens 200
   costtrace estimate inference --gpu l4 --count 2 --hours-per-day 24 --format json
-  costtrace estimate crossover --model openai/gpt-4o --gpu h100-80gb --count 1 --throughput 2500`;
+  costtrace estimate crossover --model openai/gpt-4o --gpu h100-80gb --count 1 --throughput 2500
+  costtrace estimate cache --route /v1/chat --hit-rate 40 --since 7d`;
 
 const SCALE = 6;
 const ONE = 10n ** BigInt(SCALE);
@@ -59,6 +75,8 @@ export type EstimateArgs =
       readonly kind: 'training';
       readonly gpu: string;
       readonly count: number;
+      /** The job this estimate is for (`--job`), its kind, and whether to record it (`--record`). */
+      readonly job: { readonly id: string; readonly kind: string; readonly record: boolean } | undefined;
       /** Hours × 10^6. */
       readonly hours: bigint;
       readonly epochs: bigint | undefined;
@@ -94,7 +112,8 @@ export type EstimateArgs =
       /** Input share of the tokens, percent × 10^6; undefined: measured, else 75 %. */
       readonly inputShare: bigint | undefined;
       readonly common: CommonArgs;
-    };
+    }
+  | CacheArgs;
 
 const OWN_FLAGS = {
   gpu: { type: 'string' },
@@ -111,6 +130,11 @@ const OWN_FLAGS = {
   'hours-per-day': { type: 'string' },
   throughput: { type: 'string' },
   'input-share': { type: 'string' },
+  job: { type: 'string' },
+  'job-kind': { type: 'string' },
+  record: { type: 'boolean' },
+  route: { type: 'string' },
+  'hit-rate': { type: 'string' },
 } as const;
 
 function whole(name: string, text: string | undefined, fallback?: bigint): bigint | string {
@@ -134,6 +158,8 @@ export function parseEstimateArgs(argv: readonly string[], nowSeconds: number): 
     if (c < 1n || c > 100_000n) return '--count must be from 1 to 100000';
     return Number(c);
   };
+  if (kind !== 'training' && (f.has('job') || f.has('job-kind') || f.has('record')))
+    return fail('--job, --job-kind and --record are for estimate training');
   if (kind === 'training') {
     const gpu = get('gpu');
     if (gpu === undefined) return fail('training needs --gpu TYPE (e.g. h100-80gb; see costtrace pricing list)');
@@ -162,7 +188,18 @@ export function parseEstimateArgs(argv: readonly string[], nowSeconds: number): 
       hours = divideRoundHalfEven(epochs * samples * ONE * ONE, r * 3600n);
     }
     if (hours === 0n) return fail('the job has no duration: --hours must be above 0');
-    return { ok: true, value: { kind, gpu, count, hours, epochs, samples, rate, common } };
+    const jobId = get('job');
+    const record = f.has('record');
+    if (record && jobId === undefined) return fail('--record needs --job ID: the job the estimate is for');
+    if (jobId !== undefined && (jobId.length === 0 || jobId.length > 1024))
+      return fail('--job takes 1 to 1024 characters');
+    const jobKind = get('job-kind') ?? 'training';
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(jobKind))
+      return fail(
+        `--job-kind must be a lower-case kind such as ${JOB_KINDS.join(', ')} (got ${JSON.stringify(jobKind)})`,
+      );
+    const job = jobId === undefined ? undefined : { id: jobId, kind: jobKind, record };
+    return { ok: true, value: { kind, gpu, count, hours, epochs, samples, rate, job, common } };
   }
   if (kind === 'inference') {
     const model = get('model');
@@ -232,13 +269,30 @@ export function parseEstimateArgs(argv: readonly string[], nowSeconds: number): 
       },
     };
   }
-  return fail('say what to estimate: training, inference or crossover');
+  if (kind === 'cache') {
+    const route = get('route');
+    if (route === undefined || route === '') return fail('cache needs --route R (the http.route, e.g. /v1/chat)');
+    if (route.length > 1024) return fail('--route is at most 1024 characters');
+    if (common.where.length > 0 || common.by.length > 0)
+      return fail('cache reads the whole route named by --route: --where and --by do not apply');
+    const hitRate = positiveDecimal('hit-rate', get('hit-rate'), SCALE);
+    if (typeof hitRate === 'string') return fail(hitRate);
+    if (hitRate > 100n * ONE) return fail('--hit-rate is a percent: 0 to 100');
+    return { ok: true, value: { kind, route, hitRate, common } };
+  }
+  return fail('say what to estimate: training, inference, crossover or cache');
 }
 
-/** What estimate needs: a pricing backend, and optionally the store for historical actuals. */
+/**
+ * What estimate needs: a pricing backend, and optionally the store: for historical actuals
+ * (`source`) and for a route's tokens by kind (`traffic`, what `cache` reads).
+ */
 export interface EstimateDeps {
   readonly pricing: () => Promise<PricingBackend>;
   readonly source?: CostSource | undefined;
+  readonly traffic?: TrafficSource | undefined;
+  /** Where `estimate training --job ID --record` records the estimate: a writable store. */
+  readonly recorder?: JobEstimateStore | undefined;
   readonly output: CommandOutput;
   readonly nowSeconds?: number;
 }
@@ -274,11 +328,8 @@ function assumptionsOf(res: QuoteResponse): string[] {
   );
 }
 
-interface Figure {
-  readonly metric: string;
-  readonly value: string | null;
-  readonly note: string;
-}
+/** One figure; `cache` also names the model (or `total`) each belongs to. */
+type Figure = Omit<CacheFigure, 'scope'> & { readonly scope?: string };
 
 async function historical(
   source: CostSource | undefined,
@@ -296,31 +347,34 @@ async function historical(
   }
 }
 
-/** Quotes `tokens` of one kind on the model: the catalog's price of them, in pico-USD. */
-async function tokenQuote(
+/** A prompt size below every long-context tier: the price a typical request pays. */
+const TYPICAL_PROMPT_TOKENS = 1_000n;
+
+/**
+ * The model's effective price per 1M tokens of one kind (pico-USD), at the standard tier for a
+ * prompt of TYPICAL_PROMPT_TOKENS (a quote of 1M tokens would be one 1M-token prompt, priced at
+ * a long-context tier where the model has one), and the assumption that states it.
+ */
+async function tokenPrice(
   backend: PricingBackend,
   provider: string,
   model: string,
   kind: 'input' | 'output',
-  tokens: bigint,
-): Promise<{ cost: bigint; res: QuoteResponse }> {
-  const request = QuoteRequest.fromJSON({});
-  request.models.push({
-    provider,
-    model,
-    serviceTier: 0,
-    inputTokenRule: 0,
-    inputTokens: kind === 'input' ? tokens : 0n,
-    outputTokens: kind === 'output' ? tokens : 0n,
-    cacheReadTokens: 0n,
-    cacheWriteTokens: 0n,
-    reasoningTokens: 0n,
-    requests: 0n,
-    images: 0n,
-    region: '',
-  });
-  const res = await backend.quote(request);
-  return { cost: quoted(res), res };
+): Promise<{ cost: bigint; assumption: string }> {
+  const request = GetPriceRequest.fromJSON({});
+  request.provider = provider;
+  request.sku = model;
+  request.kind = kind === 'input' ? UsageKindEnum.USAGE_KIND_INPUT_TOKENS : UsageKindEnum.USAGE_KIND_OUTPUT_TOKENS;
+  request.unit = PriceUnitEnum.PRICE_UNIT_MILLION_TOKENS;
+  request.inputTokens = TYPICAL_PROMPT_TOKENS;
+  const res = await backend.getPrice(request);
+  const effective = res.effectiveAmount;
+  if (effective === undefined || effective.currency !== 'USD')
+    throw new PricingError('NOT_FOUND', `no USD ${kind} price for ${provider}/${model}`);
+  return {
+    cost: pico(effective.amount),
+    assumption: `${provider}/${model} ${kind}: ${effective.amount} USD per 1M tokens (price ${res.price?.id ?? '?'}, list ${res.price?.amount?.amount ?? '?'}; standard tier, prompts under ${TYPICAL_PROMPT_TOKENS} tokens)`,
+  };
 }
 
 const MILLION = 1_000_000n;
@@ -337,9 +391,9 @@ async function crossover(
   figures: Figure[],
   assumptions: string[],
 ): Promise<void> {
-  const input = await tokenQuote(backend, a.provider, a.model, 'input', MILLION);
-  const output = await tokenQuote(backend, a.provider, a.model, 'output', MILLION);
-  assumptions.push(...assumptionsOf(input.res), ...assumptionsOf(output.res));
+  const input = await tokenPrice(backend, a.provider, a.model, 'input');
+  const output = await tokenPrice(backend, a.provider, a.model, 'output');
+  assumptions.push(input.assumption, output.assumption);
   const share = a.inputShare ?? 75n * ONE;
   // Catalog price per 1M tokens at the input share (percent × 10^6): one rounding.
   const catalogPerMillion = divideRoundHalfEven(input.cost * share + output.cost * (100n * ONE - share), 100n * ONE);
@@ -423,14 +477,23 @@ async function crossover(
 }
 
 export async function runEstimate(argv: readonly string[], deps: EstimateDeps): Promise<number> {
-  const args = parseEstimateArgs(argv, deps.nowSeconds ?? Math.floor(Date.now() / 1000));
+  const now = deps.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const args = parseEstimateArgs(argv, now);
   if (!args.ok) return usageError('estimate', args.message, ESTIMATE_USAGE, deps.output);
   const a = args.value;
   const backend = await deps.pricing();
   const figures: Figure[] = [];
   const assumptions: string[] = [`prices: ${backend.description}`];
   try {
-    if (a.kind === 'crossover') {
+    if (a.kind === 'cache') {
+      const scoped: CacheFigure[] = [];
+      const result = await cacheSavings(a, now, backend, deps.source, deps.traffic, scoped, assumptions);
+      if (!result.ok) {
+        deps.output.err(`costtrace estimate: ${result.message}\n`);
+        return result.code;
+      }
+      figures.push(...scoped);
+    } else if (a.kind === 'crossover') {
       await crossover(a, backend, deps.source, figures, assumptions);
     } else if (a.kind === 'training') {
       const seconds = a.hours * 3600n;
@@ -445,6 +508,33 @@ export async function runEstimate(argv: readonly string[], deps: EstimateDeps): 
       figures.push({ metric: 'total', value: usd(total), note: 'USD for the whole job' });
       const gpuHours = a.hours * BigInt(a.count);
       figures.push({ metric: 'gpu_hours', value: decimal(gpuHours, SCALE), note: 'count × hours' });
+      if (a.job?.record === true) {
+        if (deps.recorder === undefined) {
+          deps.output.err(
+            'costtrace estimate: --record writes to the store: use --store clickhouse or --store duckdb:PATH\n',
+          );
+          return 1;
+        }
+        const processed = a.samples === undefined ? 0n : a.samples * (a.epochs ?? 1n);
+        await deps.recorder.recordJobEstimate({
+          jobId: a.job.id,
+          recordedAt: now,
+          jobKind: a.job.kind,
+          total: usd(total),
+          currency: 'USD',
+          gpuHours: decimal(gpuHours, SCALE),
+          epochs: a.epochs ?? 0n,
+          samples: processed,
+          description: `${a.count} × ${a.gpu} for ${decimal(a.hours, SCALE)} h${
+            a.rate === undefined ? '' : ` (${a.epochs} epochs × ${a.samples} samples at ${decimal(a.rate, SCALE)}/s)`
+          }`,
+        });
+        figures.push({
+          metric: 'recorded_for_job',
+          value: a.job.id,
+          note: `the estimate of this ${a.job.kind} job: costtrace jobs shows it beside the actual`,
+        });
+      }
       figures.push({ metric: 'per_gpu_hour', value: usd(ratio(total * ONE, gpuHours)!), note: 'USD' });
       if (a.epochs !== undefined)
         figures.push({ metric: 'per_epoch', value: usd(ratio(total, a.epochs)!), note: 'USD' });
@@ -542,9 +632,12 @@ export async function runEstimate(argv: readonly string[], deps: EstimateDeps): 
   if (format === 'json') {
     deps.output.out(`${JSON.stringify({ figures, assumptions }, null, 2)}\n`);
   } else {
-    const rows: Cell[][] = figures.map((f) => [f.metric, f.value, f.note]);
-    if (format === 'csv') rows.push(...assumptions.map((x): Cell[] => ['assumption', null, x]));
-    deps.output.out(renderRows(format, ['metric', 'value', 'note'], rows));
+    // A scope column (the model, or total) when the figures have one.
+    const scoped = a.kind === 'cache';
+    const rows: Cell[][] = figures.map((f) => [...(scoped ? [f.scope ?? ''] : []), f.metric, f.value, f.note]);
+    if (format === 'csv')
+      rows.push(...assumptions.map((x): Cell[] => [...(scoped ? [''] : []), 'assumption', null, x]));
+    deps.output.out(renderRows(format, [...(scoped ? ['scope'] : []), 'metric', 'value', 'note'], rows));
     if (format === 'table') deps.output.out(`\nassumptions:\n${assumptions.map((x) => `  - ${x}`).join('\n')}\n`);
   }
   return 0;

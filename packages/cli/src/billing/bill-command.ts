@@ -2,7 +2,7 @@
  * `costtrace bill import <format> FILE... [--account A] [--dry-run]` and `costtrace bill imports`:
  * bills into the store, and what is there.
  */
-import { BILL_SOURCES, BillingImportError, formatScaled, MONEY_SCALE } from '@costtrace/core';
+import { BILL_SOURCES, BillingImportError, formatScaled, MONEY_SCALE, openCostAggregateProblem } from '@costtrace/core';
 import type { BillSource } from '@costtrace/core';
 import type { BillStore } from '@costtrace/store';
 import { parseLine } from '../args.js';
@@ -12,7 +12,9 @@ import { importBillFiles } from './bill-import.js';
 import type { BillImportSummary } from './bill-import.js';
 
 export const BILL_USAGE = `costtrace bill import <${BILL_SOURCES.join('|')}> FILE... [--account A] [--dry-run]
+       costtrace bill import opencost FILE... [--aggregate namespace] [--account CLUSTER] [--currency USD] [--dry-run]
        costtrace bill fetch <openai|anthropic> [--since 30d] [--until T] [--account A] [--dry-run]
+       costtrace bill fetch opencost --url URL [--window 7d] [--aggregate namespace] [--account CLUSTER] [--dry-run]
        costtrace bill imports [--limit 50]`;
 
 export const BILL_HELP = `usage: ${BILL_USAGE}
@@ -24,6 +26,9 @@ Imports what the providers billed, to compare with the spans (costtrace reconcil
   anthropic-cost   Anthropic Admin API cost report pages
   focus            a FinOps FOCUS 1.x export (AWS Data Exports FOCUS, Azure, GCP), CSV or Parquet
   aws-cur          an AWS Cost and Usage Report 2.0 export, CSV or Parquet
+  opencost         OpenCost allocation API responses (GET /allocation): a Kubernetes cluster's
+                   cost per window step, namespace (or label…) and component, idle included; for
+                   costtrace chargeback --cluster-cost opencost
 A JSON file holds one page, a JSON array of pages, or one page per line (JSON Lines).
 
 One import replaces, for every UTC day it covers, what earlier imports of the same format and
@@ -32,8 +37,12 @@ first. Give all files of one export to one import. Bad input imports nothing; th
 the file, line and field.
 
 options:
-  --account A   the billing account the API reports belong to (exports name their own)
+  --account A   the billing account the API reports belong to (exports name their own); for
+                opencost the cluster (default: each allocation's properties.cluster)
   --dry-run     read and check everything, write nothing
+  --aggregate A opencost: what the report is aggregated by, as its aggregate parameter
+                (namespace, label:team, controller, pod…); default namespace
+  --currency C  opencost: the currency OpenCost is configured with (ISO 4217); default USD
 
 Exit codes: 0 ok, 1 failed (bad input, store unreachable), 2 usage error.`;
 
@@ -59,7 +68,16 @@ export async function runBillImport(
   argv: readonly string[],
   deps: { readonly store: BillStore; readonly output: CommandOutput; readonly nowMs?: number },
 ): Promise<number> {
-  const parsed = parseLine(argv, { account: { type: 'string' }, 'dry-run': { type: 'boolean' } }, { max: 1001 });
+  const parsed = parseLine(
+    argv,
+    {
+      account: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      aggregate: { type: 'string' },
+      currency: { type: 'string' },
+    },
+    { max: 1001 },
+  );
   if (!parsed.ok) {
     deps.output.err(`costtrace bill import: ${parsed.message}\nusage: ${BILL_USAGE}\n`);
     return 2;
@@ -80,9 +98,26 @@ export async function runBillImport(
     deps.output.err('costtrace bill import: --account: letters, digits and . _ - : @ / (at most 128)\n');
     return 2;
   }
+  const aggregate = parsed.value.options.get('aggregate')?.[0];
+  const currency = parsed.value.options.get('currency')?.[0];
+  if ((aggregate !== undefined || currency !== undefined) && format !== 'opencost') {
+    deps.output.err('costtrace bill import: --aggregate and --currency are options of the opencost format\n');
+    return 2;
+  }
+  const aggregateProblem = aggregate === undefined ? undefined : openCostAggregateProblem(aggregate);
+  if (aggregateProblem !== undefined) {
+    deps.output.err(`costtrace bill import: --aggregate: ${aggregateProblem}\n`);
+    return 2;
+  }
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
+    deps.output.err('costtrace bill import: --currency: an ISO 4217 code in capitals, such as USD or EUR\n');
+    return 2;
+  }
   try {
     const summary = await importBillFiles(deps.store, format as BillSource, files, {
       account,
+      aggregate,
+      currency,
       dryRun: parsed.value.options.has('dry-run'),
       nowMs: deps.nowMs,
     });

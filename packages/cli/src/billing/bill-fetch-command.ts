@@ -19,9 +19,10 @@ import {
   REPORT_ENDPOINTS,
 } from './provider-report-fetcher.js';
 import type { BillProvider, ProviderReport, ReportFetchTuning } from './provider-report-fetcher.js';
+import { OPENCOST_FETCH_HELP, OPENCOST_FETCH_USAGE, runOpenCostFetch } from './opencost-fetch-command.js';
 
-export const BILL_FETCH_USAGE =
-  'costtrace bill fetch <openai|anthropic> [--since 30d] [--until T] [--account A] [--dry-run] [--base-url URL]';
+export const BILL_FETCH_USAGE = `costtrace bill fetch <openai|anthropic> [--since 30d] [--until T] [--account A] [--dry-run] [--base-url URL]
+       ${OPENCOST_FETCH_USAGE}`;
 
 export const BILL_FETCH_HELP = `usage: ${BILL_FETCH_USAGE}
 
@@ -44,6 +45,8 @@ options:
   --account A     the billing account the reports belong to (an organization's name or id)
   --dry-run       fetch and check everything, write nothing
   --base-url URL  the API's address (a proxy, a test server); default the public API
+
+${OPENCOST_FETCH_HELP}
 
 Exit codes: 0 ok, 1 failed (refused key, API unreachable, bad page, store unreachable), 2 usage error.`;
 
@@ -85,6 +88,15 @@ interface FetchArgs {
 
 /** Runs `costtrace bill fetch`; returns the exit code. */
 export async function runBillFetch(argv: readonly string[], deps: BillFetchDeps): Promise<number> {
+  if (argv[0] === 'opencost') {
+    return runOpenCostFetch(argv.slice(1), {
+      store: deps.store,
+      output: deps.output,
+      env: deps.env,
+      fetch: deps.fetch,
+      nowMs: deps.nowMs,
+    });
+  }
   const nowMs = deps.nowMs ?? Date.now();
   const args = parseFetchArgs(argv, deps.env, Math.floor(nowMs / 1000));
   if (typeof args === 'string') {
@@ -139,7 +151,7 @@ function parseFetchArgs(
   const { positionals, options } = parsed.value;
   const provider = positionals[0];
   if (provider !== 'openai' && provider !== 'anthropic') {
-    return 'name the provider: openai or anthropic';
+    return 'name the provider: openai or anthropic (or opencost, with --url)';
   }
   const account = options.get('account')?.[0];
   if (account !== undefined && !ACCOUNT.test(account)) {

@@ -1,9 +1,10 @@
 /**
  * Bill imports from files: provider usage and cost API pages saved as JSON (one page, an array of
- * pages, or JSON Lines), FOCUS 1.x and AWS CUR 2.0 exports as CSV. Files are read as streams (CSV)
- * or whole up to the JSON limit, parsed by core's pure parsers, and written in chunks under a new
- * import id that counts for nothing until the import is committed: a bad line anywhere fails the
- * whole import (the error names file, line and field) and what was written is discarded.
+ * pages, or JSON Lines), OpenCost allocation responses (JSON, the same way), FOCUS 1.x and AWS CUR
+ * 2.0 exports as CSV. Files are read as streams (CSV) or whole up to the JSON limit, parsed by
+ * core's pure parsers, and written in chunks under a new import id that counts for nothing until
+ * the import is committed: a bad line anywhere fails the whole import (the error names file, line
+ * and field) and what was written is discarded.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   parseAnthropicUsagePage,
   parseOpenAiCostsPage,
   parseOpenAiUsagePage,
+  parseOpenCostAllocationPage,
   parseScaled,
   readJsonPages,
   utcDay,
@@ -44,7 +46,12 @@ export const MAX_IMPORT_LINES = 50_000_000;
 const MAX_IMPORT_DAYS = 10_000;
 
 export interface BillImportOptions {
+  /** The account the lines are booked to; for OpenCost the cluster (default: each allocation's own). */
   readonly account?: string | undefined;
+  /** OpenCost: what the report is aggregated by (default namespace, the OpenCost UI's default). */
+  readonly aggregate?: string | undefined;
+  /** OpenCost: the ISO 4217 currency OpenCost is configured with (default USD). */
+  readonly currency?: string | undefined;
   /** Parse and check everything, write nothing. */
   readonly dryRun?: boolean | undefined;
   /** Epoch milliseconds of the import (the later import of a day wins). */
@@ -155,10 +162,12 @@ async function readPages(
   writer: ImportWriter,
 ): Promise<void> {
   for await (const { page, location } of pages) {
-    const { lines, periods } = parse(page, { account, location }, notes);
+    const { lines, periods, coveredAccounts } = parse(page, { account, location }, notes);
     // A bucket without results still says the day was reported: nothing was billed on it.
-    for (const { start, end } of periods) {
-      for (let day = utcDay(start); day < end; day += 86_400) writer.cover(account, day);
+    for (const covered of coveredAccounts ?? [account]) {
+      for (const { start, end } of periods) {
+        for (let day = utcDay(start); day < end; day += 86_400) writer.cover(covered, day);
+      }
     }
     await writer.add(lines);
   }
@@ -216,9 +225,24 @@ export async function importBill(
   const notes = emptyNotes();
   const account = options.account ?? '';
   const origins = inputs.map((input) => ('file' in input ? basename(input.file) : input.origin));
+  // OpenCost books each allocation to its cluster unless the account is given: the parser is told
+  // the account only when it was.
+  const parse: PageParser | undefined =
+    source === 'opencost'
+      ? (page, { location }, pageNotes) =>
+          parseOpenCostAllocationPage(
+            page,
+            {
+              location,
+              account: options.account,
+              aggregate: options.aggregate ?? 'namespace',
+              currency: options.currency,
+            },
+            pageNotes,
+          )
+      : PAGE_PARSERS[source];
   try {
     for (const input of inputs) {
-      const parse = PAGE_PARSERS[source];
       if (!('file' in input)) {
         if (parse === undefined) throw new BillingImportError('INVALID_FORMAT', `${source} is not an API report`);
         await readPages(input.pages, parse, account, notes, writer);

@@ -13,6 +13,7 @@
  * every error; any text a provider or the network sends back is scrubbed of the key as well.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { discard, readBody, readBytes } from './bounded-response.js';
 import {
   backoffDelay,
   backoffProblem,
@@ -307,7 +308,7 @@ async function fetchPageText(context: FetchContext, url: URL, shown: string): Pr
     const { status } = response;
     if (status >= 200 && status < 300) {
       try {
-        return await readBody(response, context.maxBodyBytes, shown);
+        return await readBody(response, context.maxBodyBytes, shown, 'fetch a shorter period (--since, --until)');
       } catch (err) {
         if (err instanceof BillingImportError || context.signal?.aborted === true) throw err;
         last = timeout.aborted
@@ -366,56 +367,6 @@ async function refused(context: FetchContext, response: Response, shown: string)
       `${variable} must hold an admin key of the organization that may read its usage and costs`,
     { file: shown },
   );
-}
-
-/**
- * A body as text, at most `maxBytes` bytes: a declared length over it fails before reading, a
- * stream that grows past it is cancelled. The text must be UTF-8 (JSON's encoding).
- */
-async function readBody(response: Response, maxBytes: number, shown: string): Promise<string> {
-  const tooLarge = (): BillingImportError =>
-    new BillingImportError(
-      'TOO_LARGE',
-      `the response is larger than ${maxBytes} bytes: fetch a shorter period (--since, --until)`,
-      { file: shown },
-    );
-  const declared = Number(response.headers.get('content-length') ?? '');
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await discard(response);
-    throw tooLarge();
-  }
-  const bytes = await readBytes(response, maxBytes);
-  if (bytes === undefined) throw tooLarge();
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (cause) {
-    throw new BillingImportError('INVALID_FORMAT', 'the response is not UTF-8 text', { file: shown }, cause);
-  }
-}
-
-/** The body's bytes; undefined (and the stream cancelled) once it exceeds `maxBytes`. */
-async function readBytes(response: Response, maxBytes: number): Promise<Uint8Array | undefined> {
-  if (response.body === null) return new Uint8Array(0);
-  // A fetch body is a byte stream; its type leaves the chunk type open.
-  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size);
-}
-
-/** Drops a body unread, so that the connection can be reused. */
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
 }
 
 /**

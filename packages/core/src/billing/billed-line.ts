@@ -17,6 +17,8 @@ export const BILL_SOURCES = [
   'focus',
   /** AWS Cost and Usage Report 2.0 (Data Exports), CSV or Parquet. */
   'aws-cur',
+  /** OpenCost allocation API responses: a Kubernetes cluster's cost per window, aggregate and component. */
+  'opencost',
 ] as const;
 export type BillSource = (typeof BILL_SOURCES)[number];
 

@@ -36,6 +36,30 @@ export { OPENAI_COSTS_RESULT, parseOpenAiCostsPage, parseOpenAiLineItem } from '
 export type { OpenAiLineItem } from './openai-costs-report.js';
 export { parseAnthropicUsagePage } from './anthropic-usage-report.js';
 export { centsToDecimal, parseAnthropicCostPage } from './anthropic-cost-report.js';
+export {
+  isOpenCostLabelAggregate,
+  MAX_OPENCOST_ALLOCATIONS,
+  OPENCOST_COST_FIELDS,
+  OPENCOST_IDLE,
+  OPENCOST_QUANTITY_FIELDS,
+  OPENCOST_ROUNDING,
+  OPENCOST_SHARED,
+  OPENCOST_UNALLOCATED,
+  OPENCOST_UNMOUNTED,
+  openCostAggregateProblem,
+  openCostAllocationKind,
+  openCostBilledLines,
+  parseOpenCostAllocationPage,
+  parseOpenCostAllocations,
+} from './opencost-allocation.js';
+export type {
+  OpenCostAllocation,
+  OpenCostAllocationKind,
+  OpenCostCostField,
+  OpenCostPageOptions,
+  OpenCostQuantityField,
+  OpenCostReportOptions,
+} from './opencost-allocation.js';
 
 // Cloud billing exports (FOCUS, AWS CUR 2.0): the CSV reader, the column layer shared with
 // Parquet rows, and the row mappers.

@@ -30,6 +30,11 @@ export interface ReportPageResult {
    * empty bucket was reported, and nothing was billed on it).
    */
   readonly periods: readonly BucketPeriod[];
+  /**
+   * The accounts `periods` are covered for, when the page books its lines to accounts of its own
+   * (OpenCost: the cluster of each allocation); absent, the account the page was read for.
+   */
+  readonly coveredAccounts?: readonly string[] | undefined;
   /** The API's `has_more`: another page follows. */
   readonly hasMore: boolean;
   /** The API's `next_page` cursor; undefined when null or absent. */

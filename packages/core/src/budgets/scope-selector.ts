@@ -11,6 +11,8 @@ export const BUDGET_DIMENSIONS = [
   'environment',
   'feature',
   'commit',
+  'job_id',
+  'job_kind',
 ] as const;
 export type BudgetDimension = (typeof BUDGET_DIMENSIONS)[number];
 

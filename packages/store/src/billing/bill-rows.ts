@@ -154,6 +154,8 @@ export function tracedUsageRows(dims: readonly TracedDimension[], raw: readonly 
     outputTokens: big(r.sum_output_tokens),
     cacheReadTokens: big(r.sum_cache_read_tokens),
     cacheWriteTokens: big(r.sum_cache_write_tokens),
+    inputWithCacheTokens: big(r.sum_input_with_cache_tokens),
+    unkeyedCacheTokens: big(r.sum_unkeyed_cache_tokens),
     cost: canonicalDecimal(r.cost),
     unpricedSpans: Number(r.unpriced_spans),
     unpricedInputTokens: big(r.unpriced_input_tokens),

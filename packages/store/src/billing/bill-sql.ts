@@ -67,10 +67,30 @@ function tracedColumn(dimension: string, engine: 'clickhouse' | 'duckdb'): strin
 }
 
 /**
+ * Whether a span's usage key records its input with the cache (SpanPricer.usageKey:
+ * `<input with the cache>:<output>`), and that input: per engine, for ClickHouse (18.16 and
+ * current, which evaluate both branches of a CASE: hence OrZero) and DuckDB.
+ */
+const USAGE_KEY = {
+  clickhouse: {
+    keyed: "match(usage_key, '^[0-9]{1,19}:[0-9]+$')",
+    input: "toUInt64OrZero(splitByChar(':', usage_key)[1])",
+  },
+  duckdb: {
+    keyed: "regexp_full_match(usage_key, '[0-9]{1,19}:[0-9]+')",
+    input: "TRY_CAST(split_part(usage_key, ':', 1) AS UBIGINT)",
+  },
+} as const;
+
+/**
  * Charged spans only (`usage_role = ''`): a model call repeated by several spans is counted
  * once, as its cost is.
  */
-const TRACED_MEASURES = (sum: (e: string) => string, count: string): string =>
+const TRACED_MEASURES = (
+  sum: (e: string) => string,
+  count: string,
+  key: (typeof USAGE_KEY)[keyof typeof USAGE_KEY],
+): string =>
   [
     `${count} AS spans`,
     `${sum('is_request')} AS requests`,
@@ -78,6 +98,8 @@ const TRACED_MEASURES = (sum: (e: string) => string, count: string): string =>
     `${sum('output_tokens')} AS sum_output_tokens`,
     `${sum('cache_read_tokens')} AS sum_cache_read_tokens`,
     `${sum('cache_write_tokens')} AS sum_cache_write_tokens`,
+    `${sum(`CASE WHEN ${key.keyed} THEN ${key.input} ELSE input_tokens END`)} AS sum_input_with_cache_tokens`,
+    `${sum(`CASE WHEN ${key.keyed} THEN 0 ELSE cache_read_tokens + cache_write_tokens END`)} AS sum_unkeyed_cache_tokens`,
     `${sum("CASE WHEN unpriced_reason != '' AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END")} AS unpriced_spans`,
     ...(['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens'] as const).map(
       (column) => `${sum(`CASE WHEN unpriced_reason != '' THEN ${column} ELSE 0 END`)} AS unpriced_${column}`,
@@ -121,12 +143,16 @@ export function clickhouseTracedUsageSql(db: string, query: TracedUsageQuery): s
     query.providers !== undefined && query.providers.length > 0
       ? ` AND provider IN (${query.providers.map(stringLiteral).join(', ')})`
       : '';
+  const routes =
+    query.routes !== undefined && query.routes.length > 0
+      ? ` AND route IN (${query.routes.map(stringLiteral).join(', ')})`
+      : '';
   const keys = [...dims, 'currency'];
   return (
     `SELECT ${[...dims.map((d) => tracedColumn(d, 'clickhouse')), 'currency'].join(', ')}, ` +
-    `${TRACED_MEASURES((e) => `toString(sum(toUInt64(${e})))`, 'count()')}, toString(sum(${TOKEN_COST})) AS cost ` +
+    `${TRACED_MEASURES((e) => `toString(sum(toUInt64(${e})))`, 'count()', USAGE_KEY.clickhouse)}, toString(sum(${TOKEN_COST})) AS cost ` +
     `FROM ${database}.span_costs WHERE start_time >= toDateTime(${uintLiteral(query.since)}, 'UTC') ` +
-    `AND start_time < toDateTime(${uintLiteral(query.until)}, 'UTC') AND usage_role = ''${providers} ` +
+    `AND start_time < toDateTime(${uintLiteral(query.until)}, 'UTC') AND usage_role = ''${providers}${routes} ` +
     `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`
   );
 }
@@ -137,12 +163,16 @@ export function duckTracedUsageSql(query: TracedUsageQuery): string {
     query.providers !== undefined && query.providers.length > 0
       ? ` AND provider IN (${query.providers.map(duckString).join(', ')})`
       : '';
+  const routes =
+    query.routes !== undefined && query.routes.length > 0
+      ? ` AND route IN (${query.routes.map(duckString).join(', ')})`
+      : '';
   const keys = [...dims, 'currency'];
   return (
     `SELECT ${[...dims.map((d) => tracedColumn(d, 'duckdb')), 'currency'].join(', ')}, ` +
-    `${TRACED_MEASURES((e) => `sum(${e})::VARCHAR`, 'count(*)')}, sum(${TOKEN_COST})::VARCHAR AS cost ` +
+    `${TRACED_MEASURES((e) => `sum(${e})::VARCHAR`, 'count(*)', USAGE_KEY.duckdb)}, sum(${TOKEN_COST})::VARCHAR AS cost ` +
     `FROM span_costs WHERE start_time >= ${duckInt(query.since)} AND start_time < ${duckInt(query.until)} ` +
-    `AND usage_role = ''${providers} GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`
+    `AND usage_role = ''${providers}${routes} GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`
   );
 }
 

@@ -88,6 +88,7 @@ export const TRACED_DIMENSIONS = [
   'tenant',
   'environment',
   'feature',
+  'route',
 ] as const;
 export type TracedDimension = (typeof TRACED_DIMENSIONS)[number];
 
@@ -96,6 +97,8 @@ export interface TracedUsageQuery {
   readonly until: number;
   readonly groupBy: readonly TracedDimension[];
   readonly providers?: readonly string[] | undefined;
+  /** Only spans on these routes (`http.route`, as stored; empty: all). */
+  readonly routes?: readonly string[] | undefined;
 }
 
 /**
@@ -112,6 +115,16 @@ export interface TracedUsageRow {
   readonly outputTokens: bigint;
   readonly cacheReadTokens: bigint;
   readonly cacheWriteTokens: bigint;
+  /**
+   * All input tokens, cache reads and writes included, each span counted by its own input rule:
+   * the input its usage key records (SpanPricer.usageKey, `<input with the cache>:<output>`,
+   * written by the aggregator with the rule it priced the span by, emitter rules included).
+   * Spans without a usage key (stored before it existed) add their input as stored; their cache
+   * tokens are in `unkeyedCacheTokens`, to be added where the provider's default rule says its
+   * input excludes the cache (see defaultInputTokenRule).
+   */
+  readonly inputWithCacheTokens: bigint;
+  readonly unkeyedCacheTokens: bigint;
   /** Exact decimal: the spans' cost (the effective prices, overrides applied). */
   readonly cost: string;
   /** Usage-bearing charged spans without a cost, and their tokens by kind (as stored). */
@@ -150,8 +163,34 @@ export interface BillStore {
   tracedUsage(query: TracedUsageQuery): Promise<TracedUsageRow[]>;
   /** Instance time the spans carry per UTC day, cloud provider and instance type, with its GPU and compute cost. */
   tracedCompute(since: number, until: number): Promise<TracedComputeRow[]>;
+  /**
+   * GPU-seconds and instance-seconds the charged spans carry per team or tenant: the traced
+   * weights a cluster's idle and shared cost is spread by (`costtrace chargeback --cluster-cost`).
+   */
+  tracedSeconds(query: TracedSecondsQuery): Promise<TracedSecondsRow[]>;
   /** Saves a reconcile run's rows as they were (one insert). */
   saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void>;
   /** Saved runs, newest first, summed per run and currency; at most `limit`. */
   savedReconcileRuns(limit: number): Promise<SavedReconcileRun[]>;
+}
+
+/** What traced GPU and instance time can be grouped by: an allow-list, columns of span_costs. */
+export const TRACED_SECONDS_DIMENSIONS = ['team', 'tenant'] as const;
+export type TracedSecondsDimension = (typeof TRACED_SECONDS_DIMENSIONS)[number];
+
+export interface TracedSecondsQuery {
+  /** Spans that start in [since, until), unix seconds. */
+  readonly since: number;
+  readonly until: number;
+  readonly by: TracedSecondsDimension;
+}
+
+/** The charged spans' GPU and instance time of one team or tenant ('' for spans without one). */
+export interface TracedSecondsRow {
+  readonly value: string;
+  /** Exact decimals: the sums of span_costs.gpu_seconds (count × seconds) and instance_seconds. */
+  readonly gpuSeconds: string;
+  readonly instanceSeconds: string;
+  /** Spans with GPU or instance time. */
+  readonly spans: number;
 }

@@ -214,7 +214,7 @@ export function billCoverage(
 const RECONCILE_BY: readonly ReconcileDimension[] = ['day', 'provider', 'model', 'project'];
 /** Span dimensions that may stand for the bill's project. */
 const PROJECT_FROM: readonly TracedDimension[] = TRACED_DIMENSIONS.filter(
-  (d) => !['day', 'provider', 'model'].includes(d),
+  (d) => !['day', 'provider', 'model', 'route'].includes(d),
 );
 const MAX_RECONCILE_SECONDS = 400 * 86_400;
 

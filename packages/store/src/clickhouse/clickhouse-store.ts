@@ -18,10 +18,14 @@ import type {
   BillImportRecord,
   BillStore,
   TracedComputeRow,
+  TracedSecondsQuery,
+  TracedSecondsRow,
   TracedUsageQuery,
   TracedUsageRow,
 } from '../billing/bill-store.js';
 import { BILL_IMPORT_COLUMNS, BILLED_LINE_COLUMNS, RECONCILE_RESULT_COLUMNS } from '../billing/bill-tables.js';
+import { JOB_ESTIMATE_COLUMNS } from '../jobs/job-tables.js';
+import type { JobEstimateRecord, JobEstimateStore } from '../jobs/job-store.js';
 import {
   billedLineTsv,
   billedTotalRows,
@@ -32,6 +36,7 @@ import {
   tracedComputeRows,
   tracedUsageRows,
 } from '../billing/bill-rows.js';
+import { clickhouseTracedSecondsSql, tracedSecondsRows } from '../billing/traced-seconds-sql.js';
 import type { ReconcileRunRef, SavedReconcileRun } from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import {
@@ -102,7 +107,7 @@ export interface RetentionPolicy {
 }
 
 /** Production cost storage on ClickHouse: migrations, batched span inserts, queries. */
-export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRepricingStore {
+export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRepricingStore, JobEstimateStore {
   readonly kind = 'clickhouse' as const;
   readonly database: string;
   /** ClickHouse string literals (backslash escapes) for the store-neutral SQL builders. */
@@ -351,6 +356,21 @@ export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRep
     await this.insertTsv('cost_corrections', COST_CORRECTION_COLUMNS, body, rows.length);
   }
 
+  async recordJobEstimate(e: JobEstimateRecord): Promise<void> {
+    const line = tsvRow([
+      e.jobId,
+      BigInt(e.recordedAt),
+      e.jobKind,
+      e.total,
+      e.currency,
+      e.gpuHours,
+      e.epochs,
+      e.samples,
+      e.description,
+    ]);
+    await this.insertTsv('job_estimates', JOB_ESTIMATE_COLUMNS, Buffer.from(line, 'utf8'), 1);
+  }
+
   async insertBilledLines(importId: string, lines: readonly BilledLine[]): Promise<void> {
     if (lines.length === 0) return;
     let body = '';
@@ -384,6 +404,10 @@ export class ClickHouseStore implements CostStore, BillStore, SqlReader, SpanRep
 
   async tracedCompute(since: number, until: number): Promise<TracedComputeRow[]> {
     return tracedComputeRows(await this.select(clickhouseTracedComputeSql(this.database, since, until)));
+  }
+
+  async tracedSeconds(query: TracedSecondsQuery): Promise<TracedSecondsRow[]> {
+    return tracedSecondsRows(await this.select(clickhouseTracedSecondsSql(this.database, query)));
   }
 
   async saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { CLICKHOUSE_BILL_TABLES, CLICKHOUSE_RECONCILE_TABLE } from '../billing/bill-tables.js';
+import { CLICKHOUSE_JOB_ESTIMATES_TABLE } from '../jobs/job-tables.js';
 import { identifier } from './sql-literals.js';
 
 /**
@@ -32,8 +33,11 @@ export interface Migration {
   };
 }
 
-/** Dimensions of the per-minute rollup, in its ORDER BY order. */
-export const ROLLUP_DIMENSIONS = [
+/**
+ * Dimensions of the per-minute rollup as migrations 3 to 11 built it. Frozen: those migrations
+ * must create the same tables on a fresh database whatever the rollup has become since.
+ */
+export const ROLLUP_DIMENSIONS_V3 = [
   'service',
   'environment',
   'route',
@@ -43,6 +47,16 @@ export const ROLLUP_DIMENSIONS = [
   'team',
   'tenant',
 ] as const;
+
+/** As migrations 12 and 13 built it (the job added). Frozen likewise. */
+const ROLLUP_DIMENSIONS_V12 = [...ROLLUP_DIMENSIONS_V3, 'job_id', 'job_kind'] as const;
+
+/**
+ * Dimensions of the per-minute rollup, in its ORDER BY order. Changing them takes a new migration
+ * that rebuilds the rollup from the spans (as 6 and 12 do) with a new frozen list.
+ */
+export const ROLLUP_DIMENSIONS = ROLLUP_DIMENSIONS_V12;
+export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
 
 /**
  * The rollup's measures: column, type, and the per-span expression over a span_costs row that
@@ -76,7 +90,13 @@ export const ROLLUP_MEASURES: readonly (readonly [column: string, type: string, 
  * a partition can compare the rollup with the spans of that partition and repair a minute after a
  * crash without racing the other consumers' inserts (see `ClickHouseStore.recoverStoredSpans`).
  */
-export const ROLLUP_KEY = ['minute', ...ROLLUP_DIMENSIONS, 'currency', 'kafka_topic', 'kafka_partition'] as const;
+export const ROLLUP_KEY = rollupKey(ROLLUP_DIMENSIONS);
+
+function rollupKey<D extends string>(
+  dimensions: readonly D[],
+): readonly ['minute', ...D[], 'currency', 'kafka_topic', 'kafka_partition'] {
+  return ['minute', ...dimensions, 'currency', 'kafka_topic', 'kafka_partition'];
+}
 
 /** The minute of a span_costs row, as the rollup keys it. */
 export const ROLLUP_MINUTE = "toDateTime(intDiv(toUInt32(start_time), 60) * 60, 'UTC')";
@@ -86,10 +106,10 @@ export const ROLLUP_MINUTE = "toDateTime(intDiv(toUInt32(start_time), 60) * 60, 
  * the repair aggregate (so that all three fold dimensions and compute measures identically).
  * `db` is a checked identifier, or `{db}` in migration statements; `where` is built from literals.
  */
-export function rollupRowSelect(db: string, where = ''): string {
+export function rollupRowSelect(db: string, where = '', dimensions: readonly string[] = ROLLUP_DIMENSIONS): string {
   return [
     `SELECT ${ROLLUP_MINUTE} AS minute`,
-    ...ROLLUP_DIMENSIONS.map(folded),
+    ...dimensions.map(folded),
     'currency',
     'kafka_topic',
     'kafka_partition',
@@ -100,25 +120,37 @@ export function rollupRowSelect(db: string, where = ''): string {
 }
 
 /** `rollupRowSelect` summed per rollup key: the rollup as the spans say it should be. */
-export function rollupTruthSelect(db: string, where = ''): string {
+export function rollupTruthSelect(db: string, where = '', dimensions: readonly string[] = ROLLUP_DIMENSIONS): string {
+  const key = rollupKey(dimensions).join(', ');
   return (
-    `SELECT ${ROLLUP_KEY.join(', ')}, ` +
+    `SELECT ${key}, ` +
     ROLLUP_MEASURES.map(([column]) => `sum(${column}) AS ${column}`).join(', ') +
-    ` FROM (${rollupRowSelect(db, where)}) GROUP BY ${ROLLUP_KEY.join(', ')}`
+    ` FROM (${rollupRowSelect(db, where, dimensions)}) GROUP BY ${key}`
   );
 }
 
-function rollupTable(name: string): string {
+/** The rollup rebuilt with `dimensions`: a table `name`, and how to fill it from the spans. */
+function rollupRebuild(name: string, dimensions: readonly string[]): { create: string; fill: string } {
+  return {
+    create: rollupTable(`${name}_next`, dimensions),
+    fill:
+      `INSERT INTO {db}.${name}_next (${[...rollupKey(dimensions), ...ROLLUP_MEASURES.map(([c]) => c)].join(', ')}) ` +
+      rollupTruthSelect('{db}', '', dimensions),
+  };
+}
+
+function rollupTable(name: string, dimensions: readonly string[]): string {
+  const key = rollupKey(dimensions);
   return `CREATE TABLE {db}.${name} (
         minute DateTime('UTC'),
-        ${ROLLUP_DIMENSIONS.map((d) => `${d} String`).join(',\n        ')},
+        ${dimensions.map((d) => `${d} String`).join(',\n        ')},
         currency String,
         kafka_topic String,
         kafka_partition UInt32,
         ${ROLLUP_MEASURES.map(([column, type]) => `${column} ${type}`).join(',\n        ')}
       ) ENGINE = SummingMergeTree()
       PARTITION BY toYYYYMM(minute)
-      ORDER BY (${ROLLUP_KEY.join(', ')})`;
+      ORDER BY (${key.join(', ')})`;
 }
 
 /**
@@ -245,7 +277,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS
       SELECT
         toDateTime(intDiv(toUInt32(start_time), 60) * 60, 'UTC') AS minute,
-        ${ROLLUP_DIMENSIONS.map(folded).join(',\n        ')},
+        ${ROLLUP_DIMENSIONS_V3.map(folded).join(',\n        ')},
         currency,
         toUInt64(1) AS spans,
         toUInt64(is_request) AS requests,
@@ -321,17 +353,14 @@ export const MIGRATIONS: readonly Migration[] = [
     rebuild: {
       table: 'span_costs_1m',
       column: 'kafka_partition',
-      create: rollupTable('span_costs_1m_next'),
-      fill:
-        `INSERT INTO {db}.span_costs_1m_next (${[...ROLLUP_KEY, ...ROLLUP_MEASURES.map(([c]) => c)].join(', ')}) ` +
-        rollupTruthSelect('{db}'),
+      ...rollupRebuild('span_costs_1m', ROLLUP_DIMENSIONS_V3),
     },
   },
   {
     version: 7,
     name: 'span_costs_1m_mv_by_source',
     statements: [
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS\n      ${rollupRowSelect('{db}')}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS\n      ${rollupRowSelect('{db}', '', ROLLUP_DIMENSIONS_V3)}`,
       'DROP TABLE IF EXISTS {db}.span_costs_1m_old',
     ],
   },
@@ -386,6 +415,34 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'reconcile_results',
     // Saved reconcile runs (costtrace reconcile --save, drift checks): see bill-tables.ts.
     statements: [CLICKHOUSE_RECONCILE_TABLE],
+  },
+  {
+    // Jobs (docs/jobs.md): the job of each span, the job's id and kind as rollup dimensions, and
+    // the estimates recorded for jobs.
+    // The rollup is rebuilt from the spans as in migration 6, with the same caveat: writers must be
+    // stopped while it runs on a database that already holds spans.
+    version: 12,
+    name: 'span_costs_jobs',
+    addColumns: {
+      table: 'span_costs',
+      columns: [
+        ['job_id', "String DEFAULT ''"],
+        ['job_kind', "String DEFAULT ''"],
+        // -1: the span is in no epoch.
+        ['job_epoch', 'Int64 DEFAULT -1'],
+        ['job_samples', 'UInt64 DEFAULT 0'],
+      ],
+    },
+    statements: [CLICKHOUSE_JOB_ESTIMATES_TABLE, 'DROP TABLE IF EXISTS {db}.span_costs_1m_mv'],
+    rebuild: { table: 'span_costs_1m', column: 'job_id', ...rollupRebuild('span_costs_1m', ROLLUP_DIMENSIONS_V12) },
+  },
+  {
+    version: 13,
+    name: 'span_costs_1m_mv_jobs',
+    statements: [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_costs_1m_mv TO {db}.span_costs_1m AS\n      ${rollupRowSelect('{db}', '', ROLLUP_DIMENSIONS_V12)}`,
+      'DROP TABLE IF EXISTS {db}.span_costs_1m_old',
+    ],
   },
 ];
 

@@ -71,6 +71,10 @@ export const SPAN_COST_TYPES: Readonly<Record<(typeof SPAN_COST_COLUMNS)[number]
   duplicate_of: 'String',
   response_id: 'String',
   usage_key: 'String',
+  job_id: 'String',
+  job_kind: 'String',
+  job_epoch: 'Int64',
+  job_samples: 'UInt64',
 };
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -146,4 +150,11 @@ export function writeSpanCostRowBinary(w: RowBinaryWriter, r: SpanCostRecord): v
   w.string(r.duplicateOf);
   w.string(r.responseId);
   w.string(r.usageKey);
+  w.string(r.jobId);
+  w.string(r.jobKind);
+  w.uint64(r.jobEpoch >= 0 ? r.jobEpoch : MINUS_ONE_INT64);
+  w.uint64(r.jobSamples);
 }
+
+/** -1 as an Int64's bytes (two's complement). */
+const MINUS_ONE_INT64 = 0xffff_ffff_ffff_ffffn;

@@ -69,6 +69,10 @@ export const SPAN_COST_COLUMNS = [
   'duplicate_of',
   'response_id',
   'usage_key',
+  'job_id',
+  'job_kind',
+  'job_epoch',
+  'job_samples',
 ] as const;
 
 const NANOS_PER_SECOND = 1_000_000_000n;
@@ -206,6 +210,14 @@ export function writeSpanCostTsv(w: TsvWriter, r: SpanCostRecord): void {
   w.string(r.responseId);
   w.tab();
   w.string(r.usageKey);
+  w.tab();
+  w.string(r.jobId);
+  w.tab();
+  w.string(r.jobKind);
+  w.tab();
+  w.integer(r.jobEpoch);
+  w.tab();
+  w.integer(r.jobSamples);
   w.newline();
 }
 

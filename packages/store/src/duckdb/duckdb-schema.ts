@@ -1,5 +1,6 @@
 import { DUCKDB_BILL_TABLES, DUCKDB_RECONCILE_TABLE } from '../billing/bill-tables.js';
-import { ROLLUP_DIMENSIONS } from '../clickhouse/migrations.js';
+import { DUCKDB_JOB_ESTIMATES_TABLE } from '../jobs/job-tables.js';
+import { ROLLUP_DIMENSIONS, ROLLUP_DIMENSIONS_V3, ROLLUP_MEASURES } from '../clickhouse/migrations.js';
 
 /**
  * The embedded schema: the same tables and columns as ClickHouse (span_costs, the per-minute
@@ -83,7 +84,7 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
     statements: [
       `CREATE TABLE IF NOT EXISTS span_costs_1m (
         minute BIGINT NOT NULL,
-        ${ROLLUP_DIMENSIONS.map((d) => `${d === 'commit' ? '"commit"' : d} VARCHAR NOT NULL`).join(',\n        ')},
+        ${ROLLUP_DIMENSIONS_V3.map((d) => `${d === 'commit' ? '"commit"' : d} VARCHAR NOT NULL`).join(',\n        ')},
         currency VARCHAR NOT NULL,
         spans UBIGINT NOT NULL,
         requests UBIGINT NOT NULL,
@@ -178,6 +179,21 @@ export const DUCKDB_MIGRATIONS: readonly DuckDbMigration[] = [
     // Saved reconcile runs (as ClickHouse migration 11).
     statements: [DUCKDB_RECONCILE_TABLE],
   },
+  {
+    version: 9,
+    name: 'span_costs_jobs',
+    // The job of each span, the job's id and kind in the rollup, and recorded job estimates (as
+    // ClickHouse migrations 12 and 13; rollup rows written before have no job, as their spans had none).
+    statements: [
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS job_id VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS job_kind VARCHAR DEFAULT ''",
+      'ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS job_epoch BIGINT DEFAULT -1',
+      'ALTER TABLE span_costs ADD COLUMN IF NOT EXISTS job_samples UBIGINT DEFAULT 0',
+      "ALTER TABLE span_costs_1m ADD COLUMN IF NOT EXISTS job_id VARCHAR DEFAULT ''",
+      "ALTER TABLE span_costs_1m ADD COLUMN IF NOT EXISTS job_kind VARCHAR DEFAULT ''",
+      DUCKDB_JOB_ESTIMATES_TABLE,
+    ],
+  },
 ];
 
 /** A rollup dimension as written to span_costs_1m: the value, or `__other__` when folded. */
@@ -190,8 +206,15 @@ function folded(dimension: string): string {
 export function rollupInsertSql(batchId: bigint): string {
   const dims = ROLLUP_DIMENSIONS.map(folded);
   const keys = ['(start_time // 60) * 60', ...dims, 'currency'];
+  // Columns named: those added by later migrations come last in the table.
+  const columns = [
+    'minute',
+    ...ROLLUP_DIMENSIONS.map((d) => (d === 'commit' ? '"commit"' : d)),
+    'currency',
+    ...ROLLUP_MEASURES.map(([c]) => c),
+  ];
   return (
-    `INSERT INTO span_costs_1m SELECT ${[...keys, ...ROLLUP_SUMS].join(', ')} FROM span_costs ` +
+    `INSERT INTO span_costs_1m (${columns.join(', ')}) SELECT ${[...keys, ...ROLLUP_SUMS].join(', ')} FROM span_costs ` +
     `WHERE batch_id = ${batchId.toString()} GROUP BY ALL`
   );
 }

@@ -21,6 +21,8 @@ import type {
   BillImportRecord,
   BillStore,
   TracedComputeRow,
+  TracedSecondsQuery,
+  TracedSecondsRow,
   TracedUsageQuery,
   TracedUsageRow,
 } from '../billing/bill-store.js';
@@ -34,6 +36,7 @@ import {
   tracedComputeRows,
   tracedUsageRows,
 } from '../billing/bill-rows.js';
+import { duckTracedSecondsSql, tracedSecondsRows } from '../billing/traced-seconds-sql.js';
 import type { ReconcileRunRef, SavedReconcileRun } from '../billing/bill-rows.js';
 import { minuteDifferences } from '../rollup-check.js';
 import type { CostQuery, CoverageQuery, TopSpansQuery } from '../query/cost-query.js';
@@ -42,6 +45,7 @@ import type { PricingCoverageRow } from '../query/pricing-coverage.js';
 import { costReportRows } from '../query/cost-report.js';
 import type { CostReportRow, RawCostRow } from '../query/cost-report.js';
 import type { SqlLiteral, SqlReader } from '../query/recommend-signals-sql.js';
+import type { JobEstimateRecord, JobEstimateStore } from '../jobs/job-store.js';
 import type { SpanCostRow } from '../span-cost-row.js';
 import { StoreError } from '../store-error.js';
 import { repriceCandidateRow } from '../span-repricing-store.js';
@@ -144,6 +148,10 @@ function spanValues(batchId: bigint, r: SpanCostRow): string {
     duckString(r.duplicateOf ?? ''),
     duckString(r.responseId ?? ''),
     duckString(r.usageKey ?? ''),
+    duckString(r.jobId ?? ''),
+    duckString(r.jobKind ?? ''),
+    duckInt(r.jobEpoch ?? -1),
+    duckInt(r.jobSamples ?? 0),
   ].join(', ')})`;
 }
 
@@ -155,7 +163,7 @@ const SPAN_COLUMNS =
   'cost_compute, cost_total, currency, pricing_version, pricing_source, price_ids, unpriced_reason, kafka_topic, ' +
   'kafka_partition, kafka_offset, kafka_span_index, attribute_keys, attribute_values, rollup_overflow, sanitized, ' +
   'gpu_provider, gpu_pricing_model, cloud_provider, cloud_region, instance_pricing_model, instance_seconds, usage_complete, ' +
-  'cost_upper_bound, emitter, usage_role, duplicate_of, response_id, usage_key';
+  'cost_upper_bound, emitter, usage_role, duplicate_of, response_id, usage_key, job_id, job_kind, job_epoch, job_samples';
 
 function correctionValues(r: CostCorrectionRow): string {
   const delta = r.correctedTotal.subtract(r.previousTotal);
@@ -187,7 +195,7 @@ function correctionValues(r: CostCorrectionRow): string {
  * one local file. DuckDB runs one statement at a time per connection, so operations are
  * serialized here; an insert is one transaction (span rows plus their rollup rows).
  */
-export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanRepricingStore {
+export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanRepricingStore, JobEstimateStore {
   readonly kind = 'duckdb' as const;
   readonly path: string;
   /** The schema that holds the tables, as the store-neutral SQL builders' table prefix. */
@@ -439,6 +447,21 @@ export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanReprici
     });
   }
 
+  async recordJobEstimate(e: JobEstimateRecord): Promise<void> {
+    const values = [
+      duckString(e.jobId),
+      duckInt(e.recordedAt),
+      duckString(e.jobKind),
+      duckDecimal(e.total),
+      duckString(e.currency),
+      duckDecimal(e.gpuHours),
+      duckInt(e.epochs),
+      duckInt(e.samples),
+      duckString(e.description),
+    ];
+    await this.insertValues('job_estimates', [`(${values.join(', ')})`]);
+  }
+
   async insertBilledLines(importId: string, lines: readonly BilledLine[]): Promise<void> {
     await this.insertValues(
       'billed_lines',
@@ -468,6 +491,10 @@ export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanReprici
 
   async tracedCompute(since: number, until: number): Promise<TracedComputeRow[]> {
     return tracedComputeRows(await this.select(duckTracedComputeSql(since, until)));
+  }
+
+  async tracedSeconds(query: TracedSecondsQuery): Promise<TracedSecondsRow[]> {
+    return tracedSecondsRows(await this.select(duckTracedSecondsSql(query)));
   }
 
   async saveReconcileRun(run: ReconcileRunRef, rows: readonly ReconcileRow[]): Promise<void> {

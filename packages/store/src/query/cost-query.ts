@@ -22,11 +22,13 @@ export const QUERY_DIMENSIONS = [
   'trace_id',
   'gpu_type',
   'instance_type',
+  'job_id',
+  'job_kind',
 ] as const;
 export type QueryDimension = (typeof QUERY_DIMENSIONS)[number];
 
-/** Dimensions kept in the per-minute rollup (and in correction rows). */
-export const ROLLUP_QUERY_DIMENSIONS: readonly QueryDimension[] = [
+/** Dimensions kept in correction rows (re-pricing deltas). */
+export const CORRECTION_QUERY_DIMENSIONS: readonly QueryDimension[] = [
   'service',
   'environment',
   'route',
@@ -36,6 +38,13 @@ export const ROLLUP_QUERY_DIMENSIONS: readonly QueryDimension[] = [
   'team',
   'tenant',
   'currency',
+];
+
+/** Dimensions kept in the per-minute rollup. */
+export const ROLLUP_QUERY_DIMENSIONS: readonly QueryDimension[] = [
+  ...CORRECTION_QUERY_DIMENSIONS,
+  'job_id',
+  'job_kind',
 ];
 
 export const QUERY_ORDERS = ['cost', 'spans', 'requests', 'tokens', 'time'] as const;
@@ -260,13 +269,13 @@ export function parseCostQuery(params: QueryParams, nowSeconds: number): QueryPa
     }
     const includeCorrections = corrections === 'true';
     if (includeCorrections) {
-      const unsupported = groupBy.find((d) => !ROLLUP_QUERY_DIMENSIONS.includes(d) && d !== 'trace_id');
+      const unsupported = groupBy.find((d) => !CORRECTION_QUERY_DIMENSIONS.includes(d) && d !== 'trace_id');
       if (unsupported) throw new ParamError('group_by', `corrections cannot be grouped by ${unsupported}`);
     }
     const filters = parseFilters(params, COST_PARAMS);
     if (includeCorrections) {
       const unsupported = filters.find(
-        (f) => !ROLLUP_QUERY_DIMENSIONS.includes(f.dimension) && f.dimension !== 'trace_id',
+        (f) => !CORRECTION_QUERY_DIMENSIONS.includes(f.dimension) && f.dimension !== 'trace_id',
       );
       if (unsupported)
         throw new ParamError(unsupported.dimension, `corrections cannot be filtered by ${unsupported.dimension}`);

@@ -1,4 +1,4 @@
-import { divideRoundHalfEven } from '@costtrace/core';
+import { BUDGET_DIMENSIONS, divideRoundHalfEven } from '@costtrace/core';
 import type { DimensionValues, UnpricedPolicy } from '@costtrace/core';
 import { BudgetCatalog } from './budget-catalog.js';
 import type { Budget } from '@costtrace/core';
@@ -87,6 +87,9 @@ export interface BudgetRow {
   readonly environment: string;
   readonly feature: string;
   readonly commit: string;
+  /** The span's job (docs/jobs.md); absent: none. */
+  readonly jobId?: string | undefined;
+  readonly jobKind?: string | undefined;
   readonly unpricedReason: string;
   readonly usageRole?: string | undefined;
   readonly costTotal: Amount;
@@ -128,6 +131,8 @@ function dimensionValues(row: BudgetRow): DimensionValues {
     environment: row.environment,
     feature: row.feature,
     commit: row.commit,
+    job_id: row.jobId ?? '',
+    job_kind: row.jobKind ?? '',
   };
 }
 
@@ -282,8 +287,13 @@ export function decodeDelta(text: string): CostDelta {
     if (typeof dims !== 'object' || dims === null || Array.isArray(dims))
       throw new Error('cost delta: dimensions must be an object');
     const entries = Object.entries(dims);
-    if (entries.length > 9 || entries.some(([, v]) => typeof v !== 'string' || v.length > 1024)) {
-      throw new Error('cost delta: dimensions must be at most 9 strings of at most 1024 characters');
+    if (
+      entries.length > BUDGET_DIMENSIONS.length ||
+      entries.some(([, v]) => typeof v !== 'string' || v.length > 1024)
+    ) {
+      throw new Error(
+        `cost delta: dimensions must be at most ${BUDGET_DIMENSIONS.length} strings of at most 1024 characters`,
+      );
     }
     return {
       kind: 'budget',

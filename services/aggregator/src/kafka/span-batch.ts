@@ -421,6 +421,8 @@ function budgetRow(r: SpanCostRecord, seq: number, total: bigint): BudgetRow {
     environment: r.environment,
     feature: r.feature,
     commit: r.commit,
+    jobId: r.jobId,
+    jobKind: r.jobKind,
     unpricedReason: r.unpricedReason,
     usageRole: r.usageRole,
     costTotal: { subunits: total, currency },

@@ -6,8 +6,12 @@ import {
   GenAiAttr,
   GpuAttr,
   InstanceAttr,
+  JobAttr,
+  MAX_JOB_EPOCH,
+  MAX_JOB_SAMPLES,
   Money,
   MoneyError,
+  readJobCount,
   readSpanUsage,
   readTokenCount,
   SpanCost,
@@ -24,7 +28,7 @@ import type {
   UsageReaderOptions,
 } from '@costtrace/core';
 import { ROLLUP_DIMENSIONS, rowOfRecord, SpanCostRecord } from '@costtrace/store';
-import type { SpanCostRow } from '@costtrace/store';
+import type { RollupDimension, SpanCostRow } from '@costtrace/store';
 import { Span_SpanKind } from '@costtrace/proto';
 import type { ExportTraceServiceRequest } from '@costtrace/proto';
 import type { CardinalityLimiter } from './cardinality-limiter.js';
@@ -60,6 +64,7 @@ export const SANITIZE_REASONS = [
   'invalid_enum_value',
   'attribute_truncated',
   'extra_attributes_dropped',
+  'invalid_job_attribute',
 ] as const;
 export type SanitizeReason = (typeof SANITIZE_REASONS)[number];
 
@@ -180,6 +185,7 @@ const COLUMN_KEYS = new Set<string>([
   ...Object.values(CostAttr),
   ...Object.values(GenAiAttr),
   ...Object.values(DimensionAttr),
+  ...Object.values(JobAttr),
   GpuAttr.type,
   GpuAttr.count,
   GpuAttr.seconds,
@@ -353,6 +359,7 @@ export function buildSpanRecords(
     origin,
     resource: NO_ATTRIBUTES,
     own: NO_ATTRIBUTES,
+    jobSpans: jobSpansOf(view),
     sanitized: undefined,
   };
   // The span's position in the message, rejected spans included: the same on every decode.
@@ -408,6 +415,8 @@ interface RowContext {
   readonly origin: KafkaOrigin;
   resource: ReadonlyMap<string, PlainValue>;
   own: ReadonlyMap<string, PlainValue>;
+  /** The request's spans that carry a job attribute, for their descendants (undefined: none does). */
+  jobSpans: ReadonlyMap<string, OtlpSpanView> | undefined;
   /** The current span's fixes, in the order they were made; undefined while there are none. */
   sanitized: SanitizeReason[] | undefined;
 }
@@ -417,6 +426,69 @@ const DEFAULT_PRICER = new SpanPricer();
 function note(context: RowContext, reason: SanitizeReason): void {
   if (context.sanitized === undefined) context.sanitized = [reason];
   else if (!context.sanitized.includes(reason)) context.sanitized.push(reason);
+}
+
+/** Job attributes a span passes on to its descendants (the samples are the span's own). */
+type InheritedJobKey = typeof JobAttr.id | typeof JobAttr.kind | typeof JobAttr.model | typeof JobAttr.epoch;
+
+/** Ancestors looked at, at most: a parent chain in one request is rarely deeper. */
+const MAX_JOB_ANCESTORS = 64;
+
+/**
+ * The request's spans that carry a job's id, kind or epoch, by trace and span id; undefined when
+ * none does (then no ancestor lookup is made). Spans of a job exported in other requests are not
+ * seen here: a job's id and kind belong on the resource of the process that runs the job, or on
+ * each span (docs/jobs.md).
+ */
+function jobSpansOf(view: OtlpTracesView): Map<string, OtlpSpanView> | undefined {
+  let found: Map<string, OtlpSpanView> | undefined;
+  for (const resource of view.resources) {
+    for (const scope of resource.scopes) {
+      for (const span of scope.spans) {
+        const a = span.attributes;
+        if (
+          a.get(JobAttr.id) !== undefined ||
+          a.get(JobAttr.kind) !== undefined ||
+          a.get(JobAttr.model) !== undefined ||
+          a.get(JobAttr.epoch) !== undefined
+        )
+          (found ??= new Map()).set(span.traceId + span.spanId, span);
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * A job attribute of the span: its own, else its nearest ancestor's in the same request, else
+ * the resource's.
+ */
+function jobAttribute(context: RowContext, span: OtlpSpanView, key: InheritedJobKey): PlainValue {
+  const value = context.own.get(key);
+  if (value !== undefined) return value;
+  const spans = context.jobSpans;
+  if (spans !== undefined) {
+    let parentId = span.parentSpanId;
+    for (let depth = 0; parentId !== '' && depth < MAX_JOB_ANCESTORS; depth++) {
+      const parent = spans.get(span.traceId + parentId);
+      if (parent === undefined) break;
+      const inherited = parent.attributes.get(key);
+      if (inherited !== undefined) return inherited;
+      parentId = parent.parentSpanId;
+    }
+  }
+  return context.resource.get(key);
+}
+
+/** A job counter (epoch, samples) or `fallback`, noting a value that is not a whole number in range. */
+function jobCount(context: RowContext, value: PlainValue, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const count = readJobCount(value, max);
+  if (count === undefined) {
+    note(context, 'invalid_job_attribute');
+    return fallback;
+  }
+  return count;
 }
 
 /** The span's attribute, else the resource's. */
@@ -684,16 +756,23 @@ function fillRecord(
   r.commit = dim(context, DimensionAttr.vcsRevision);
   // As the usage reader reads them (any dialect; the provider normalised), else as written.
   r.model =
-    cut(context, usage.model ?? '') || dim(context, GenAiAttr.responseModel) || dim(context, GenAiAttr.requestModel);
+    cut(context, usage.model ?? '') ||
+    dim(context, GenAiAttr.responseModel) ||
+    dim(context, GenAiAttr.requestModel) ||
+    cut(context, displayString(jobAttribute(context, span, JobAttr.model)));
   r.provider =
     cut(context, usage.provider ?? '') || dim(context, GenAiAttr.providerName) || dim(context, GenAiAttr.system);
   r.team = dim(context, DimensionAttr.team);
   r.tenant = dim(context, DimensionAttr.tenant);
+  r.jobId = cut(context, displayString(jobAttribute(context, span, JobAttr.id)));
+  r.jobKind = cut(context, displayString(jobAttribute(context, span, JobAttr.kind)));
+  r.jobEpoch = jobCount(context, jobAttribute(context, span, JobAttr.epoch), MAX_JOB_EPOCH, -1);
+  r.jobSamples = jobCount(context, own.get(JobAttr.samples), MAX_JOB_SAMPLES, 0);
   let rollupOverflow: string[] | undefined;
   if (options.cardinality !== undefined) {
     const seconds = Number(start / NANOS);
     for (const d of ROLLUP_DIMENSIONS) {
-      if (options.cardinality.fold(d, r[d], seconds)) (rollupOverflow ??= []).push(d);
+      if (options.cardinality.fold(d, rollupValue(r, d), seconds)) (rollupOverflow ??= []).push(d);
     }
   }
 
@@ -763,6 +842,11 @@ function fillRecord(
   r.attributeValues = attributeValues ?? NONE;
   r.rollupOverflow = rollupOverflow ?? NONE;
   r.sanitized = context.sanitized ?? NONE;
+}
+
+/** A rollup dimension's value in a record (the columns are snake_case, the record's fields camelCase). */
+function rollupValue(r: SpanCostRecord, dimension: RollupDimension): string {
+  return dimension === 'job_id' ? r.jobId : dimension === 'job_kind' ? r.jobKind : r[dimension];
 }
 
 /** `pricing_source` of a row the aggregator priced: this prefix and the snapshot's source. */

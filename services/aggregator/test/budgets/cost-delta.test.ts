@@ -41,6 +41,33 @@ describe('budgetDeltas (span path → budgets hand-off)', () => {
     assert.deepEqual(decodeDelta(encodeDelta(globex)), globex);
   });
 
+  it('keeps one budget per job: scope by job kind, per job id', () => {
+    const perJob = parseBudget({
+      id: 'fine-tunes',
+      scope: { job_kind: 'fine_tuning' },
+      per: ['job_id'],
+      window: 'month',
+      limit_usd: '5000',
+    });
+    const rows = [
+      costRow({ picos: 7_000_000n, jobId: 'ft-1', jobKind: 'fine_tuning', offset: 1n }),
+      costRow({ picos: 3n, jobId: 'ft-2', jobKind: 'fine_tuning', offset: 1n }),
+      costRow({ picos: 11n, jobId: 'ft-1', jobKind: 'fine_tuning', offset: 2n }),
+      costRow({ picos: 5n, jobId: 'ev-1', jobKind: 'evaluation', offset: 2n }),
+      costRow({ picos: 13n, offset: 3n }),
+    ];
+    const deltas = budgetDeltas(rows, [perJob], { anomalies: false }) as BudgetCostDelta[];
+    assert.deepEqual(
+      deltas.map((d) => [d.scopeKey, d.subunits, d.dimensions]),
+      [
+        ['fine-tunes|job_id=ft-1', 7_000_000n, { job_id: 'ft-1' }],
+        ['fine-tunes|job_id=ft-2', 3n, { job_id: 'ft-2' }],
+        ['fine-tunes|job_id=ft-1', 11n, { job_id: 'ft-1' }],
+      ],
+    );
+    assert.deepEqual(decodeDelta(encodeDelta(deltas[0]!)), deltas[0]);
+  });
+
   it('counts unpriced spend as zero by default, or as the budget’s estimate', () => {
     const estimating = parseBudget({
       id: 'estimating',
