@@ -200,3 +200,128 @@ export interface QueryResponse<Row> {
   readonly query: unknown;
   readonly rows: readonly Row[];
 }
+
+// ---- preflight (/v1/preflight) ----
+
+/** What a planned job or batch will use; priced by the aggregator with the live price snapshot. */
+export interface PreflightPlan {
+  /** GPU time: `count` GPUs of `type` for `hours` (exact decimal text). */
+  readonly gpus?: readonly {
+    readonly type: string;
+    readonly count: number;
+    readonly hours: string;
+    /** Who bills the GPUs (`aws`, `internal`…); default: the reference rates. */
+    readonly provider?: string;
+    /** `on_demand` (default), `spot`, `reserved`, `committed`, `internal`. */
+    readonly pricing_model?: string;
+  }[];
+  /** Model calls: tokens in all, and the number of requests they are spread over. */
+  readonly models?: readonly {
+    readonly provider: string;
+    readonly model: string;
+    readonly input_tokens: number;
+    readonly output_tokens: number;
+    /** Input tokens read from a prompt cache (part of input_tokens). */
+    readonly cached_input_tokens?: number;
+    /** Requests the tokens are spread over (the prompt-size tier is priced per request). */
+    readonly requests?: number;
+    /** `standard` (default), `batch`, `priority`, `flex`. */
+    readonly service_tier?: string;
+  }[];
+  /** An amount priced elsewhere, exact decimal USD: used as stated, in place of gpus and models. */
+  readonly amount_usd?: string;
+}
+
+export interface PreflightRequest {
+  /** The job the spend will carry as `costtrace.job.id`: its spans settle the reservation. */
+  readonly job_id?: string;
+  readonly job_kind?: string;
+  /** Budget dimensions of the work (team, tenant, service, model…), as its spans will carry them. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  readonly plan: PreflightPlan;
+  /** Who asks (a person or a pipeline); recorded. */
+  readonly requested_by: string;
+  readonly description?: string;
+  /** How long an approved reservation holds, in hours; default and maximum from the policy. */
+  readonly reservation_hours?: number;
+}
+
+export type PreflightDecision = 'allow' | 'needs_approval' | 'deny';
+
+/**
+ * Where a preflight stands: `pending` (needs approval), `reserved` (allowed or approved, the
+ * amount held against the budgets), `settled` (the job's spans reached the amount), `expired`
+ * (held past its time), `released` (freed by hand), `denied`, `rejected` (approval refused).
+ */
+export type PreflightStatus = 'pending' | 'reserved' | 'settled' | 'expired' | 'released' | 'denied' | 'rejected';
+
+export interface PreflightReason {
+  /** `above_approval_threshold`, `above_deny_threshold`, `over_budget`, `no_price`. */
+  readonly code: string;
+  readonly rule?: string;
+  readonly budget_id?: string;
+  readonly scope_key?: string;
+  readonly detail: string;
+}
+
+/** A budget the work lands in, as it stood when decided. Money is exact decimal USD. */
+export interface PreflightBudget {
+  readonly budget_id: string;
+  readonly scope_key: string;
+  readonly limit_usd: string;
+  readonly spend_usd: string;
+  /** Outstanding reservations of other preflights on this key. */
+  readonly reserved_usd: string;
+  /** limit − spend − reserved (may be negative). */
+  readonly remaining_usd: string;
+  /** remaining − this amount. */
+  readonly remaining_after_usd: string;
+}
+
+export interface PreflightRecord {
+  readonly id: string;
+  readonly decision: PreflightDecision;
+  readonly status: PreflightStatus;
+  readonly job_id: string | null;
+  readonly job_kind: string | null;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly amount_usd: string;
+  readonly currency: string;
+  /** What was priced: one line per GPU group and model, with its amount and price ids. */
+  readonly lines: readonly {
+    readonly what: string;
+    readonly amount_usd: string;
+    readonly price_ids: readonly string[];
+  }[];
+  readonly pricing_version: string;
+  readonly reasons: readonly PreflightReason[];
+  /** Policy rules that matched. */
+  readonly rules: readonly string[];
+  readonly budgets: readonly PreflightBudget[];
+  readonly requested_by: string;
+  readonly description: string;
+  /** ISO 8601. */
+  readonly created_at: string;
+  readonly decided_by: string | null;
+  readonly decided_at: string | null;
+  readonly note: string | null;
+  /** Held against the budgets while status is `reserved`. */
+  readonly reservation: {
+    readonly amount_usd: string;
+    /** Spend of the job's spans since the preflight (exact decimal USD). */
+    readonly settled_usd: string;
+    /** amount − settled, at least 0: what still counts against the budgets. */
+    readonly outstanding_usd: string;
+    readonly expires_at: string;
+  } | null;
+}
+
+export interface PreflightList {
+  readonly preflights: readonly PreflightRecord[];
+}
+
+/** Body of approve / reject / release. */
+export interface PreflightAction {
+  readonly by: string;
+  readonly note?: string;
+}

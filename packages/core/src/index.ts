@@ -93,7 +93,25 @@ export { calendarPeriod } from './budgets/calendar-window.js';
 export { forecastSampleMs, forecastSpend } from './budgets/forecast.js';
 export type { Forecast } from './budgets/forecast.js';
 export { RollingWindow } from './budgets/rolling-window.js';
-export { BUDGET_DIMENSIONS, CompiledScope } from './budgets/scope-selector.js';
+export { BUDGET_DIMENSIONS, CompiledScope, isBudgetDimension } from './budgets/scope-selector.js';
+export {
+  decidePreflight,
+  mayApprove,
+  outstandingReservation,
+  parsePreflightRule,
+  PREFLIGHT_DECISIONS,
+  preflightRuleToDocument,
+  reservationHours,
+} from './budgets/preflight-policy.js';
+export type {
+  PreflightBudgetState,
+  PreflightDecision,
+  PreflightOutcome,
+  PreflightReasonCode,
+  PreflightReasonDetail,
+  PreflightRule,
+  PreflightRuleDocument,
+} from './budgets/preflight-policy.js';
 export type { BudgetDimension, DimensionValues, ScopeSelector } from './budgets/scope-selector.js';
 export { initialThresholdState, isThresholdState, stepThresholds } from './budgets/threshold-state.js';
 export type { ThresholdEvent, ThresholdState } from './budgets/threshold-state.js';

@@ -85,5 +85,11 @@ export type { CostReportRow } from './query/cost-report.js';
 export { FOCUS_USAGE_DIMENSIONS, focusUsageSql } from './query/focus-usage-sql.js';
 export { gpuSpansSql, tokenMixSql } from './query/recommend-signals-sql.js';
 export type { SignalRange, SqlReader } from './query/recommend-signals-sql.js';
-export { jobEpochsSql, jobEstimatesSql, MAX_JOB_FILTER_VALUES, modelJobKindsSql } from './jobs/job-store.js';
-export type { JobEstimateRecord, JobEstimateStore, JobRange } from './jobs/job-store.js';
+export {
+  jobEpochsSql,
+  jobEstimatesSql,
+  jobSpendSql,
+  MAX_JOB_FILTER_VALUES,
+  modelJobKindsSql,
+} from './jobs/job-store.js';
+export type { JobEstimateRecord, JobEstimateStore, JobRange, JobSpendItem } from './jobs/job-store.js';

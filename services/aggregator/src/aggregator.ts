@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { ClickHouseStore, DuckDbStore, StoreError } from '@costtrace/store';
+import { ClickHouseStore, DuckDbStore, jobSpendSql, StoreError } from '@costtrace/store';
 import type { CostStore } from '@costtrace/store';
 import { QueryApiServer } from './api/query-api-server.js';
 import { BudgetsApi, budgetsErrorMapper } from './budgets/budgets-http.js';
@@ -31,9 +31,11 @@ import { ClickHouseBudgetStore } from './budgets/budget-store.js';
 import type { BudgetStore } from './budgets/budget-store.js';
 import { BudgetService } from './budgets/budget-service.js';
 import type { BudgetsConfig } from './budgets/budgets-config.js';
-import { bundledPriceSnapshot } from '@costtrace/core';
+import { bundledPriceSnapshot, MONEY_SCALE, parseScaled } from '@costtrace/core';
 import type { PriceSnapshot, PriceSource } from '@costtrace/core';
 import { DriftMonitor } from './reconcile/drift-monitor.js';
+import { addPreflightRoutes } from './preflight/preflight-http.js';
+import { PreflightService } from './preflight/preflight-service.js';
 
 export interface AggregatorOptions {
   readonly config: AggregatorConfig;
@@ -93,6 +95,7 @@ export class Aggregator {
   private retention: RetentionJob | undefined;
   private budgetService: BudgetService | undefined;
   private driftMonitor: DriftMonitor | undefined;
+  private preflightService: PreflightService | undefined;
   /** Worker threads of the consumer's batch runner (see `workerThreads`). */
   private threads = 0;
   private pricing: PricingFollower | undefined;
@@ -248,6 +251,30 @@ export class Aggregator {
       });
       this.driftMonitor.start();
     }
+    if (budgets !== undefined) {
+      // Decisions before the spend: the budgets file's preflight rules, reservations settled by the jobs' spans.
+      const spans = this.store instanceof ClickHouseStore || this.store instanceof DuckDbStore ? this.store : undefined;
+      this.preflightService = new PreflightService({
+        store: budgets.documents,
+        rules: () => budgets.registry.preflightRules(),
+        catalog: () => budgets.registry.catalog(),
+        status: (budgetId) => budgets.status(budgetId),
+        snapshot: () => this.pricesSnapshot(),
+        spend:
+          spans === undefined
+            ? undefined
+            : async (items, currency) => {
+                const rows = await spans.select<{ job_id: string; spend: string }>(
+                  jobSpendSql(spans.database, items, currency, spans.literal),
+                );
+                return new Map(rows.map((r) => [r.job_id, parseScaled(r.spend, MONEY_SCALE)]));
+              },
+        publish: (event, endpoints) => budgets.dispatcher.publish(event, endpoints),
+        logger: this.logger,
+        settleMs: this.options.budgets?.preflightSettleMs,
+      });
+      await this.preflightService.start();
+    }
     if (this.options.consume ?? true) {
       this.consumer = new SpanConsumer({
         log: this.log,
@@ -392,7 +419,10 @@ export class Aggregator {
       // Budget routes answer 503 STARTING until budgets run (once ClickHouse and Kafka answer).
       addRoutes: !budgetsConfigured
         ? undefined
-        : (router) => BudgetsApi.addRoutes(router, () => this.budgetService?.api),
+        : (router) => {
+            BudgetsApi.addRoutes(router, () => this.budgetService?.api);
+            addPreflightRoutes(router, () => this.preflightService);
+          },
       mapError: budgetsErrorMapper,
       // Both stores keep imported bills beside the spans.
       reconcile:
@@ -413,6 +443,11 @@ export class Aggregator {
 
   private pricesSnapshot(): PriceSnapshot {
     return (this.options.prices ?? this.pricing)?.current().snapshot ?? bundledPriceSnapshot();
+  }
+
+  /** Preflight decisions while budgets run (tests call `tick()` rather than wait an interval). */
+  get preflight(): PreflightService | undefined {
+    return this.preflightService;
   }
 
   /** The drift monitor while budgets run (tests call `check()` rather than wait an interval). */
@@ -437,6 +472,7 @@ export class Aggregator {
       await Promise.all([this.httpReceiver?.close(), this.grpcReceiver?.close()]);
       this.retention?.stop();
       await this.driftMonitor?.stop();
+      await this.preflightService?.stop();
       await this.consumer?.stop();
       if (this.options.budgetService === undefined) await this.budgetService?.stop();
       await this.pricing?.close();

@@ -101,3 +101,30 @@ export function modelJobKindsSql(database: string, range: JobRange, literal: Sql
     `GROUP BY model, in_job, job_kind, currency ORDER BY model, in_job, job_kind, currency`
   );
 }
+
+/** One job's spans to sum: those of `jobId` that started at or after `sinceSeconds`. */
+export interface JobSpendItem {
+  readonly jobId: string;
+  readonly sinceSeconds: number;
+}
+
+/**
+ * The cost of each job's spans since its own start time, in one currency: job_id, spend (exact
+ * decimal text). What settles a preflight reservation (the spans the planned work produced).
+ */
+export function jobSpendSql(
+  database: string,
+  items: readonly JobSpendItem[],
+  currency: string,
+  literal: SqlLiteral,
+): string {
+  if (items.length === 0 || items.length > MAX_JOB_FILTER_VALUES)
+    throw new RangeError(`between 1 and ${MAX_JOB_FILTER_VALUES} jobs`);
+  const each = items
+    .map((i) => `(job_id = ${literal(i.jobId)} AND start_time_unix_nano >= ${uintLiteral(i.sinceSeconds)}000000000)`)
+    .join(' OR ');
+  return (
+    `SELECT job_id, CAST(sum(cost_total) AS String) AS spend FROM ${identifier(database)}.span_costs ` +
+    `WHERE currency = ${literal(currency)} AND (${each}) GROUP BY job_id ORDER BY job_id`
+  );
+}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { BudgetError, budgetToDocument, parseBudget, parseDriftRule } from '@costtrace/core';
-import type { Budget, DriftRule } from '@costtrace/core';
+import { BudgetError, budgetToDocument, parseBudget, parseDriftRule, parsePreflightRule } from '@costtrace/core';
+import type { Budget, DriftRule, PreflightRule } from '@costtrace/core';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { endpointToDocument, parseWebhookEndpoint } from '../webhooks/webhook-endpoint.js';
@@ -15,9 +15,11 @@ export interface BudgetFile {
   readonly anomalyWebhooks: readonly string[];
   /** Alerts on the difference between the bill and the spans (costtrace reconcile). */
   readonly drift: readonly DriftRule[];
+  /** Policy for planned work (POST /v1/preflight): thresholds per scope, approvers, reservations. */
+  readonly preflight: readonly PreflightRule[];
 }
 
-const FILE_KEYS = new Set(['budgets', 'webhooks', 'anomalies', 'drift']);
+const FILE_KEYS = new Set(['budgets', 'webhooks', 'anomalies', 'drift', 'preflight']);
 
 /** Parses a budgets file (YAML or JSON, same shape); errors name the field. */
 export function parseBudgetFile(text: string, maxBudgets = 10_000): BudgetFile {
@@ -27,18 +29,23 @@ export function parseBudgetFile(text: string, maxBudgets = 10_000): BudgetFile {
   } catch (cause) {
     throw new BudgetError('INVALID_BUDGET', 'file', `not YAML or JSON: ${(cause as Error).message}`, { cause });
   }
-  if (raw === null || raw === undefined) return { budgets: [], webhooks: [], anomalyWebhooks: [], drift: [] };
+  if (raw === null || raw === undefined)
+    return { budgets: [], webhooks: [], anomalyWebhooks: [], drift: [], preflight: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new BudgetError(
       'INVALID_BUDGET',
       'file',
-      'must be a mapping with `budgets`, `webhooks`, `anomalies` and `drift`',
+      'must be a mapping with `budgets`, `webhooks`, `anomalies`, `drift` and `preflight`',
     );
   }
   const doc = raw as Record<string, unknown>;
   for (const key of Object.keys(doc)) {
     if (!FILE_KEYS.has(key))
-      throw new BudgetError('INVALID_BUDGET', key, 'unknown top-level field; use budgets, webhooks, anomalies, drift');
+      throw new BudgetError(
+        'INVALID_BUDGET',
+        key,
+        'unknown top-level field; use budgets, webhooks, anomalies, drift, preflight',
+      );
   }
   const list = (value: unknown, field: string, max: number): unknown[] => {
     if (value === undefined) return [];
@@ -96,7 +103,25 @@ export function parseBudgetFile(text: string, maxBudgets = 10_000): BudgetFile {
     if (driftIds.has(d.id)) throw new BudgetError('INVALID_BUDGET', `drift[${i}].id`, `duplicate id ${d.id}`);
     driftIds.add(d.id);
   });
-  return { budgets, webhooks, anomalyWebhooks, drift };
+  const preflight = list(doc.preflight, 'preflight', 1000).map((d, i) => {
+    const rule = parsePreflightRule(d, `preflight[${i}]`);
+    rule.webhooks.forEach((w, j) => {
+      if (!endpointIds.has(w)) {
+        throw new BudgetError(
+          'INVALID_BUDGET',
+          `preflight[${i}].webhooks[${j}]`,
+          `no webhook endpoint with id ${w} in this file`,
+        );
+      }
+    });
+    return rule;
+  });
+  const preflightIds = new Set<string>();
+  preflight.forEach((r, i) => {
+    if (preflightIds.has(r.id)) throw new BudgetError('INVALID_BUDGET', `preflight[${i}].id`, `duplicate id ${r.id}`);
+    preflightIds.add(r.id);
+  });
+  return { budgets, webhooks, anomalyWebhooks, drift, preflight };
 }
 
 export interface BudgetRegistryOptions {
@@ -125,6 +150,7 @@ export class BudgetRegistry {
   private versions = new Map<string, bigint>();
   private anomalyWebhooks: readonly string[];
   private drift: readonly DriftRule[] = [];
+  private preflight: readonly PreflightRule[] = [];
   private current: BudgetCatalog;
   private revision = 0;
   private lastVersion = 0n;
@@ -149,6 +175,11 @@ export class BudgetRegistry {
     return this.endpoints;
   }
 
+  /** The preflight policy rules of the budgets file (they live in the file only). */
+  preflightRules(): readonly PreflightRule[] {
+    return this.preflight;
+  }
+
   /** The drift rules of the budgets file (they live in the file only). */
   driftRules(): readonly DriftRule[] {
     return this.drift;
@@ -170,6 +201,7 @@ export class BudgetRegistry {
       const file = parseBudgetFile(await readFile(this.options.file, 'utf8'), this.maxBudgets);
       if (file.anomalyWebhooks.length > 0) this.anomalyWebhooks = file.anomalyWebhooks;
       this.drift = file.drift;
+      this.preflight = file.preflight;
       for (const w of file.webhooks) {
         if (
           JSON.stringify(endpointToDocument(w)) !==
@@ -269,7 +301,7 @@ export class BudgetRegistry {
 
   /** Picks up documents changed elsewhere (other instances). */
   async refresh(): Promise<void> {
-    const docs = await this.options.store.loadDocuments();
+    const docs = await this.options.store.loadDocuments(['budget', 'webhook']);
     let changed = false;
     for (const doc of docs) {
       const k = `${doc.kind}/${doc.id}`;
@@ -290,6 +322,8 @@ export class BudgetRegistry {
     if (doc.kind === 'budget') {
       if (doc.deleted) this.budgets.delete(doc.id);
       else this.budgets.set(doc.id, parseBudget(JSON.parse(doc.document)));
+    } else if (doc.kind !== 'webhook') {
+      return;
     } else if (doc.deleted) this.endpoints.delete(doc.id);
     else this.endpoints.set(doc.id, parseWebhookEndpoint(JSON.parse(doc.document)));
   }

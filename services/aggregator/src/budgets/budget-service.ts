@@ -83,6 +83,11 @@ export class BudgetService {
     return this.outboxValue;
   }
 
+  /** Where budgets, endpoints and preflight records are kept. */
+  get documents(): BudgetStore {
+    return this.options.store;
+  }
+
   get dispatcher(): WebhookDispatcher {
     if (this.dispatcherValue === undefined) throw new Error('budget service is not started');
     return this.dispatcherValue;

@@ -4,7 +4,18 @@ import type { ClickHouseStore } from '@costtrace/store';
 import { BUDGET_MIGRATIONS } from './budget-migrations.js';
 import type { KeySnapshot } from './budget-engine.js';
 
-export type DocumentKind = 'budget' | 'webhook';
+/** What a stored document is: a budget, a webhook endpoint, or a preflight record (preflight-service.ts). */
+export const DOCUMENT_KINDS = ['budget', 'webhook', 'preflight'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+/** A stored kind read back; an unknown one (a newer version's) is left out by the caller. */
+export function documentKind(text: string): DocumentKind | undefined {
+  return (DOCUMENT_KINDS as readonly string[]).includes(text) ? (text as DocumentKind) : undefined;
+}
+
+function kindList(kinds: readonly DocumentKind[], literal: (v: string) => string): string {
+  return kinds.map(literal).join(', ');
+}
 
 export interface StoredDocument {
   readonly kind: DocumentKind;
@@ -21,8 +32,8 @@ export interface StoredDocument {
  */
 export interface BudgetStore {
   migrate(): Promise<void>;
-  /** Latest version of every document, deleted ones included (so deletions propagate). */
-  loadDocuments(): Promise<StoredDocument[]>;
+  /** Latest version of every document of these kinds, deleted ones included (so deletions propagate). */
+  loadDocuments(kinds: readonly DocumentKind[]): Promise<StoredDocument[]>;
   saveDocument(doc: StoredDocument): Promise<void>;
   /** Latest snapshot of every key of the given cost_deltas partitions. */
   loadKeyStates(topic: string, partitions: readonly number[]): Promise<KeySnapshot[]>;
@@ -41,7 +52,8 @@ export class ClickHouseBudgetStore implements BudgetStore {
     await this.store.migrate(BUDGET_MIGRATIONS);
   }
 
-  async loadDocuments(): Promise<StoredDocument[]> {
+  async loadDocuments(kinds: readonly DocumentKind[]): Promise<StoredDocument[]> {
+    if (kinds.length === 0) return [];
     const rows = await this.store.select<{
       kind: string;
       id: string;
@@ -50,15 +62,10 @@ export class ClickHouseBudgetStore implements BudgetStore {
       doc: string;
     }>(
       `SELECT kind, id, toString(max(version)) AS v, argMax(deleted, version) AS del, argMax(document, version) AS doc
-       FROM ${this.store.database}.budget_documents GROUP BY kind, id ORDER BY kind, id`,
+       FROM ${this.store.database}.budget_documents WHERE kind IN (${kindList(kinds, stringLiteral)})
+       GROUP BY kind, id ORDER BY kind, id`,
     );
-    return rows.map((r) => ({
-      kind: r.kind === 'webhook' ? 'webhook' : 'budget',
-      id: r.id,
-      version: BigInt(r.v),
-      deleted: Number(r.del) === 1,
-      document: r.doc,
-    }));
+    return storedDocuments(rows);
   }
 
   async saveDocument(doc: StoredDocument): Promise<void> {
@@ -127,8 +134,8 @@ export class MemoryBudgetStore implements BudgetStore {
     return Promise.resolve();
   }
 
-  loadDocuments(): Promise<StoredDocument[]> {
-    return Promise.resolve([...this.documents.values()]);
+  loadDocuments(kinds: readonly DocumentKind[]): Promise<StoredDocument[]> {
+    return Promise.resolve([...this.documents.values()].filter((d) => kinds.includes(d.kind)));
   }
 
   saveDocument(doc: StoredDocument): Promise<void> {
@@ -167,4 +174,16 @@ export class MemoryBudgetStore implements BudgetStore {
     }
     return Promise.resolve();
   }
+}
+
+/** Rows of a documents query as StoredDocuments (kinds this version does not know are left out). */
+export function storedDocuments(
+  rows: readonly { kind: string; id: string; v: string; del: number | string; doc: string }[],
+): StoredDocument[] {
+  return rows.flatMap((r) => {
+    const kind = documentKind(r.kind);
+    return kind === undefined
+      ? []
+      : [{ kind, id: r.id, version: BigInt(r.v), deleted: Number(r.del) === 1, document: r.doc }];
+  });
 }

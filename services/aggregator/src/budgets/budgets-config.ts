@@ -52,6 +52,11 @@ export interface BudgetsConfig {
    */
   readonly driftCheckMs: number;
   /**
+   * How often preflight reservations are settled against their jobs' spans and expired, and
+   * other instances' preflight records read. COSTTRACE_PREFLIGHT_SETTLE_SECONDS (1..3600), default 30.
+   */
+  readonly preflightSettleMs: number;
+  /**
    * The evaluator group's consumer: COSTTRACE_BUDGET_SESSION_TIMEOUT_MS (default 30000),
    * COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS (default 60000, at least the session timeout),
    * COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY (default 4). The throttle readers use the same
@@ -82,6 +87,7 @@ const BUDGETS_ENV = envSchema({
   COSTTRACE_BUDGET_REFRESH_MS: integer(200, 600_000, 2000),
   COSTTRACE_MAX_BUDGETS: integer(1, 100_000, 10_000),
   COSTTRACE_DRIFT_CHECK_SECONDS: integer(0, 7 * 86_400, 3600),
+  COSTTRACE_PREFLIGHT_SETTLE_SECONDS: integer(1, 3600, 30),
   COSTTRACE_BUDGET_SESSION_TIMEOUT_MS: integer(6_000, 300_000, 30_000),
   COSTTRACE_BUDGET_REBALANCE_TIMEOUT_MS: integer(6_000, 600_000, 60_000),
   COSTTRACE_BUDGET_PARTITIONS_CONCURRENTLY: integer(1, 64, 4),
@@ -143,6 +149,7 @@ export function loadBudgetsConfig(overrides: Partial<BudgetsConfig> = {}, env: E
     refreshMs: overrides.refreshMs ?? read('COSTTRACE_BUDGET_REFRESH_MS'),
     maxBudgets: overrides.maxBudgets ?? read('COSTTRACE_MAX_BUDGETS'),
     driftCheckMs: overrides.driftCheckMs ?? read('COSTTRACE_DRIFT_CHECK_SECONDS') * 1000,
+    preflightSettleMs: overrides.preflightSettleMs ?? read('COSTTRACE_PREFLIGHT_SETTLE_SECONDS') * 1000,
   };
   if (config.flushMs < config.tickMs) {
     throw new ConfigError(

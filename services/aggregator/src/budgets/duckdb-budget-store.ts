@@ -1,7 +1,8 @@
 import { formatScaled, MONEY_SCALE, parseScaled } from '@costtrace/core';
 import type { DuckDbMigration, DuckDbStore } from '@costtrace/store';
 import type { KeySnapshot } from './budget-engine.js';
-import type { BudgetStore, StoredDocument } from './budget-store.js';
+import { storedDocuments } from './budget-store.js';
+import type { BudgetStore, DocumentKind, StoredDocument } from './budget-store.js';
 
 /**
  * Budget tables on the embedded DuckDB file, versions 100+ like their ClickHouse twins. Rows are
@@ -60,18 +61,13 @@ export class DuckDbBudgetStore implements BudgetStore {
     await this.store.migrate(DUCKDB_BUDGET_MIGRATIONS);
   }
 
-  async loadDocuments(): Promise<StoredDocument[]> {
+  async loadDocuments(kinds: readonly DocumentKind[]): Promise<StoredDocument[]> {
+    if (kinds.length === 0) return [];
     const rows = await this.store.select<{ kind: string; id: string; v: string; del: number; doc: string }>(
       `SELECT kind, id, max(version)::VARCHAR AS v, arg_max(deleted, version) AS del, arg_max(document, version) AS doc
-       FROM budget_documents GROUP BY kind, id ORDER BY kind, id`,
+       FROM budget_documents WHERE kind IN (${kinds.map(text).join(', ')}) GROUP BY kind, id ORDER BY kind, id`,
     );
-    return rows.map((r) => ({
-      kind: r.kind === 'webhook' ? 'webhook' : 'budget',
-      id: r.id,
-      version: BigInt(r.v),
-      deleted: Number(r.del) === 1,
-      document: r.doc,
-    }));
+    return storedDocuments(rows);
   }
 
   async saveDocument(doc: StoredDocument): Promise<void> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PreflightRecord } from '@costtrace/client';
 
 export const WEBHOOK_EVENT_TYPES = [
   'budget.threshold_crossed',
@@ -8,6 +9,12 @@ export const WEBHOOK_EVENT_TYPES = [
   'cost.anomaly',
   'reconcile.drift',
   'reconcile.drift_resolved',
+  'preflight.decided',
+  'preflight.approved',
+  'preflight.rejected',
+  'preflight.reservation_settled',
+  'preflight.reservation_expired',
+  'preflight.reservation_released',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -98,6 +105,11 @@ export interface DriftEventData {
   };
 }
 
+/** `data` of preflight.* events: the preflight as it stands after the event. */
+export interface PreflightEventData {
+  readonly preflight: PreflightRecord;
+}
+
 /** The signed JSON body of every webhook (Standard Webhooks shape: type, timestamp, data). */
 export interface WebhookPayload {
   readonly schema_version: string;
@@ -106,7 +118,7 @@ export interface WebhookPayload {
   readonly type: WebhookEventType;
   /** When the event occurred (ISO 8601, UTC). */
   readonly timestamp: string;
-  readonly data: BudgetEventData | AnomalyEventData | DriftEventData;
+  readonly data: BudgetEventData | AnomalyEventData | DriftEventData | PreflightEventData;
 }
 
 /** An event ready to deliver: its id, type and the exact body bytes that get signed. */

@@ -56,9 +56,13 @@ describe('DuckDbBudgetStore', () => {
     await store.saveDocument({ kind: 'budget', id: 'b1', version: 2n, deleted: false, document: '{"v":2}' });
     await store.saveDocument({ kind: 'webhook', id: 'w1', version: 5n, deleted: false, document: '{}' });
     await store.saveDocument({ kind: 'webhook', id: 'w1', version: 6n, deleted: true, document: '{}' });
-    assert.deepEqual(await store.loadDocuments(), [
+    await store.saveDocument({ kind: 'preflight', id: 'pf_1', version: 7n, deleted: false, document: '{"p":1}' });
+    assert.deepEqual(await store.loadDocuments(['budget', 'webhook']), [
       { kind: 'budget', id: 'b1', version: 3n, deleted: false, document: `{"note":"it's 3"}` },
       { kind: 'webhook', id: 'w1', version: 6n, deleted: true, document: '{}' },
+    ]);
+    assert.deepEqual(await store.loadDocuments(['preflight']), [
+      { kind: 'preflight', id: 'pf_1', version: 7n, deleted: false, document: '{"p":1}' },
     ]);
   });
 
@@ -84,7 +88,7 @@ describe('DuckDbBudgetStore', () => {
     duck = new DuckDbStore({ path });
     store = new DuckDbBudgetStore(duck);
     await store.migrate();
-    assert.equal((await store.loadDocuments()).length, 2);
+    assert.equal((await store.loadDocuments(['budget', 'webhook', 'preflight'])).length, 3);
     assert.equal((await store.loadKeyStates('deltas', [0, 1])).length, 2);
   });
 });

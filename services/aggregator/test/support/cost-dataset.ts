@@ -30,6 +30,11 @@ export function costDataset(count: number, nowSeconds: number): SpanCostRow[] {
       team: `team-${i % 2}`,
       tenant: i % 5 === 0 ? 'acme' : `tenant-${i % 11}`,
       feature: `feature-${i % 2}`,
+      // Every fourth span in a job; the kinds cycle.
+      jobId: i % 4 === 1 ? `job-${tricky}` : '',
+      jobKind: i % 4 === 1 ? (i % 8 === 1 ? 'training' : 'evaluation') : '',
+      jobEpoch: i % 4 === 1 ? i % 3 : -1,
+      jobSamples: i % 4 === 1 ? i * 10 : 0,
       inputTokens: BigInt(i * 3),
       outputTokens: BigInt(i),
       cacheReadTokens: 0n,
@@ -83,6 +88,8 @@ export function dimensionValue(row: SpanCostRow, dimension: string): string {
     trace_id: row.traceId,
     gpu_type: row.gpuType,
     instance_type: row.instanceType,
+    job_id: row.jobId ?? '',
+    job_kind: row.jobKind ?? '',
   };
   const value = map[dimension];
   if (value === undefined) throw new Error(`no dimension ${dimension}`);
