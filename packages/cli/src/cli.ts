@@ -40,6 +40,7 @@ import {
 import { FORECAST_HELP, FORECAST_USAGE, runForecast } from './analysis/forecast.js';
 import { AggregatorClient } from '@costtrace/client';
 import { BUDGET_USAGE, parseBudgetArgs, runBudgetCommand } from './commands/budget.js';
+import { PREFLIGHT_HELP, PREFLIGHT_USAGE, runPreflightCommand } from './commands/preflight.js';
 import { RECONCILE_HELP, RECONCILE_USAGE, runReconcile } from './billing/reconcile-command.js';
 import { JOBS_HELP, JOBS_USAGE, runJobs } from './analysis/jobs.js';
 import { BILL_HELP, BILL_USAGE, runBillImport, runBillImports } from './billing/bill-command.js';
@@ -410,6 +411,28 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   writingStoreCommand('migrate', 'create or upgrade the schema (ClickHouse or DuckDB)', MIGRATE_USAGE, runMigrate),
   apiCommand('budget', 'budgets and their spend, alerts and throttles (set|list|get|delete|status|alerts)'),
   apiCommand('throttles', 'active throttles, with the budget, spend and limit behind each'),
+  {
+    name: 'preflight',
+    summary: 'price planned work and decide before the spend: allow (reserve), needs approval, deny',
+    usage: PREFLIGHT_USAGE,
+    run: async (argv, io) => {
+      if (argv.length === 0) {
+        io.err(`costtrace preflight: a sub-command is missing\nusage: ${PREFLIGHT_USAGE}`);
+        return 2;
+      }
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.out(PREFLIGHT_HELP);
+        return 0;
+      }
+      const result = await runPreflightCommand(argv, {
+        client: (apiUrl) =>
+          new AggregatorClient({ baseUrl: apiUrl ?? io.env.COSTTRACE_API_URL ?? 'http://127.0.0.1:8080' }),
+      });
+      if (result.stdout !== '') io.out(result.stdout.replace(/\n$/, ''));
+      if (result.stderr !== '') io.err(result.stderr.replace(/\n$/, ''));
+      return result.exitCode;
+    },
+  },
   writingStoreCommand(
     'reprice',
     'what spans would cost under another price snapshot; --apply writes corrections',
@@ -616,7 +639,8 @@ function topLevelHelp(): string {
     ...lines.map((l) => `  ${l.words.padEnd(width)}  ${l.summary}`),
     '',
     'Run "costtrace <command> --help" for its options and examples.',
-    'Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 no data matched.',
+    'Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 no data matched;',
+    '  preflight request also 4 needs approval and 5 denied (0: allowed, the amount reserved).',
   ].join('\n');
 }
 

@@ -11,6 +11,11 @@ import type {
   DimensionFilterParam,
   EventList,
   EventsRequest,
+  PreflightAction,
+  PreflightList,
+  PreflightRecord,
+  PreflightRequest,
+  PreflightStatus,
   ThrottleList,
   TopSpanRow,
   TopSpansRequest,
@@ -128,6 +133,66 @@ export class AggregatorClient {
     return readServerSentEvents(response.body);
   }
 
+  // ---- preflight ----
+
+  /**
+   * Prices planned work and decides before the spend: `allow` (the amount reserved against the
+   * budgets), `needs_approval` (pending) or `deny`. Every decision is a 200 with the record; an
+   * invalid plan is an ApiError with status 400.
+   */
+  async preflight(
+    request: PreflightRequest,
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<PreflightRecord> {
+    const { status, body } = await this.request('POST', 'v1/preflight', { body: request, signal: options.signal });
+    return objectBody<PreflightRecord>(status, body, 'decision');
+  }
+
+  async getPreflight(id: string): Promise<PreflightRecord> {
+    const { status, body } = await this.request('GET', `v1/preflight/${preflightId(id)}`);
+    return objectBody<PreflightRecord>(status, body, 'decision');
+  }
+
+  /** Preflights, newest first, optionally of one status or job (the server caps `limit`). */
+  async listPreflights(
+    filter: {
+      readonly status?: PreflightStatus | undefined;
+      readonly jobId?: string | undefined;
+      readonly limit?: number | undefined;
+    } = {},
+  ): Promise<PreflightList> {
+    const query = new URLSearchParams();
+    if (filter.status !== undefined) query.set('status', filter.status);
+    if (filter.jobId !== undefined) query.set('job_id', filter.jobId);
+    if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+    const { status, body } = await this.request('GET', 'v1/preflight', { query });
+    return objectBody<PreflightList>(status, body, 'preflights');
+  }
+
+  /** Approves a pending preflight (409 when it is not pending, 403 when `by` may not approve it). */
+  async approvePreflight(id: string, action: PreflightAction): Promise<PreflightRecord> {
+    return this.preflightAction(id, 'approve', action);
+  }
+
+  /** Refuses a pending preflight (409 when it is not pending, 403 when `by` may not decide it). */
+  async rejectPreflight(id: string, action: PreflightAction): Promise<PreflightRecord> {
+    return this.preflightAction(id, 'reject', action);
+  }
+
+  /** Frees a reservation (or withdraws a pending request) before the job's spans settle it; 409 otherwise. */
+  async releasePreflight(id: string, action: PreflightAction): Promise<PreflightRecord> {
+    return this.preflightAction(id, 'release', action);
+  }
+
+  private async preflightAction(
+    id: string,
+    verb: 'approve' | 'reject' | 'release',
+    action: PreflightAction,
+  ): Promise<PreflightRecord> {
+    const { status, body } = await this.request('POST', `v1/preflight/${preflightId(id)}/${verb}`, { body: action });
+    return objectBody<PreflightRecord>(status, body, 'decision');
+  }
+
   // ---- cost queries ----
 
   async costs(request: CostsRequest): Promise<CostRow[]> {
@@ -231,6 +296,17 @@ export class AggregatorClient {
 
 function budgetId(id: string): string {
   if (!ID.test(id)) throw new TypeError(`budget id ${JSON.stringify(id)}: 1-64 letters, digits, ".", "_" or "-"`);
+  return encodeURIComponent(id);
+}
+
+/**
+ * A preflight id as one path segment: any text the server may issue (today `pf_` + 26 of
+ * [0-9a-z]) is percent-encoded; what would change the path (empty, "." or "..") is refused.
+ */
+function preflightId(id: string): string {
+  if (id === '' || id === '.' || id === '..' || id.length > 128 || /\p{Cc}/u.test(id)) {
+    throw new TypeError(`preflight id ${JSON.stringify(id)}: use the id a preflight answered, e.g. pf_01k…`);
+  }
   return encodeURIComponent(id);
 }
 

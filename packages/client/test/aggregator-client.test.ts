@@ -3,13 +3,12 @@
 // on the framing the HTML standard allows (CRLF, comments, multi-line data, split chunks).
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { json, startRecordingServer } from './recording-server.js';
+import type { RecordingServer, Seen } from './recording-server.js';
 import { AggregatorClient, ApiError, parseThrottleDocument, readServerSentEvents } from '../src/index.js';
 import type { ServerSentEvent } from '../src/index.js';
-
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 const throttle = {
   id: 'evt_1',
@@ -33,39 +32,22 @@ const throttle = {
 };
 
 describe('AggregatorClient', () => {
-  let server: Server;
+  let rs: RecordingServer;
   let base = '';
-  let handler: Handler = (_req, res) => res.writeHead(500).end();
-  const seen: { method: string; url: string; body: string; type: string | undefined }[] = [];
+  let seen: Seen[] = [];
 
   before(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', body, type: req.headers['content-type'] });
-        handler(req, res, body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    rs = await startRecordingServer();
+    base = rs.base;
+    seen = rs.seen;
   });
 
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  const json = (status: number, value: unknown): Handler => {
-    return (_req, res) => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    };
-  };
+  after(() => rs.close());
 
   it('puts a budget as JSON and says whether it was created', async () => {
     const client = new AggregatorClient({ baseUrl: base, headers: { authorization: 'Bearer t' } });
     const budget = { id: 'b1', window: '1h', limit_usd: '5' };
-    handler = json(201, { budget });
+    rs.handler = json(201, { budget });
     const created = await client.putBudget('b1', budget);
     assert.deepEqual(created, { budget, created: true });
     const last = seen.at(-1)!;
@@ -73,19 +55,19 @@ describe('AggregatorClient', () => {
     assert.equal(last.url, '/v1/budgets/b1');
     assert.equal(last.type, 'application/json');
     assert.deepEqual(JSON.parse(last.body), budget);
-    handler = json(200, { budget });
+    rs.handler = json(200, { budget });
     assert.equal((await client.putBudget('b1', budget)).created, false);
   });
 
   it('builds the query strings of status, events and the cost queries', async () => {
     const client = new AggregatorClient({ baseUrl: `${base}/` });
-    handler = json(200, { budget: {}, keys: [], key_count: 0, keys_over_cap: 0 });
+    rs.handler = json(200, { budget: {}, keys: [], key_count: 0, keys_over_cap: 0 });
     await client.budgetStatus('b.1', { limit: 7 });
     assert.equal(seen.at(-1)!.url, '/v1/budgets/b.1/status?limit=7');
-    handler = json(200, { events: [] });
+    rs.handler = json(200, { events: [] });
     await client.events({ budget: 'b1', type: 'throttle.engaged', limit: 3 });
     assert.equal(seen.at(-1)!.url, '/v1/events?limit=3&budget=b1&type=throttle.engaged');
-    handler = json(200, { query: {}, rows: [{ cost: '1.5' }] });
+    rs.handler = json(200, { query: {}, rows: [{ cost: '1.5' }] });
     const rows = await client.costs({
       groupBy: ['route', 'model'],
       since: 100,
@@ -111,7 +93,7 @@ describe('AggregatorClient', () => {
 
   it('turns error answers into ApiError with the status and the server message, whichever envelope', async () => {
     const client = new AggregatorClient({ baseUrl: base });
-    handler = json(404, { error: { code: 'NOT_FOUND', message: 'no budget nope', field: 'id' } });
+    rs.handler = json(404, { error: { code: 'NOT_FOUND', message: 'no budget nope', field: 'id' } });
     await assert.rejects(client.getBudget('nope'), (err: unknown) => {
       assert.ok(err instanceof ApiError);
       assert.equal(err.code, 'HTTP_STATUS');
@@ -121,19 +103,19 @@ describe('AggregatorClient', () => {
       assert.equal(err.retryable, false);
       return true;
     });
-    handler = json(400, { error: { parameter: 'since', message: 'since must be a time' } });
+    rs.handler = json(400, { error: { parameter: 'since', message: 'since must be a time' } });
     await assert.rejects(client.costs({ groupBy: [], since: 'x' }), /answered 400: since must be a time/);
-    handler = (_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('busy');
+    rs.handler = (_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('busy');
     await assert.rejects(client.listBudgets(), (err: unknown) => {
       assert.ok(err instanceof ApiError && err.status === 503 && err.retryable && err.body === 'busy');
       return true;
     });
-    handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{not json');
+    rs.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{not json');
     await assert.rejects(
       client.listBudgets(),
       (err: unknown) => err instanceof ApiError && err.code === 'INVALID_RESPONSE',
     );
-    handler = json(200, { something: 'else' });
+    rs.handler = json(200, { something: 'else' });
     await assert.rejects(client.throttles(), /has no "throttles"/);
   });
 
@@ -146,7 +128,7 @@ describe('AggregatorClient', () => {
       new AggregatorClient({ baseUrl: `http://127.0.0.1:${port}` }).listBudgets(),
       (err: unknown) => err instanceof ApiError && err.code === 'UNREACHABLE' && err.retryable,
     );
-    handler = () => undefined; // never answers
+    rs.handler = () => undefined; // never answers
     await assert.rejects(
       new AggregatorClient({ baseUrl: base, timeoutMs: 100 }).listBudgets(),
       (err: unknown) => err instanceof ApiError && err.code === 'TIMEOUT' && /in 100 ms/.test(err.message),
@@ -165,7 +147,7 @@ describe('AggregatorClient', () => {
 
   it('reads the throttle list and the stream, and validates what a guard uses', async () => {
     const client = new AggregatorClient({ baseUrl: base });
-    handler = json(200, { version: 3, throttles: [throttle], generated_at: '2026-12-03T00:00:00.000Z' });
+    rs.handler = json(200, { version: 3, throttles: [throttle], generated_at: '2026-12-03T00:00:00.000Z' });
     const list = await client.throttles();
     assert.equal(list.throttles[0]?.scope_key, 'tenant=acme');
     const doc = parseThrottleDocument(list);
@@ -176,7 +158,7 @@ describe('AggregatorClient', () => {
       (err: unknown) => err instanceof ApiError && /throttles\[0\]\.spend\.amount/.test(err.message),
     );
 
-    handler = (_req, res) => {
+    rs.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`retry: 1000\r\nevent: snapshot\r\ndata: ${JSON.stringify({ version: 1, throttles: [] })}\r\n\r\n`);
       res.write(': keep-alive\n\n');
@@ -191,7 +173,7 @@ describe('AggregatorClient', () => {
       { event: 'message', data: undefined },
       { event: 'engaged', data: '{"a":\n1}' },
     ]);
-    handler = json(503, { error: { code: 'TOO_MANY_STREAMS', message: 'at most 1 throttle streams' } });
+    rs.handler = json(503, { error: { code: 'TOO_MANY_STREAMS', message: 'at most 1 throttle streams' } });
     await assert.rejects(client.throttleStream(controller.signal), /at most 1 throttle streams/);
   });
 

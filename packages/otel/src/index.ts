@@ -32,7 +32,19 @@ export { createThrottleGuard, defaultRequestDimensions, ThrottleGuard } from './
 export type {
   DegradeContext,
   GuardDecision,
+  PreflightCallOptions,
+  PreflightOutcome,
   RequestDimensions,
   ThrottleGuardOptions,
 } from './throttle/throttle-guard.js';
-export type { Throttle, ThrottleDocument } from '@costtrace/client';
+export type {
+  PreflightBudget,
+  PreflightDecision,
+  PreflightPlan,
+  PreflightReason,
+  PreflightRecord,
+  PreflightRequest,
+  PreflightStatus,
+  Throttle,
+  ThrottleDocument,
+} from '@costtrace/client';

@@ -1,3 +1,5 @@
+import type { PreflightRecord } from '@costtrace/client';
+
 /** Error codes of the SDK; every error it raises is a CostSdkError with one of these. */
 export type CostSdkErrorCode =
   /** An option is missing, of the wrong type or out of range; the message names it and the fix. */
@@ -7,16 +9,28 @@ export type CostSdkErrorCode =
   /** No GPU, no nvidia-smi, or nvidia-smi failed. */
   | 'GPU_UNAVAILABLE'
   /** The aggregator's throttle API could not be read or answered an invalid document. */
-  | 'THROTTLE_API';
+  | 'THROTTLE_API'
+  /** `requirePreflight`: the aggregator denied the work; `preflight` is the record with the reasons. */
+  | 'PREFLIGHT_DENIED'
+  /** `requirePreflight`: the work waits for approval (status pending); `preflight` is the record. */
+  | 'PREFLIGHT_NEEDS_APPROVAL'
+  /** `requirePreflight` failing closed: the aggregator could not be asked (down, timed out, 5xx). */
+  | 'PREFLIGHT_UNAVAILABLE'
+  /** The aggregator refused the preflight request itself (400 invalid plan, 401/403, 404 no such API). */
+  | 'PREFLIGHT_API';
 
 export class CostSdkError extends Error {
   override readonly name = 'CostSdkError';
+  /** The preflight record behind a PREFLIGHT_DENIED or PREFLIGHT_NEEDS_APPROVAL error. */
+  readonly preflight: PreflightRecord | undefined;
+
   constructor(
     readonly code: CostSdkErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; preflight?: PreflightRecord | undefined },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.preflight = options?.preflight;
   }
 }
 

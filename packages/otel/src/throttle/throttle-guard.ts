@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { diag } from '@opentelemetry/api';
+import { context, diag } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
-import { invalidOption } from '../sdk-error.js';
+import { suppressTracing } from '@opentelemetry/core';
+import { AggregatorClient, ApiError } from '@costtrace/client';
+import type { PreflightDecision, PreflightRecord, PreflightRequest, Throttle } from '@costtrace/client';
+import { CostSdkError, invalidOption } from '../sdk-error.js';
 import { ThrottleFeed } from './throttle-feed.js';
 import { ThrottleSet } from './throttle-set.js';
-import type { Throttle } from '@costtrace/client';
 
 /** A request's attribution dimensions: tenant, team, feature, route, model, provider, … */
 export type RequestDimensions = Record<string, string | undefined>;
@@ -53,9 +55,39 @@ export interface ThrottleGuardOptions<Req = IncomingMessage> {
    * may continue degraded; false to reject it with 429 after all.
    */
   readonly degrade?: ((ctx: DegradeContext<Req>) => boolean | Promise<boolean>) | undefined;
+  /**
+   * How long `preflight` waits for the aggregator's decision before it follows `failOpen`.
+   * Default 10 000 ms.
+   */
+  readonly preflightTimeoutMs?: number | undefined;
   readonly logger?: DiagLogger | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
 }
+
+export interface PreflightCallOptions {
+  /** This call's timeout in place of `preflightTimeoutMs`. */
+  readonly timeoutMs?: number | undefined;
+  /** Cancels the call; it then rejects with the signal's reason instead of degrading. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * What `guard.preflight` answers: the aggregator's decision and record, or, when the aggregator
+ * could not be asked (unreachable, timed out, busy, an answer that is not a record), the guard's
+ * `failOpen` choice (`allow` or `deny`) with `degraded: true` and the error in `cause`.
+ */
+export type PreflightOutcome =
+  | {
+      readonly decision: PreflightDecision;
+      readonly record: PreflightRecord;
+      readonly degraded: false;
+    }
+  | {
+      readonly decision: 'allow' | 'deny';
+      readonly record: undefined;
+      readonly degraded: true;
+      readonly cause: Error;
+    };
 
 interface RequestLike {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -128,9 +160,14 @@ export class ThrottleGuard<Req = IncomingMessage> {
   private readonly dimensionsOf: ((request: Req) => RequestDimensions) | undefined;
   private readonly degradeHook: ((ctx: DegradeContext<Req>) => boolean | Promise<boolean>) | undefined;
   private readonly logger: DiagLogger;
+  private readonly preflightClient: AggregatorClient | undefined;
+  private readonly preflightOptions: { readonly url: string; readonly headers: Readonly<Record<string, string>> };
+  private readonly preflightTimeoutMs: number;
   private started = false;
   private rejected = 0;
   private degraded = 0;
+  private preflightDegraded = 0;
+  private preflightFailing = false;
 
   constructor(options: ThrottleGuardOptions<Req> = {}) {
     const env = options.env ?? process.env;
@@ -155,6 +192,10 @@ export class ThrottleGuard<Req = IncomingMessage> {
     if (!Number.isInteger(retryAfter) || retryAfter < 1) {
       throw invalidOption('retryAfterSeconds', `is ${retryAfter}`, 'use a whole number of seconds ≥ 1');
     }
+    const preflightTimeoutMs = options.preflightTimeoutMs ?? 10_000;
+    if (!Number.isInteger(preflightTimeoutMs) || preflightTimeoutMs < 1) {
+      throw invalidOption('preflightTimeoutMs', `is ${preflightTimeoutMs}`, 'use a whole number of milliseconds ≥ 1');
+    }
     this.failOpen = options.failOpen ?? true;
     this.maxStalenessMs = maxStalenessMs;
     this.retryAfterSeconds = retryAfter;
@@ -174,6 +215,19 @@ export class ThrottleGuard<Req = IncomingMessage> {
             logger: this.logger,
           });
     if (url === undefined) this.logger.info('costtrace: throttle guard has no url; it lets every request through');
+    this.preflightTimeoutMs = preflightTimeoutMs;
+    this.preflightOptions = { url: url ?? '', headers: options.headers ?? {} };
+    this.preflightClient = url === undefined ? undefined : this.preflightClientFor(preflightTimeoutMs);
+  }
+
+  /** A client whose requests run with tracing suppressed: the guard's calls are not the app's spans. */
+  private preflightClientFor(timeoutMs: number): AggregatorClient {
+    return new AggregatorClient({
+      baseUrl: this.preflightOptions.url,
+      headers: this.preflightOptions.headers,
+      timeoutMs,
+      fetch: (input, init) => context.with(suppressTracing(context.active()), () => fetch(input, init)),
+    });
   }
 
   /** Starts following the throttle API (once). */
@@ -200,14 +254,106 @@ export class ThrottleGuard<Req = IncomingMessage> {
     return this.set.all();
   }
 
-  stats(): { active: number; rejected: number; degraded: number; apiFailures: number; lastError: string | undefined } {
+  stats(): {
+    active: number;
+    rejected: number;
+    degraded: number;
+    apiFailures: number;
+    lastError: string | undefined;
+    preflightDegraded: number;
+  } {
     return {
       active: this.set.size,
       rejected: this.rejected,
       degraded: this.degraded,
       apiFailures: this.feed?.failures ?? 0,
       lastError: this.feed?.lastError,
+      preflightDegraded: this.preflightDegraded,
     };
+  }
+
+  /**
+   * Asks the aggregator before an expensive operation (`POST /v1/preflight`): it prices the plan
+   * and answers `allow` (the amount reserved against the budgets), `needs_approval` or `deny`.
+   * When the aggregator cannot be asked (unreachable, no answer within the timeout, 429/5xx, an
+   * answer that is not a record, or no `url`) the outcome follows `failOpen`: `allow` (default)
+   * or `deny`, with `degraded: true`; each such call is counted (`stats().preflightDegraded`) and
+   * the first of an outage logs one warning. A request the aggregator refuses (400 invalid plan,
+   * 401/403, 404) rejects with CostSdkError PREFLIGHT_API. The call runs with tracing suppressed.
+   */
+  async preflight(request: PreflightRequest, options: PreflightCallOptions = {}): Promise<PreflightOutcome> {
+    const timeoutMs = options.timeoutMs ?? this.preflightTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      throw invalidOption('timeoutMs', `is ${timeoutMs}`, 'use a whole number of milliseconds ≥ 1');
+    }
+    if (this.preflightClient === undefined) {
+      return this.preflightDegradedOutcome(
+        new CostSdkError('PREFLIGHT_UNAVAILABLE', 'the throttle guard has no url (or COSTTRACE_THROTTLE_URL)'),
+      );
+    }
+    const client = timeoutMs === this.preflightTimeoutMs ? this.preflightClient : this.preflightClientFor(timeoutMs);
+    let record: PreflightRecord;
+    try {
+      record = await client.preflight(request, { signal: options.signal });
+    } catch (err) {
+      if (options.signal?.aborted === true) throw err;
+      if (!(err instanceof ApiError)) throw err;
+      if (err.retryable || err.code === 'INVALID_RESPONSE') return this.preflightDegradedOutcome(err);
+      throw new CostSdkError('PREFLIGHT_API', `preflight refused: ${err.message}`, { cause: err });
+    }
+    if (this.preflightFailing) this.logger.info('costtrace: preflight API reachable again');
+    this.preflightFailing = false;
+    return { decision: record.decision, record, degraded: false };
+  }
+
+  private preflightDegradedOutcome(cause: Error): PreflightOutcome {
+    this.preflightDegraded += 1;
+    const decision = this.failOpen ? 'allow' : 'deny';
+    if (!this.preflightFailing) {
+      this.preflightFailing = true;
+      this.logger.warn(
+        `costtrace: preflight could not ask the aggregator (${cause.message}); ` +
+          `${decision === 'allow' ? 'allowing (failOpen)' : 'denying (failOpen: false)'} until it answers again`,
+      );
+    }
+    return { decision, record: undefined, degraded: true, cause };
+  }
+
+  /**
+   * `preflight`, for code that must not start what is not allowed: resolves the record when the
+   * work is allowed (undefined only when the aggregator could not be asked and the guard fails
+   * open), and rejects with a CostSdkError otherwise: PREFLIGHT_NEEDS_APPROVAL or
+   * PREFLIGHT_DENIED carrying the record (`err.preflight`), PREFLIGHT_UNAVAILABLE when it fails
+   * closed, PREFLIGHT_API when the aggregator refused the request.
+   */
+  async requirePreflight(
+    request: PreflightRequest,
+    options: PreflightCallOptions = {},
+  ): Promise<PreflightRecord | undefined> {
+    const outcome = await this.preflight(request, options);
+    if (outcome.degraded) {
+      if (outcome.decision === 'allow') return undefined;
+      throw new CostSdkError(
+        'PREFLIGHT_UNAVAILABLE',
+        `preflight could not ask the aggregator (${outcome.cause.message}); failing closed`,
+        { cause: outcome.cause },
+      );
+    }
+    const record = outcome.record;
+    if (outcome.decision === 'allow') return record;
+    const why = record.reasons.map((r) => r.detail).join('; ') || 'no reason given';
+    if (outcome.decision === 'needs_approval') {
+      throw new CostSdkError(
+        'PREFLIGHT_NEEDS_APPROVAL',
+        `preflight ${record.id} (${record.amount_usd} ${record.currency}) needs approval: ${why}`,
+        { preflight: record },
+      );
+    }
+    throw new CostSdkError(
+      'PREFLIGHT_DENIED',
+      `preflight ${record.id} (${record.amount_usd} ${record.currency}) denied: ${why}`,
+      { preflight: record },
+    );
   }
 
   /** The decision for a request with these dimensions. Synchronous, no I/O. */
