@@ -79,6 +79,14 @@ export interface TracedInput {
   readonly requests: number;
   /** Input tokens as stored (as reported, per the provider's input rule). */
   readonly inputTokens: bigint;
+  /**
+   * All input of the rows with the cache, as each span's usage key records it (the input rule it
+   * was priced with: an emitter may count cache inside input where its provider does not), plus
+   * the cache tokens of rows stored without a key (`unkeyedCacheTokens`, added where the
+   * provider's rule leaves them out). Absent: `inputTokens` is read by the provider's rule.
+   */
+  readonly inputWithCacheTokens?: bigint | undefined;
+  readonly unkeyedCacheTokens?: bigint | undefined;
   readonly outputTokens: bigint;
   readonly cacheReadTokens: bigint;
   readonly cacheWriteTokens: bigint;
@@ -341,7 +349,14 @@ export function reconcile(
       const left = includes ? input - read - write : input;
       return left < 0n ? 0n : left;
     };
-    b.traced.input += uncached(row.inputTokens, row.cacheReadTokens, row.cacheWriteTokens);
+    if (row.inputWithCacheTokens === undefined) {
+      b.traced.input += uncached(row.inputTokens, row.cacheReadTokens, row.cacheWriteTokens);
+    } else {
+      // Per span as it was priced: input with the cache less the cache is the uncached input.
+      const withCache = row.inputWithCacheTokens + (includes ? 0n : (row.unkeyedCacheTokens ?? 0n));
+      const left = withCache - row.cacheReadTokens - row.cacheWriteTokens;
+      b.traced.input += left < 0n ? 0n : left;
+    }
     b.traced.output += row.outputTokens;
     b.traced.cacheRead += row.cacheReadTokens;
     b.traced.cacheWrite += row.cacheWriteTokens;

@@ -259,6 +259,61 @@ describe('reconcile', () => {
     assert.ok(report.notes.some((n) => n.includes('openai/mystery-1')));
   });
 
+  it("reads each span's input as it was priced: an emitter counting cache inside input where its provider does not", () => {
+    // Anthropic's API reports input without the cache; these spans came from an emitter whose
+    // input includes it (1M input = 600k uncached + 400k cache reads), and their usage keys say so.
+    // The bill: 600k input, 400k cache reads = 0.6 × 3 + 0.4 × 0.30 = $1.92, all traced.
+    const billed = [
+      billedRow({
+        day: D1,
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5',
+        kind: 'input',
+        quantity: '600000',
+        billedCost: '1.8',
+        costLines: 1,
+      }),
+      billedRow({
+        day: D1,
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5',
+        kind: 'cache_read',
+        quantity: '400000',
+        billedCost: '0.12',
+        costLines: 1,
+      }),
+    ];
+    const spans = {
+      day: D1,
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      inputTokens: 1_000_000n,
+      cacheReadTokens: 400_000n,
+      cost: '1.92',
+    };
+    const keyed = reconcile(
+      billed,
+      [tracedRow({ ...spans, inputWithCacheTokens: 1_000_000n, unkeyedCacheTokens: 0n })],
+      options(),
+    );
+    const row = keyed.rows[0]!;
+    assert.equal(row.tracedTokens.input, 600_000n);
+    assert.equal(row.tracedTokens.cacheRead, 400_000n);
+    assert.equal(row.drift, '0');
+    assert.equal(row.untracedListCost, '0');
+    // Read by the provider's rule alone, the same spans look like 1M uncached input: $1.20 over-traced.
+    const byProvider = reconcile(billed, [tracedRow(spans)], options());
+    assert.equal(byProvider.rows[0]!.tracedTokens.input, 1_000_000n);
+    assert.equal(byProvider.rows[0]!.untracedListCost, '-1.2');
+    // Rows stored without a usage key: their cache is added back where the provider's rule leaves it out.
+    const unkeyed = reconcile(
+      billed,
+      [tracedRow({ ...spans, inputTokens: 600_000n, inputWithCacheTokens: 600_000n, unkeyedCacheTokens: 400_000n })],
+      options(),
+    );
+    assert.equal(unkeyed.rows[0]!.tracedTokens.input, 600_000n);
+  });
+
   it('compares usage alone where the bill states no cost', () => {
     const report = reconcile(
       [billedRow({ day: D1, kind: 'output', quantity: '300000' })],

@@ -182,6 +182,8 @@ export function tracedInputs(rows: readonly TracedUsageRow[], projectFrom?: Trac
     spans: r.spans,
     requests: r.requests,
     inputTokens: r.inputTokens,
+    inputWithCacheTokens: r.inputWithCacheTokens,
+    unkeyedCacheTokens: r.unkeyedCacheTokens,
     outputTokens: r.outputTokens,
     cacheReadTokens: r.cacheReadTokens,
     cacheWriteTokens: r.cacheWriteTokens,
