@@ -189,7 +189,7 @@ describe('throttle guard preflight', () => {
     assert.equal(await guard.requirePreflight(request('5000')), undefined);
     assert.equal(guard.stats().preflightDegraded, 2);
     assert.equal(log.lines.warn.length, 1);
-    assert.match(log.lines.warn[0]!, /preflight could not ask the aggregator .* allowing \(failOpen\)/);
+    assert.match(log.lines.warn[0]!, /preflight could not ask the aggregator .* allowing \(preflightFailOpen\)/);
   });
 
   it('fails closed when configured: deny, degraded; requirePreflight rejects PREFLIGHT_UNAVAILABLE', async () => {
@@ -203,10 +203,22 @@ describe('throttle guard preflight', () => {
         err instanceof CostSdkError && err.code === 'PREFLIGHT_UNAVAILABLE' && err.preflight === undefined,
     );
     assert.equal(guard.stats().preflightDegraded, 2);
-    assert.match(log.lines.warn.join('\n'), /denying \(failOpen: false\)/);
+    assert.match(log.lines.warn.join('\n'), /denying \(preflightFailOpen: false\)/);
     // A guard without a url cannot ask either.
     const noUrl = new ThrottleGuard({ failOpen: false, logger: logger(), env: {} });
     assert.equal((await noUrl.preflight(request('1'))).decision, 'deny');
+  });
+
+  it('fails preflight closed on its own while requests still fail open (preflightFailOpen)', async () => {
+    const guard = new ThrottleGuard({ url: await closedPort(), preflightFailOpen: false, logger: logger() });
+    assert.equal((await guard.preflight(request('1'))).decision, 'deny');
+    const open = new ThrottleGuard({
+      url: await closedPort(),
+      failOpen: false,
+      preflightFailOpen: true,
+      logger: logger(),
+    });
+    assert.equal((await open.preflight(request('1'))).decision, 'allow');
   });
 
   it('times out after preflightTimeoutMs (or the call timeoutMs) and follows failOpen', async () => {

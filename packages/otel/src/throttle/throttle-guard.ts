@@ -56,10 +56,16 @@ export interface ThrottleGuardOptions<Req = IncomingMessage> {
    */
   readonly degrade?: ((ctx: DegradeContext<Req>) => boolean | Promise<boolean>) | undefined;
   /**
-   * How long `preflight` waits for the aggregator's decision before it follows `failOpen`.
+   * How long `preflight` waits for the aggregator's decision before it follows `preflightFailOpen`.
    * Default 10 000 ms.
    */
   readonly preflightTimeoutMs?: number | undefined;
+  /**
+   * What `preflight` answers when the aggregator cannot be asked: true allows the work, false
+   * denies it. Default `failOpen`. A batch worker that must never start expensive work unchecked
+   * sets false here while its request path keeps failing open.
+   */
+  readonly preflightFailOpen?: boolean | undefined;
   readonly logger?: DiagLogger | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
 }
@@ -155,6 +161,7 @@ export class ThrottleGuard<Req = IncomingMessage> {
   private readonly set = new ThrottleSet();
   private readonly feed: ThrottleFeed | undefined;
   private readonly failOpen: boolean;
+  private readonly preflightFailOpen: boolean;
   private readonly maxStalenessMs: number;
   private readonly retryAfterSeconds: number;
   private readonly dimensionsOf: ((request: Req) => RequestDimensions) | undefined;
@@ -197,6 +204,7 @@ export class ThrottleGuard<Req = IncomingMessage> {
       throw invalidOption('preflightTimeoutMs', `is ${preflightTimeoutMs}`, 'use a whole number of milliseconds ≥ 1');
     }
     this.failOpen = options.failOpen ?? true;
+    this.preflightFailOpen = options.preflightFailOpen ?? this.failOpen;
     this.maxStalenessMs = maxStalenessMs;
     this.retryAfterSeconds = retryAfter;
     this.dimensionsOf = options.dimensions;
@@ -308,12 +316,12 @@ export class ThrottleGuard<Req = IncomingMessage> {
 
   private preflightDegradedOutcome(cause: Error): PreflightOutcome {
     this.preflightDegraded += 1;
-    const decision = this.failOpen ? 'allow' : 'deny';
+    const decision = this.preflightFailOpen ? 'allow' : 'deny';
     if (!this.preflightFailing) {
       this.preflightFailing = true;
       this.logger.warn(
         `costtrace: preflight could not ask the aggregator (${cause.message}); ` +
-          `${decision === 'allow' ? 'allowing (failOpen)' : 'denying (failOpen: false)'} until it answers again`,
+          `${decision === 'allow' ? 'allowing (preflightFailOpen)' : 'denying (preflightFailOpen: false)'} until it answers again`,
       );
     }
     return { decision, record: undefined, degraded: true, cause };
