@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
@@ -135,13 +136,23 @@ const aggregator = new Aggregator({
   prices,
   budgetService: budgets,
 });
-const { http } = await aggregator.start();
+const { http, api } = await aggregator.start();
 const cpuBefore = process.cpuUsage();
+// Where a slow probe can lose its time in this process: the event loop blocked (GC, synchronous
+// work), or a ClickHouse insert that takes long (the consumer's insert histogram, read at the end).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 child.stdin.write(
   `${JSON.stringify({ ingest: `http://127.0.0.1:${http.port}/v1/traces`, rate, tenants, seconds, probesPerSecond: 10, scheduledDelayMillis: 200 })}\n`,
 );
 const result = JSON.parse(await nextLine('result '));
 const cpu = process.cpuUsage(cpuBefore);
+loopDelay.disable();
+const metricsText = await (await globalThis.fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
+/** Cumulative count of a histogram bucket (`le`) of a metric in the Prometheus text. */
+const bucket = (name, le) =>
+  Number(new RegExp(`^${name}_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)`, 'm').exec(metricsText)?.[1] ?? 'NaN');
+const inserts = bucket('costtrace_consumer_insert_seconds', '+Inf');
 const engine = budgets.evaluator.engine;
 console.log(`budgets latency benchmark: span end → throttle.engaged webhook received`);
 console.log(
@@ -158,6 +169,12 @@ console.log(
 );
 console.log(
   `  aggregator process CPU (ingest, consumer and its worker threads, budgets): ${(((cpu.user + cpu.system) / 1e6 / result.seconds) * 100).toFixed(0)} % of one core; worker threads ${aggregator.workerThreads}`,
+);
+console.log(
+  `  ClickHouse inserts by the consumer: ${inserts}; over 0.5 s: ${inserts - bucket('costtrace_consumer_insert_seconds', '0.5')}, over 1 s: ${inserts - bucket('costtrace_consumer_insert_seconds', '1')}, over 2.5 s: ${inserts - bucket('costtrace_consumer_insert_seconds', '2.5')}`,
+);
+console.log(
+  `  event loop delay of this process (aggregator and budgets): p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`,
 );
 console.log(`  SDK settings: BatchSpanProcessor scheduledDelayMillis=200, maxExportBatchSize=512, maxQueueSize=65536`);
 console.log(
