@@ -14,7 +14,7 @@
  * header only and is scrubbed from every message, so errors can name the URL.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readBody, readBytes } from './bounded-response.js';
+import { checkedCount, clip, errorBody, errorText, readBody, rfc3339, scrub } from './report-http.js';
 import {
   backoffDelay,
   backoffProblem,
@@ -37,10 +37,6 @@ export const OPENCOST_DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs
 /** The environment variable of an optional bearer token (OpenCost behind an authenticating proxy). */
 export const OPENCOST_TOKEN_VARIABLE = 'COSTTRACE_OPENCOST_TOKEN';
 
-/** Longest OpenCost message quoted in an error. */
-const MESSAGE_CHARS = 300;
-/** Bytes of an error response read for its message. */
-const ERROR_BODY_BYTES = 64 * 1024;
 const DAY = 86_400;
 
 /** The limits and retry timing of a fetch; each has a default. */
@@ -91,11 +87,6 @@ export function openCostEndpoint(text: string): URL | string {
   const path = url.pathname.replace(/\/+$/, '');
   url.pathname = /\/allocation(\/compute)?$/.test(path) ? path : `${path}/allocation`;
   return url;
-}
-
-/** RFC 3339, UTC, whole seconds: 2026-11-10T00:00:00Z. */
-function rfc3339(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The query of one request, in the order it is sent. */
@@ -237,7 +228,7 @@ async function fetchText(context: FetchContext, url: URL, shown: string): Promis
       if (context.signal?.aborted === true) throw err;
       last = timeout.aborted
         ? `no answer within ${context.timeoutMs} ms`
-        : `network error: ${errorText(err, context.token)}`;
+        : `network error: ${errorText(err, context.token, 'token')}`;
       wait = backoffDelay(context.backoff, attempt);
       continue;
     }
@@ -249,7 +240,7 @@ async function fetchText(context: FetchContext, url: URL, shown: string): Promis
         if (err instanceof BillingImportError || context.signal?.aborted === true) throw err;
         last = timeout.aborted
           ? `the body did not arrive within ${context.timeoutMs} ms`
-          : `the body broke off: ${errorText(err, context.token)}`;
+          : `the body broke off: ${errorText(err, context.token, 'token')}`;
         wait = backoffDelay(context.backoff, attempt);
         continue;
       }
@@ -289,13 +280,7 @@ async function fetchText(context: FetchContext, url: URL, shown: string): Promis
  * body's text (`http.Error` writes plain text); whitespace folded, the token scrubbed, clipped.
  */
 async function errorMessage(response: Response, token: string): Promise<string> {
-  let text = '';
-  try {
-    const bytes = await readBytes(response, ERROR_BODY_BYTES);
-    text = bytes === undefined ? '' : new TextDecoder().decode(bytes);
-  } catch {
-    // No body to quote: the status speaks alone.
-  }
+  const text = await errorBody(response);
   let message = text;
   try {
     const root = parseJson(text);
@@ -304,31 +289,5 @@ async function errorMessage(response: Response, token: string): Promise<string> 
   } catch {
     // Not JSON: quoted as it is.
   }
-  return clip(scrub(message.replace(/\s+/g, ' ').trim(), token));
-}
-
-function errorText(err: unknown, token: string): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; depth < 3 && current instanceof Error; depth++) {
-    const code = 'code' in current && typeof current.code === 'string' ? ` (${current.code})` : '';
-    parts.push(`${current.message}${code}`);
-    current = current.cause;
-  }
-  return clip(scrub(parts.length === 0 ? String(err) : parts.join(': '), token));
-}
-
-function scrub(text: string, token: string): string {
-  return token === '' ? text : text.split(token).join('[token]');
-}
-
-function clip(text: string): string {
-  return text.length <= MESSAGE_CHARS ? text : `${text.slice(0, MESSAGE_CHARS - 1)}…`;
-}
-
-function checkedCount(name: string, value: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`${name} must be a whole number from 1 to ${max}`);
-  }
-  return value;
+  return clip(scrub(message.replace(/\s+/g, ' ').trim(), token, 'token'));
 }

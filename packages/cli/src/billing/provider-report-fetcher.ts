@@ -13,7 +13,7 @@
  * every error; any text a provider or the network sends back is scrubbed of the key as well.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { discard, readBody, readBytes } from './bounded-response.js';
+import { checkedCount, clip, errorBody, discard, errorText, readBody, rfc3339, scrub } from './report-http.js';
 import {
   backoffDelay,
   backoffProblem,
@@ -143,11 +143,6 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 };
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
-/** Longest provider error message quoted in an error. */
-const MESSAGE_CHARS = 300;
-/** Bytes of an error response read for its message. */
-const ERROR_BODY_BYTES = 64 * 1024;
-/** Longest `next_page` cursor followed (it goes into the next URL). */
 const MAX_CURSOR_LENGTH = 4096;
 
 interface FetchContext {
@@ -301,7 +296,7 @@ async function fetchPageText(context: FetchContext, url: URL, shown: string): Pr
       if (context.signal?.aborted === true) throw err;
       last = timeout.aborted
         ? `no answer within ${context.timeoutMs} ms`
-        : `network error: ${errorText(err, context.apiKey)}`;
+        : `network error: ${errorText(err, context.apiKey, 'admin key')}`;
       wait = backoffDelay(context.backoff, attempt);
       continue;
     }
@@ -313,7 +308,7 @@ async function fetchPageText(context: FetchContext, url: URL, shown: string): Pr
         if (err instanceof BillingImportError || context.signal?.aborted === true) throw err;
         last = timeout.aborted
           ? `the body did not arrive within ${context.timeoutMs} ms`
-          : `the body broke off: ${errorText(err, context.apiKey)}`;
+          : `the body broke off: ${errorText(err, context.apiKey, 'admin key')}`;
         wait = backoffDelay(context.backoff, attempt);
         continue;
       }
@@ -371,16 +366,10 @@ async function refused(context: FetchContext, response: Response, shown: string)
 
 /**
  * The provider's error message: `error.message` of the JSON body (both providers' envelope),
- * else the body's text; whitespace folded, the key scrubbed, cut to MESSAGE_CHARS.
+ * else the body's text; whitespace folded, the key scrubbed, clipped.
  */
 async function providerMessage(response: Response, apiKey: string): Promise<string> {
-  let text = '';
-  try {
-    const bytes = await readBytes(response, ERROR_BODY_BYTES);
-    text = bytes === undefined ? '' : new TextDecoder().decode(bytes);
-  } catch {
-    // No body to quote: the status speaks alone.
-  }
+  const text = await errorBody(response);
   let message = text;
   try {
     const root = parseJson(text);
@@ -390,7 +379,7 @@ async function providerMessage(response: Response, apiKey: string): Promise<stri
   } catch {
     // Not JSON (a proxy's page): its text is quoted as it is.
   }
-  return clip(scrub(message.replace(/\s+/g, ' ').trim(), apiKey));
+  return clip(scrub(message.replace(/\s+/g, ' ').trim(), apiKey, 'admin key'));
 }
 
 /**
@@ -400,31 +389,6 @@ async function providerMessage(response: Response, apiKey: string): Promise<stri
 export function retryAfterMs(header: string | null, capMs: number): number | undefined {
   if (header === null || !/^\s*\d+(\.\d+)?\s*$/.test(header)) return undefined;
   return Math.min(Math.round(Number(header) * 1000), capMs);
-}
-
-/** An error's message with its cause's (fetch wraps the socket error), scrubbed of the key. */
-function errorText(err: unknown, apiKey: string): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; depth < 3 && current instanceof Error; depth++) {
-    const code = 'code' in current && typeof current.code === 'string' ? ` (${current.code})` : '';
-    parts.push(`${current.message}${code}`);
-    current = current.cause;
-  }
-  return clip(scrub(parts.length === 0 ? String(err) : parts.join(': '), apiKey));
-}
-
-function scrub(text: string, apiKey: string): string {
-  return apiKey === '' ? text : text.split(apiKey).join('[admin key]');
-}
-
-function clip(text: string): string {
-  return text.length <= MESSAGE_CHARS ? text : `${text.slice(0, MESSAGE_CHARS - 1)}…`;
-}
-
-/** Unix seconds as RFC 3339 in UTC, whole seconds: 2026-11-10T00:00:00Z. */
-function rfc3339(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function checkedBaseUrl(text: string): URL {
@@ -442,11 +406,5 @@ function checkedBaseUrl(text: string): URL {
 
 function checkedSeconds(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be whole unix seconds ≥ 0`);
-  return value;
-}
-
-function checkedCount(name: string, value: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < 1 || value > max)
-    throw new RangeError(`${name} must be a whole number from 1 to ${max}`);
   return value;
 }
