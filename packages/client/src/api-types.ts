@@ -253,7 +253,19 @@ export type PreflightDecision = 'allow' | 'needs_approval' | 'deny';
  * amount held against the budgets), `settled` (the job's spans reached the amount), `expired`
  * (held past its time), `released` (freed by hand), `denied`, `rejected` (approval refused).
  */
-export type PreflightStatus = 'pending' | 'reserved' | 'settled' | 'expired' | 'released' | 'denied' | 'rejected';
+export const PREFLIGHT_STATUSES = [
+  'pending',
+  'reserved',
+  'settled',
+  'expired',
+  'released',
+  'denied',
+  'rejected',
+] as const;
+export type PreflightStatus = (typeof PREFLIGHT_STATUSES)[number];
+
+/** A preflight id: `pf_` and 26 of [0-9a-z]. */
+export const PREFLIGHT_ID_PATTERN = /^pf_[0-9a-z]{26}$/;
 
 export interface PreflightReason {
   /** `above_approval_threshold`, `above_deny_threshold`, `over_budget`, `no_price`. */

@@ -1,6 +1,7 @@
 export { AggregatorClient } from './aggregator-client.js';
 export type { AggregatorClientOptions } from './aggregator-client.js';
 export { ApiError } from './api-error.js';
+export { PREFLIGHT_ID_PATTERN, PREFLIGHT_STATUSES } from './api-types.js';
 export type { ApiErrorCode } from './api-error.js';
 export type {
   ActiveThrottle,

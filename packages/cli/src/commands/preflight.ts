@@ -1,5 +1,5 @@
 import { parseArgs as tokenize } from 'node:util';
-import { ApiError } from '@costtrace/client';
+import { ApiError, PREFLIGHT_ID_PATTERN, PREFLIGHT_STATUSES } from '@costtrace/client';
 import type {
   AggregatorClient,
   PreflightAction,
@@ -98,17 +98,6 @@ export interface PreflightArgs {
 export type PreflightParseResult =
   { readonly ok: true; readonly value: PreflightArgs } | { readonly ok: false; readonly message: string };
 
-const PREFLIGHT_STATUSES: readonly PreflightStatus[] = [
-  'pending',
-  'reserved',
-  'settled',
-  'expired',
-  'released',
-  'denied',
-  'rejected',
-];
-
-const PREFLIGHT_ID = /^pf_[0-9a-z]{26}$/;
 /** As the policy's approvers are written: 1-128 characters, no spaces. */
 const NAME = /^[^\s\p{Cc}]{1,128}$/u;
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -181,7 +170,7 @@ export function parsePreflightArgs(argv: readonly string[]): PreflightParseResul
     const word = line.value.positionals[0];
     if (word === undefined)
       return failure(`preflight ${name} needs the preflight id (pf_…, as request and list show it)`);
-    if (!PREFLIGHT_ID.test(word)) {
+    if (!PREFLIGHT_ID_PATTERN.test(word)) {
       return failure(
         `preflight ${name}: ${JSON.stringify(word)} is not a preflight id (pf_ and 26 lower-case letters or digits)`,
       );

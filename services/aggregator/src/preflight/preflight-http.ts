@@ -1,5 +1,6 @@
 import { HttpError, readJsonBody, sendJson } from '@costtrace/service-kit';
 import type { RouteContext, Router } from '@costtrace/service-kit';
+import { PREFLIGHT_ID_PATTERN, PREFLIGHT_STATUSES } from '@costtrace/client';
 import type { PreflightList, PreflightRecord, PreflightStatus } from '@costtrace/client';
 import type { PreflightService } from './preflight-service.js';
 
@@ -8,22 +9,13 @@ import type { PreflightService } from './preflight-service.js';
  * POST /v1/preflight, GET /v1/preflight[/:id], POST /v1/preflight/:id/approve|reject|release.
  */
 
-const ID = /^pf_[0-9a-z]{26}$/;
-const STATUSES: readonly PreflightStatus[] = [
-  'pending',
-  'reserved',
-  'settled',
-  'expired',
-  'released',
-  'denied',
-  'rejected',
-];
 const MAX_BODY = 256 * 1024;
 const BY = /^[^\s\p{Cc}]{1,128}$/u;
 
 function preflightId(params: Readonly<Record<string, string>>): string {
   const id = params.id ?? '';
-  if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', 'a preflight id is pf_ and 26 of [0-9a-z]', { field: 'id' });
+  if (!PREFLIGHT_ID_PATTERN.test(id))
+    throw new HttpError(400, 'INVALID_ID', 'a preflight id is pf_ and 26 of [0-9a-z]', { field: 'id' });
   return id;
 }
 
@@ -61,8 +53,8 @@ export function addPreflightRoutes(router: Router, current: () => PreflightServi
       '/v1/preflight',
       on((s, c) => {
         const status = c.url.searchParams.get('status') ?? undefined;
-        if (status !== undefined && !(STATUSES as readonly string[]).includes(status))
-          throw new HttpError(400, 'INVALID_QUERY', `status must be one of ${STATUSES.join(', ')}`, {
+        if (status !== undefined && !(PREFLIGHT_STATUSES as readonly string[]).includes(status))
+          throw new HttpError(400, 'INVALID_QUERY', `status must be one of ${PREFLIGHT_STATUSES.join(', ')}`, {
             field: 'status',
           });
         const jobId = c.url.searchParams.get('job_id') ?? undefined;

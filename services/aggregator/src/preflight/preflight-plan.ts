@@ -256,12 +256,9 @@ function requestClasses(m: ModelGroup): { count: bigint; input: bigint; output: 
   return out;
 }
 
-function priceIdsOf(lines: readonly { effectivePriceId: string; effectiveCost: Money }[]): string[] {
-  return [
-    ...new Set(
-      lines.filter((l) => l.effectiveCost.subunits !== 0n || l.effectivePriceId !== '').map((l) => l.effectivePriceId),
-    ),
-  ];
+/** The distinct price ids a quote used. */
+function priceIdsOf(lines: readonly { effectivePriceId: string }[]): string[] {
+  return [...new Set(lines.map((l) => l.effectivePriceId).filter((id) => id !== ''))];
 }
 
 /**
