@@ -11,6 +11,7 @@ export type { Migration } from './clickhouse/migrations.js';
 export { SPAN_COST_COLUMNS, spanCostTsv, writeSpanCostTsv } from './clickhouse/span-cost-tsv.js';
 export { TsvWriter } from './clickhouse/tsv-writer.js';
 export {
+  concatEncodedSpanCosts,
   encodedSpanCostsByDay,
   NO_ENCODED_SPAN_COSTS,
   selectEncodedSpanCosts,

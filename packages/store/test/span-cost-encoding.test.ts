@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { Money } from '@costtrace/core';
 import {
+  concatEncodedSpanCosts,
   encodedSpanCostsByDay,
   NO_ENCODED_SPAN_COSTS,
   recordOfRow,
@@ -15,6 +16,7 @@ import {
   sliceEncodedSpanCosts,
   SPAN_COST_COLUMNS,
   spanCostTsv,
+  SpanCostEncoder,
   SpanCostRecord,
   SpanCostTsvEncoder,
   TsvWriter,
@@ -970,6 +972,36 @@ describe('SpanCostTsvEncoder', () => {
       ROWS_3000.slice(500, 900).filter((_, i) => i % 3 === 0),
       'every third row of a slice',
     );
+  });
+
+  it('joins batches into one body, rows in the order given', () => {
+    const encoded = encode(ROWS_3000);
+    const a = sliceEncodedSpanCosts(encoded, 0, 700);
+    const b = selectEncodedSpanCosts(encoded, (i) => i >= 700 && i % 2 === 0);
+    const c = encode(ROWS_3000.slice(2000, 2100));
+    const joined = concatEncodedSpanCosts([a, NO_ENCODED_SPAN_COSTS, b, c]);
+    assertEncoded(
+      joined,
+      [
+        ...ROWS_3000.slice(0, 700),
+        ...ROWS_3000.filter((_, i) => i >= 700 && i % 2 === 0),
+        ...ROWS_3000.slice(2000, 2100),
+      ],
+      'three batches joined',
+    );
+    assert.equal(joined.lineEnds[joined.rows - 1], joined.body.byteLength);
+    // By day after the join: every row once, on its own day.
+    const byDay = encodedSpanCostsByDay(joined);
+    assert.equal(
+      byDay.reduce((n, day) => n + day.rows, 0),
+      joined.rows,
+    );
+    assert.equal(concatEncodedSpanCosts([a]), a, 'one batch is returned as it is');
+    assert.equal(concatEncodedSpanCosts([NO_ENCODED_SPAN_COSTS, c]), c);
+    assert.equal(concatEncodedSpanCosts([]), NO_ENCODED_SPAN_COSTS);
+    const binary = new SpanCostEncoder('RowBinary');
+    binary.add(recordOfRow(ROWS_3000[0]!, new SpanCostRecord()));
+    assert.throws(() => concatEncodedSpanCosts([a, binary.finish()]), /cannot join TabSeparated and RowBinary/);
   });
 
   it('splits a batch by day, days ascending, each in the original order', () => {

@@ -289,6 +289,8 @@ export class Aggregator {
         sessionTimeoutMs: config.sessionTimeoutMs,
         rebalanceTimeoutMs: config.rebalanceTimeoutMs,
         maxBytesPerPartition: config.maxBytesPerPartition,
+        fetchMinBytes: config.fetchMinBytes,
+        fetchMaxWaitMs: config.fetchMaxWaitMs,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         onStage: this.options.onConsumerStage,
         onRowsStored: budgets === undefined ? undefined : (rows) => budgets.onRowsStored(rows),

@@ -39,6 +39,13 @@ export interface AggregatorConfig {
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxBytesPerPartition: number;
+  /**
+   * A fetch waits for this many bytes (Kafka's fetch.min.bytes), at most fetchMaxWaitMs: larger
+   * values mean fewer, larger ClickHouse inserts at moderate rates, and up to fetchMaxWaitMs more
+   * latency (the budget webhooks' too).
+   */
+  readonly fetchMinBytes: number;
+  readonly fetchMaxWaitMs: number;
   /** Partitions processed concurrently by one consumer (each one stays sequential). */
   readonly partitionsConsumedConcurrently: number;
   /**
@@ -140,6 +147,8 @@ const AGGREGATOR_ENV = envSchema({
   COSTTRACE_KAFKA_REBALANCE_TIMEOUT_MS: integer(6_000, 600_000, 60_000),
   COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION: integer(1024, 512 * MIB, 16 * MIB),
   COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY: integer(1, 64, 3),
+  COSTTRACE_KAFKA_FETCH_MIN_BYTES: integer(1, 64 * MIB, 1),
+  COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS: integer(10, 10_000, 500),
   /** Default: the cores this process may use (os.availableParallelism()), at most 16. */
   COSTTRACE_WORKER_THREADS: integer(0, 64),
   COSTTRACE_KAFKA_MAX_MESSAGE_BYTES: integer(16 * 1024, 64 * MIB, 900 * 1024),
@@ -235,6 +244,15 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
       { variable: 'CLICKHOUSE_TIMEOUT_MS' },
     );
   }
+  const fetchMaxWaitMs = overrides.fetchMaxWaitMs ?? read('COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS');
+  // kafkajs heartbeats between fetches: a fetch held longer than the heartbeat interval would let
+  // the session lapse under a slow topic.
+  if (fetchMaxWaitMs > heartbeatIntervalFor(sessionTimeoutMs)) {
+    throw new ConfigError(
+      `COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS (${fetchMaxWaitMs}) must be at most ${heartbeatIntervalFor(sessionTimeoutMs)} (the heartbeat interval, a tenth of COSTTRACE_KAFKA_SESSION_TIMEOUT_MS ${sessionTimeoutMs}, at least 500 ms): lower it or raise the session timeout`,
+      { variable: 'COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS' },
+    );
+  }
   const maxRequestBytes = overrides.maxRequestBytes ?? read('COSTTRACE_MAX_REQUEST_BYTES');
   const maxDecompressedBytes =
     overrides.maxDecompressedBytes ?? read('COSTTRACE_MAX_DECOMPRESSED_BYTES') ?? 4 * maxRequestBytes;
@@ -266,6 +284,8 @@ export function loadConfig(overrides: Partial<AggregatorConfig> = {}, env: Env =
     maxBytesPerPartition: overrides.maxBytesPerPartition ?? read('COSTTRACE_KAFKA_MAX_BYTES_PER_PARTITION'),
     partitionsConsumedConcurrently:
       overrides.partitionsConsumedConcurrently ?? read('COSTTRACE_KAFKA_PARTITIONS_CONCURRENTLY'),
+    fetchMinBytes: overrides.fetchMinBytes ?? read('COSTTRACE_KAFKA_FETCH_MIN_BYTES'),
+    fetchMaxWaitMs,
     workerThreads: overrides.workerThreads ?? read('COSTTRACE_WORKER_THREADS') ?? Math.min(16, availableParallelism()),
     maxMessageBytes: overrides.maxMessageBytes ?? read('COSTTRACE_KAFKA_MAX_MESSAGE_BYTES'),
     clickhouseUrl,

@@ -489,6 +489,21 @@ describe('configuration', () => {
       () => loadConfig({}, { COSTTRACE_MAX_SPAN_AGE_SECONDS: String(100 * 86_400) }),
       /COSTTRACE_RETENTION_SPAN_DAYS/,
     );
+    assert.throws(
+      () => loadConfig({}, { COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS: '5000' }),
+      /COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS \(5000\) must be at most 3000 \(the heartbeat interval/,
+    );
+    const lingering = loadConfig(
+      {},
+      {
+        COSTTRACE_KAFKA_FETCH_MIN_BYTES: '1048576',
+        COSTTRACE_KAFKA_FETCH_MAX_WAIT_MS: '5000',
+        COSTTRACE_KAFKA_SESSION_TIMEOUT_MS: '60000',
+      },
+    );
+    assert.equal(lingering.fetchMinBytes, 1_048_576);
+    assert.equal(lingering.fetchMaxWaitMs, 5_000);
+    assert.throws(() => loadConfig({}, { COSTTRACE_KAFKA_FETCH_MIN_BYTES: '0' }), /COSTTRACE_KAFKA_FETCH_MIN_BYTES/);
     assert.throws(() => loadConfig({}, { KAFKA_BROKERS: 'nope' }), /KAFKA_BROKERS entry "nope" is invalid/);
     assert.throws(() => loadConfig({}, { COSTTRACE_AUDIT_STAMPED_COSTS: 'maybe' }), /use true or false/);
     const config = loadConfig({}, {});
@@ -497,6 +512,8 @@ describe('configuration', () => {
     assert.equal(config.grpcPort, 4317);
     assert.equal(config.httpPort, 4318);
     assert.equal(config.clickhouseTimeoutMs, 15_000);
+    assert.equal(config.fetchMinBytes, 1);
+    assert.equal(config.fetchMaxWaitMs, 500);
   });
 });
 

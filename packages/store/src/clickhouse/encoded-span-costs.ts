@@ -155,3 +155,34 @@ export function encodedSpanCostsByDay(encoded: EncodedSpanCosts): EncodedSpanCos
   const days = [...new Set(encoded.days)].sort((a, b) => a - b);
   return days.map((day) => selectEncodedSpanCosts(encoded, (i) => encoded.days[i] === day));
 }
+
+/**
+ * Several encoded batches as one (their rows one after another, in the order given), copied into
+ * one body: the rows of several partitions written by one insert. All must share one format.
+ */
+export function concatEncodedSpanCosts(list: readonly EncodedSpanCosts[]): EncodedSpanCosts {
+  const nonEmpty = list.filter((e) => e.rows > 0);
+  if (nonEmpty.length === 0) return NO_ENCODED_SPAN_COSTS;
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  const format = nonEmpty[0]!.format;
+  let bytes = 0;
+  let rows = 0;
+  for (const e of nonEmpty) {
+    if (e.format !== format) throw new Error(`cannot join ${format} and ${e.format} rows in one insert`);
+    bytes += e.body.byteLength;
+    rows += e.rows;
+  }
+  const body = new Uint8Array(bytes);
+  const lineEnds = new Uint32Array(rows);
+  const days = new Int32Array(rows);
+  let at = 0;
+  let n = 0;
+  for (const e of nonEmpty) {
+    body.set(e.body, at);
+    for (let i = 0; i < e.rows; i++) lineEnds[n + i] = e.lineEnds[i]! + at;
+    days.set(e.days, n);
+    at += e.body.byteLength;
+    n += e.rows;
+  }
+  return { format, rows, body, lineEnds, days };
+}

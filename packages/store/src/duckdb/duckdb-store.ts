@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Money } from '@costtrace/core';
 import type { CostCorrectionRow } from '../cost-correction-row.js';
 import { ROLLUP_MEASURES } from '../clickhouse/migrations.js';
@@ -219,6 +218,9 @@ export class DuckDbStore implements CostStore, BillStore, SqlReader, SpanReprici
     this.opened ??= (async () => {
       try {
         if (this.path !== ':memory:' && !this.readOnly) await mkdir(dirname(this.path), { recursive: true });
+        // Loaded on first use: the native engine costs ~130 ms to load, which a process that only
+        // talks to ClickHouse (the aggregator and its worker threads) never pays.
+        const { DuckDBInstance } = await import('@duckdb/node-api');
         const instance = await DuckDBInstance.create(
           this.path,
           this.readOnly ? { access_mode: 'READ_ONLY' } : undefined,

@@ -1,4 +1,4 @@
-import { selectEncodedSpanCosts, sliceEncodedSpanCosts } from '@costtrace/store';
+import { concatEncodedSpanCosts, selectEncodedSpanCosts, sliceEncodedSpanCosts } from '@costtrace/store';
 import type { CostStore, EncodedSpanCosts, SpanCostRow } from '@costtrace/store';
 import type { ProcessedSpanBatch } from './span-batch.js';
 
@@ -53,6 +53,27 @@ export class BatchRows {
       this.objects?.slice(from, end),
       indexes.length,
     );
+  }
+
+  /**
+   * The rows of several batches (of different partitions) as one insert, in the order given:
+   * encoded bodies joined into one, row objects into one list.
+   */
+  static async insertTogether(store: CostStore, list: readonly BatchRows[]): Promise<void> {
+    const rows = list.filter((r) => r.count > 0);
+    if (rows.length <= 1) {
+      await rows[0]?.insertInto(store);
+      return;
+    }
+    if (rows.every((r) => r.encoded !== undefined)) {
+      if (store.insertEncodedSpanCosts === undefined) throw new Error(`the ${store.kind} store takes no encoded rows`);
+      await store.insertEncodedSpanCosts(concatEncodedSpanCosts(rows.map((r) => r.encoded!)));
+    } else if (rows.every((r) => r.encoded === undefined)) {
+      await store.insertSpanCosts(rows.flatMap((r) => r.objects ?? []));
+    } else {
+      // Not produced by one consumer (its runner encodes all batches or none); kept correct anyway.
+      for (const r of rows) await r.insertInto(store);
+    }
   }
 
   async insertInto(store: CostStore): Promise<void> {

@@ -10,6 +10,7 @@ import { consumerSettings, headerText } from '../message-log/message-log.js';
 import type { BatchContext, LogConsumer, LogProducer, MessageLog } from '../message-log/message-log.js';
 import type { AggregatorMetrics } from '../operations/aggregator-metrics.js';
 import { BatchRows } from './batch-rows.js';
+import { InsertCoalescer } from './insert-coalescer.js';
 import { LedgerStateLost } from './span-batch.js';
 import type { BatchMessage, LedgerJob, ProcessedSpanBatch, SpanBatchJob } from './span-batch.js';
 import type { SpanBatchRunner } from './span-batch-runner.js';
@@ -30,11 +31,23 @@ export interface SpanConsumerOptions {
   readonly runner: SpanBatchRunner;
   readonly logger: Logger;
   readonly metrics: AggregatorMetrics;
-  /** Rows per ClickHouse insert, at most (split at message boundaries). */
+  /**
+   * Rows per ClickHouse insert, at most. The rows of the partitions processed at once share
+   * inserts up to this many rows (see InsertCoalescer); one batch larger than this is split.
+   */
   readonly maxBatchRows: number;
+  /**
+   * Longest a batch's rows wait for those of the other partitions processed at once before they
+   * are inserted anyway; default 1,000 ms (normally they wait only until those are ready).
+   */
+  readonly insertWaitMs?: number | undefined;
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxBytesPerPartition: number;
+  /** Kafka's fetch.min.bytes for the spans topic; default 1 (answer as soon as anything is there). */
+  readonly fetchMinBytes?: number | undefined;
+  /** Longest a fetch waits for fetchMinBytes; default 500 ms. */
+  readonly fetchMaxWaitMs?: number | undefined;
   /**
    * Partitions processed at once (each partition stays strictly sequential, which is all the
    * exactly-once argument needs); >1 overlaps decoding of one partition with another's insert.
@@ -65,6 +78,14 @@ const HAND_OFF_BACKOFF: BackoffPolicy = { initialMs: 400, maxMs: 6_400, jitter: 
 /** Probing a store that failed: 250 ms doubling to 5 s, spread so instances do not probe in step. */
 const STORE_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5_000, jitter: 0.2 };
 
+/**
+ * Rows of partitions processed at once share an insert while fewer than this many wait. Measured
+ * on ClickHouse 18.16 (docs/benchmarks.md): an insert into span_costs costs a fixed 140–170 ms of
+ * CPU plus about 6 ms per 1,000 rows, so near 25,000 rows the two are alike; larger batches are
+ * inserted as soon as they are ready, overlapping the other partitions' decoding.
+ */
+const INSERT_SHARE_BELOW_ROWS = 25_000;
+
 /** Dead-letter headers: why, and exactly where the message came from. */
 export const DLQ_HEADERS = {
   reason: 'costtrace.dlq.reason',
@@ -74,6 +95,18 @@ export const DLQ_HEADERS = {
   offset: 'costtrace.dlq.source.offset',
   spans: 'costtrace.dlq.spans',
 } as const;
+
+/** A batch's rows waiting for (or in) an insert shared with other partitions' rows. */
+interface InsertMember {
+  readonly rows: BatchRows;
+  readonly payload: BatchContext;
+  readonly partition: number;
+  readonly generation: number;
+  /** Set by the insert: the partition was revoked meanwhile, its rows were left out. */
+  skipped: boolean;
+  /** Set by the insert: it failed (any subset of its rows may be stored). */
+  failure: unknown;
+}
 
 interface DeadLetter {
   readonly value: Buffer | null;
@@ -144,8 +177,16 @@ export class SpanConsumer {
   private rowsStored = 0;
   private deadLettered = 0;
   private stopRequested = false;
+  private readonly inserts: InsertCoalescer<InsertMember>;
 
   constructor(private readonly options: SpanConsumerOptions) {
+    this.inserts = new InsertCoalescer<InsertMember>({
+      maxRows: options.maxBatchRows,
+      shareBelowRows: INSERT_SHARE_BELOW_ROWS,
+      maxWaitMs: options.insertWaitMs ?? 1_000,
+      rowsOf: (member) => member.rows.count,
+      write: (members) => this.insertTogether(members),
+    });
     // Any (re)join may move partitions: batches that began before it must not write any more,
     // and a new generation forgets what it knew and asks the store again.
     this.consumer = options.log.consumer({
@@ -156,7 +197,8 @@ export class SpanConsumer {
         sessionTimeoutMs: options.sessionTimeoutMs,
         rebalanceTimeoutMs: options.rebalanceTimeoutMs,
         maxBytesPerPartition: options.maxBytesPerPartition,
-        maxWaitTimeMs: 500,
+        maxWaitTimeMs: options.fetchMaxWaitMs ?? 500,
+        minBytes: options.fetchMinBytes ?? 1,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       }),
       listeners: {
@@ -262,6 +304,37 @@ export class SpanConsumer {
     this.options.onStage?.(stage, { partition, rows });
   }
 
+  /**
+   * One insert of the rows of several partitions' batches (InsertCoalescer's `write`). Members
+   * whose partition was revoked meanwhile are left out (`skipped`). A heartbeat and the
+   * generation of every member are checked right before the insert starts, as for a single
+   * batch (see `confirmOwnership`): when that fails the error rejects every member, which ends
+   * their batches unwritten. An insert that fails is reported to every member (`failure`).
+   */
+  private async insertTogether(members: readonly InsertMember[]): Promise<void> {
+    const live = members.filter((m) => {
+      m.skipped = !m.payload.isActive() && !this.stopRequested;
+      return !m.skipped;
+    });
+    if (live.length === 0) return;
+    for (const m of live) await this.confirmOwnership(m.payload, m.generation);
+    const rows = live.reduce((n, m) => n + m.rows.count, 0);
+    const started = process.hrtime.bigint();
+    try {
+      const insert = BatchRows.insertTogether(
+        this.options.store,
+        live.map((m) => m.rows),
+      );
+      for (const m of live) this.stage('insert-started', m.partition, m.rows.count);
+      await insert;
+    } catch (err) {
+      for (const m of live) m.failure = err;
+      return;
+    }
+    this.options.metrics.insertSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.options.metrics.batchRows.observe(rows);
+  }
+
   private async storedOffset(partition: number): Promise<bigint> {
     let known = this.storedUpTo.get(partition);
     if (known === undefined) {
@@ -323,6 +396,17 @@ export class SpanConsumer {
   private async handleBatch(payload: BatchContext): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isActive()) return;
+    // Other partitions' rows wait for this batch's (to share an insert) until it submits or ends.
+    this.inserts.begin();
+    try {
+      await this.storeBatch(payload);
+    } finally {
+      this.inserts.end();
+    }
+  }
+
+  private async storeBatch(payload: BatchContext): Promise<void> {
+    const { batch } = payload;
     const { topic, partition } = batch;
     const { logger, metrics } = this.options;
     const generation = this.generation;
@@ -396,22 +480,19 @@ export class SpanConsumer {
     for (let i = 0; i < missing.count; i += this.options.maxBatchRows) {
       const chunk = missing.slice(i, i + this.options.maxBatchRows);
       if (!payload.isActive() && !this.stopRequested) return;
-      await this.confirmOwnership(payload, generation);
       this.stage('before-insert', partition, chunk.count);
-      const started = process.hrtime.bigint();
-      try {
-        const insert = chunk.insertInto(this.options.store);
-        this.stage('insert-started', partition, chunk.count);
-        await insert;
-      } catch (err) {
+      // Shares an insert with the rows of the other partitions being processed (ownership of
+      // every one of them is confirmed right before it starts: see insertTogether).
+      const member: InsertMember = { rows: chunk, payload, partition, generation, skipped: false, failure: undefined };
+      await this.inserts.submit(member);
+      if (member.skipped) return;
+      if (member.failure !== undefined) {
         // Any subset of the insert may have been stored (a timeout is ambiguous, a server killed
         // mid-insert keeps some parts): forget what we knew so the retry recovers first.
         this.storedUpTo.delete(partition);
-        this.pauseUntilClickHouseAnswers(payload, partition, err);
+        this.pauseUntilClickHouseAnswers(payload, partition, member.failure);
         return;
       }
-      metrics.insertSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      metrics.batchRows.observe(chunk.count);
       metrics.spansStored.inc(chunk.count);
       for (const cost of chunk.costs()) metrics.addCost(cost.service, cost.currency, cost.amount);
       this.rowsStored += chunk.count;

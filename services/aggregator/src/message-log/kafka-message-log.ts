@@ -124,6 +124,7 @@ class KafkaLogConsumer implements LogConsumer {
       maxBytesPerPartition: settings.maxBytesPerPartition,
       maxBytes: Math.max(settings.maxBytesPerPartition, 50 * 1024 * 1024),
       maxWaitTimeInMs: settings.maxWaitTimeMs,
+      minBytes: settings.minBytes,
       allowAutoTopicCreation: false,
     });
     const listeners = options.listeners ?? {};

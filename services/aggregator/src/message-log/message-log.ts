@@ -68,6 +68,11 @@ export interface ConsumerSettings {
   readonly heartbeatIntervalMs: number;
   /** Longest wait of one fetch for new data. */
   readonly maxWaitTimeMs: number;
+  /**
+   * Bytes a fetch waits for (up to maxWaitTimeMs) before the broker answers: Kafka's
+   * fetch.min.bytes. 1 answers as soon as anything is there.
+   */
+  readonly minBytes: number;
   readonly maxBytesPerPartition: number;
   /** Partitions handled at once (each one stays strictly sequential). */
   readonly partitionsConsumedConcurrently: number;
@@ -86,6 +91,7 @@ export function consumerSettings(partial: Partial<ConsumerSettings> = {}): Consu
     rebalanceTimeoutMs: partial.rebalanceTimeoutMs ?? Math.max(60_000, sessionTimeoutMs),
     heartbeatIntervalMs: partial.heartbeatIntervalMs ?? heartbeatIntervalFor(sessionTimeoutMs),
     maxWaitTimeMs: partial.maxWaitTimeMs ?? 500,
+    minBytes: partial.minBytes ?? 1,
     maxBytesPerPartition: partial.maxBytesPerPartition ?? 1024 * 1024,
     partitionsConsumedConcurrently: partial.partitionsConsumedConcurrently ?? 1,
   };
