@@ -12,6 +12,7 @@ describe('consumer settings', () => {
       rebalanceTimeoutMs: 60_000,
       heartbeatIntervalMs: 3_000,
       maxWaitTimeMs: 500,
+      minBytes: 1,
       maxBytesPerPartition: 1024 * 1024,
       partitionsConsumedConcurrently: 1,
     });
