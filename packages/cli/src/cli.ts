@@ -59,6 +59,8 @@ export interface CliIo {
   readonly isTTY?: boolean | undefined;
   /** The data the analysis commands read; defaults to the ClickHouse store from the environment. */
   readonly costSource?: (() => { source: CostSource; close: () => Promise<void> }) | undefined;
+  /** The clock of `estimate` (what `--record` stamps), in Unix seconds; defaults to the system's. */
+  readonly nowSeconds?: number | undefined;
 }
 
 /**
@@ -598,6 +600,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
             traffic: store,
             recorder,
             output: commandOutput(io),
+            nowSeconds: io.nowSeconds,
           });
         } catch (err) {
           if (!(err instanceof PricingError)) throw err;
@@ -617,7 +620,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
           },
           async (rest, store) => {
             // A usage error is reported before the store is touched.
-            const parsed = parseEstimateArgs(rest, Math.floor(Date.now() / 1000));
+            const parsed = parseEstimateArgs(rest, io.nowSeconds ?? Math.floor(Date.now() / 1000));
             if (!parsed.ok) return usageError('estimate', parsed.message, ESTIMATE_USAGE, commandOutput(io));
             await store.migrate();
             return estimate(rest, store, store, store);

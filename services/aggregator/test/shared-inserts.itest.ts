@@ -76,9 +76,16 @@ describe('partitions processed at once share inserts', () => {
         (n) => n >= workload.spans,
         60_000,
       );
-      const count = (await harness.aggregator.metrics.batchRows.get()).values.find((v) =>
-        v.metricName?.endsWith('_count'),
+      // The rows are visible before the consumer has the insert's answer: the inserts are counted
+      // once it has stored (and counted) every span.
+      const metrics = harness.aggregator.metrics;
+      await waitFor(
+        'every span counted as stored',
+        async () => (await metrics.spansStored.get()).values.reduce((n, v) => n + v.value, 0),
+        (n) => n >= workload.spans,
+        30_000,
       );
+      const count = (await metrics.batchRows.get()).values.find((v) => v.metricName?.endsWith('_count'));
       inserts = count?.value ?? Number.NaN;
     } finally {
       await harness.aggregator.stop();

@@ -294,7 +294,7 @@ export interface EstimateDeps {
   /** Where `estimate training --job ID --record` records the estimate: a writable store. */
   readonly recorder?: JobEstimateStore | undefined;
   readonly output: CommandOutput;
-  readonly nowSeconds?: number;
+  readonly nowSeconds?: number | undefined;
 }
 
 function decimal(value: bigint, scale: number): string {
