@@ -61,10 +61,7 @@ export class BatchRows {
    */
   static async insertTogether(store: CostStore, list: readonly BatchRows[]): Promise<void> {
     const rows = list.filter((r) => r.count > 0);
-    if (rows.length <= 1) {
-      await rows[0]?.insertInto(store);
-      return;
-    }
+    if (rows.length === 0) return;
     if (rows.every((r) => r.encoded !== undefined)) {
       if (store.insertEncodedSpanCosts === undefined) throw new Error(`the ${store.kind} store takes no encoded rows`);
       await store.insertEncodedSpanCosts(concatEncodedSpanCosts(rows.map((r) => r.encoded!)));

@@ -36,17 +36,12 @@ export interface SpanConsumerOptions {
    * inserts up to this many rows (see InsertCoalescer); one batch larger than this is split.
    */
   readonly maxBatchRows: number;
-  /**
-   * Longest a batch's rows wait for those of the other partitions processed at once before they
-   * are inserted anyway; default 1,000 ms (normally they wait only until those are ready).
-   */
-  readonly insertWaitMs?: number | undefined;
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxBytesPerPartition: number;
-  /** Kafka's fetch.min.bytes for the spans topic; default 1 (answer as soon as anything is there). */
+  /** Kafka's fetch.min.bytes for the spans topic; default (consumerSettings) 1: answer as soon as anything is there. */
   readonly fetchMinBytes?: number | undefined;
-  /** Longest a fetch waits for fetchMinBytes; default 500 ms. */
+  /** Longest a fetch waits for fetchMinBytes; default (consumerSettings) 500 ms. */
   readonly fetchMaxWaitMs?: number | undefined;
   /**
    * Partitions processed at once (each partition stays strictly sequential, which is all the
@@ -85,6 +80,12 @@ const STORE_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5_000, jitte
  * inserted as soon as they are ready, overlapping the other partitions' decoding.
  */
 const INSERT_SHARE_BELOW_ROWS = 25_000;
+
+/**
+ * Longest a batch's rows wait for those of the other partitions processed at once (normally they
+ * wait only until those are ready; this bounds a stalled one, e.g. a slow dead-letter send).
+ */
+const INSERT_MAX_WAIT_MS = 1_000;
 
 /** Dead-letter headers: why, and exactly where the message came from. */
 export const DLQ_HEADERS = {
@@ -183,7 +184,7 @@ export class SpanConsumer {
     this.inserts = new InsertCoalescer<InsertMember>({
       maxRows: options.maxBatchRows,
       shareBelowRows: INSERT_SHARE_BELOW_ROWS,
-      maxWaitMs: options.insertWaitMs ?? 1_000,
+      maxWaitMs: INSERT_MAX_WAIT_MS,
       rowsOf: (member) => member.rows.count,
       write: (members) => this.insertTogether(members),
     });
@@ -197,8 +198,8 @@ export class SpanConsumer {
         sessionTimeoutMs: options.sessionTimeoutMs,
         rebalanceTimeoutMs: options.rebalanceTimeoutMs,
         maxBytesPerPartition: options.maxBytesPerPartition,
-        maxWaitTimeMs: options.fetchMaxWaitMs ?? 500,
-        minBytes: options.fetchMinBytes ?? 1,
+        maxWaitTimeMs: options.fetchMaxWaitMs,
+        minBytes: options.fetchMinBytes,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       }),
       listeners: {
@@ -312,10 +313,11 @@ export class SpanConsumer {
    * their batches unwritten. An insert that fails is reported to every member (`failure`).
    */
   private async insertTogether(members: readonly InsertMember[]): Promise<void> {
-    const live = members.filter((m) => {
+    const live: InsertMember[] = [];
+    for (const m of members) {
       m.skipped = !m.payload.isActive() && !this.stopRequested;
-      return !m.skipped;
-    });
+      if (!m.skipped) live.push(m);
+    }
     if (live.length === 0) return;
     for (const m of live) await this.confirmOwnership(m.payload, m.generation);
     const rows = live.reduce((n, m) => n + m.rows.count, 0);
